@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Writes build.ninja for Rusty Monitor.
+
+Usage: python3 configure.py [--variant=release|debug|asan|tsan] [--cc=gcc|clang]
+                            [--prefix=/usr/local]
+
+Sources are found by convention, so adding a file never means editing this:
+  - every component folder (LAYERS) builds one static library from its .c files;
+  - a .c file that defines `int main(` is a program named after the file;
+  - tests/test_*.c are cmocka unit tests, tests/fuzz/fuzz_*.c libFuzzer harnesses.
+Each library is built twice: once for programs and once with RMON_TESTING
+defined, which compiles in the fault-injection hooks that only tests use.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+# Lowest layer last: a folder may use the ones after it, never the ones before.
+LAYERS = ["cli", "alertd", "reportgen", "bench", "collectd", "store", "shmring", "lib"]
+
+# pkg-config name -> Debian package that provides it.
+DEPENDENCIES = {
+    "liburing": "liburing-dev",
+    "jemalloc": "libjemalloc-dev",
+    "lmdb": "liblmdb-dev",
+    "msgpack": "libmsgpack-dev",
+    "libesmtp-1.0": "libesmtp-dev",
+    "cmocka": "libcmocka-dev",
+}
+# Libraries that the sanitizer variants must not link (they replace malloc).
+NOT_WITH_SANITIZERS = {"jemalloc"}
+
+VARIANT_FLAGS = {
+    "release": ("-O2 -g -DNDEBUG", ""),
+    "debug": ("-O0 -g", ""),
+    "asan": (
+        "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined "
+        "-fno-sanitize-recover=undefined",
+        "-fsanitize=address,undefined",
+    ),
+    "tsan": ("-O1 -g -fsanitize=thread", "-fsanitize=thread"),
+}
+
+MAIN_RE = re.compile(r"^int\s+main\s*\(", re.M)
+
+
+class Writer:
+    """A minimal ninja file writer in the spirit of ninja_syntax.py."""
+
+    def __init__(self):
+        self.lines = []
+
+    def comment(self, text):
+        self.lines.append("# " + text)
+
+    def variable(self, key, value):
+        self.lines.append("%s = %s" % (key, value))
+
+    def rule(self, name, command, description=None, deps=None, depfile=None,
+             pool=None, generator=False):
+        self.lines.append("rule " + name)
+        self.lines.append("  command = " + command)
+        if description:
+            self.lines.append("  description = " + description)
+        if deps:
+            self.lines.append("  deps = " + deps)
+        if depfile:
+            self.lines.append("  depfile = " + depfile)
+        if pool:
+            self.lines.append("  pool = " + pool)
+        if generator:
+            self.lines.append("  generator = 1")
+
+    def build(self, outputs, rule, inputs=(), implicit=(), order_only=(),
+              variables=None):
+        line = "build %s: %s" % (" ".join(outputs), rule)
+        if inputs:
+            line += " " + " ".join(inputs)
+        if implicit:
+            line += " | " + " ".join(implicit)
+        if order_only:
+            line += " || " + " ".join(order_only)
+        self.lines.append(line)
+        for key, value in (variables or {}).items():
+            self.lines.append("  %s = %s" % (key, value))
+
+    def default(self, targets):
+        self.lines.append("default " + " ".join(targets))
+
+    def text(self):
+        return "\n".join(self.lines) + "\n"
+
+
+def die(message):
+    sys.stderr.write("configure.py: error: %s\n" % message)
+    sys.exit(2)
+
+
+def pkg_config(names):
+    """Returns (cflags, libs) for the named packages, or dies naming the
+    Debian package that is missing."""
+    if not shutil.which("pkg-config"):
+        die("pkg-config not found; install it with: apt-get install pkg-config")
+    missing = []
+    for name in names:
+        if subprocess.call(["pkg-config", "--exists", name]) != 0:
+            missing.append(name)
+    if missing:
+        packages = " ".join(DEPENDENCIES[m] for m in missing)
+        die("missing %s; install with: apt-get install %s"
+            % (", ".join(missing), packages))
+    cflags = subprocess.check_output(["pkg-config", "--cflags"] + names, text=True)
+    libs = subprocess.check_output(["pkg-config", "--libs"] + names, text=True)
+    return cflags.strip(), libs.strip()
+
+
+def sources_in(folder):
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                  if f.endswith(".c"))
+
+
+def is_program(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return MAIN_RE.search(f.read()) is not None
+
+
+def stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Write build.ninja.")
+    parser.add_argument("--variant", default="release", choices=sorted(VARIANT_FLAGS))
+    parser.add_argument("--cc", default=os.environ.get("CC", "gcc"))
+    parser.add_argument("--prefix", default="/usr/local")
+    args = parser.parse_args()
+
+    if not shutil.which(args.cc):
+        die("compiler '%s' not found; install it with: apt-get install %s"
+            % (args.cc, "clang" if "clang" in args.cc else "gcc"))
+    if not shutil.which("ninja"):
+        die("ninja not found; install it with: apt-get install ninja-build")
+
+    sanitized = args.variant in ("asan", "tsan")
+    names = [n for n in DEPENDENCIES if not (sanitized and n in NOT_WITH_SANITIZERS)]
+    dep_cflags, dep_libs = pkg_config(names)
+    opt_flags, san_ldflags = VARIANT_FLAGS[args.variant]
+    out = "build/" + args.variant
+
+    n = Writer()
+    n.comment("Generated by: python3 configure.py %s -- do not edit." % " ".join(sys.argv[1:]))
+    n.variable("ninja_required_version", "1.10")
+    n.variable("builddir", out)
+    n.variable("cc", args.cc)
+    n.variable("cflags", "-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow "
+               "-Wno-unused-parameter -pthread -I. " + opt_flags + " " + dep_cflags)
+    n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags)
+    n.variable("libs", dep_libs + " -lm")
+    n.variable("prefix", args.prefix)
+    n.rule("cc", "$cc -MMD -MF $out.d $cflags $extra -c $in -o $out",
+           description="CC $out", deps="gcc", depfile="$out.d")
+    n.rule("ar", "rm -f $out && ar crs $out $in", description="AR $out")
+    n.rule("link", "$cc $ldflags -o $out $in -Wl,--start-group $archives "
+           "-Wl,--end-group $libs", description="LINK $out")
+    n.rule("configure", "python3 configure.py " + " ".join(sys.argv[1:]),
+           description="CONFIGURE", generator=True, pool="console")
+    n.rule("run", "$command", description="$desc", pool="console")
+    n.build(["build.ninja"], "configure", implicit=["configure.py"])
+
+    archives = {"": [], "-t": []}
+    programs = []
+    for layer in LAYERS:
+        library_sources = []
+        for src in sources_in(layer):
+            if is_program(src):
+                programs.append(src)
+            else:
+                library_sources.append(src)
+        if not library_sources:
+            continue
+        for flavour, extra in (("", ""), ("-t", "-DRMON_TESTING")):
+            objects = []
+            for src in library_sources:
+                obj = "%s/obj%s/%s.o" % (out, flavour, os.path.splitext(src)[0])
+                n.build([obj], "cc", [src], variables={"extra": extra} if extra else None)
+                objects.append(obj)
+            archive = "%s/lib/librmon_%s%s.a" % (out, layer, flavour)
+            n.build([archive], "ar", objects)
+            archives[flavour].append(archive)
+
+    binaries = []
+    for src in programs:
+        obj = "%s/obj/%s.o" % (out, os.path.splitext(src)[0])
+        binary = "%s/bin/%s" % (out, stem(src))
+        n.build([obj], "cc", [src])
+        n.build([binary], "link", [obj], implicit=archives[""],
+                variables={"archives": " ".join(archives[""])})
+        binaries.append(binary)
+
+    tests = []
+    for src in sources_in("tests"):
+        if not stem(src).startswith("test_"):
+            continue
+        obj = "%s/obj-t/%s.o" % (out, os.path.splitext(src)[0])
+        binary = "%s/tests/%s" % (out, stem(src))
+        n.build([obj], "cc", [src], variables={"extra": "-DRMON_TESTING"})
+        n.build([binary], "link", [obj], implicit=archives["-t"],
+                variables={"archives": " ".join(archives["-t"])})
+        tests.append(binary)
+
+    n.build(["all"], "phony", binaries + tests)
+    n.build(["test"], "run", ["all"], variables={
+        "command": "tests/run.sh " + out, "desc": "TEST " + out})
+    n.build(["bench"], "run", ["all"], variables={
+        "command": "bench/run.sh " + out, "desc": "BENCH " + out})
+    n.build(["install"], "run", ["all"], variables={
+        "command": 'install -d "$$DESTDIR$prefix/bin" && install -m 755 %s '
+                   '"$$DESTDIR$prefix/bin/"' % " ".join(binaries),
+        "desc": "INSTALL $prefix"})
+    n.build(["fuzz"], "run", variables={
+        "command": "tests/fuzz/run.sh", "desc": "FUZZ"})
+    c_files = "$$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')"
+    n.build(["format"], "run", variables={
+        "command": "clang-format -i " + c_files, "desc": "FORMAT"})
+    n.build(["format-check"], "run", variables={
+        "command": "clang-format --dry-run -Werror " + c_files,
+        "desc": "FORMAT-CHECK"})
+    n.default(["all"])
+
+    with open("build.ninja", "w") as f:
+        f.write(n.text())
+    link = "build/bin"
+    os.makedirs("build", exist_ok=True)
+    if os.path.islink(link) or not os.path.exists(link):
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(args.variant + "/bin", link)
+    print("configure.py: wrote build.ninja for the %s variant with %s; "
+          "now run: ninja" % (args.variant, args.cc))
+
+
+if __name__ == "__main__":
+    main()

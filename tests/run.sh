@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every unit test (build/<variant>/tests/test_*) and every integration
+# test (tests/integration/*.sh), then prints "N passed, N failed".
+# Usage: tests/run.sh BUILD_DIR [NAME_FILTER]
+set -u
+build=${1:?usage: tests/run.sh BUILD_DIR [FILTER]}
+filter=${2:-}
+export RMON_BUILD=$(cd "$build" && pwd)
+export RMON_BIN=$RMON_BUILD/bin
+export CMOCKA_MESSAGE_OUTPUT=TAP
+# Sanitizer reports fail the run instead of scrolling by.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+passed=0 failed=0 failures=()
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+run_unit() {
+	local bin=$1 name out ok notok rc
+	name=$(basename "$bin")
+	out=$log/$name.out
+	timeout 900 "$bin" >"$out" 2>&1
+	rc=$?
+	ok=$(grep -cE '^ok [0-9]+' "$out")
+	notok=$(grep -cE '^not ok [0-9]+' "$out")
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then notok=1; fi
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	if [ "$notok" -ne 0 ]; then
+		failures+=("$name")
+		echo "FAIL $name (exit $rc)"; sed 's/^/    /' "$out" | tail -40
+	else
+		echo "ok   $name ($ok)"
+	fi
+}
+
+run_integration() {
+	local script=$1 name out rc
+	name=$(basename "$script" .sh)
+	out=$log/$name.out
+	timeout 1200 bash "$script" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1)); echo "ok   integration/$name"
+	else
+		failed=$((failed + 1)); failures+=("integration/$name")
+		echo "FAIL integration/$name (exit $rc)"; sed 's/^/    /' "$out" | tail -60
+	fi
+}
+
+for bin in "$RMON_BUILD"/tests/test_*; do
+	[ -x "$bin" ] || continue
+	case $(basename "$bin") in *"$filter"*) run_unit "$bin" ;; esac
+done
+for script in tests/integration/*.sh; do
+	[ -f "$script" ] || continue
+	case $(basename "$script") in *"$filter"*) run_integration "$script" ;; esac
+done
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
