@@ -30,6 +30,8 @@ DEPENDENCIES = {
     "msgpack": "libmsgpack-dev",
     "libesmtp-1.0": "libesmtp-dev",
     "cmocka": "libcmocka-dev",
+    "libcrypto": "libssl-dev",
+    "libssl": "libssl-dev",
 }
 # Libraries that the sanitizer variants must not link (they replace malloc).
 NOT_WITH_SANITIZERS = {"jemalloc"}

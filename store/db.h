@@ -1,0 +1,86 @@
+/* db.h - the queryable state of the store: one LMDB environment holding the
+ * series names, the compressed chunks of raw samples, the rollups and the
+ * position of the write-ahead log that it reflects.
+ *
+ * Only the drainer (rmon-stored) opens it read-write; alertd, reportgen and
+ * the CLI read it through query.h, from their own processes, with
+ * read-only MVCC transactions.
+ *
+ * Durability contract with the WAL (wal.h): every change applied here came
+ * from a WAL record first.  db_commit stores, in the same LMDB transaction
+ * as the data, the WAL position up to which records have been applied, so
+ * after a crash the drainer replays exactly the records after
+ * db_applied_position: nothing is lost, nothing is applied twice.  Commits
+ * do not fsync (a crashed process leaves the OS page cache intact);
+ * db_checkpoint does, after which WAL segments before the position may be
+ * removed.
+ */
+#ifndef RMON_DB_H
+#define RMON_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "shmring/ring.h"
+
+struct db_config {
+	int64_t retention_raw_ns; /* raw chunks older than this are removed; default 15 days */
+	int64_t retention_1m_ns;  /* 1-minute rollups; default 1 year */
+	int64_t retention_1h_ns;  /* 1-hour rollups; default 10 years */
+	uint64_t initial_map_bytes; /* LMDB map size to start with; it grows by itself */
+};
+
+void db_config_default(struct db_config *c);
+
+struct db;
+
+/* Opens (creating if absent, unless read_only) the environment in folder
+ * dir (e.g. "<data>/db").  *out is the caller's: db_close it. */
+int db_open(const char *dir, const struct db_config *c, bool read_only, struct db **out,
+	    struct err *e);
+
+void db_close(struct db *db);
+
+/* Records that id names the canonical series name (len bytes).  Registering
+ * the same pair again is a cheap success; a different name under a known id
+ * is -EEXIST with both names in the message, and nothing changes. */
+int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
+		       struct err *e);
+
+/* Adds samples to the in-memory head chunks of their series (ids must be
+ * registered: an unknown id is -ENOENT).  A sample whose timestamp equals
+ * the series' last one is a duplicate and is skipped (counted); one older
+ * than the last is out of order and is skipped (counted).  Nothing reaches
+ * LMDB before db_commit. */
+int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct err *e);
+
+/* Writes every changed head chunk, every chunk that closed and its rollups,
+ * and wal_position, in one LMDB transaction (no fsync).  Grows the map when
+ * it fills instead of failing. */
+int db_commit(struct db *db, uint64_t wal_position, struct err *e);
+
+/* Flushes LMDB to disk (fsync).  After it returns 0, WAL records up to the
+ * last committed wal_position are no longer needed. */
+int db_checkpoint(struct db *db, struct err *e);
+
+/* The WAL position stored by the last db_commit (0 for a new database). */
+uint64_t db_applied_position(struct db *db);
+
+/* Removes chunks past their retention.  Called by the drainer now and then. */
+int db_apply_retention(struct db *db, int64_t now_ns, struct err *e);
+
+struct db_stats {
+	uint64_t series;
+	uint64_t samples;	  /* samples stored, all time */
+	uint64_t duplicates;	  /* skipped: same timestamp as the last */
+	uint64_t out_of_order;	  /* skipped: older than the last */
+	uint64_t chunk_bytes;	  /* compressed bytes of raw chunks */
+	uint64_t file_bytes;	  /* size of the LMDB data file */
+	uint64_t applied_position;
+};
+
+int db_get_stats(struct db *db, struct db_stats *out, struct err *e);
+
+#endif
