@@ -85,8 +85,7 @@ static int parse_section(char *s, char *section, char *name, const char *file, i
 	return 0;
 }
 
-int conf_parse_text(const char *text, const char *file, conf_callback cb, void *ctx,
-		    struct err *e)
+int conf_parse_text(const char *text, const char *file, conf_callback cb, void *ctx, struct err *e)
 {
 	static __thread char section[CONF_MAX_LINE], name[CONF_MAX_LINE];
 	char buf[CONF_MAX_LINE];
@@ -179,8 +178,7 @@ int conf_bool(const struct conf_entry *entry, bool *out, struct err *e)
 	return conf_error(e, entry, "expected true or false");
 }
 
-int conf_int(const struct conf_entry *entry, int64_t min, int64_t max, int64_t *out,
-	     struct err *e)
+int conf_int(const struct conf_entry *entry, int64_t min, int64_t max, int64_t *out, struct err *e)
 {
 	char *end;
 	errno = 0;
@@ -205,8 +203,7 @@ int conf_double(const struct conf_entry *entry, double *out, struct err *e)
 	return 0;
 }
 
-int conf_duration(const struct conf_entry *entry, int64_t min_ns, int64_t *out_ns,
-		  struct err *e)
+int conf_duration(const struct conf_entry *entry, int64_t min_ns, int64_t *out_ns, struct err *e)
 {
 	int64_t ns;
 	if (rtime_parse_duration(entry->value, &ns, NULL) != 0)
@@ -226,10 +223,16 @@ int conf_size(const struct conf_entry *entry, uint64_t *out, struct err *e)
 		const char *suffix;
 		uint64_t factor;
 	} suffixes[] = {
-		{ "", 1 },	     { "B", 1 },
-		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 },
-		{ "TiB", 1ULL << 40 }, { "KB", 1000 },	      { "MB", 1000000 },
-		{ "GB", 1000000000 },  { "TB", 1000000000000ULL },
+		{ "", 1 },
+		{ "B", 1 },
+		{ "KiB", 1ULL << 10 },
+		{ "MiB", 1ULL << 20 },
+		{ "GiB", 1ULL << 30 },
+		{ "TiB", 1ULL << 40 },
+		{ "KB", 1000 },
+		{ "MB", 1000000 },
+		{ "GB", 1000000000 },
+		{ "TB", 1000000000000ULL },
 	};
 	char *end;
 	errno = 0;

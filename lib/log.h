@@ -10,11 +10,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
 void log_msg(enum log_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_error(c, ...) log_msg(LOG_ERROR, c, __VA_ARGS__)
-#define log_warn(c, ...) log_msg(LOG_WARN, c, __VA_ARGS__)
-#define log_info(c, ...) log_msg(LOG_INFO, c, __VA_ARGS__)
+#define log_warn(c, ...)  log_msg(LOG_WARN, c, __VA_ARGS__)
+#define log_info(c, ...)  log_msg(LOG_INFO, c, __VA_ARGS__)
 #define log_debug(c, ...) log_msg(LOG_DEBUG, c, __VA_ARGS__)
 
 #endif

@@ -79,7 +79,8 @@ int rtime_parse_duration(const char *text, int64_t *ns, struct err *e)
 	return 0;
 bad:
 	return err_set(e, -EINVAL,
-		       "bad duration '%s' (expected a number and a unit: ns, us, ms, s, m, h, d, w; e.g. 90s, 5m, 2h, 7d)",
+		       "bad duration '%s' (expected a number and a unit: ns, us, ms, s, m, h, d, "
+		       "w; e.g. 90s, 5m, 2h, 7d)",
 		       text);
 }
 
@@ -107,7 +108,9 @@ int rtime_parse_time(const char *text, int64_t now_ns, int64_t *ns, struct err *
 {
 	int64_t offset;
 	if (!text || !*text)
-		return err_set(e, -EINVAL, "empty time (expected now, -1h, unix seconds or 2026-11-24T10:00:00Z)");
+		return err_set(
+		    e, -EINVAL,
+		    "empty time (expected now, -1h, unix seconds or 2026-11-24T10:00:00Z)");
 	if (strcmp(text, "now") == 0) {
 		*ns = now_ns;
 		return 0;
@@ -129,9 +132,10 @@ int rtime_parse_time(const char *text, int64_t now_ns, int64_t *ns, struct err *
 	if (parse_rfc3339(text, ns) == 0)
 		return 0;
 bad:
-	return err_set(e, -EINVAL,
-		       "bad time '%s' (expected now, -1h, now-30m, unix seconds or 2026-11-24T10:00:00Z)",
-		       text);
+	return err_set(
+	    e, -EINVAL,
+	    "bad time '%s' (expected now, -1h, now-30m, unix seconds or 2026-11-24T10:00:00Z)",
+	    text);
 }
 
 char *rtime_format_duration(int64_t ns, char *buf, int len)

@@ -8,7 +8,7 @@
 #include "lib/err.h"
 
 #define RTIME_NS_PER_SEC INT64_C(1000000000)
-#define RTIME_NS_PER_MS INT64_C(1000000)
+#define RTIME_NS_PER_MS	 INT64_C(1000000)
 
 /* Wall-clock time (CLOCK_REALTIME) in nanoseconds since the epoch:
  * the timestamp of samples. */

@@ -34,9 +34,9 @@
 
 #include "lib/err.h"
 
-#define RING_MAGIC UINT64_C(0x474e49524e4f4d52) /* "RMONRING" little-endian */
+#define RING_MAGIC	    UINT64_C(0x474e49524e4f4d52) /* "RMONRING" little-endian */
 #define RING_LAYOUT_VERSION 1
-#define RING_MAX_LANES 64
+#define RING_MAX_LANES	    64
 
 /* One sample: the id of its series (series.h), a wall-clock timestamp in
  * nanoseconds since the epoch, and the value. */
@@ -49,13 +49,13 @@ struct ring_sample {
 struct ring_config {
 	/* Shared-memory object name, e.g. "/rmon-var-1a2b" (see ring_name_for_dir). */
 	const char *name;
-	uint32_t lanes;		    /* producers attached at once, 1..RING_MAX_LANES */
-	uint32_t slots_per_lane;    /* a power of two, >= 64 */
-	uint32_t series_capacity;   /* series the table holds */
-	uint32_t name_bytes;	    /* bytes for canonical names; 0 = 128 per series */
+	uint32_t lanes;		      /* producers attached at once, 1..RING_MAX_LANES */
+	uint32_t slots_per_lane;      /* a power of two, >= 64 */
+	uint32_t series_capacity;     /* series the table holds */
+	uint32_t name_bytes;	      /* bytes for canonical names; 0 = 128 per series */
 	uint32_t reclaim_interval_ms; /* how often the consumer checks for dead producers */
-	mode_t mode;		    /* permission bits, default 0600 */
-	gid_t group;		    /* owner group when mode grants group access; -1 = keep */
+	mode_t mode;		      /* permission bits, default 0600 */
+	gid_t group;		      /* owner group when mode grants group access; -1 = keep */
 };
 
 /* Fills c with the defaults: 16 lanes of 16384 slots (8 MiB), 65536 series,

@@ -22,7 +22,7 @@
 
 #include "lib/err.h"
 
-#define SERIES_NAME_MAX 1024 /* bytes of a canonical name, without the NUL */
+#define SERIES_NAME_MAX	  1024 /* bytes of a canonical name, without the NUL */
 #define SERIES_LABELS_MAX 32
 
 struct series_label {
@@ -74,10 +74,10 @@ int series_lookup(struct series_table *t, uint64_t id, const char **name);
 
 struct series_table_stats {
 	uint32_t capacity;
-	uint32_t count;		/* names published */
-	uint64_t full_errors;	/* inserts refused for lack of space */
-	uint64_t collisions;	/* inserts refused for an id clash */
-	uint64_t arena_used;	/* bytes of the name arena in use */
+	uint32_t count;	      /* names published */
+	uint64_t full_errors; /* inserts refused for lack of space */
+	uint64_t collisions;  /* inserts refused for an id clash */
+	uint64_t arena_used;  /* bytes of the name arena in use */
 	uint64_t arena_size;
 };
 

@@ -26,9 +26,9 @@
 #include "shmring/ring.h"
 
 struct db_config {
-	int64_t retention_raw_ns; /* raw chunks older than this are removed; default 15 days */
-	int64_t retention_1m_ns;  /* 1-minute rollups; default 1 year */
-	int64_t retention_1h_ns;  /* 1-hour rollups; default 10 years */
+	int64_t retention_raw_ns;   /* raw chunks older than this are removed; default 15 days */
+	int64_t retention_1m_ns;    /* 1-minute rollups; default 1 year */
+	int64_t retention_1h_ns;    /* 1-hour rollups; default 10 years */
 	uint64_t initial_map_bytes; /* LMDB map size to start with; it grows by itself */
 };
 
@@ -46,8 +46,7 @@ void db_close(struct db *db);
 /* Records that id names the canonical series name (len bytes).  Registering
  * the same pair again is a cheap success; a different name under a known id
  * is -EEXIST with both names in the message, and nothing changes. */
-int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
-		       struct err *e);
+int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e);
 
 /* Adds samples to the in-memory head chunks of their series (ids must be
  * registered: an unknown id is -ENOENT).  A sample whose timestamp equals
@@ -73,11 +72,11 @@ int db_apply_retention(struct db *db, int64_t now_ns, struct err *e);
 
 struct db_stats {
 	uint64_t series;
-	uint64_t samples;	  /* samples stored, all time */
-	uint64_t duplicates;	  /* skipped: same timestamp as the last */
-	uint64_t out_of_order;	  /* skipped: older than the last */
-	uint64_t chunk_bytes;	  /* compressed bytes of raw chunks */
-	uint64_t file_bytes;	  /* size of the LMDB data file */
+	uint64_t samples;      /* samples stored, all time */
+	uint64_t duplicates;   /* skipped: same timestamp as the last */
+	uint64_t out_of_order; /* skipped: older than the last */
+	uint64_t chunk_bytes;  /* compressed bytes of raw chunks */
+	uint64_t file_bytes;   /* size of the LMDB data file */
 	uint64_t applied_position;
 };
 

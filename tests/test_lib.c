@@ -32,7 +32,8 @@ static void test_durations(void **state)
 	assert_int_equal(rtime_parse_duration("", &ns, &e), -EINVAL);
 	assert_int_equal(rtime_parse_duration("-5s", &ns, &e), -EINVAL);
 	char buf[32];
-	assert_string_equal(rtime_format_duration(5400 * RTIME_NS_PER_SEC, buf, sizeof buf), "1h30m");
+	assert_string_equal(rtime_format_duration(5400 * RTIME_NS_PER_SEC, buf, sizeof buf),
+			    "1h30m");
 	assert_string_equal(rtime_format_duration(250 * RTIME_NS_PER_MS, buf, sizeof buf), "250ms");
 }
 
