@@ -83,4 +83,10 @@ struct series_table_stats {
 
 void series_table_stats(struct series_table *t, struct series_table_stats *out);
 
+#ifdef RMON_TESTING
+/* Tests only: inserts name under a chosen id, to provoke a collision. */
+int series_insert_with_id(struct series_table *t, const char *name, size_t len, uint64_t forced_id,
+			  struct err *e);
+#endif
+
 #endif

@@ -1,0 +1,375 @@
+/* series.c - canonical series names, their ids, and the lock-free shared
+ * series table; see series.h for the contract. */
+#include "shmring/series.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SERIES_TABLE_MAGIC UINT64_C(0x53454952534e4f4d) /* "MONSRIES" */
+#define RECORD_ALIGN 8
+#define ARENA_START 8 /* offset 0 means "empty slot", so records start after it */
+
+/* The table as laid out in shared memory: this header, then slot_count
+ * atomic offsets, then the name arena.  Every field after init is either
+ * constant or atomic. */
+struct series_table {
+	uint64_t magic;
+	uint32_t capacity;
+	uint32_t slot_count; /* power of two, >= 2 * capacity: probes stay short */
+	uint64_t arena_size;
+	alignas(64) _Atomic uint64_t arena_used;
+	_Atomic uint32_t count;
+	_Atomic uint64_t full_errors;
+	_Atomic uint64_t collisions;
+	alignas(64) _Atomic uint64_t slots[];
+};
+
+/* One name in the arena; never changes once its offset is published. */
+struct series_record {
+	uint64_t id;
+	uint32_t len;
+	char name[]; /* len bytes and a NUL */
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64's finalizer: every input bit affects every output bit. */
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+uint64_t series_id(const char *name, size_t len)
+{
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (len * UINT64_C(0xff51afd7ed558ccd));
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t k;
+		memcpy(&k, name + i, 8);
+		h = mix64(h ^ k) + UINT64_C(0x9e3779b97f4a7c15);
+	}
+	uint64_t tail = 0;
+	memcpy(&tail, name + i, len - i);
+	h = mix64(h ^ tail ^ ((uint64_t)(len - i) << 56));
+	return h ? h : 1; /* 0 marks empty slots */
+}
+
+/* ---- canonical names ---- */
+
+static bool valid_metric(const char *s)
+{
+	if (!*s || !(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static bool valid_label_key(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static bool valid_host(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == '{' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static void sort_labels(struct series_label *labels, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct series_label l = labels[i];
+		size_t j = i;
+		while (j > 0 && strcmp(labels[j - 1].key, l.key) > 0) {
+			labels[j] = labels[j - 1];
+			j--;
+		}
+		labels[j] = l;
+	}
+}
+
+/* Appends s to buf at *at, escaping \\, \" and newlines when quote is set;
+ * returns false when it does not fit. */
+static bool append(char *buf, size_t len, size_t *at, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		const char *esc = NULL;
+		if (quote && *s == '\\')
+			esc = "\\\\";
+		else if (quote && *s == '"')
+			esc = "\\\"";
+		else if (quote && *s == '\n')
+			esc = "\\n";
+		size_t need = esc ? 2 : 1;
+		if (*at + need >= len)
+			return false;
+		if (esc)
+			memcpy(buf + *at, esc, 2);
+		else
+			buf[*at] = *s;
+		*at += need;
+	}
+	buf[*at] = '\0';
+	return true;
+}
+
+int series_canonical(char *buf, size_t len, const char *host, const char *metric,
+		     struct series_label *labels, size_t n_labels, struct err *e)
+{
+	if (!valid_host(host))
+		return err_set(e, -EINVAL,
+			       "bad host name '%s': it must be non-empty, without '/', '{' or control characters",
+			       host);
+	if (!valid_metric(metric))
+		return err_set(e, -EINVAL, "bad metric name '%s': it must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+			       metric);
+	if (n_labels > SERIES_LABELS_MAX)
+		return err_set(e, -EINVAL, "series %s/%s has %zu labels, more than %d", host, metric,
+			       n_labels, SERIES_LABELS_MAX);
+	sort_labels(labels, n_labels);
+	size_t at = 0;
+	if (len > SERIES_NAME_MAX + 1)
+		len = SERIES_NAME_MAX + 1;
+	bool fits = append(buf, len, &at, host, false) && append(buf, len, &at, "/", false) &&
+		    append(buf, len, &at, metric, false);
+	for (size_t i = 0; i < n_labels && fits; i++) {
+		if (!valid_label_key(labels[i].key))
+			return err_set(e, -EINVAL,
+				       "bad label name '%s' in %s/%s: it must match [a-zA-Z_][a-zA-Z0-9_]*",
+				       labels[i].key, host, metric);
+		if (i > 0 && strcmp(labels[i - 1].key, labels[i].key) == 0)
+			return err_set(e, -EINVAL, "label '%s' given twice in %s/%s", labels[i].key,
+				       host, metric);
+		fits = append(buf, len, &at, i == 0 ? "{" : ",", false) &&
+		       append(buf, len, &at, labels[i].key, false) &&
+		       append(buf, len, &at, "=\"", false) &&
+		       append(buf, len, &at, labels[i].value, true) &&
+		       append(buf, len, &at, "\"", false);
+	}
+	if (fits && n_labels > 0)
+		fits = append(buf, len, &at, "}", false);
+	if (!fits)
+		return err_set(e, -ENAMETOOLONG, "series name for %s/%s is longer than %d bytes",
+			       host, metric, SERIES_NAME_MAX);
+	return (int)at;
+}
+
+int series_split(char *buf, const char **host, const char **metric, const char **labels)
+{
+	char *slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	*host = buf;
+	*metric = slash + 1;
+	char *brace = strchr(slash + 1, '{');
+	*labels = "";
+	if (brace) {
+		size_t n = strlen(brace);
+		if (n < 2 || brace[n - 1] != '}')
+			return -EINVAL;
+		*brace = '\0';
+		brace[n - 1] = '\0';
+		*labels = brace + 1;
+	}
+	return 0;
+}
+
+/* ---- the shared table ---- */
+
+static uint32_t slot_count_for(uint32_t capacity)
+{
+	uint32_t n = 16;
+	while (n < 2 * capacity)
+		n *= 2;
+	return n;
+}
+
+static uint64_t arena_bytes_for(uint32_t capacity, uint32_t name_bytes)
+{
+	uint64_t bytes = name_bytes ? name_bytes : (uint64_t)capacity * 128;
+	return (bytes + ARENA_START + 63) & ~UINT64_C(63);
+}
+
+size_t series_table_size(uint32_t capacity, uint32_t name_bytes)
+{
+	return sizeof(struct series_table) + (size_t)slot_count_for(capacity) * sizeof(uint64_t) +
+	       arena_bytes_for(capacity, name_bytes);
+}
+
+static char *arena(struct series_table *t)
+{
+	return (char *)&t->slots[t->slot_count];
+}
+
+struct series_table *series_table_init(void *mem, uint32_t capacity, uint32_t name_bytes)
+{
+	struct series_table *t = mem;
+	t->capacity = capacity;
+	t->slot_count = slot_count_for(capacity);
+	t->arena_size = arena_bytes_for(capacity, name_bytes);
+	atomic_store_explicit(&t->arena_used, ARENA_START, memory_order_relaxed);
+	/* The creator publishes the whole segment (with its own release store of
+	 * the ring's magic) before anyone attaches, so relaxed is enough here. */
+	t->magic = SERIES_TABLE_MAGIC;
+	return t;
+}
+
+int series_table_attach(void *mem, size_t size, struct series_table **out, struct err *e)
+{
+	struct series_table *t = mem;
+	if (size < sizeof *t || t->magic != SERIES_TABLE_MAGIC)
+		return err_set(e, -EPROTO, "series table: bad magic, not a series table");
+	if (t->slot_count != slot_count_for(t->capacity) ||
+	    size != sizeof *t + (size_t)t->slot_count * sizeof(uint64_t) + t->arena_size)
+		return err_set(e, -EPROTO,
+			       "series table: sizes disagree (capacity %u, %u slots, %llu arena bytes, %zu bytes mapped)",
+			       t->capacity, t->slot_count, (unsigned long long)t->arena_size, size);
+	*out = t;
+	return 0;
+}
+
+/* Returns the record at a published offset, or NULL when the offset or the
+ * record's length would reach outside the arena (a corrupted segment must
+ * not make us read out of bounds). */
+static const struct series_record *record_at(struct series_table *t, uint64_t off)
+{
+	if (off < ARENA_START || off + sizeof(struct series_record) > t->arena_size)
+		return NULL;
+	const struct series_record *r = (const void *)(arena(t) + off);
+	if (off + sizeof *r + r->len + 1 > t->arena_size)
+		return NULL;
+	return r;
+}
+
+/* Copies a record into the arena; returns its offset, or 0 when full. */
+static uint64_t record_alloc(struct series_table *t, uint64_t id, const char *name, size_t len)
+{
+	uint64_t need = (sizeof(struct series_record) + len + 1 + RECORD_ALIGN - 1) &
+			~(uint64_t)(RECORD_ALIGN - 1);
+	/* Relaxed: the cursor only hands out disjoint ranges; the record's
+	 * contents are published later by the release CAS of its offset. */
+	uint64_t off = atomic_fetch_add_explicit(&t->arena_used, need, memory_order_relaxed);
+	if (off + need > t->arena_size)
+		return 0;
+	struct series_record *r = (void *)(arena(t) + off);
+	r->id = id;
+	r->len = (uint32_t)len;
+	memcpy(r->name, name, len);
+	r->name[len] = '\0';
+	return off;
+}
+
+static int table_full(struct series_table *t, struct err *e)
+{
+	atomic_fetch_add_explicit(&t->full_errors, 1, memory_order_relaxed);
+	return err_set(e, -ENOSPC,
+		       "series table full (%u series, %llu name bytes): raise the series capacity of the ring",
+		       t->capacity, (unsigned long long)t->arena_size);
+}
+
+static int insert_id(struct series_table *t, const char *name, size_t len, uint64_t id,
+		     struct err *e)
+{
+	uint32_t mask = t->slot_count - 1;
+	uint64_t mine = 0;
+	if (len == 0 || len > SERIES_NAME_MAX)
+		return err_set(e, -EINVAL, "series name of %zu bytes (1 to %d allowed)", len,
+			       SERIES_NAME_MAX);
+	for (uint32_t probe = 0; probe < t->slot_count; probe++) {
+		_Atomic uint64_t *slot = &t->slots[(id + probe) & mask];
+		/* Acquire pairs with the release CAS below: seeing an offset
+		 * means seeing the record written before it was published. */
+		uint64_t off = atomic_load_explicit(slot, memory_order_acquire);
+		if (off == 0) {
+			if (atomic_load_explicit(&t->count, memory_order_relaxed) >= t->capacity)
+				return table_full(t, e);
+			if (!mine && !(mine = record_alloc(t, id, name, len)))
+				return table_full(t, e);
+			if (atomic_compare_exchange_strong_explicit(slot, &off, mine, memory_order_release,
+								    memory_order_acquire)) {
+				atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
+				return 0;
+			}
+			/* Lost the race for this slot: off now holds the winner's
+			 * record, which may be our very name.  Our record leaks. */
+		}
+		const struct series_record *r = record_at(t, off);
+		if (!r)
+			return err_set(e, -EPROTO, "series table corrupted at slot %u",
+				       (unsigned)((id + probe) & mask));
+		if (r->id != id)
+			continue;
+		if (r->len == len && memcmp(r->name, name, len) == 0)
+			return 0;
+		atomic_fetch_add_explicit(&t->collisions, 1, memory_order_relaxed);
+		return err_set(e, -EEXIST,
+			       "series id %016llx of '%.*s' is already taken by '%s'; refusing to merge them",
+			       (unsigned long long)id, (int)len, name, r->name);
+	}
+	return table_full(t, e);
+}
+
+int series_insert(struct series_table *t, const char *name, size_t len, uint64_t *id,
+		  struct err *e)
+{
+	*id = series_id(name, len);
+	return insert_id(t, name, len, *id, e);
+}
+
+#ifdef RMON_TESTING
+int series_insert_with_id(struct series_table *t, const char *name, size_t len,
+			  uint64_t forced_id, struct err *e)
+{
+	return insert_id(t, name, len, forced_id, e);
+}
+#endif
+
+int series_lookup(struct series_table *t, uint64_t id, const char **name)
+{
+	uint32_t mask = t->slot_count - 1;
+	for (uint32_t probe = 0; probe < t->slot_count; probe++) {
+		uint64_t off = atomic_load_explicit(&t->slots[(id + probe) & mask],
+						    memory_order_acquire);
+		if (off == 0)
+			return -ENOENT;
+		const struct series_record *r = record_at(t, off);
+		if (!r)
+			return -EPROTO;
+		if (r->id == id) {
+			*name = r->name;
+			return (int)r->len;
+		}
+	}
+	return -ENOENT;
+}
+
+void series_table_stats(struct series_table *t, struct series_table_stats *out)
+{
+	uint64_t used = atomic_load_explicit(&t->arena_used, memory_order_relaxed);
+	out->capacity = t->capacity;
+	out->count = atomic_load_explicit(&t->count, memory_order_relaxed);
+	out->full_errors = atomic_load_explicit(&t->full_errors, memory_order_relaxed);
+	out->collisions = atomic_load_explicit(&t->collisions, memory_order_relaxed);
+	out->arena_used = used < t->arena_size ? used : t->arena_size;
+	out->arena_size = t->arena_size;
+}
