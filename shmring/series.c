@@ -10,8 +10,8 @@
 #include <string.h>
 
 #define SERIES_TABLE_MAGIC UINT64_C(0x53454952534e4f4d) /* "MONSRIES" */
-#define RECORD_ALIGN 8
-#define ARENA_START 8 /* offset 0 means "empty slot", so records start after it */
+#define RECORD_ALIGN	   8
+#define ARENA_START	   8 /* offset 0 means "empty slot", so records start after it */
 
 /* The table as laid out in shared memory: this header, then slot_count
  * atomic offsets, then the name arena.  Every field after init is either
@@ -64,11 +64,12 @@ uint64_t series_id(const char *name, size_t len)
 
 static bool valid_metric(const char *s)
 {
-	if (!*s || !(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+	if (!*s ||
+	    !(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
 		return false;
 	for (; *s; s++)
-		if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9')))
+		if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 			return false;
 	return true;
 }
@@ -137,14 +138,16 @@ int series_canonical(char *buf, size_t len, const char *host, const char *metric
 {
 	if (!valid_host(host))
 		return err_set(e, -EINVAL,
-			       "bad host name '%s': it must be non-empty, without '/', '{' or control characters",
+			       "bad host name '%s': it must be non-empty, without '/', '{' or "
+			       "control characters",
 			       host);
 	if (!valid_metric(metric))
-		return err_set(e, -EINVAL, "bad metric name '%s': it must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+		return err_set(e, -EINVAL,
+			       "bad metric name '%s': it must match [a-zA-Z_:][a-zA-Z0-9_:]*",
 			       metric);
 	if (n_labels > SERIES_LABELS_MAX)
-		return err_set(e, -EINVAL, "series %s/%s has %zu labels, more than %d", host, metric,
-			       n_labels, SERIES_LABELS_MAX);
+		return err_set(e, -EINVAL, "series %s/%s has %zu labels, more than %d", host,
+			       metric, n_labels, SERIES_LABELS_MAX);
 	sort_labels(labels, n_labels);
 	size_t at = 0;
 	if (len > SERIES_NAME_MAX + 1)
@@ -153,9 +156,10 @@ int series_canonical(char *buf, size_t len, const char *host, const char *metric
 		    append(buf, len, &at, metric, false);
 	for (size_t i = 0; i < n_labels && fits; i++) {
 		if (!valid_label_key(labels[i].key))
-			return err_set(e, -EINVAL,
-				       "bad label name '%s' in %s/%s: it must match [a-zA-Z_][a-zA-Z0-9_]*",
-				       labels[i].key, host, metric);
+			return err_set(
+			    e, -EINVAL,
+			    "bad label name '%s' in %s/%s: it must match [a-zA-Z_][a-zA-Z0-9_]*",
+			    labels[i].key, host, metric);
 		if (i > 0 && strcmp(labels[i - 1].key, labels[i].key) == 0)
 			return err_set(e, -EINVAL, "label '%s' given twice in %s/%s", labels[i].key,
 				       host, metric);
@@ -242,7 +246,8 @@ int series_table_attach(void *mem, size_t size, struct series_table **out, struc
 	if (t->slot_count != slot_count_for(t->capacity) ||
 	    size != sizeof *t + (size_t)t->slot_count * sizeof(uint64_t) + t->arena_size)
 		return err_set(e, -EPROTO,
-			       "series table: sizes disagree (capacity %u, %u slots, %llu arena bytes, %zu bytes mapped)",
+			       "series table: sizes disagree (capacity %u, %u slots, %llu arena "
+			       "bytes, %zu bytes mapped)",
 			       t->capacity, t->slot_count, (unsigned long long)t->arena_size, size);
 	*out = t;
 	return 0;
@@ -282,9 +287,10 @@ static uint64_t record_alloc(struct series_table *t, uint64_t id, const char *na
 static int table_full(struct series_table *t, struct err *e)
 {
 	atomic_fetch_add_explicit(&t->full_errors, 1, memory_order_relaxed);
-	return err_set(e, -ENOSPC,
-		       "series table full (%u series, %llu name bytes): raise the series capacity of the ring",
-		       t->capacity, (unsigned long long)t->arena_size);
+	return err_set(
+	    e, -ENOSPC,
+	    "series table full (%u series, %llu name bytes): raise the series capacity of the ring",
+	    t->capacity, (unsigned long long)t->arena_size);
 }
 
 static int insert_id(struct series_table *t, const char *name, size_t len, uint64_t id,
@@ -305,8 +311,8 @@ static int insert_id(struct series_table *t, const char *name, size_t len, uint6
 				return table_full(t, e);
 			if (!mine && !(mine = record_alloc(t, id, name, len)))
 				return table_full(t, e);
-			if (atomic_compare_exchange_strong_explicit(slot, &off, mine, memory_order_release,
-								    memory_order_acquire)) {
+			if (atomic_compare_exchange_strong_explicit(
+				slot, &off, mine, memory_order_release, memory_order_acquire)) {
 				atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
 				return 0;
 			}
@@ -322,23 +328,23 @@ static int insert_id(struct series_table *t, const char *name, size_t len, uint6
 		if (r->len == len && memcmp(r->name, name, len) == 0)
 			return 0;
 		atomic_fetch_add_explicit(&t->collisions, 1, memory_order_relaxed);
-		return err_set(e, -EEXIST,
-			       "series id %016llx of '%.*s' is already taken by '%s'; refusing to merge them",
-			       (unsigned long long)id, (int)len, name, r->name);
+		return err_set(
+		    e, -EEXIST,
+		    "series id %016llx of '%.*s' is already taken by '%s'; refusing to merge them",
+		    (unsigned long long)id, (int)len, name, r->name);
 	}
 	return table_full(t, e);
 }
 
-int series_insert(struct series_table *t, const char *name, size_t len, uint64_t *id,
-		  struct err *e)
+int series_insert(struct series_table *t, const char *name, size_t len, uint64_t *id, struct err *e)
 {
 	*id = series_id(name, len);
 	return insert_id(t, name, len, *id, e);
 }
 
 #ifdef RMON_TESTING
-int series_insert_with_id(struct series_table *t, const char *name, size_t len,
-			  uint64_t forced_id, struct err *e)
+int series_insert_with_id(struct series_table *t, const char *name, size_t len, uint64_t forced_id,
+			  struct err *e)
 {
 	return insert_id(t, name, len, forced_id, e);
 }
@@ -348,8 +354,8 @@ int series_lookup(struct series_table *t, uint64_t id, const char **name)
 {
 	uint32_t mask = t->slot_count - 1;
 	for (uint32_t probe = 0; probe < t->slot_count; probe++) {
-		uint64_t off = atomic_load_explicit(&t->slots[(id + probe) & mask],
-						    memory_order_acquire);
+		uint64_t off =
+		    atomic_load_explicit(&t->slots[(id + probe) & mask], memory_order_acquire);
 		if (off == 0)
 			return -ENOENT;
 		const struct series_record *r = record_at(t, off);

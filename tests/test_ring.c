@@ -194,7 +194,8 @@ static pid_t fork_producer(uint64_t index, uint64_t count)
 	if (pid == 0) {
 		struct ring *r;
 		struct ring_lane *lane;
-		if (ring_producer_open(ring_name, &r, NULL) != 0 || ring_lane_attach(r, &lane, NULL) != 0)
+		if (ring_producer_open(ring_name, &r, NULL) != 0 ||
+		    ring_lane_attach(r, &lane, NULL) != 0)
 			_exit(3);
 		push_sequence(lane, index, count);
 		ring_close(r);
@@ -341,7 +342,8 @@ static void run_kill_case(const char *point, uint64_t expect_delivered, uint64_t
 	if (pid == 0) {
 		struct ring *pr;
 		struct ring_lane *lane;
-		if (ring_producer_open(ring_name, &pr, NULL) != 0 || ring_lane_attach(pr, &lane, NULL) != 0)
+		if (ring_producer_open(ring_name, &pr, NULL) != 0 ||
+		    ring_lane_attach(pr, &lane, NULL) != 0)
 			_exit(3);
 		kill_point = point;
 		pushes_before_kill = 10;

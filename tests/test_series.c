@@ -22,11 +22,14 @@ static void test_canonical_sorts_and_escapes(void **state)
 {
 	char buf[SERIES_NAME_MAX + 1];
 	struct err e = { 0 };
-	struct series_label labels[] = { { "mode", "user" }, { "cpu", "0" }, { "path", "a\"b\\c\nd" } };
-	int len = series_canonical(buf, sizeof buf, "web1", "node_cpu_seconds_total", labels, 3, &e);
+	struct series_label labels[] = { { "mode", "user" },
+					 { "cpu", "0" },
+					 { "path", "a\"b\\c\nd" } };
+	int len =
+	    series_canonical(buf, sizeof buf, "web1", "node_cpu_seconds_total", labels, 3, &e);
 	assert_true(len > 0);
-	assert_string_equal(buf,
-			    "web1/node_cpu_seconds_total{cpu=\"0\",mode=\"user\",path=\"a\\\"b\\\\c\\nd\"}");
+	assert_string_equal(
+	    buf, "web1/node_cpu_seconds_total{cpu=\"0\",mode=\"user\",path=\"a\\\"b\\\\c\\nd\"}");
 	assert_int_equal(len, (int)strlen(buf));
 	len = series_canonical(buf, sizeof buf, "h", "up", NULL, 0, &e);
 	assert_string_equal(buf, "h/up");
@@ -127,7 +130,7 @@ static void test_capacity_is_a_counted_error(void **state)
 }
 
 #define WORKERS 4
-#define NAMES 2000
+#define NAMES	2000
 
 struct worker {
 	struct series_table *t;
