@@ -227,7 +227,7 @@ def main():
         "desc": "INSTALL $prefix"})
     n.build(["fuzz"], "run", variables={
         "command": "tests/fuzz/run.sh", "desc": "FUZZ"})
-    c_files = "$$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')"
+    c_files = "$$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')"
     n.build(["format"], "run", variables={
         "command": "clang-format -i " + c_files, "desc": "FORMAT"})
     n.build(["format-check"], "run", variables={

@@ -198,8 +198,7 @@ static int compare_i64(const void *a, const void *b)
 
 /* Producer stamps each sample with CLOCK_MONOTONIC and pushes one every
  * ~2 µs; the consumer busy-peeks and records the delay. */
-static void handoff_latency(uint64_t n, int64_t *p50, int64_t *p99, int64_t *p999,
-			    uint64_t *stalls)
+static void handoff_latency(uint64_t n, int64_t *p50, int64_t *p99, int64_t *p999, uint64_t *stalls)
 {
 	struct ring *r = open_consumer();
 	atomic_store(start_flag, 0);
@@ -282,15 +281,19 @@ int main(int argc, char **argv)
 	uint64_t stalls;
 	handoff_latency(latency_n, &p50, &p99, &p999, &stalls);
 
-	printf("bench-ring: %llu samples of 32 bytes, cross-process, %ld CPUs, consumer and producers pinned\n",
+	printf("bench-ring: %llu samples of 32 bytes, cross-process, %ld CPUs, consumer and "
+	       "producers pinned\n",
 	       (unsigned long long)n, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  pipe, one write per record (baseline) %8.1f M samples/s\n", pipe_single / 1e6);
 	printf("  pipe, records batched in 64 KiB       %8.1f M samples/s\n", pipe_batched / 1e6);
-	printf("  ring, 1 producer, ring_push           %8.1f M samples/s  %6.1fx pipe  %5.2fx batched pipe\n",
+	printf("  ring, 1 producer, ring_push           %8.1f M samples/s  %6.1fx pipe  %5.2fx "
+	       "batched pipe\n",
 	       one_single / 1e6, one_single / pipe_single, one_single / pipe_batched);
-	printf("  ring, 1 producer, ring_push_many(64)  %8.1f M samples/s  %6.1fx pipe  %5.2fx batched pipe\n",
+	printf("  ring, 1 producer, ring_push_many(64)  %8.1f M samples/s  %6.1fx pipe  %5.2fx "
+	       "batched pipe\n",
 	       one / 1e6, one / pipe_single, one / pipe_batched);
-	printf("  ring, 2 producers, ring_push_many(64) %8.1f M samples/s  %6.1fx pipe  %5.2fx batched pipe\n",
+	printf("  ring, 2 producers, ring_push_many(64) %8.1f M samples/s  %6.1fx pipe  %5.2fx "
+	       "batched pipe\n",
 	       two / 1e6, two / pipe_single, two / pipe_batched);
 	printf("  handoff latency, %llu samples        p50 %lld ns, p99 %lld ns, p99.9 %lld ns "
 	       "(%llu stalls > 10 us)\n",

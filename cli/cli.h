@@ -6,7 +6,7 @@
 #define RMON_CLI_H
 
 #define CLI_DEFAULT_DATA "var"
-#define CLI_VERSION "0.1.0"
+#define CLI_VERSION	 "0.1.0"
 
 int cmd_demo(int argc, char **argv);
 

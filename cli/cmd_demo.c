@@ -20,7 +20,7 @@
 #include "shmring/series.h"
 
 #define DEMO_PRODUCERS 2
-#define DEMO_SERIES 8
+#define DEMO_SERIES    8
 
 static volatile sig_atomic_t stop;
 
@@ -102,11 +102,12 @@ static int check_sample(struct seen *seen, const struct ring_sample *s)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: rmon demo [--data DIR] [--duration 10s]\n\n"
-		     "Runs the pipeline that exists on this machine and checks it end to end:\n"
-		     "%d producer processes push %d series each through the shared-memory\n"
-		     "ring of DIR (default %s) while this process drains it, verifying that\n"
-		     "every sample arrives exactly once and in order.  Ctrl-C stops early.\n",
+	fprintf(out,
+		"usage: rmon demo [--data DIR] [--duration 10s]\n\n"
+		"Runs the pipeline that exists on this machine and checks it end to end:\n"
+		"%d producer processes push %d series each through the shared-memory\n"
+		"ring of DIR (default %s) while this process drains it, verifying that\n"
+		"every sample arrives exactly once and in order.  Ctrl-C stops early.\n",
 		DEMO_PRODUCERS, DEMO_SERIES, CLI_DEFAULT_DATA);
 }
 
@@ -133,7 +134,8 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "rmon demo: cannot create data folder %s: %s\n", data, strerror(errno));
+		fprintf(stderr, "rmon demo: cannot create data folder %s: %s\n", data,
+			strerror(errno));
 		return 1;
 	}
 	char name[64];
