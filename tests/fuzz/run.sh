@@ -18,6 +18,15 @@ for harness in tests/fuzz/fuzz_*.c; do
 	clang $cflags -o "$out/$name" "$harness" $lib_sources $libs
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	mkdir -p "$out/$name.corpus"
-	"$out/$name" -max_total_time="$seconds" -print_final_stats=1 "$out/$name.corpus" $( [ -d "$corpus" ] && echo "$corpus" ) 2>&1 | tail -5 || status=1
+	seeds=""
+	[ -d "$corpus" ] && seeds=$corpus
+	if ! "$out/$name" -max_total_time="$seconds" -print_final_stats=1 "$out/$name.corpus" $seeds \
+		>"$out/$name.log" 2>&1; then
+		status=1
+		echo "fuzz: $name FAILED; its log:"
+		tail -40 "$out/$name.log"
+	else
+		grep -E 'number_of_executed_units|new_units_added' "$out/$name.log"
+	fi
 done
 exit $status
