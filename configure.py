@@ -221,9 +221,11 @@ def main():
         "command": "tests/run.sh " + out, "desc": "TEST " + out})
     n.build(["bench"], "run", ["all"], variables={
         "command": "bench/run.sh " + out, "desc": "BENCH " + out})
+    # Only the rmon programs are installed; bench-* stay in the build tree.
+    installed = [b for b in binaries if os.path.basename(b).startswith("rmon")]
     n.build(["install"], "run", ["all"], variables={
         "command": 'install -d "$$DESTDIR$prefix/bin" && install -m 755 %s '
-                   '"$$DESTDIR$prefix/bin/"' % " ".join(binaries),
+                   '"$$DESTDIR$prefix/bin/"' % " ".join(installed),
         "desc": "INSTALL $prefix"})
     n.build(["fuzz"], "run", variables={
         "command": "tests/fuzz/run.sh", "desc": "FUZZ"})
