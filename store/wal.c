@@ -1,0 +1,514 @@
+/* wal.c - the write-ahead log: buffered appends, group commit with
+ * io_uring (write linked to fdatasync) or pwrite + fdatasync, segment
+ * rollover, replay and torn-tail repair; see wal.h. */
+#include "store/wal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shmring/series.h"
+
+#define WAL_MAGIC    0x57414c00u /* "WAL" and the type in the low byte */
+#define HEADER_BYTES 16
+#define NO_SPLIT     SIZE_MAX
+
+struct record_header {
+	uint32_t magic_type;
+	uint32_t len;
+	uint32_t check;
+	uint32_t zero;
+};
+
+struct segment {
+	uint64_t start;
+	int fd;
+};
+
+struct wal {
+	char dir[4096];
+	int dir_fd;
+	struct wal_config config;
+	struct segment *segments; /* sorted by start; the last one is written */
+	size_t n_segments, segments_cap;
+	uint64_t end; /* durable end position */
+	uint8_t *buf; /* records appended since the last commit */
+	size_t len, cap;
+	size_t split; /* offset in buf where a new segment starts, or NO_SPLIT */
+	bool uring_ok;
+	struct io_uring uring;
+	struct wal_stats stats;
+};
+
+void wal_config_default(struct wal_config *c)
+{
+	c->segment_bytes = 64ull << 20;
+	c->buffer_bytes = 8ull << 20;
+	c->use_io_uring = true;
+}
+
+static uint32_t checksum(uint32_t magic_type, uint32_t len, const void *payload)
+{
+	uint32_t head[2] = { magic_type, len };
+	return (uint32_t)(series_id(payload, len) ^
+			  (series_id((const char *)head, sizeof head) >> 7));
+}
+
+static struct segment *last_segment(struct wal *w)
+{
+	return &w->segments[w->n_segments - 1];
+}
+
+/* ---- segments ---- */
+
+static int segment_path(struct wal *w, uint64_t start, char *path, size_t len)
+{
+	return snprintf(path, len, "%s/%016" PRIx64 ".wal", w->dir, start);
+}
+
+static int push_segment(struct wal *w, uint64_t start, int fd, struct err *e)
+{
+	if (w->n_segments == w->segments_cap) {
+		size_t cap = w->segments_cap ? w->segments_cap * 2 : 8;
+		struct segment *s = realloc(w->segments, cap * sizeof *s);
+		if (!s)
+			return err_set(e, -ENOMEM, "wal: out of memory");
+		w->segments = s;
+		w->segments_cap = cap;
+	}
+	w->segments[w->n_segments++] = (struct segment){ start, fd };
+	return 0;
+}
+
+/* Creates and preallocates the segment starting at `start`; a leftover
+ * file of a failed attempt is reused. */
+static int create_segment(struct wal *w, uint64_t start, int *fd_out, struct err *e)
+{
+	char path[4200];
+	segment_path(w, start, path, sizeof path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(e, -errno, "wal: cannot create %s", path);
+	int rc = posix_fallocate(fd, 0, (off_t)w->config.segment_bytes);
+	if (rc != 0) {
+		close(fd);
+		unlink(path);
+		return err_sys(e, -rc, "wal: cannot preallocate %llu bytes for %s",
+			       (unsigned long long)w->config.segment_bytes, path);
+	}
+	/* The new name must survive a crash too. */
+	if (fdatasync(fd) != 0 || fsync(w->dir_fd) != 0) {
+		rc = -errno;
+		close(fd);
+		unlink(path);
+		return err_sys(e, rc, "wal: cannot sync new segment %s", path);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static int compare_segments(const void *a, const void *b)
+{
+	uint64_t x = ((const struct segment *)a)->start, y = ((const struct segment *)b)->start;
+	return (x > y) - (x < y);
+}
+
+static int load_segments(struct wal *w, struct err *e)
+{
+	DIR *d = opendir(w->dir);
+	if (!d)
+		return err_sys(e, -errno, "wal: cannot read folder %s", w->dir);
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		uint64_t start;
+		char tail[8];
+		if (strlen(de->d_name) != 20 ||
+		    sscanf(de->d_name, "%16" SCNx64 "%7s", &start, tail) != 2 ||
+		    strcmp(tail, ".wal") != 0)
+			continue;
+		char path[4200];
+		segment_path(w, start, path, sizeof path);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			rc = err_sys(e, -errno, "wal: cannot open %s", path);
+		else if ((rc = push_segment(w, start, fd, e)) != 0)
+			close(fd);
+	}
+	closedir(d);
+	if (rc == 0 && w->n_segments > 1)
+		qsort(w->segments, w->n_segments, sizeof *w->segments, compare_segments);
+	return rc;
+}
+
+/* ---- reading records ---- */
+
+/* Reads the record at position pos of segment s (ending at limit).
+ * Returns 1 and the record, 0 at a zero header (end of data), -EBADMSG for
+ * a damaged record.  *payload is malloc'ed into *scratch (reused). */
+static int read_record(struct segment *s, uint64_t pos, uint64_t limit, struct record_header *h,
+		       uint8_t **scratch, size_t *scratch_cap)
+{
+	if (pos + HEADER_BYTES > limit)
+		return 0;
+	if (pread(s->fd, h, sizeof *h, (off_t)(pos - s->start)) != (ssize_t)sizeof *h)
+		return -EBADMSG;
+	if (h->magic_type == 0 && h->len == 0 && h->check == 0 && h->zero == 0)
+		return 0;
+	uint32_t type = h->magic_type & 0xff;
+	if ((h->magic_type & ~0xffu) != WAL_MAGIC || (type != WAL_SERIES && type != WAL_SAMPLES) ||
+	    h->zero != 0 || pos + HEADER_BYTES + h->len > limit)
+		return -EBADMSG;
+	if (h->len > *scratch_cap) {
+		uint8_t *p = realloc(*scratch, h->len);
+		if (!p)
+			return -ENOMEM;
+		*scratch = p;
+		*scratch_cap = h->len;
+	}
+	if (h->len && pread(s->fd, *scratch, h->len, (off_t)(pos + HEADER_BYTES - s->start)) !=
+			  (ssize_t)h->len)
+		return -EBADMSG;
+	if (checksum(h->magic_type, h->len, *scratch) != h->check)
+		return -EBADMSG;
+	return 1;
+}
+
+static uint64_t segment_limit(struct wal *w, size_t i)
+{
+	uint64_t cap = w->segments[i].start + w->config.segment_bytes;
+	if (i + 1 < w->n_segments && w->segments[i + 1].start < cap)
+		return w->segments[i + 1].start;
+	return cap;
+}
+
+/* Finds the end of the last segment and zeroes a torn tail after it. */
+static int find_end(struct wal *w, struct err *e)
+{
+	struct segment *s = last_segment(w);
+	uint64_t pos = s->start, limit = segment_limit(w, w->n_segments - 1);
+	struct record_header h;
+	uint8_t *scratch = NULL;
+	size_t scratch_cap = 0;
+	int rc;
+	while ((rc = read_record(s, pos, limit, &h, &scratch, &scratch_cap)) == 1)
+		pos += HEADER_BYTES + h.len;
+	free(scratch);
+	if (rc == -ENOMEM)
+		return err_set(e, rc, "wal: out of memory");
+	w->end = pos;
+	if (rc == 0)
+		return 0;
+	/* A torn write: never acknowledged, so cut it, and zero what follows
+	 * so that no stale record can appear after new ones. */
+	static const uint8_t zeros[1 << 16];
+	uint64_t zero_end = pos + w->config.buffer_bytes * 2 + HEADER_BYTES;
+	if (zero_end > limit)
+		zero_end = limit;
+	for (uint64_t p = pos; p < zero_end; p += sizeof zeros) {
+		size_t n = zero_end - p < sizeof zeros ? (size_t)(zero_end - p) : sizeof zeros;
+		if (pwrite(s->fd, zeros, n, (off_t)(p - s->start)) != (ssize_t)n)
+			return err_sys(e, -errno, "wal: cannot repair the torn tail of %s", w->dir);
+	}
+	if (fdatasync(s->fd) != 0)
+		return err_sys(e, -errno, "wal: cannot sync %s", w->dir);
+	w->stats.torn_tail_bytes = zero_end - pos;
+	return 0;
+}
+
+int wal_open(const char *dir, const struct wal_config *c, struct wal **out, struct err *e)
+{
+	struct wal *w = calloc(1, sizeof *w);
+	int rc;
+	if (!w)
+		return err_set(e, -ENOMEM, "wal: out of memory");
+	snprintf(w->dir, sizeof w->dir, "%s", dir);
+	w->config = *c;
+	if (w->config.buffer_bytes * 2 > w->config.segment_bytes)
+		w->config.buffer_bytes = w->config.segment_bytes / 2;
+	w->split = NO_SPLIT;
+	w->dir_fd = -1;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = err_sys(e, -errno, "wal: cannot create folder %s", dir);
+		goto fail;
+	}
+	w->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dir_fd < 0) {
+		rc = err_sys(e, -errno, "wal: cannot open folder %s", dir);
+		goto fail;
+	}
+	if ((rc = load_segments(w, e)) != 0)
+		goto fail;
+	if (w->n_segments == 0) {
+		int fd;
+		if ((rc = create_segment(w, 0, &fd, e)) != 0 ||
+		    (rc = push_segment(w, 0, fd, e)) != 0)
+			goto fail;
+	}
+	if ((rc = find_end(w, e)) != 0)
+		goto fail;
+	if (c->use_io_uring) {
+		rc = io_uring_queue_init(8, &w->uring, 0);
+		w->uring_ok = rc == 0;
+	}
+	w->stats.io_uring = w->uring_ok;
+	*out = w;
+	return 0;
+fail:
+	wal_close(w);
+	return rc;
+}
+
+void wal_close(struct wal *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n_segments; i++)
+		close(w->segments[i].fd);
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	if (w->uring_ok)
+		io_uring_queue_exit(&w->uring);
+	free(w->segments);
+	free(w->buf);
+	free(w);
+}
+
+/* ---- appending ---- */
+
+static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_len, const void *b,
+			 size_t b_len, struct err *e)
+{
+	size_t len = a_len + b_len, need = HEADER_BYTES + len;
+	if (len > UINT32_MAX / 2)
+		return err_set(e, -E2BIG, "wal: record of %zu bytes is too big", len);
+	if (w->len + need > w->cap) {
+		size_t cap = w->cap ? w->cap : 1 << 20;
+		while (cap < w->len + need)
+			cap *= 2;
+		uint8_t *p = realloc(w->buf, cap);
+		if (!p)
+			return err_set(e, -ENOMEM, "wal: out of memory for a %zu-byte buffer", cap);
+		w->buf = p;
+		w->cap = cap;
+	}
+	/* Records never straddle segments: mark where the next one begins. */
+	uint64_t seg_start = w->split == NO_SPLIT ? last_segment(w)->start : w->end + w->split;
+	size_t seg_used =
+	    w->split == NO_SPLIT ? (size_t)(w->end - seg_start) + w->len : w->len - w->split;
+	if (seg_used + need > w->config.segment_bytes) {
+		if (w->split != NO_SPLIT || need > w->config.segment_bytes)
+			return err_set(e, -E2BIG,
+				       "wal: more than a segment appended without a commit");
+		w->split = w->len;
+	}
+	uint32_t magic_type = WAL_MAGIC | type;
+	uint8_t *dst = w->buf + w->len;
+	memcpy(dst + HEADER_BYTES, a, a_len);
+	if (b_len)
+		memcpy(dst + HEADER_BYTES + a_len, b, b_len);
+	struct record_header h = { magic_type, (uint32_t)len, 0, 0 };
+	h.check = checksum(magic_type, (uint32_t)len, dst + HEADER_BYTES);
+	memcpy(dst, &h, sizeof h);
+	w->len += need;
+	return 0;
+}
+
+int wal_append_series(struct wal *w, uint64_t id, const char *name, size_t len, struct err *e)
+{
+	return append_record(w, WAL_SERIES, &id, sizeof id, name, len, e);
+}
+
+int wal_append_samples(struct wal *w, const struct ring_sample *s, size_t n, struct err *e)
+{
+	/* struct ring_sample is three 8-byte fields, little-endian on every
+	 * platform we build for: it is the record format as it stands. */
+	_Static_assert(sizeof(struct ring_sample) == 24, "sample layout");
+	return append_record(w, WAL_SAMPLES, s, n * sizeof *s, NULL, 0, e);
+}
+
+/* ---- committing ---- */
+
+static int write_all(int fd, const uint8_t *p, size_t n, uint64_t offset)
+{
+	while (n > 0) {
+		ssize_t done = pwrite(fd, p, n, (off_t)offset);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return done < 0 ? -errno : -EIO;
+		p += done;
+		n -= (size_t)done;
+		offset += (uint64_t)done;
+	}
+	return 0;
+}
+
+struct piece {
+	int fd;
+	const uint8_t *p;
+	size_t n;
+	uint64_t offset;
+};
+
+static int commit_sync(struct piece *pieces, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = write_all(pieces[i].fd, pieces[i].p, pieces[i].n, pieces[i].offset);
+		if (rc == 0 && fdatasync(pieces[i].fd) != 0)
+			rc = -errno;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Each piece is a write linked to an fdatasync of the same file: the sync
+ * starts only if the write completed, and all run in one system call. */
+static int commit_uring(struct wal *w, struct piece *pieces, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->uring);
+		io_uring_prep_write(sqe, pieces[i].fd, pieces[i].p, (unsigned)pieces[i].n,
+				    pieces[i].offset);
+		sqe->flags |= IOSQE_IO_LINK;
+		sqe->user_data = (uint64_t)i * 2;
+		sqe = io_uring_get_sqe(&w->uring);
+		io_uring_prep_fsync(sqe, pieces[i].fd, IORING_FSYNC_DATASYNC);
+		sqe->user_data = (uint64_t)i * 2 + 1;
+	}
+	int rc = io_uring_submit_and_wait(&w->uring, (unsigned)(n * 2));
+	if (rc < 0)
+		return rc;
+	int result = 0;
+	for (int done = 0; done < n * 2; done++) {
+		struct io_uring_cqe *cqe;
+		if ((rc = io_uring_wait_cqe(&w->uring, &cqe)) != 0)
+			return rc;
+		uint64_t k = cqe->user_data;
+		bool write = k % 2 == 0;
+		if (cqe->res < 0 && result == 0)
+			result = cqe->res;
+		/* A short write cancels its sync; finish it the plain way. */
+		else if (write && (size_t)cqe->res != pieces[k / 2].n && result == 0)
+			result = -EAGAIN;
+		io_uring_cqe_seen(&w->uring, cqe);
+	}
+	return result;
+}
+
+int wal_commit(struct wal *w, uint64_t *end, struct err *e)
+{
+	if (w->len == 0) {
+		*end = w->end;
+		return 0;
+	}
+	struct piece pieces[2];
+	int n = 0, new_fd = -1, rc;
+	size_t first = w->split == NO_SPLIT ? w->len : w->split;
+	struct segment *s = last_segment(w);
+	if (first > 0)
+		pieces[n++] = (struct piece){ s->fd, w->buf, first, w->end - s->start };
+	if (w->split != NO_SPLIT) {
+		if ((rc = create_segment(w, w->end + w->split, &new_fd, e)) != 0)
+			return rc;
+		pieces[n++] = (struct piece){ new_fd, w->buf + w->split, w->len - w->split, 0 };
+	}
+	rc = w->uring_ok ? commit_uring(w, pieces, n) : -EAGAIN;
+	if (rc == -EAGAIN || (w->uring_ok && rc != 0 && rc != -ENOSPC && rc != -EIO))
+		rc = commit_sync(pieces, n);
+	if (rc != 0) {
+		if (new_fd >= 0) {
+			char path[4200];
+			segment_path(w, w->end + w->split, path, sizeof path);
+			close(new_fd);
+			unlink(path);
+		}
+		return err_sys(e, rc, "wal: cannot write %zu bytes to %s", w->len, w->dir);
+	}
+	if (new_fd >= 0 && (rc = push_segment(w, w->end + w->split, new_fd, e)) != 0) {
+		close(new_fd);
+		return rc;
+	}
+	w->end += w->len;
+	w->len = 0;
+	w->split = NO_SPLIT;
+	w->stats.commits++;
+	*end = w->end;
+	return 0;
+}
+
+uint64_t wal_end(struct wal *w)
+{
+	return w->end;
+}
+
+/* ---- replay and truncation ---- */
+
+int wal_replay(struct wal *w, uint64_t from, wal_replay_fn fn, void *ctx, struct err *e)
+{
+	uint8_t *scratch = NULL;
+	size_t scratch_cap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < w->n_segments && rc == 0; i++) {
+		uint64_t limit = segment_limit(w, i), pos = w->segments[i].start;
+		if (limit <= from)
+			continue;
+		bool last = i + 1 == w->n_segments;
+		struct record_header h;
+		while (rc == 0 && pos < (last ? w->end : limit)) {
+			int got =
+			    read_record(&w->segments[i], pos, limit, &h, &scratch, &scratch_cap);
+			if (got == 0)
+				break;
+			if (got < 0) {
+				rc = err_set(
+				    e, got == -ENOMEM ? got : -EBADMSG,
+				    "wal: damaged record at position %llu in %s/%016llx.wal",
+				    (unsigned long long)pos, w->dir,
+				    (unsigned long long)w->segments[i].start);
+				break;
+			}
+			uint64_t next = pos + HEADER_BYTES + h.len;
+			if (pos >= from)
+				rc = fn(ctx, (enum wal_record_type)(h.magic_type & 0xff), scratch,
+					h.len, next, e);
+			pos = next;
+		}
+	}
+	free(scratch);
+	return rc;
+}
+
+int wal_truncate_before(struct wal *w, uint64_t position, struct err *e)
+{
+	size_t drop = 0;
+	/* Keep the last segment always: it is the one being written. */
+	while (drop + 1 < w->n_segments && w->segments[drop + 1].start <= position)
+		drop++;
+	for (size_t i = 0; i < drop; i++) {
+		char path[4200];
+		segment_path(w, w->segments[i].start, path, sizeof path);
+		close(w->segments[i].fd);
+		if (unlink(path) != 0 && errno != ENOENT)
+			return err_sys(e, -errno, "wal: cannot remove %s", path);
+	}
+	memmove(w->segments, w->segments + drop, (w->n_segments - drop) * sizeof *w->segments);
+	w->n_segments -= drop;
+	return 0;
+}
+
+void wal_get_stats(struct wal *w, struct wal_stats *out)
+{
+	*out = w->stats;
+	out->end = w->end;
+	out->segments = w->n_segments;
+	out->bytes_on_disk = w->n_segments * w->config.segment_bytes;
+}
