@@ -1,0 +1,687 @@
+/* db.c - the LMDB state of the store: series names, compressed chunks,
+ * rollups and the applied WAL position; see db.h and layout.h. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/codec.h"
+#include "store/layout.h"
+#include "store/rollup.h"
+
+#define VALUE_CLOSED 1	/* first byte of a chunk value: the chunk is final */
+#define SHORT_CHUNK  64 /* an integer chunk ended this early: use floats next */
+
+struct head {
+	uint64_t id;
+	int64_t chunk_start; /* first timestamp of the head chunk (when count > 0) */
+	int64_t last_ts;     /* newest timestamp stored, INT64_MIN when none */
+	double last_value;   /* newest value stored, NaN when none */
+	double before_chunk; /* the value before the head chunk's first, NaN when none */
+	bool dirty;	     /* appended to since the last commit */
+	struct codec_encoder enc;
+	uint8_t buf[LAYOUT_HEAD_BYTES];
+};
+
+struct closed_chunk {
+	uint64_t id;
+	int64_t start;
+	double before; /* the series' value before this chunk, for rollup rises */
+	size_t len;
+	uint8_t *bytes; /* value: VALUE_CLOSED then the codec chunk */
+};
+
+struct pending_name {
+	uint64_t id;
+	size_t len;
+	char *name;
+};
+
+struct db {
+	MDB_env *env;
+	MDB_dbi names, chunks, rollups[2], meta;
+	bool read_only;
+	struct db_config config;
+	size_t map_size;
+	/* Heads by id: open addressing, linear probing, a power-of-two size. */
+	struct head **table;
+	size_t table_cap, n_heads;
+	struct closed_chunk *closed;
+	size_t n_closed, closed_cap;
+	struct pending_name *names_pending;
+	size_t n_names, names_cap;
+	uint64_t applied, samples, duplicates, out_of_order;
+	char dir[4096];
+};
+
+void db_config_default(struct db_config *c)
+{
+	c->retention_raw_ns = INT64_C(15) * 86400 * 1000000000;
+	c->retention_1m_ns = INT64_C(365) * 86400 * 1000000000;
+	c->retention_1h_ns = INT64_C(3650) * 86400 * 1000000000;
+	c->initial_map_bytes = 64ull << 20;
+}
+
+static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
+{
+	int code = rc == ENOMEM ? -ENOMEM : rc == ENOSPC ? -ENOSPC : rc > 0 ? -rc : -EIO;
+	return err_set(e, code, "db %s: %s: %s", dir, what, mdb_strerror(rc));
+}
+
+/* ---- heads ---- */
+
+static size_t slot_of(struct db *db, uint64_t id)
+{
+	size_t mask = db->table_cap - 1, i = (size_t)(id * UINT64_C(0x9e3779b97f4a7c15)) & mask;
+	while (db->table[i] && db->table[i]->id != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct head *find_head(struct db *db, uint64_t id)
+{
+	return db->table_cap ? db->table[slot_of(db, id)] : NULL;
+}
+
+static int grow_table(struct db *db)
+{
+	size_t old_cap = db->table_cap, cap = old_cap ? old_cap * 2 : 1024;
+	struct head **old = db->table;
+	db->table = calloc(cap, sizeof *db->table);
+	if (!db->table) {
+		db->table = old;
+		return -ENOMEM;
+	}
+	db->table_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			db->table[slot_of(db, old[i]->id)] = old[i];
+	free(old);
+	return 0;
+}
+
+static struct head *add_head(struct db *db, uint64_t id)
+{
+	if ((db->n_heads + 1) * 2 > db->table_cap && grow_table(db) != 0)
+		return NULL;
+	struct head *h = malloc(sizeof *h);
+	if (!h)
+		return NULL;
+	h->id = id;
+	h->chunk_start = 0;
+	h->last_ts = INT64_MIN;
+	h->last_value = NAN;
+	h->before_chunk = NAN;
+	h->dirty = false;
+	codec_init(&h->enc, h->buf, sizeof h->buf, false);
+	db->table[slot_of(db, id)] = h;
+	db->n_heads++;
+	return h;
+}
+
+/* Moves the head chunk to the list written (with its rollups) at the next
+ * commit, and starts an empty one. */
+static int close_head(struct db *db, struct head *h, bool prefer_float)
+{
+	if (db->n_closed == db->closed_cap) {
+		size_t cap = db->closed_cap ? db->closed_cap * 2 : 256;
+		struct closed_chunk *c = realloc(db->closed, cap * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		db->closed = c;
+		db->closed_cap = cap;
+	}
+	size_t len = codec_finish(&h->enc);
+	uint8_t *bytes = malloc(len + 1);
+	if (!bytes)
+		return -ENOMEM;
+	bytes[0] = VALUE_CLOSED;
+	memcpy(bytes + 1, h->buf, len);
+	db->closed[db->n_closed++] =
+	    (struct closed_chunk){ h->id, h->chunk_start, h->before_chunk, len + 1, bytes };
+	h->before_chunk = h->last_value;
+	codec_init(&h->enc, h->buf, sizeof h->buf, prefer_float);
+	return 0;
+}
+
+/* ---- opening ---- */
+
+static int open_dbs(struct db *db, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+	if ((rc = mdb_dbi_open(txn, "names", flags, &db->names)) ||
+	    (rc = mdb_dbi_open(txn, "chunks", flags, &db->chunks)) ||
+	    (rc = mdb_dbi_open(txn, "rollup_1m", flags, &db->rollups[0])) ||
+	    (rc = mdb_dbi_open(txn, "rollup_1h", flags, &db->rollups[1])) ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &db->meta)))
+		return rc;
+	return 0;
+}
+
+static uint64_t meta_get(struct db *db, MDB_txn *txn, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	uint64_t value = 0;
+	if (mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size == sizeof value)
+		memcpy(&value, v.mv_data, sizeof value);
+	return value;
+}
+
+static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { sizeof value, &value };
+	return mdb_put(txn, db->meta, &k, &v, 0);
+}
+
+/* Rebuilds a series' head from its newest chunk, unless that one is closed. */
+static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
+{
+	struct head *h = add_head(db, id);
+	if (!h)
+		return ENOMEM;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, db->chunks, &cur);
+	if (rc)
+		return rc;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id + 1, INT64_MIN);
+	MDB_val k = { sizeof kbuf, kbuf }, v;
+	rc = id == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc =
+	    rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	uint64_t key_id;
+	int64_t start, ts;
+	double value;
+	if (rc == 0 && k.mv_size == LAYOUT_KEY_BYTES && v.mv_size > 1) {
+		layout_key_parse(k.mv_data, &key_id, &start);
+		struct codec_decoder dec;
+		const uint8_t *bytes = v.mv_data;
+		if (key_id == id && codec_decoder_init(&dec, bytes + 1, v.mv_size - 1) == 0) {
+			bool closed = bytes[0] == VALUE_CLOSED;
+			/* Same mode as before: the first value decides the rest. */
+			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
+			while (codec_next(&dec, &ts, &value) == 1) {
+				h->last_ts = ts;
+				h->last_value = value;
+				if (!closed)
+					codec_append(&h->enc, ts, value);
+			}
+			/* Rises of the first sample after a restart start from
+			 * nothing: the value before this chunk is not kept. */
+			h->chunk_start = start;
+		}
+	}
+	mdb_cursor_close(cur);
+	return 0;
+}
+
+static int load_heads(struct db *db, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, db->names, &cur);
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
+		if (lrc) {
+			rc = lrc;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int db_open(const char *dir, const struct db_config *c, bool read_only, struct db **out,
+	    struct err *e)
+{
+	struct db *db = calloc(1, sizeof *db);
+	MDB_txn *txn = NULL;
+	int rc;
+	if (!db)
+		return err_set(e, -ENOMEM, "db %s: out of memory", dir);
+	snprintf(db->dir, sizeof db->dir, "%s", dir);
+	db->config = *c;
+	db->read_only = read_only;
+	if (!read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = err_sys(e, -errno, "db: cannot create folder %s", dir);
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(db->env, c->initial_map_bytes))) {
+		rc = lmdb_error(e, rc, "cannot create the environment", dir);
+		goto fail;
+	}
+	/* Commits do not fsync: a killed process leaves the page cache, and
+	 * LMDB stays at its last committed transaction; db_checkpoint syncs
+	 * before the WAL is trimmed, which covers a machine crash. */
+	unsigned flags = read_only ? MDB_RDONLY : MDB_NOSYNC | MDB_NOMETASYNC;
+	if ((rc = mdb_env_open(db->env, dir, flags | MDB_NOTLS, 0600))) {
+		rc = lmdb_error(e, rc, "cannot open", dir);
+		goto fail;
+	}
+	MDB_envinfo info;
+	MDB_stat env_stat;
+	mdb_env_info(db->env, &info);
+	mdb_env_stat(db->env, &env_stat);
+	db->map_size = info.me_mapsize;
+	/* Leave room to write: a map nearly as full as the file would fail
+	 * the very first commit. */
+	size_t used = (size_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
+	if (!read_only && db->map_size < used * 2 + c->initial_map_bytes) {
+		db->map_size = used * 2 + c->initial_map_bytes;
+		if ((rc = mdb_env_set_mapsize(db->env, db->map_size))) {
+			rc = lmdb_error(e, rc, "cannot grow the map", dir);
+			goto fail;
+		}
+	}
+	if ((rc = mdb_txn_begin(db->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) ||
+	    (rc = open_dbs(db, txn, read_only ? 0 : MDB_CREATE))) {
+		rc = lmdb_error(e, rc, read_only ? "no store here yet" : "cannot open databases",
+				dir);
+		goto fail;
+	}
+	uint64_t version = meta_get(db, txn, "version");
+	if (version != 0 && version != LAYOUT_VERSION) {
+		rc = err_set(e, -EPROTO, "db %s: layout version %llu, this program reads %d", dir,
+			     (unsigned long long)version, LAYOUT_VERSION);
+		goto fail;
+	}
+	db->applied = meta_get(db, txn, "applied");
+	db->samples = meta_get(db, txn, "samples");
+	db->duplicates = meta_get(db, txn, "duplicates");
+	db->out_of_order = meta_get(db, txn, "out_of_order");
+	if (!read_only && (rc = load_heads(db, txn)) != 0) {
+		rc = lmdb_error(e, rc, "cannot load the newest chunks", dir);
+		goto fail;
+	}
+	if (read_only) {
+		/* Committing, even read-only, keeps the database handles open. */
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc) {
+			rc = lmdb_error(e, rc, "cannot read", dir);
+			goto fail;
+		}
+	} else if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
+		   (rc = mdb_txn_commit(txn))) {
+		txn = NULL;
+		rc = lmdb_error(e, rc, "cannot write", dir);
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	db_close(db);
+	return rc;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->env)
+		mdb_env_close(db->env);
+	for (size_t i = 0; i < db->table_cap; i++)
+		free(db->table[i]);
+	free(db->table);
+	for (size_t i = 0; i < db->n_closed; i++)
+		free(db->closed[i].bytes);
+	free(db->closed);
+	for (size_t i = 0; i < db->n_names; i++)
+		free(db->names_pending[i].name);
+	free(db->names_pending);
+	free(db);
+}
+
+/* ---- writing ---- */
+
+static int name_conflict(struct err *e, uint64_t id, const char *name, size_t len, const char *have,
+			 size_t have_len)
+{
+	return err_set(
+	    e, -EEXIST,
+	    "series id %016llx of '%.*s' is already taken by '%.*s'; refusing to merge them",
+	    (unsigned long long)id, (int)len, name, (int)have_len, have);
+}
+
+int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e)
+{
+	for (size_t i = 0; i < db->n_names; i++) {
+		struct pending_name *p = &db->names_pending[i];
+		if (p->id == id)
+			return p->len == len && memcmp(p->name, name, len) == 0
+				   ? 0
+				   : name_conflict(e, id, name, len, p->name, p->len);
+	}
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return lmdb_error(e, rc, "cannot read names", db->dir);
+	uint8_t key[8];
+	layout_put_be64(key, id);
+	MDB_val k = { sizeof key, key }, v;
+	rc = mdb_get(txn, db->names, &k, &v);
+	if (rc == 0) {
+		int same = v.mv_size == len && memcmp(v.mv_data, name, len) == 0;
+		rc = same ? 0 : name_conflict(e, id, name, len, v.mv_data, v.mv_size);
+		mdb_txn_abort(txn);
+		if (rc == 0 && !find_head(db, id) && !add_head(db, id))
+			return err_set(e, -ENOMEM, "db: out of memory");
+		return rc;
+	}
+	mdb_txn_abort(txn);
+	if (db->n_names == db->names_cap) {
+		size_t cap = db->names_cap ? db->names_cap * 2 : 64;
+		struct pending_name *p = realloc(db->names_pending, cap * sizeof *p);
+		if (!p)
+			return err_set(e, -ENOMEM, "db: out of memory");
+		db->names_pending = p;
+		db->names_cap = cap;
+	}
+	char *copy = malloc(len);
+	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
+		free(copy);
+		return err_set(e, -ENOMEM, "db: out of memory");
+	}
+	memcpy(copy, name, len);
+	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy };
+	return 0;
+}
+
+static int append_one(struct db *db, struct head *h, int64_t ts, double value)
+{
+	if (ts <= h->last_ts) {
+		if (ts == h->last_ts)
+			db->duplicates++;
+		else
+			db->out_of_order++;
+		return 0;
+	}
+	int rc = 0;
+	if (h->enc.count > 0 && (h->enc.count >= LAYOUT_CHUNK_MAX_SAMPLES ||
+				 ts - h->chunk_start >= LAYOUT_CHUNK_MAX_SPAN_NS))
+		rc = close_head(db, h, h->enc.prefer_float);
+	if (rc == 0 && (rc = codec_append(&h->enc, ts, value)) != 0) {
+		/* A value the integer chunk cannot hold, or a full buffer. */
+		bool prefer_float = rc == -ERANGE && h->enc.count < SHORT_CHUNK;
+		if ((rc = close_head(db, h, prefer_float)) == 0)
+			rc = codec_append(&h->enc, ts, value);
+	}
+	if (rc != 0)
+		return rc;
+	if (h->enc.count == 1)
+		h->chunk_start = ts;
+	h->last_ts = ts;
+	h->last_value = value;
+	h->dirty = true;
+	db->samples++;
+	return 0;
+}
+
+int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct err *e)
+{
+	struct head *h = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!h || h->id != samples[i].id)
+			h = find_head(db, samples[i].id);
+		if (!h)
+			return err_set(e, -ENOENT, "db %s: sample for unknown series id %016llx",
+				       db->dir, (unsigned long long)samples[i].id);
+		int rc = append_one(db, h, samples[i].ts, samples[i].value);
+		if (rc != 0)
+			return err_set(e, rc, "db %s: out of memory", db->dir);
+	}
+	return 0;
+}
+
+/* Folds a closed chunk's buckets into the newest rollup record of its
+ * series at one resolution, starting a new record when that one is full. */
+static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
+			struct rollup_bucket *fresh, size_t n_fresh)
+{
+	static struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];
+	MDB_dbi dbi = db->rollups[res];
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return rc;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id + 1, INT64_MIN);
+	MDB_val k = { sizeof kbuf, kbuf }, v;
+	rc = id == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc =
+	    rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	size_t n = 0;
+	int64_t key_start = fresh[0].start;
+	uint64_t key_id;
+	if (rc == 0 && k.mv_size == LAYOUT_KEY_BYTES) {
+		int64_t start;
+		layout_key_parse(k.mv_data, &key_id, &start);
+		int got = key_id == id
+			      ? rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS)
+			      : -1;
+		/* Extend the newest record while it has room and comes before. */
+		if (got > 0 && merged[got - 1].start <= fresh[0].start &&
+		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS) {
+			n = (size_t)got;
+			key_start = start;
+		}
+	}
+	mdb_cursor_close(cur);
+	for (size_t i = 0; i < n_fresh; i++) {
+		if (n > 0 && merged[n - 1].start == fresh[i].start)
+			rollup_merge(&merged[n - 1], &fresh[i]);
+		else
+			merged[n++] = fresh[i];
+	}
+	uint8_t *record;
+	size_t len;
+	if (rollup_encode(merged, n, &record, &len) != 0)
+		return ENOMEM;
+	layout_key(kbuf, id, key_start);
+	k = (MDB_val){ sizeof kbuf, kbuf };
+	v = (MDB_val){ len, record };
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(record);
+	return rc;
+}
+
+static int write_closed(struct db *db, MDB_txn *txn, struct closed_chunk *c)
+{
+	static struct rollup_bucket buckets[2][LAYOUT_CHUNK_MAX_SAMPLES];
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, c->id, c->start);
+	MDB_val k = { sizeof kbuf, kbuf }, v = { c->len, c->bytes };
+	int rc = mdb_put(txn, db->chunks, &k, &v, 0);
+	if (rc)
+		return rc;
+	struct codec_decoder dec;
+	if (codec_decoder_init(&dec, c->bytes + 1, c->len - 1) != 0)
+		return 0;
+	size_t n[2] = { 0, 0 };
+	int64_t ts;
+	double value, prev = c->before;
+	while (codec_next(&dec, &ts, &value) == 1) {
+		for (int r = 0; r < 2; r++)
+			n[r] = rollup_add(buckets[r], n[r], LAYOUT_CHUNK_MAX_SAMPLES,
+					  layout_bucket_ns[r + 1], ts, value, prev);
+		prev = value;
+	}
+	for (int r = 0; r < 2 && rc == 0; r++)
+		if (n[r] > 0)
+			rc = write_rollup(db, txn, r, c->id, buckets[r], n[r]);
+	return rc;
+}
+
+static int write_head(struct db *db, MDB_txn *txn, struct head *h)
+{
+	static uint8_t value[LAYOUT_HEAD_BYTES + 1];
+	size_t len = codec_finish(&h->enc);
+	value[0] = 0;
+	memcpy(value + 1, h->buf, len);
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, h->id, h->chunk_start);
+	MDB_val k = { sizeof kbuf, kbuf }, v = { len + 1, value };
+	return mdb_put(txn, db->chunks, &k, &v, 0);
+}
+
+static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
+{
+	int rc = 0;
+	for (size_t i = 0; i < db->n_names && rc == 0; i++) {
+		uint8_t key[8];
+		layout_put_be64(key, db->names_pending[i].id);
+		MDB_val k = { sizeof key, key },
+			v = { db->names_pending[i].len, db->names_pending[i].name };
+		rc = mdb_put(txn, db->names, &k, &v, 0);
+	}
+	for (size_t i = 0; i < db->n_closed && rc == 0; i++)
+		rc = write_closed(db, txn, &db->closed[i]);
+	for (size_t i = 0; i < db->table_cap && rc == 0; i++) {
+		struct head *h = db->table[i];
+		if (h && h->dirty && h->enc.count > 0)
+			rc = write_head(db, txn, h);
+	}
+	if (rc == 0)
+		rc = meta_put(db, txn, "applied", wal_position);
+	if (rc == 0)
+		rc = meta_put(db, txn, "samples", db->samples);
+	if (rc == 0)
+		rc = meta_put(db, txn, "duplicates", db->duplicates);
+	if (rc == 0)
+		rc = meta_put(db, txn, "out_of_order", db->out_of_order);
+	return rc;
+}
+
+int db_commit(struct db *db, uint64_t wal_position, struct err *e)
+{
+	for (;;) {
+		MDB_txn *txn;
+		int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
+		if (rc == 0 && (rc = write_all(db, txn, wal_position)) != 0)
+			mdb_txn_abort(txn);
+		else if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		if (rc == MDB_MAP_FULL) {
+			/* Nothing in memory changed: grow the map and redo it all. */
+			size_t size = db->map_size * 2;
+			if ((rc = mdb_env_set_mapsize(db->env, size)) != 0)
+				return lmdb_error(e, rc, "cannot grow the map", db->dir);
+			db->map_size = size;
+			continue;
+		}
+		if (rc != 0)
+			return lmdb_error(e, rc, "commit failed", db->dir);
+		break;
+	}
+	for (size_t i = 0; i < db->n_names; i++)
+		free(db->names_pending[i].name);
+	db->n_names = 0;
+	for (size_t i = 0; i < db->n_closed; i++)
+		free(db->closed[i].bytes);
+	db->n_closed = 0;
+	for (size_t i = 0; i < db->table_cap; i++)
+		if (db->table[i])
+			db->table[i]->dirty = false;
+	db->applied = wal_position;
+	return 0;
+}
+
+int db_checkpoint(struct db *db, struct err *e)
+{
+	int rc = mdb_env_sync(db->env, 1);
+	return rc ? lmdb_error(e, rc, "cannot sync", db->dir) : 0;
+}
+
+uint64_t db_applied_position(struct db *db)
+{
+	return db->applied;
+}
+
+/* ---- retention ---- */
+
+static bool is_live_head(struct db *db, uint64_t id, int64_t start)
+{
+	struct head *h = find_head(db, id);
+	return h && h->enc.count > 0 && h->chunk_start == start;
+}
+
+int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
+{
+	const int64_t keep[] = { db->config.retention_raw_ns, db->config.retention_1m_ns,
+				 db->config.retention_1h_ns };
+	MDB_dbi dbis[] = { db->chunks, db->rollups[0], db->rollups[1] };
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
+	for (int r = 0; r < 3 && rc == 0; r++) {
+		MDB_cursor *cur;
+		if ((rc = mdb_cursor_open(txn, dbis[r], &cur)) != 0)
+			break;
+		/* A record starting before this holds nothing newer than the cutoff. */
+		int64_t cutoff = now_ns - keep[r] - layout_record_span_ns[r];
+		MDB_val k, v;
+		int got;
+		for (got = mdb_cursor_get(cur, &k, &v, MDB_FIRST); got == 0;
+		     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			uint64_t id;
+			int64_t start;
+			if (k.mv_size != LAYOUT_KEY_BYTES)
+				continue;
+			layout_key_parse(k.mv_data, &id, &start);
+			if (start < cutoff && !(r == 0 && is_live_head(db, id, start)) &&
+			    (rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	return rc ? lmdb_error(e, rc, "retention failed", db->dir) : 0;
+}
+
+/* ---- statistics ---- */
+
+int db_get_stats(struct db *db, struct db_stats *out, struct err *e)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	memset(out, 0, sizeof *out);
+	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(db->env, 0);
+		rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	}
+	if (rc)
+		return lmdb_error(e, rc, "cannot read", db->dir);
+	if (mdb_stat(txn, db->names, &st) == 0)
+		out->series = st.ms_entries;
+	if (mdb_stat(txn, db->chunks, &st) == 0)
+		out->chunk_bytes =
+		    (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) *
+		    st.ms_psize;
+	out->samples = meta_get(db, txn, "samples");
+	out->duplicates = meta_get(db, txn, "duplicates");
+	out->out_of_order = meta_get(db, txn, "out_of_order");
+	out->applied_position = meta_get(db, txn, "applied");
+	mdb_txn_abort(txn);
+	char path[4200];
+	struct stat fst;
+	snprintf(path, sizeof path, "%s/data.mdb", db->dir);
+	if (stat(path, &fst) == 0)
+		out->file_bytes = (uint64_t)fst.st_blocks * 512;
+	return 0;
+}
