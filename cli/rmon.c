@@ -11,6 +11,9 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "demo", cmd_demo, "run the pipeline on this machine with a built-in configuration" },
+	{ "query", cmd_query, "print stored samples, raw or aggregated" },
+	{ "series", cmd_series, "list stored series" },
+	{ "stats", cmd_stats, "summarise what the store holds" },
 };
 
 static void usage(FILE *out)

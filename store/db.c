@@ -400,6 +400,11 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 	return 0;
 }
 
+bool db_knows_series(struct db *db, uint64_t id)
+{
+	return find_head(db, id) != NULL;
+}
+
 static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 {
 	if (ts <= h->last_ts) {

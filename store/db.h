@@ -48,6 +48,9 @@ void db_close(struct db *db);
  * is -EEXIST with both names in the message, and nothing changes. */
 int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e);
 
+/* True when id is registered (a cheap in-memory look-up). */
+bool db_knows_series(struct db *db, uint64_t id);
+
 /* Adds samples to the in-memory head chunks of their series (ids must be
  * registered: an unknown id is -ENOENT).  A sample whose timestamp equals
  * the series' last one is a duplicate and is skipped (counted); one older

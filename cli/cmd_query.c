@@ -1,0 +1,196 @@
+/* cmd_query.c - `rmon query SELECTOR`: prints stored samples of every
+ * matching series, raw or aggregated by step, as text, CSV or JSON. */
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/rtime.h"
+
+enum format { TEXT, CSV, JSON };
+
+struct printer {
+	struct query *q;
+	enum format format;
+	int64_t from, to, step;
+	enum query_agg agg;
+	size_t series;
+	const char *name;
+	size_t name_len;
+	size_t points;
+	struct err e;
+};
+
+static void print_point(struct printer *p, int64_t ts, double value)
+{
+	char when[40];
+	if (p->format == JSON) {
+		printf("%s[%.3f,", p->points ? "," : "", (double)ts / 1e9);
+		if (isfinite(value))
+			printf("%.17g]", value);
+		else
+			printf("null]");
+	} else if (p->format == CSV) {
+		cli_format_time(ts, when, sizeof when);
+		putchar('"');
+		for (size_t i = 0; i < p->name_len; i++) {
+			if (p->name[i] == '"')
+				putchar('"');
+			putchar(p->name[i]);
+		}
+		printf("\",%s,%.17g\n", when, value);
+	} else {
+		cli_format_time(ts, when, sizeof when);
+		printf("  %s  %.17g\n", when, value);
+	}
+	p->points++;
+}
+
+static int print_raw_point(void *ctx, int64_t ts, double value)
+{
+	print_point(ctx, ts, value);
+	return 0;
+}
+
+static int print_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct printer *p = ctx;
+	p->name = name;
+	p->name_len = len;
+	p->points = 0;
+	if (p->format == JSON) {
+		printf("%s\n{\"series\":", p->series ? "," : "");
+		cli_json_string(stdout, name, len);
+		printf(",\"points\":[");
+	} else if (p->format == TEXT) {
+		printf("%.*s\n", (int)len, name);
+	}
+	p->series++;
+	int rc = 0;
+	if (p->step == 0) {
+		rc = query_raw(p->q, id, p->from, p->to, print_raw_point, p, NULL, &p->e);
+	} else {
+		size_t n = (size_t)((p->to - p->from + p->step - 1) / p->step);
+		double *out = malloc(n * sizeof *out);
+		if (!out)
+			return -1;
+		rc = query_range(p->q, id, p->from, p->to, p->step, p->agg, out, n, &p->e);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (!isnan(out[i]))
+				print_point(p, p->from + (int64_t)i * p->step, out[i]);
+		free(out);
+	}
+	if (p->format == JSON)
+		printf("]}");
+	return rc;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rmon query SELECTOR [--data DIR] [--from -1h] [--to now] [--step 1m]\n"
+		"                  [--agg avg] [--format text|csv|json]\n\n"
+		"Prints the samples of every series matching SELECTOR (docs/query.md), raw, or\n"
+		"with --step aggregated per step by --agg: avg, min, max, last, sum, count,\n"
+		"rate or increase (for counters: resets are handled).  Times are 'now',\n"
+		"'-1h', 'now-30m', unix seconds or 2026-11-24T10:00:00Z.\n");
+}
+
+static int bad_usage(const char *what, const struct err *e)
+{
+	fprintf(stderr, "rmon query: %s%s%s\n", what, e ? ": " : "", e ? e->msg : "");
+	return 2;
+}
+
+int cmd_query(int argc, char **argv)
+{
+	const char *data = CLI_DEFAULT_DATA, *from = "-1h", *to = "now", *step = NULL;
+	struct printer p = { .agg = QUERY_AVG, .format = TEXT };
+	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
+						 { "from", required_argument, NULL, 'f' },
+						 { "to", required_argument, NULL, 't' },
+						 { "step", required_argument, NULL, 's' },
+						 { "agg", required_argument, NULL, 'a' },
+						 { "format", required_argument, NULL, 'o' },
+						 { "help", no_argument, NULL, 'h' },
+						 { NULL, 0, NULL, 0 } };
+	struct err e = { 0 };
+	for (int c; (c = getopt_long(argc, argv, "d:f:t:s:a:o:h", options, NULL)) != -1;) {
+		switch (c) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 's':
+			step = optarg;
+			break;
+		case 'a':
+			if (query_agg_parse(optarg, &p.agg, &e) != 0)
+				return bad_usage("--agg", &e);
+			break;
+		case 'o':
+			if (strcmp(optarg, "text") == 0)
+				p.format = TEXT;
+			else if (strcmp(optarg, "csv") == 0)
+				p.format = CSV;
+			else if (strcmp(optarg, "json") == 0)
+				p.format = JSON;
+			else
+				return bad_usage("--format must be text, csv or json", NULL);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return 2;
+	}
+	int64_t now = rtime_now_ns();
+	if (rtime_parse_time(from, now, &p.from, &e) != 0)
+		return bad_usage("--from", &e);
+	if (rtime_parse_time(to, now, &p.to, &e) != 0)
+		return bad_usage("--to", &e);
+	if (p.to <= p.from)
+		return bad_usage("--to must come after --from", NULL);
+	if (step && rtime_parse_duration(step, &p.step, &e) != 0)
+		return bad_usage("--step", &e);
+	if (step && (p.to - p.from) / p.step > 10000000)
+		return bad_usage("--step is too small for that range (over 10 million steps)",
+				 NULL);
+	struct query_selector *sel;
+	if (query_selector_parse(argv[optind], &sel, &e) != 0)
+		return bad_usage("", &e);
+	p.q = cli_open_store("query", data);
+	int rc = 1;
+	if (p.q) {
+		if (p.format == JSON)
+			printf("[");
+		if (p.format == CSV)
+			printf("series,time,value\n");
+		rc = query_series(p.q, sel, print_series, &p, &e);
+		if (p.format == JSON)
+			printf("\n]\n");
+		if (rc != 0)
+			fprintf(stderr, "rmon query: %s\n", p.e.msg[0] ? p.e.msg : e.msg);
+		else if (p.series == 0)
+			fprintf(stderr, "rmon query: no series matches '%s' (see rmon series)\n",
+				argv[optind]);
+		rc = rc ? 1 : 0;
+	}
+	query_selector_free(sel);
+	query_close(p.q);
+	return rc;
+}

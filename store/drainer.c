@@ -1,0 +1,349 @@
+/* drainer.c - ring -> WAL -> LMDB, with recovery; see drainer.h. */
+#include "store/drainer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/rtime.h"
+#include "shmring/series.h"
+
+#define LATENCY_SLOTS 1024
+
+struct drainer {
+	struct drainer_config config;
+	char ring_name[64];
+	struct ring *ring;
+	struct wal *wal;
+	struct db *db;
+	struct ring_sample *batch;
+	size_t pending; /* samples peeked whose WAL commit failed: retried */
+	int64_t pending_since;
+	int64_t last_commit, last_checkpoint, last_self;
+	struct drainer_stats stats;
+	int64_t latencies[LATENCY_SLOTS]; /* peek-to-durable, a ring of recent batches */
+	size_t n_latencies;
+	uint64_t last_self_samples;
+	char self_host[256];
+};
+
+void drainer_config_default(struct drainer_config *c, const char *data_dir)
+{
+	memset(c, 0, sizeof *c);
+	c->data_dir = data_dir;
+	ring_config_default(&c->ring, NULL);
+	wal_config_default(&c->wal);
+	db_config_default(&c->db);
+	c->commit_interval_ns = RTIME_NS_PER_SEC;
+	c->checkpoint_interval_ns = 60 * RTIME_NS_PER_SEC;
+	c->self_interval_ns = 10 * RTIME_NS_PER_SEC;
+	c->batch = 16384;
+}
+
+/* ---- recovery ---- */
+
+static int replay_record(void *ctx, enum wal_record_type type, const void *payload, size_t len,
+			 uint64_t end, struct err *e)
+{
+	struct drainer *d = ctx;
+	if (type == WAL_SERIES) {
+		uint64_t id;
+		memcpy(&id, payload, sizeof id);
+		int rc = db_register_series(d->db, id, (const char *)payload + 8, len - 8, e);
+		return rc == -EEXIST ? 0 : rc; /* refused then, refused now */
+	}
+	/* Samples of a refused id were never written, so every id is known. */
+	return db_append(d->db, payload, len / sizeof(struct ring_sample), e);
+}
+
+static int recover(struct drainer *d, struct err *e)
+{
+	uint64_t from = db_applied_position(d->db);
+	int rc = wal_replay(d->wal, from, replay_record, d, e);
+	if (rc == 0)
+		rc = db_commit(d->db, wal_end(d->wal), e);
+	if (rc == 0)
+		rc = db_checkpoint(d->db, e);
+	if (rc == 0)
+		rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
+	return rc;
+}
+
+int drainer_open(const struct drainer_config *c, struct drainer **out, struct err *e)
+{
+	struct drainer *d = calloc(1, sizeof *d);
+	char path[4096];
+	int rc;
+	if (!d)
+		return err_set(e, -ENOMEM, "drainer: out of memory");
+	d->config = *c;
+	d->batch = malloc(c->batch * sizeof *d->batch);
+	if (!d->batch) {
+		free(d);
+		return err_set(e, -ENOMEM, "drainer: out of memory");
+	}
+	snprintf(d->self_host, sizeof d->self_host, "%s", c->host ? c->host : "localhost");
+	if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+		rc = err_sys(e, -errno, "cannot create data folder %s", c->data_dir);
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/db", c->data_dir);
+	if ((rc = db_open(path, &c->db, false, &d->db, e)) != 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/wal", c->data_dir);
+	if ((rc = wal_open(path, &c->wal, &d->wal, e)) != 0 || (rc = recover(d, e)) != 0)
+		goto fail;
+	struct ring_config ring = c->ring;
+	if (!ring.name) {
+		ring_name_for_dir(c->data_dir, d->ring_name, sizeof d->ring_name);
+		ring.name = d->ring_name;
+	}
+	if ((rc = ring_consumer_open(&ring, &d->ring, e)) != 0)
+		goto fail;
+	struct wal_stats ws;
+	wal_get_stats(d->wal, &ws);
+	d->stats.io_uring = ws.io_uring;
+	d->last_commit = d->last_checkpoint = d->last_self = rtime_mono_ns();
+	*out = d;
+	return 0;
+fail:
+	drainer_close(d, NULL);
+	return rc;
+}
+
+/* ---- draining ---- */
+
+static void record_latency(struct drainer *d, int64_t ns)
+{
+	d->latencies[d->n_latencies++ % LATENCY_SLOTS] = ns;
+}
+
+/* Writes the names of ids met for the first time; returns how many of the
+ * batch's samples remain (samples of unknown or refused ids are dropped). */
+static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, struct err *e)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!db_knows_series(d->db, s[i].id)) {
+			const char *name;
+			int len = series_lookup(ring_series(d->ring), s[i].id, &name);
+			if (len < 0) {
+				d->stats.unknown_series++;
+				continue;
+			}
+			struct err local = { 0 };
+			if (db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
+				d->stats.refused_series++;
+				continue;
+			}
+			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, e) != 0)
+				continue;
+		}
+		s[kept++] = s[i];
+	}
+	return kept;
+}
+
+/* Commits the WAL and, once durable, frees the ring slots and applies the
+ * batch.  A full disk keeps the batch pending for the next try. */
+static int make_durable(struct drainer *d, bool from_ring, struct err *e)
+{
+	uint64_t end;
+	int rc = wal_commit(d->wal, &end, e);
+	if (rc == -ENOSPC || rc == -EDQUOT) {
+		if (!d->stats.disk_full && d->config.notice) {
+			char msg[700];
+			snprintf(msg, sizeof msg,
+				 "disk full, draining stopped until space returns (agents count "
+				 "drops meanwhile): %s",
+				 e ? e->msg : "");
+			d->config.notice(msg);
+		}
+		d->stats.disk_full = true;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (d->stats.disk_full && d->config.notice)
+		d->config.notice("disk space is back, draining again");
+	d->stats.disk_full = false;
+	if (from_ring)
+		ring_release(d->ring);
+	record_latency(d, rtime_mono_ns() - d->pending_since);
+	d->stats.batches++;
+	rc = db_append(d->db, d->batch, d->pending, e);
+	d->stats.samples += d->pending;
+	d->pending = 0;
+	return rc;
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void latency_percentiles(struct drainer *d)
+{
+	size_t n = d->n_latencies < LATENCY_SLOTS ? d->n_latencies : LATENCY_SLOTS;
+	static int64_t sorted[LATENCY_SLOTS];
+	if (n == 0)
+		return;
+	memcpy(sorted, d->latencies, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, compare_i64);
+	d->stats.commit_p50_ns = sorted[n / 2];
+	d->stats.commit_p99_ns = sorted[n * 99 / 100];
+}
+
+/* The store's own series: written straight to the WAL and LMDB. */
+static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, struct err *e)
+{
+	struct ring_stats rs;
+	struct wal_stats ws;
+	struct db_stats ds;
+	ring_get_stats(d->ring, &rs);
+	wal_get_stats(d->wal, &ws);
+	db_get_stats(d->db, &ds, NULL);
+	latency_percentiles(d);
+	const struct {
+		const char *metric;
+		double value;
+	} values[] = {
+		{ "rmon_store_samples_total", (double)d->stats.samples },
+		{ "rmon_store_ingest_samples_per_second",
+		  (double)(d->stats.samples - d->last_self_samples) / elapsed_s },
+		{ "rmon_store_commit_p99_seconds", (double)d->stats.commit_p99_ns / 1e9 },
+		{ "rmon_store_wal_bytes", (double)ws.bytes_on_disk },
+		{ "rmon_store_lmdb_bytes", (double)ds.file_bytes },
+		{ "rmon_store_series", (double)ds.series },
+		{ "rmon_ring_dropped_total", (double)rs.dropped_full },
+		{ "rmon_ring_lost_total", (double)rs.lost_dead },
+		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
+	};
+	size_t n = sizeof values / sizeof values[0];
+	struct ring_sample samples[sizeof values / sizeof values[0]];
+	const char *names[sizeof values / sizeof values[0]];
+	char buf[sizeof values / sizeof values[0]][SERIES_NAME_MAX + 1];
+	for (size_t i = 0; i < n; i++) {
+		int len = series_canonical(buf[i], sizeof buf[i], d->self_host, values[i].metric,
+					   NULL, 0, e);
+		if (len < 0)
+			return len;
+		samples[i] =
+		    (struct ring_sample){ series_id(buf[i], (size_t)len), now_ns, values[i].value };
+		names[i] = buf[i];
+	}
+	d->last_self_samples = d->stats.samples;
+	return drainer_submit(d, samples, n, names, e);
+}
+
+static int periodic(struct drainer *d, struct err *e)
+{
+	int64_t now = rtime_mono_ns();
+	int rc = 0;
+	if (now - d->last_self >= d->config.self_interval_ns && !d->stats.disk_full) {
+		rc = record_self(d, rtime_now_ns(), (double)(now - d->last_self) / 1e9, e);
+		d->last_self = now;
+	}
+	if (rc == 0 && now - d->last_commit >= d->config.commit_interval_ns) {
+		rc = db_commit(d->db, wal_end(d->wal), e);
+		d->last_commit = now;
+	}
+	if (rc == 0 && now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
+		rc = db_checkpoint(d->db, e);
+		if (rc == 0)
+			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
+		if (rc == 0)
+			rc = db_apply_retention(d->db, rtime_now_ns(), e);
+		d->last_checkpoint = now;
+	}
+	return rc;
+}
+
+int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
+{
+	int rc;
+	if (d->pending > 0) {
+		/* A batch waits for disk space: retry it, take nothing new. */
+		if ((rc = make_durable(d, true, e)) != 0)
+			return rc;
+		if (d->pending > 0) {
+			ring_wait(d->ring, 1000 < timeout_ms ? 1000 : timeout_ms);
+			return periodic(d, e);
+		}
+	}
+	size_t n = ring_peek(d->ring, d->batch, d->config.batch);
+	if (n == 0) {
+		ring_wait(d->ring, timeout_ms);
+		n = ring_peek(d->ring, d->batch, d->config.batch);
+	}
+	if (n > 0) {
+		d->pending_since = rtime_mono_ns();
+		d->pending = register_new(d, d->batch, n, e);
+		if (d->pending > 0 &&
+		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0)
+			return rc;
+		if ((rc = make_durable(d, true, e)) != 0)
+			return rc;
+	}
+	return periodic(d, e);
+}
+
+int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
+		   const char *const *names, struct err *e)
+{
+	int rc;
+	if (d->pending > 0)
+		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
+	for (size_t i = 0; names && i < n; i++) {
+		if (!names[i] || db_knows_series(d->db, s[i].id))
+			continue;
+		size_t len = strlen(names[i]);
+		if ((rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0 ||
+		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0)
+			return rc;
+	}
+	if (n > d->config.batch)
+		return err_set(e, -E2BIG, "drainer: %zu samples in one submission", n);
+	memcpy(d->batch, s, n * sizeof *s);
+	d->pending = n;
+	d->pending_since = rtime_mono_ns();
+	if ((rc = wal_append_samples(d->wal, d->batch, n, e)) != 0 ||
+	    (rc = make_durable(d, false, e)) != 0)
+		return rc;
+	if (d->pending > 0) {
+		/* Not durable yet: kept, and applied once space returns, but the
+		 * caller must not acknowledge it (a resend is skipped as a
+		 * duplicate). */
+		return err_set(e, -ENOSPC, "drainer: the disk is full, nothing can be stored now");
+	}
+	return 0;
+}
+
+int drainer_close(struct drainer *d, struct err *e)
+{
+	int rc = 0;
+	if (!d)
+		return 0;
+	if (d->db && d->wal && d->pending == 0) {
+		rc = db_commit(d->db, wal_end(d->wal), e);
+		if (rc == 0)
+			rc = db_checkpoint(d->db, e);
+		if (rc == 0)
+			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
+	}
+	ring_close(d->ring);
+	wal_close(d->wal);
+	db_close(d->db);
+	free(d->batch);
+	free(d);
+	return rc;
+}
+
+void drainer_get_stats(struct drainer *d, struct drainer_stats *out)
+{
+	latency_percentiles(d);
+	*out = d->stats;
+}

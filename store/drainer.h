@@ -1,0 +1,77 @@
+/* drainer.h - the heart of rmon-stored: drains the shared-memory ring into
+ * the write-ahead log and the LMDB state, in that order.
+ *
+ * Each step peeks a batch from the ring, writes any series it has not seen
+ * and the samples to the WAL, waits until they are durable (group commit),
+ * and only then releases the ring slots and applies the batch to the
+ * in-memory chunks.  About every second it commits LMDB (without fsync) so
+ * readers see new data; every checkpoint interval it syncs LMDB and removes
+ * WAL segments that are no longer needed.  On open it replays the WAL from
+ * the position LMDB last recorded, so a kill -9 at any moment loses nothing
+ * that was released from the ring and stores nothing twice.
+ *
+ * Other sources of samples (the network ingest server) feed the same path
+ * through drainer_submit, which returns once the samples are durable.
+ */
+#ifndef RMON_DRAINER_H
+#define RMON_DRAINER_H
+
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "shmring/ring.h"
+#include "store/db.h"
+#include "store/wal.h"
+
+struct drainer_config {
+	const char *data_dir;
+	const char *host;	 /* host name for the store's own series (rmon_*) */
+	struct ring_config ring; /* .name is derived from data_dir when NULL */
+	struct wal_config wal;
+	struct db_config db;
+	int64_t commit_interval_ns;	/* LMDB commit; default 1 s */
+	int64_t checkpoint_interval_ns; /* LMDB sync + WAL trim; default 60 s */
+	int64_t self_interval_ns;	/* the store's own metrics; default 10 s */
+	uint32_t batch;			/* samples per ring peek; default 16384 */
+	/* Called with news the person should see (disk full, space back);
+	 * NULL to ignore them.  The program logs them. */
+	void (*notice)(const char *message);
+};
+
+void drainer_config_default(struct drainer_config *c, const char *data_dir);
+
+struct drainer;
+
+/* Creates the data folder layout (wal/, db/), opens LMDB and the WAL,
+ * replays the WAL into LMDB, and becomes the ring's consumer.  *out is
+ * the caller's: drainer_close it. */
+int drainer_open(const struct drainer_config *c, struct drainer **out, struct err *e);
+
+/* Drains what the ring holds (waiting up to timeout_ms for something) and
+ * runs the periodic work that is due.  Returns 0, or an error that stops
+ * draining: a full disk is not one of them (it is logged, the batch is
+ * kept, and the next step retries). */
+int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
+
+/* Makes n samples of other origin durable and applies them, registering
+ * names[i] (canonical, NUL-terminated; NULL when already known) first. */
+int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
+		   const char *const *names, struct err *e);
+
+/* Final commit and checkpoint, then closes everything.  Returns the first
+ * error met (the drainer is freed either way). */
+int drainer_close(struct drainer *d, struct err *e);
+
+struct drainer_stats {
+	uint64_t samples;		      /* made durable and applied */
+	uint64_t batches;		      /* WAL group commits */
+	uint64_t unknown_series;	      /* samples dropped: id not in the series table */
+	uint64_t refused_series;	      /* samples dropped: id collision */
+	int64_t commit_p50_ns, commit_p99_ns; /* peek to durable, recent batches */
+	bool disk_full;			      /* draining is stopped until space returns */
+	bool io_uring;
+};
+
+void drainer_get_stats(struct drainer *d, struct drainer_stats *out);
+
+#endif
