@@ -1,6 +1,7 @@
 /* cli.c - what the rmon subcommands share; see cli.h. */
 #include "cli/cli.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 struct query *cli_open_store(const char *command, const char *data)
@@ -41,4 +42,11 @@ void cli_json_string(FILE *out, const char *s, size_t len)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+void cli_format_value(double value, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", value);
+	if (strtod(buf, NULL) != value)
+		snprintf(buf, len, "%.17g", value);
 }

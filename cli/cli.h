@@ -26,6 +26,9 @@ struct query *cli_open_store(const char *command, const char *data);
 /* Writes ts (ns since the epoch) as RFC 3339 UTC with milliseconds. */
 void cli_format_time(int64_t ts, char *buf, size_t len);
 
+/* Writes the shortest text that reads back as the same double. */
+void cli_format_value(double value, char *buf, size_t len);
+
 /* Writes s (len bytes) as a JSON string, quotes included. */
 void cli_json_string(FILE *out, const char *s, size_t len);
 

@@ -26,11 +26,12 @@ struct printer {
 
 static void print_point(struct printer *p, int64_t ts, double value)
 {
-	char when[40];
+	char when[40], text[32];
+	cli_format_value(value, text, sizeof text);
 	if (p->format == JSON) {
 		printf("%s[%.3f,", p->points ? "," : "", (double)ts / 1e9);
 		if (isfinite(value))
-			printf("%.17g]", value);
+			printf("%s]", text);
 		else
 			printf("null]");
 	} else if (p->format == CSV) {
@@ -41,10 +42,10 @@ static void print_point(struct printer *p, int64_t ts, double value)
 				putchar('"');
 			putchar(p->name[i]);
 		}
-		printf("\",%s,%.17g\n", when, value);
+		printf("\",%s,%s\n", when, text);
 	} else {
 		cli_format_time(ts, when, sizeof when);
-		printf("  %s  %.17g\n", when, value);
+		printf("  %s  %s\n", when, text);
 	}
 	p->points++;
 }

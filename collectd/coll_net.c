@@ -1,0 +1,182 @@
+/* coll_net.c - interface counters (/proc/net/dev) and state (/sys/class/net),
+ * TCP connections by state, sockets in use, TCP retransmissions. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collectd/coll.h"
+#include "collectd/parse.h"
+
+static const char *const rx_names[] = { "bytes", "packets", "errs",	  "drop",
+					"fifo",	 "frame",   "compressed", "multicast" };
+static const char *const tx_names[] = { "bytes", "packets", "errs",    "drop",
+					"fifo",	 "colls",   "carrier", "compressed" };
+
+/* "  eth0: rx... tx..." after two header lines; interface names may be up
+ * to 15 characters and touch the colon. */
+int coll_parse_netdev(const char *text, const struct coll_config *c, struct coll_sink *sink)
+{
+	const char *p = text;
+	int found = 0;
+	do {
+		const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
+		if (!colon || (nl && colon > nl))
+			continue;
+		const char *name = parse_skip_spaces(p);
+		char device[32];
+		snprintf(device, sizeof device, "%.*s", (int)(colon - name), name);
+		if (!device[0] || (c && coll_glob_list_match(c->net_exclude, device)))
+			continue;
+		const char *s = colon + 1;
+		uint64_t v[16];
+		bool ok = true;
+		for (int i = 0; i < 16 && ok; i++)
+			v[i] = parse_u64(&s, &ok);
+		if (!ok)
+			continue;
+		char metric[64];
+		for (int i = 0; i < 8; i++) {
+			snprintf(metric, sizeof metric, "node_network_receive_%s_total",
+				 rx_names[i]);
+			coll_emit1(sink, metric, "device", device, (double)v[i]);
+			snprintf(metric, sizeof metric, "node_network_transmit_%s_total",
+				 tx_names[i]);
+			coll_emit1(sink, metric, "device", device, (double)v[8 + i]);
+		}
+		found++;
+	} while (parse_next_line(&p));
+	return found ? 0 : -EPROTO;
+}
+
+/* The "st" column (hex) of /proc/net/tcp and tcp6. */
+int coll_count_tcp(const char *text, uint64_t counts[12])
+{
+	const char *p = text;
+	if (!parse_next_line(&p))
+		return 0; /* only the header: no sockets */
+	do {
+		/* sl local_address rem_address st ... */
+		char word[64];
+		const char *s = p;
+		for (int i = 0; i < 3; i++)
+			parse_word(&s, word, sizeof word);
+		if (!parse_word(&s, word, sizeof word))
+			continue;
+		unsigned state;
+		if (sscanf(word, "%x", &state) == 1 && state < 12)
+			counts[state]++;
+	} while (parse_next_line(&p));
+	return 0;
+}
+
+int coll_parse_sockstat(const char *text, struct coll_sink *sink)
+{
+	const char *used = strstr(text, "sockets: used ");
+	const char *tcp = strstr(text, "TCP: inuse ");
+	bool ok = false;
+	if (used) {
+		const char *s = used + 14;
+		uint64_t v = parse_u64(&s, &ok);
+		if (ok)
+			coll_emit(sink, "node_sockstat_sockets_used", (double)v);
+	}
+	if (tcp) {
+		const char *s = tcp + 11;
+		uint64_t v = parse_u64(&s, &ok);
+		if (ok)
+			coll_emit(sink, "node_sockstat_TCP_inuse", (double)v);
+	}
+	return used ? 0 : -EPROTO;
+}
+
+/* /proc/net/snmp pairs a header line with a value line per protocol. */
+int coll_parse_snmp(const char *text, struct coll_sink *sink)
+{
+	const char *header = strstr(text, "Tcp: ");
+	const char *values = header ? strstr(header + 5, "Tcp: ") : NULL;
+	if (!values)
+		return -EPROTO;
+	const char *h = header + 5, *v = values + 5;
+	char name[64];
+	while (parse_word(&h, name, sizeof name)) {
+		char number[32];
+		if (!parse_word(&v, number, sizeof number))
+			break;
+		if (strcmp(name, "RetransSegs") == 0 || strcmp(name, "InErrs") == 0 ||
+		    strcmp(name, "CurrEstab") == 0 || strcmp(name, "ActiveOpens") == 0 ||
+		    strcmp(name, "PassiveOpens") == 0) {
+			char metric[96];
+			snprintf(metric, sizeof metric, "node_netstat_Tcp_%s", name);
+			coll_emit(sink, metric, (double)strtoull_or_zero(number));
+		}
+		if (*h == '\n')
+			break;
+	}
+	return 0;
+}
+
+static void interface_state(struct coll_state *st, const char *device, struct coll_sink *sink)
+{
+	struct coll_files *f = coll_state_files(st);
+	char path[128], *text;
+	snprintf(path, sizeof path, "/sys/class/net/%s/operstate", device);
+	if (coll_read(f, path, &text) > 0)
+		coll_emit1(sink, "node_network_up", "device", device, strncmp(text, "up", 2) == 0);
+	snprintf(path, sizeof path, "/sys/class/net/%s/mtu", device);
+	if (coll_read(f, path, &text) > 0)
+		coll_emit1(sink, "node_network_mtu_bytes", "device", device,
+			   (double)strtoull_or_zero(text));
+	/* speed is in Mbit/s, and reading it fails on virtual interfaces. */
+	snprintf(path, sizeof path, "/sys/class/net/%s/speed", device);
+	if (coll_read(f, path, &text) > 0 && text[0] != '-')
+		coll_emit1(sink, "node_network_speed_bytes", "device", device,
+			   (double)strtoull_or_zero(text) * 125000);
+}
+
+/* Passes values on to the next sink, noting the interfaces seen, so
+ * /proc/net/dev is parsed once. */
+struct device_lister {
+	struct coll_sink sink; /* first: the parser sees only this */
+	struct coll_sink *next;
+	char devices[64][32];
+	int n;
+};
+
+static void list_device(struct coll_sink *sink, const char *metric, struct series_label *labels,
+			size_t n_labels, double value)
+{
+	struct device_lister *l = (struct device_lister *)sink;
+	if (strcmp(metric, "node_network_receive_bytes_total") == 0 && l->n < 64)
+		snprintf(l->devices[l->n++], sizeof l->devices[0], "%s", labels[0].value);
+	l->next->value(l->next, metric, labels, n_labels, value);
+}
+
+int coll_network(struct coll_state *st, struct coll_sink *sink, struct err *e)
+{
+	static const char *const tcp_states[12] = { "",		 "established", "syn_sent",
+						    "syn_recv",	 "fin_wait1",	"fin_wait2",
+						    "time_wait", "close",	"close_wait",
+						    "last_ack",	 "listen",	"closing" };
+	struct coll_files *f = coll_state_files(st);
+	const struct coll_config *c = coll_state_config(st);
+	char *text;
+	long n = coll_read(f, "/proc/net/dev", &text);
+	if (n < 0)
+		return err_sys(e, (int)n, "cannot read /proc/net/dev");
+	struct device_lister lister = { .sink = { list_device }, .next = sink };
+	coll_parse_netdev(text, c, &lister.sink);
+	for (int i = 0; i < lister.n; i++)
+		interface_state(st, lister.devices[i], sink);
+	uint64_t counts[12] = { 0 };
+	if (coll_read(f, "/proc/net/tcp", &text) >= 0)
+		coll_count_tcp(text, counts);
+	if (coll_read(f, "/proc/net/tcp6", &text) >= 0)
+		coll_count_tcp(text, counts);
+	for (int s = 1; s < 12; s++)
+		coll_emit1(sink, "node_tcp_connections", "state", tcp_states[s], (double)counts[s]);
+	if (coll_read(f, "/proc/net/sockstat", &text) > 0)
+		coll_parse_sockstat(text, sink);
+	if (coll_read(f, "/proc/net/snmp", &text) > 0)
+		coll_parse_snmp(text, sink);
+	return 0;
+}

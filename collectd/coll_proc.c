@@ -1,0 +1,251 @@
+/* coll_proc.c - processes: counts by state, threads, the top consumers of
+ * CPU and memory, and watched processes (count, CPU, memory, threads, open
+ * files, I/O).  One pread of /proc/PID/stat per process; the extra files of
+ * a watched process are read only for those that match. */
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectd/coll.h"
+#include "collectd/parse.h"
+#include "lib/rtime.h"
+
+#define PF_KTHREAD 0x00200000
+
+struct proc_entry {
+	int pid; /* 0 = empty */
+	uint32_t generation;
+	uint64_t ticks; /* utime + stime at the last collection */
+};
+
+struct coll_proc_table {
+	struct proc_entry *entries;
+	size_t cap, used;
+	uint32_t generation;
+	int64_t last_ns;
+};
+
+struct coll_proc_table *coll_proc_table_new(void)
+{
+	struct coll_proc_table *t = calloc(1, sizeof *t);
+	if (t && !(t->entries = calloc(t->cap = 4096, sizeof *t->entries))) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void coll_proc_table_free(struct coll_proc_table *t)
+{
+	if (t)
+		free(t->entries);
+	free(t);
+}
+
+static struct proc_entry *slot(struct proc_entry *entries, size_t cap, int pid)
+{
+	size_t i = ((size_t)pid * 2654435761u) & (cap - 1);
+	while (entries[i].pid && entries[i].pid != pid)
+		i = (i + 1) & (cap - 1);
+	return &entries[i];
+}
+
+/* Rebuilds the table with only the processes seen this time, growing it
+ * when it is more than a quarter full. */
+static void sweep(struct coll_proc_table *t)
+{
+	size_t live = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		live += t->entries[i].pid && t->entries[i].generation == t->generation;
+	size_t cap = t->cap;
+	while (live * 4 > cap)
+		cap *= 2;
+	struct proc_entry *fresh = calloc(cap, sizeof *fresh);
+	if (!fresh)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->entries[i].pid && t->entries[i].generation == t->generation)
+			*slot(fresh, cap, t->entries[i].pid) = t->entries[i];
+	free(t->entries);
+	t->entries = fresh;
+	t->cap = cap;
+	t->used = live;
+}
+
+/* Returns the CPU ticks the process used since the last collection (all
+ * of them the first time it is seen). */
+static uint64_t ticks_since_last(struct coll_proc_table *t, int pid, uint64_t ticks)
+{
+	if ((t->used + 1) * 2 > t->cap)
+		sweep(t);
+	struct proc_entry *e = slot(t->entries, t->cap, pid);
+	uint64_t delta = e->pid && ticks >= e->ticks ? ticks - e->ticks : ticks;
+	if (!e->pid)
+		t->used++;
+	*e = (struct proc_entry){ pid, t->generation, ticks };
+	return delta;
+}
+
+int coll_parse_proc_stat(const char *text, struct coll_proc_stat *out)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+	if (!open || !close || close < open)
+		return -EPROTO;
+	memset(out, 0, sizeof *out);
+	out->pid = atoi(text);
+	snprintf(out->comm, sizeof out->comm, "%.*s", (int)(close - open - 1), open + 1);
+	const char *p = parse_skip_spaces(close + 1);
+	out->state = *p++;
+	/* Fields after state, numbered as in proc(5) from 4 (ppid). */
+	uint64_t v[21];
+	bool ok = true;
+	for (int i = 0; i < 21 && ok; i++) {
+		p = parse_skip_spaces(p);
+		if (*p == '-') /* a few fields may be negative; none we keep */
+			p++;
+		v[i] = parse_u64(&p, &ok);
+	}
+	if (!ok)
+		return -EPROTO;
+	out->ppid = (int)v[0];
+	out->flags = (unsigned long)v[5];
+	out->utime = v[10];
+	out->stime = v[11];
+	out->threads = (long)v[16];
+	out->rss_pages = v[20];
+	return 0;
+}
+
+struct top {
+	double value;
+	int pid;
+	char comm[32];
+};
+
+static void keep_top(struct top *top, int n, double value, const struct coll_proc_stat *ps)
+{
+	if (n == 0 || value <= top[n - 1].value)
+		return;
+	int i = n - 1;
+	while (i > 0 && top[i - 1].value < value) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i] = (struct top){ value, ps->pid, "" };
+	snprintf(top[i].comm, sizeof top[i].comm, "%s", ps->comm);
+}
+
+struct watched_totals {
+	double count, cpu_seconds, rss, threads, fds, read_bytes, write_bytes;
+};
+
+static void add_watched(struct coll_state *st, const struct coll_proc_stat *ps,
+			struct watched_totals *w, long hz, long page)
+{
+	struct coll_files *f = coll_state_files(st);
+	char path[512], *text;
+	w->count++;
+	w->cpu_seconds += (double)(ps->utime + ps->stime) / (double)hz;
+	w->rss += (double)ps->rss_pages * (double)page;
+	w->threads += (double)ps->threads;
+	snprintf(path, sizeof path, "%s/proc/%d/fd", coll_root(f), ps->pid);
+	DIR *d = opendir(path);
+	for (struct dirent *de; d && (de = readdir(d));)
+		w->fds += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof path, "/proc/%d/io", ps->pid);
+	if (coll_read_once(f, path, &text) > 0) {
+		const char *r = strstr(text, "read_bytes: "), *wr = strstr(text, "\nwrite_bytes: ");
+		if (r)
+			w->read_bytes += (double)strtoull_or_zero(r + 12);
+		if (wr)
+			w->write_bytes += (double)strtoull_or_zero(wr + 14);
+	}
+}
+
+static void emit_top(struct coll_sink *sink, const char *metric, struct top *top, int n)
+{
+	for (int i = 0; i < n && top[i].pid; i++) {
+		char rank[8], pid[16];
+		snprintf(rank, sizeof rank, "%d", i + 1);
+		snprintf(pid, sizeof pid, "%d", top[i].pid);
+		struct series_label l[3] = { { "rank", rank },
+					     { "pid", pid },
+					     { "comm", top[i].comm } };
+		sink->value(sink, metric, l, 3, top[i].value);
+	}
+}
+
+int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
+{
+	static const char states[] = "RSDZTtXIW";
+	static const char *const state_names[] = { "running", "sleeping", "disk_sleep",
+						   "zombie",  "stopped",  "tracing_stop",
+						   "dead",    "idle",	  "paging" };
+	const struct coll_config *c = coll_state_config(st);
+	struct coll_files *f = coll_state_files(st);
+	struct coll_proc_table *t = coll_state_procs(st);
+	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	char path[512];
+	snprintf(path, sizeof path, "%s/proc", coll_root(f));
+	DIR *d = opendir(path);
+	if (!d)
+		return err_sys(e, -errno, "cannot list %s", path);
+	int64_t now = rtime_mono_ns();
+	double elapsed = t->last_ns ? (double)(now - t->last_ns) / 1e9 : 0;
+	t->last_ns = now;
+	t->generation++;
+	double by_state[9] = { 0 }, threads = 0;
+	struct top top_cpu[100] = { { 0 } }, top_rss[100] = { { 0 } };
+	struct watched_totals watched[COLL_MAX_WATCHED] = { { 0 } };
+	int n_top = c->top_n < 100 ? c->top_n : 100;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char *text;
+		struct coll_proc_stat ps;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if (coll_read_once(f, path, &text) <= 0 || coll_parse_proc_stat(text, &ps) != 0)
+			continue; /* it exited meanwhile */
+		const char *s = strchr(states, ps.state);
+		if (s)
+			by_state[s - states]++;
+		threads += (double)ps.threads;
+		if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2)
+			continue;
+		uint64_t used = ticks_since_last(t, ps.pid, ps.utime + ps.stime);
+		if (elapsed > 0)
+			keep_top(top_cpu, n_top, (double)used / (double)hz / elapsed, &ps);
+		keep_top(top_rss, n_top, (double)ps.rss_pages * (double)page, &ps);
+		for (int w = 0; w < c->n_watched; w++)
+			if (regexec(&c->watched[w].re, ps.comm, 0, NULL, 0) == 0)
+				add_watched(st, &ps, &watched[w], hz, page);
+	}
+	closedir(d);
+	for (int i = 0; i < 9; i++)
+		coll_emit1(sink, "node_processes_state", "state", state_names[i], by_state[i]);
+	coll_emit(sink, "node_processes_threads", threads);
+	emit_top(sink, "rmon_top_cpu_ratio", top_cpu, n_top);
+	emit_top(sink, "rmon_top_resident_memory_bytes", top_rss, n_top);
+	for (int w = 0; w < c->n_watched; w++) {
+		const char *name = c->watched[w].name;
+		/* Zero when absent: what "my process is down" alerts look for. */
+		coll_emit1(sink, "rmon_process_count", "process", name, watched[w].count);
+		coll_emit1(sink, "rmon_process_cpu_seconds_total", "process", name,
+			   watched[w].cpu_seconds);
+		coll_emit1(sink, "rmon_process_resident_memory_bytes", "process", name,
+			   watched[w].rss);
+		coll_emit1(sink, "rmon_process_threads", "process", name, watched[w].threads);
+		coll_emit1(sink, "rmon_process_open_fds", "process", name, watched[w].fds);
+		coll_emit1(sink, "rmon_process_read_bytes_total", "process", name,
+			   watched[w].read_bytes);
+		coll_emit1(sink, "rmon_process_written_bytes_total", "process", name,
+			   watched[w].write_bytes);
+	}
+	return 0;
+}

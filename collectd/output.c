@@ -1,0 +1,176 @@
+/* output.c - printing or ring output of collections; see output.h. */
+#include "collectd/output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct coll_output {
+	struct coll_sink sink; /* first: collectors see only this */
+	const struct coll_config *config;
+	FILE *out;
+	struct ring *ring;
+	struct ring_lane *lane;
+	struct series_label statics[COLL_MAX_LABELS];
+	char statics_text[COLL_LIST_BYTES];
+	int n_statics;
+	int64_t ts;
+	/* Ids already in the ring's series table: open addressing. */
+	uint64_t *known;
+	size_t known_cap, known_used;
+	struct ring_sample *batch;
+	size_t n_batch, batch_cap, collected;
+	struct coll_output_stats stats;
+};
+
+static bool known_contains(struct coll_output *o, uint64_t id)
+{
+	if (!o->known_cap)
+		return false;
+	size_t j = id & (o->known_cap - 1);
+	while (o->known[j] && o->known[j] != id)
+		j = (j + 1) & (o->known_cap - 1);
+	return o->known[j] == id;
+}
+
+static void known_add(struct coll_output *o, uint64_t id)
+{
+	if ((o->known_used + 1) * 2 > o->known_cap) {
+		size_t old_cap = o->known_cap, cap = old_cap ? old_cap * 2 : 4096;
+		uint64_t *fresh = calloc(cap, sizeof *fresh), *old = o->known;
+		if (!fresh)
+			return; /* the name is inserted again next time: harmless */
+		o->known = fresh;
+		o->known_cap = cap;
+		o->known_used = 0;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i])
+				known_add(o, old[i]);
+		free(old);
+	}
+	size_t j = id & (o->known_cap - 1);
+	while (o->known[j])
+		j = (j + 1) & (o->known_cap - 1);
+	o->known[j] = id;
+	o->known_used++;
+}
+
+static void on_value(struct coll_sink *sink, const char *metric, struct series_label *labels,
+		     size_t n_labels, double value)
+{
+	struct coll_output *o = (struct coll_output *)sink;
+	struct series_label all[COLL_MAX_LABELS + 8];
+	char name[SERIES_NAME_MAX + 1];
+	size_t n = 0;
+	for (int i = 0; i < o->n_statics; i++)
+		all[n++] = o->statics[i];
+	for (size_t i = 0; i < n_labels && n < sizeof all / sizeof all[0]; i++)
+		all[n++] = labels[i];
+	int len = series_canonical(name, sizeof name, o->config->host, metric, all, n, NULL);
+	if (len < 0) {
+		o->stats.bad_names++;
+		return;
+	}
+	o->collected++;
+	if (o->out) {
+		/* The shortest text that reads back as the same double. */
+		char text[32];
+		snprintf(text, sizeof text, "%.15g", value);
+		if (strtod(text, NULL) != value)
+			snprintf(text, sizeof text, "%.17g", value);
+		fprintf(o->out, "%s %s\n", name, text);
+		return;
+	}
+	uint64_t id = series_id(name, (size_t)len);
+	if (!known_contains(o, id)) {
+		uint64_t inserted;
+		if (series_insert(ring_series(o->ring), name, (size_t)len, &inserted, NULL) != 0) {
+			o->stats.table_full++; /* full or a clash: the value is dropped */
+			return;
+		}
+		known_add(o, id);
+	}
+	if (o->n_batch == o->batch_cap) {
+		size_t cap = o->batch_cap ? o->batch_cap * 2 : 1024;
+		struct ring_sample *b = realloc(o->batch, cap * sizeof *b);
+		if (!b)
+			return;
+		o->batch = b;
+		o->batch_cap = cap;
+	}
+	o->batch[o->n_batch++] = (struct ring_sample){ id, o->ts, value };
+}
+
+struct coll_output *coll_output_new(const struct coll_config *c, FILE *out)
+{
+	struct coll_output *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->sink.value = on_value;
+	o->config = c;
+	o->out = out;
+	snprintf(o->statics_text, sizeof o->statics_text, "%s", c->labels);
+	for (char *save = NULL, *pair = strtok_r(o->statics_text, ",", &save);
+	     pair && o->n_statics < COLL_MAX_LABELS; pair = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(pair, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		o->statics[o->n_statics++] = (struct series_label){ pair, eq + 1 };
+	}
+	return o;
+}
+
+void coll_output_free(struct coll_output *o)
+{
+	if (!o)
+		return;
+	ring_close(o->ring);
+	free(o->known);
+	free(o->batch);
+	free(o);
+}
+
+int coll_output_attach(struct coll_output *o, const char *ring_name, struct err *e)
+{
+	int rc = ring_producer_open(ring_name, &o->ring, e);
+	if (rc == 0 && (rc = ring_lane_attach(o->ring, &o->lane, e)) != 0) {
+		ring_close(o->ring);
+		o->ring = NULL;
+	}
+	return rc;
+}
+
+bool coll_output_attached(struct coll_output *o)
+{
+	return o->out || o->lane;
+}
+
+void coll_output_begin(struct coll_output *o, int64_t ts)
+{
+	o->ts = ts;
+	o->n_batch = 0;
+	o->collected = 0;
+}
+
+struct coll_sink *coll_output_sink(struct coll_output *o)
+{
+	return &o->sink;
+}
+
+size_t coll_output_end(struct coll_output *o)
+{
+	o->stats.values += o->collected;
+	if (o->out) {
+		fflush(o->out);
+		return o->collected;
+	}
+	size_t pushed = ring_push_many(o->lane, o->batch, o->n_batch);
+	o->stats.dropped += o->n_batch - pushed;
+	return o->collected;
+}
+
+void coll_output_stats(struct coll_output *o, struct coll_output_stats *out)
+{
+	*out = o->stats;
+}

@@ -1,0 +1,61 @@
+/* parse.h - the few scanning helpers the /proc parsers share: no stdio,
+ * no allocation, never past the NUL. */
+#ifndef RMON_COLL_PARSE_H
+#define RMON_COLL_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline const char *parse_skip_spaces(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Reads an unsigned decimal; *ok is false when there are no digits. */
+static inline uint64_t parse_u64(const char **p, bool *ok)
+{
+	const char *s = parse_skip_spaces(*p);
+	uint64_t v = 0;
+	*ok = *s >= '0' && *s <= '9';
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	*p = s;
+	return v;
+}
+
+/* Copies the next space-delimited word into buf (truncated to len - 1). */
+static inline bool parse_word(const char **p, char *buf, size_t len)
+{
+	const char *s = parse_skip_spaces(*p);
+	size_t n = 0;
+	while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+		if (n + 1 < len)
+			buf[n++] = *s;
+		s++;
+	}
+	buf[n] = '\0';
+	*p = s;
+	return n > 0;
+}
+
+/* Moves to the start of the next line; false at the end. */
+static inline bool parse_next_line(const char **p)
+{
+	const char *nl = strchr(*p, '\n');
+	if (!nl)
+		return false;
+	*p = nl + 1;
+	return **p != '\0';
+}
+
+/* The leading unsigned number of text, 0 when there is none. */
+static inline uint64_t strtoull_or_zero(const char *text)
+{
+	bool ok;
+	return parse_u64(&text, &ok);
+}
+
+#endif

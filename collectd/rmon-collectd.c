@@ -1,0 +1,228 @@
+/* rmon-collectd.c - the agent: collects every metric family on a fixed
+ * tick and pushes it into the store's shared-memory ring (or prints it). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collectd/coll.h"
+#include "collectd/output.h"
+#include "lib/log.h"
+#include "lib/rtime.h"
+
+#define COLLECTD_VERSION      "0.1.0"
+#define COLLECTD_DEFAULT_DATA "var"
+
+static volatile sig_atomic_t stop, reload;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
+}
+
+struct agent {
+	struct coll_config config;
+	const char *config_file, *root;
+	struct coll_state *state;
+	struct coll_output *output;
+	uint64_t errors[COLL_MAX_FAMILIES];
+	char last_error[COLL_MAX_FAMILIES][sizeof(struct err){ 0 }.msg];
+};
+
+static int load_config(struct agent *a, int64_t interval_override, struct err *e)
+{
+	struct coll_config c;
+	coll_config_default(&c);
+	if (a->config_file && coll_config_load(&c, a->config_file, e) != 0) {
+		coll_config_release(&c);
+		return -EINVAL;
+	}
+	if (interval_override)
+		c.interval_ns = interval_override;
+	coll_config_release(&a->config);
+	a->config = c;
+	return 0;
+}
+
+/* Runs each family due at tick ts; a failing family is logged when its
+ * reason changes and counted, and never stops the others. */
+static void collect(struct agent *a, int64_t ts, bool all)
+{
+	struct coll_sink *sink = coll_output_sink(a->output);
+	int64_t start = rtime_mono_ns();
+	coll_output_begin(a->output, ts);
+	for (size_t i = 0; i < coll_n_families; i++) {
+		int64_t every = a->config.family_interval_ns[i];
+		if (!a->config.enabled[i] || (!all && every && ts % every != 0))
+			continue;
+		struct err e = { 0 };
+		if (coll_families[i].collect(a->state, sink, &e) == 0)
+			continue;
+		a->errors[i]++;
+		if (strcmp(a->last_error[i], e.msg) != 0) {
+			log_warn("collectd", "collector %s: %s", coll_families[i].name, e.msg);
+			snprintf(a->last_error[i], sizeof a->last_error[i], "%s", e.msg);
+		}
+	}
+	for (size_t i = 0; i < coll_n_families; i++)
+		coll_emit1(sink, "rmon_collector_errors_total", "collector", coll_families[i].name,
+			   (double)a->errors[i]);
+	struct coll_output_stats st;
+	coll_output_stats(a->output, &st);
+	coll_emit(sink, "rmon_collector_dropped_total", (double)st.dropped);
+	coll_emit(sink, "rmon_collect_duration_seconds", (double)(rtime_mono_ns() - start) / 1e9);
+	coll_output_end(a->output);
+}
+
+static void sleep_until(int64_t wall_ns)
+{
+	int64_t left = wall_ns - rtime_now_ns();
+	if (left <= 0)
+		return;
+	struct timespec ts = { (time_t)(left / RTIME_NS_PER_SEC), (long)(left % RTIME_NS_PER_SEC) };
+	nanosleep(&ts, NULL);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rmon-collectd [--config FILE] [--data DIR] [--interval 10s] [--once] "
+		"[--print]\n"
+		"                     [-v] [--help] [--version]\n\n"
+		"Collects CPU, memory, disks, network, processes, cgroups and more every interval\n"
+		"and pushes them into the store's ring for data folder DIR (default %s).\n\n"
+		"  --print        print 'series value' lines instead\n"
+		"  --once         collect once and exit\n"
+		"  --interval D   override the configured interval (at least 100ms)\n"
+		"  --root DIR     read /proc and /sys below DIR (for tests)\n"
+		"SIGHUP reloads the configuration; SIGTERM stops.\n",
+		COLLECTD_DEFAULT_DATA);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { 0 };
+	const char *data = COLLECTD_DEFAULT_DATA;
+	bool once = false, print = false;
+	int64_t interval = 0;
+	struct err e = { 0 };
+	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
+						 { "data", required_argument, NULL, 'd' },
+						 { "interval", required_argument, NULL, 'i' },
+						 { "once", no_argument, NULL, '1' },
+						 { "print", no_argument, NULL, 'p' },
+						 { "root", required_argument, NULL, 'r' },
+						 { "verbose", no_argument, NULL, 'v' },
+						 { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 { NULL, 0, NULL, 0 } };
+	for (int c; (c = getopt_long(argc, argv, "c:d:i:1pr:vhV", options, NULL)) != -1;) {
+		switch (c) {
+		case 'c':
+			a.config_file = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'i':
+			if (rtime_parse_duration(optarg, &interval, &e) != 0 ||
+			    interval < 100 * RTIME_NS_PER_MS) {
+				fprintf(stderr, "rmon-collectd: --interval: %s\n",
+					e.msg[0] ? e.msg : "must be at least 100ms");
+				return 2;
+			}
+			break;
+		case '1':
+			once = true;
+			break;
+		case 'p':
+			print = true;
+			break;
+		case 'r':
+			a.root = optarg;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rmon-collectd %s\n", COLLECTD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	coll_config_default(&a.config);
+	if (load_config(&a, interval, &e) != 0) {
+		log_error("collectd", "%s", e.msg);
+		return 2;
+	}
+	a.state = coll_state_new(&a.config, a.root);
+	a.output = coll_output_new(&a.config, print ? stdout : NULL);
+	if (!a.state || !a.output) {
+		log_error("collectd", "out of memory");
+		return 1;
+	}
+	char ring_name[64];
+	ring_name_for_dir(data, ring_name, sizeof ring_name);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	signal(SIGHUP, on_hup);
+	bool waiting_logged = false;
+	/* Ticks sit on multiples of the interval, so timestamps are regular
+	 * (they compress to a bit each) and hosts line up. */
+	int64_t tick = rtime_now_ns() / a.config.interval_ns * a.config.interval_ns;
+	if (!once)
+		log_info("collectd", "collecting every %.3gs as host %s into %s",
+			 (double)a.config.interval_ns / 1e9, a.config.host,
+			 print ? "stdout" : data);
+	while (!stop) {
+		if (reload) {
+			reload = 0;
+			if (load_config(&a, interval, &e) != 0)
+				log_error("collectd", "keeping the running configuration: %s",
+					  e.msg);
+			else
+				log_info("collectd", "configuration reloaded");
+		}
+		if (!coll_output_attached(a.output)) {
+			if (coll_output_attach(a.output, ring_name, &e) == 0) {
+				log_info("collectd", "attached to the store's ring %s", ring_name);
+			} else if (once) {
+				log_error("collectd", "%s", e.msg);
+				return 1;
+			} else if (!waiting_logged) {
+				log_warn("collectd", "%s; retrying every interval", e.msg);
+				waiting_logged = true;
+			}
+		}
+		if (coll_output_attached(a.output))
+			collect(&a, once ? rtime_now_ns() : tick, once);
+		if (once)
+			break;
+		tick += a.config.interval_ns;
+		int64_t now = rtime_now_ns();
+		if (tick <= now) /* fell behind (suspend, overload): skip to the next tick */
+			tick = now / a.config.interval_ns * a.config.interval_ns +
+			       a.config.interval_ns;
+		sleep_until(tick);
+	}
+	coll_output_free(a.output);
+	coll_state_free(a.state);
+	coll_config_release(&a.config);
+	return 0;
+}
