@@ -1,26 +1,28 @@
-/* cmd_demo.c - `rmon demo`: runs what exists of the pipeline on this
- * machine with a built-in configuration and checks it end to end.  Today
- * that is the shared-memory ring: producer processes push series through it
- * while this process drains it, proving every sample arrives exactly once,
- * in order, at full speed. */
+/* cmd_demo.c - `rmon demo`: runs the whole pipeline on this machine with
+ * the built-in configuration: rmon-stored drains the ring, rmon-collectd
+ * collects every second, and this process reads the store through the
+ * query API like any other reader, printing a live summary until Ctrl-C or
+ * --duration; then it stops what it started. */
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "shmring/series.h"
+#include "store/db.h"
 
-#define DEMO_PRODUCERS 2
-#define DEMO_SERIES    8
+#define DEMO_DEFAULT_DATA "var/demo"
 
 static volatile sig_atomic_t stop;
 
@@ -30,91 +32,187 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* A producer process: registers its series, then pushes a counter per
- * series in collections of DEMO_SERIES until told to stop, and reports how
- * many samples the ring accepted through its exit pipe. */
-static void producer(const char *ring_name, int index, int report_fd)
+/* Starts bin_dir/program with args, its stderr appended to log. */
+static pid_t start(const char *bin_dir, const char *program, char *const args[], const char *log)
 {
-	struct ring *r;
-	struct ring_lane *lane;
-	struct err e = { 0 };
-	uint64_t ids[DEMO_SERIES];
-	signal(SIGTERM, on_signal);
-	if (ring_producer_open(ring_name, &r, &e) != 0 || ring_lane_attach(r, &lane, &e) != 0) {
-		fprintf(stderr, "error demo: producer %d: %s\n", index, e.msg);
-		_exit(1);
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", bin_dir, program);
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		signal(SIGINT, SIG_IGN); /* Ctrl-C is ours to handle: we stop them in order */
+		execv(path, args);
+		fprintf(stderr, "rmon demo: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
 	}
-	for (int s = 0; s < DEMO_SERIES; s++) {
-		char name[SERIES_NAME_MAX + 1], producer_label[16], series_label[16];
-		snprintf(producer_label, sizeof producer_label, "%d", index);
-		snprintf(series_label, sizeof series_label, "%d", s);
-		struct series_label labels[] = { { "producer", producer_label },
-						 { "series", series_label } };
-		int len = series_canonical(name, sizeof name, "demo", "rmon_demo_samples_total",
-					   labels, 2, &e);
-		if (len < 0 || series_insert(ring_series(r), name, (size_t)len, &ids[s], &e) != 0) {
-			fprintf(stderr, "error demo: %s\n", e.msg);
-			_exit(1);
-		}
-	}
-	uint64_t accepted = 0;
-	struct ring_sample batch[DEMO_SERIES];
-	/* Values count up per series, so the consumer can check order. */
-	for (uint64_t round = 0; !stop; round++) {
-		int64_t now = rtime_now_ns();
-		for (int s = 0; s < DEMO_SERIES; s++)
-			batch[s] = (struct ring_sample){ ids[s], now, (double)round };
-		/* A full lane is waited out here (a real agent would count a
-		 * drop), so the check below can demand every sample. */
-		for (size_t sent = 0; sent < DEMO_SERIES && !stop;) {
-			size_t n = ring_push_many(lane, batch + sent, DEMO_SERIES - sent);
-			sent += n;
-			accepted += n;
-			if (n == 0)
-				sched_yield();
-		}
-	}
-	ssize_t ignored = write(report_fd, &accepted, sizeof accepted);
-	(void)ignored;
-	ring_close(r);
-	_exit(0);
+	return pid;
 }
 
-/* The last value seen per series, to check order and exactly-once. */
-struct seen {
-	uint64_t id;
-	double last;
+static void stop_child(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* The newest value of every series matching a selector, folded by fn. */
+struct newest {
+	struct query *q;
+	int64_t from, to;
+	double a, b; /* folded results */
+	double last, prev;
+	int64_t last_ts, prev_ts;
 };
 
-static int check_sample(struct seen *seen, const struct ring_sample *s)
+static int keep_two(void *ctx, int64_t ts, double value)
 {
-	for (int i = 0; i < DEMO_PRODUCERS * DEMO_SERIES; i++) {
-		if (seen[i].id == s->id || seen[i].id == 0) {
-			seen[i].id = s->id;
-			if (s->value != seen[i].last + 1)
-				return -1;
-			seen[i].last = s->value;
-			return 0;
-		}
+	struct newest *n = ctx;
+	n->prev = n->last;
+	n->prev_ts = n->last_ts;
+	n->last = value;
+	n->last_ts = ts;
+	return 0;
+}
+
+static void read_last_two(struct newest *n, uint64_t id)
+{
+	n->last = n->prev = NAN;
+	query_raw(n->q, id, n->from, n->to, keep_two, n, NULL, NULL);
+}
+
+/* CPU busy share from the two newest collections: everything but idle
+ * and iowait, over everything. */
+static int fold_cpu(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct newest *n = ctx;
+	read_last_two(n, id);
+	if (isnan(n->prev))
+		return 0;
+	double delta = n->last - n->prev;
+	n->b += delta;
+	if (!strstr(name, "mode=\"idle\"") && !strstr(name, "mode=\"iowait\"") &&
+	    !strstr(name, "mode=\"guest"))
+		n->a += delta;
+	return 0;
+}
+
+static int fold_last(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct newest *n = ctx;
+	read_last_two(n, id);
+	if (!isnan(n->last))
+		n->a = n->last;
+	return 0;
+}
+
+/* Fullest filesystem: keeps the largest used share, by mount point. */
+static int fold_disk(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct newest *n = ctx;
+	read_last_two(n, id);
+	if (isnan(n->last))
+		return 0;
+	/* The same series name with the avail metric instead of size. */
+	static const char size_metric[] = "node_filesystem_size_bytes";
+	char avail_name[SERIES_NAME_MAX + 8];
+	const char *metric = memmem(name, len, size_metric, sizeof size_metric - 1);
+	if (!metric || n->last <= 0)
+		return 0;
+	size_t head = (size_t)(metric - name), tail = len - head - (sizeof size_metric - 1);
+	snprintf(avail_name, sizeof avail_name, "%.*snode_filesystem_avail_bytes%.*s", (int)head,
+		 name, (int)tail, metric + sizeof size_metric - 1);
+	double size = n->last;
+	read_last_two(n, series_id(avail_name, strlen(avail_name)));
+	double used = 1 - n->last / size;
+	if (!isnan(used) && used > n->a)
+		n->a = used;
+	return 0;
+}
+
+static double summarise(struct query *q, const char *selector, query_series_fn fn, double *b)
+{
+	struct query_selector *sel;
+	int64_t now = rtime_now_ns();
+	struct newest n = { .q = q,
+			    .from = now - 10 * RTIME_NS_PER_SEC,
+			    .to = now + RTIME_NS_PER_SEC };
+	if (query_selector_parse(selector, &sel, NULL) != 0)
+		return NAN;
+	n.a = fn == fold_disk ? -1 : 0;
+	query_series(q, sel, fn, &n, NULL);
+	query_selector_free(sel);
+	if (b)
+		*b = n.b;
+	return n.a;
+}
+
+static int count_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static void print_summary(const char *data, struct query *q, int64_t elapsed_s,
+			  uint64_t *last_samples)
+{
+	char path[PATH_MAX];
+	struct db_config config;
+	struct db *db;
+	struct db_stats st = { 0 };
+	db_config_default(&config);
+	snprintf(path, sizeof path, "%s/db", data);
+	if (db_open(path, &config, true, &db, NULL) == 0) {
+		db_get_stats(db, &st, NULL);
+		db_close(db);
 	}
-	return -1;
+	size_t series = 0;
+	query_series(q, NULL, count_series, &series, NULL);
+	double total = 0,
+	       busy = summarise(q, "node_cpu_seconds_total{cpu=\"total\"}", fold_cpu, &total);
+	double mem_total = summarise(q, "node_memory_MemTotal_bytes", fold_last, NULL);
+	double mem_avail = summarise(q, "node_memory_MemAvailable_bytes", fold_last, NULL);
+	double disk = summarise(q, "node_filesystem_size_bytes", fold_disk, NULL);
+	printf("%4llds  series %5zu  stored %8llu samples (%6.0f/s)  cpu %5.1f%%  memory %5.1f%%  "
+	       "fullest disk %5.1f%%\n",
+	       (long long)elapsed_s, series, (unsigned long long)st.samples,
+	       (double)(st.samples - *last_samples), total > 0 ? 100 * busy / total : 0.0,
+	       mem_total > 0 ? 100 * (1 - mem_avail / mem_total) : 0.0,
+	       disk >= 0 ? 100 * disk : 0.0);
+	fflush(stdout);
+	*last_samples = st.samples;
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rmon demo [--data DIR] [--duration 10s]\n\n"
-		"Runs the pipeline that exists on this machine and checks it end to end:\n"
-		"%d producer processes push %d series each through the shared-memory\n"
-		"ring of DIR (default %s) while this process drains it, verifying that\n"
-		"every sample arrives exactly once and in order.  Ctrl-C stops early.\n",
-		DEMO_PRODUCERS, DEMO_SERIES, CLI_DEFAULT_DATA);
+		"usage: rmon demo [--data DIR] [--duration 60s]\n\n"
+		"Runs the whole pipeline on this machine with the built-in configuration:\n"
+		"rmon-stored and rmon-collectd (every second) on data folder DIR (default\n"
+		"%s), printing a live summary read back from the store, until Ctrl-C or\n"
+		"the duration ends.  Then it stops both and shows how to query the data.\n",
+		DEMO_DEFAULT_DATA);
+}
+
+/* Waits for the store to create its database, so readers can open it. */
+static struct query *wait_for_store(const char *data, pid_t stored)
+{
+	for (int i = 0; i < 100 && !stop; i++) {
+		struct query *q;
+		if (query_open(data, &q, NULL) == 0)
+			return q;
+		if (waitpid(stored, NULL, WNOHANG) == stored)
+			return NULL;
+		usleep(50000);
+	}
+	return NULL;
 }
 
 int cmd_demo(int argc, char **argv)
 {
-	const char *data = CLI_DEFAULT_DATA;
-	int64_t duration = 10 * RTIME_NS_PER_SEC;
+	const char *data = DEMO_DEFAULT_DATA;
+	int64_t duration = 60 * RTIME_NS_PER_SEC;
 	struct err e = { 0 };
 	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
 						 { "duration", required_argument, NULL, 't' },
@@ -133,83 +231,77 @@ int cmd_demo(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
+	char bin_dir[PATH_MAX], log_path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
+	if (n <= 0) {
+		fprintf(stderr, "rmon demo: cannot find my own binary: %s\n", strerror(errno));
+		return 1;
+	}
+	bin_dir[n] = '\0';
+	*strrchr(bin_dir, '/') = '\0';
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", data);
+	for (char *p = parent + 1; (p = strchr(p, '/')); *p++ = '/') {
+		*p = '\0';
+		mkdir(parent, 0700);
+	}
 	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "rmon demo: cannot create data folder %s: %s\n", data,
 			strerror(errno));
 		return 1;
 	}
-	char name[64];
-	ring_name_for_dir(data, name, sizeof name);
-	struct ring_config config;
-	ring_config_default(&config, name);
-	struct ring *r;
-	if (ring_consumer_open(&config, &r, &e) != 0) {
-		fprintf(stderr, "rmon demo: %s\n", e.msg);
-		return 1;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	int report[2];
-	if (pipe(report) != 0)
-		return 1;
-	pid_t pids[DEMO_PRODUCERS];
-	for (int i = 0; i < DEMO_PRODUCERS; i++)
-		if ((pids[i] = fork()) == 0)
-			producer(name, i, report[1]);
-	printf("rmon demo: %d producers -> ring %s (data folder %s) -> this process\n",
-	       DEMO_PRODUCERS, name, data);
-
-	static struct ring_sample buf[16384];
-	struct seen seen[DEMO_PRODUCERS * DEMO_SERIES] = { { 0, -1 } };
-	for (int i = 0; i < DEMO_PRODUCERS * DEMO_SERIES; i++)
-		seen[i].last = -1;
-	uint64_t total = 0, last_total = 0, bad = 0;
-	int64_t start = rtime_mono_ns(), next_print = start + RTIME_NS_PER_SEC;
-	int producers_left = DEMO_PRODUCERS;
-	uint64_t accepted = 0;
-	while (producers_left > 0 || total < accepted) {
-		size_t n = ring_peek(r, buf, 16384);
-		for (size_t i = 0; i < n; i++)
-			bad += check_sample(seen, &buf[i]) != 0;
-		total += n;
-		ring_release(r);
-		if (n < 1024)
-			ring_wait(r, 1);
+	snprintf(log_path, sizeof log_path, "%s/demo.log", data);
+	printf("rmon demo: rmon-stored and rmon-collectd (every second) on %s; logs in %s\n", data,
+	       log_path);
+	char *stored_args[] = { "rmon-stored", "--data", (char *)data, NULL };
+	char *collectd_args[] = {
+		"rmon-collectd", "--data", (char *)data, "--interval", "1s", NULL
+	};
+	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1;
+	struct query *q = wait_for_store(data, stored);
+	int rc = 0;
+	if (!q) {
+		fprintf(stderr, "rmon demo: the store did not start; see %s\n", log_path);
+		rc = 1;
+		goto out;
+	}
+	collectd = start(bin_dir, "rmon-collectd", collectd_args, log_path);
+	int64_t begin = rtime_mono_ns(), next = begin + 2 * RTIME_NS_PER_SEC;
+	uint64_t last_samples = 0;
+	while (!stop && rtime_mono_ns() - begin < duration) {
 		int64_t now = rtime_mono_ns();
-		if (now >= next_print) {
-			struct ring_stats st;
-			ring_get_stats(r, &st);
-			printf("  %3llds  %7.1f M samples/s  received %llu  lanes in use %u\n",
-			       (long long)((now - start) / RTIME_NS_PER_SEC),
-			       (double)(total - last_total) / 1e6, (unsigned long long)total,
-			       st.lanes_in_use);
-			fflush(stdout);
-			last_total = total;
-			next_print += RTIME_NS_PER_SEC;
+		if (now >= next) {
+			print_summary(data, q, (now - begin) / RTIME_NS_PER_SEC, &last_samples);
+			next += RTIME_NS_PER_SEC;
 		}
-		if ((stop || now - start >= duration) && producers_left == DEMO_PRODUCERS) {
-			for (int i = 0; i < DEMO_PRODUCERS; i++)
-				kill(pids[i], SIGTERM);
-			for (int i = 0; i < DEMO_PRODUCERS; i++) {
-				uint64_t count = 0;
-				if (read(report[0], &count, sizeof count) == sizeof count)
-					accepted += count;
-				waitpid(pids[i], NULL, 0);
-				producers_left--;
-			}
+		struct timespec ts = { 0, 50 * 1000000 };
+		nanosleep(&ts, NULL);
+		if (waitpid(stored, NULL, WNOHANG) == stored) {
+			fprintf(stderr, "rmon demo: rmon-stored stopped; see %s\n", log_path);
+			stored = -1;
+			rc = 1;
+			break;
 		}
 	}
-	double seconds = (double)(rtime_mono_ns() - start) / 1e9;
-	ring_close(r);
-	ring_unlink(name, NULL);
-	printf("rmon demo: %llu samples in %.1f s (%.1f M/s); producers pushed %llu\n",
-	       (unsigned long long)total, seconds, (double)total / seconds / 1e6,
-	       (unsigned long long)accepted);
-	if (bad || total != accepted) {
-		printf("rmon demo: self-check FAILED: %llu samples out of order or repeated\n",
-		       (unsigned long long)bad);
-		return 1;
+out:
+	stop_child(collectd);
+	stop_child(stored);
+	/* The demo owns its pipeline: nothing is left in shared memory. */
+	char ring[64];
+	ring_name_for_dir(data, ring, sizeof ring);
+	ring_unlink(ring, NULL);
+	if (q) {
+		print_summary(data, q, (rtime_mono_ns() - begin) / RTIME_NS_PER_SEC, &last_samples);
+		query_close(q);
 	}
-	printf("rmon demo: self-check passed: every sample arrived exactly once, in order\n");
-	return 0;
+	printf("rmon demo: stopped rmon-collectd and rmon-stored.  The data stays in %s; try\n"
+	       "  %s/rmon series 'node_load*' --data %s\n"
+	       "  %s/rmon query 'node_cpu_seconds_total{cpu=\"total\"}' --data %s --from -5m "
+	       "--step 10s --agg rate\n"
+	       "  %s/rmon query node_memory_MemAvailable_bytes --data %s --from -5m --format csv\n"
+	       "  %s/rmon stats --data %s\n",
+	       data, bin_dir, data, bin_dir, data, bin_dir, data, bin_dir, data);
+	return rc;
 }
