@@ -1,0 +1,317 @@
+/* test_collectors.c - the agent's collectors (collectd/) against /proc
+ * files captured from two kernels (tests/fixtures/linux-6.18, and the older
+ * formats of linux-4.9: fewer CPU columns, offline CPUs, 11-field
+ * diskstats, long interface names, escaped mount points, no PSI, cgroup v1
+ * only), against the live system, and the configuration's errors. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collectd/coll.h"
+#include "collectd/config.h"
+
+/* A sink that keeps every value under its canonical name (host "h"). */
+struct recorder {
+	struct coll_sink sink;
+	size_t n;
+	char names[4096][256];
+	double values[4096];
+};
+
+static void record(struct coll_sink *sink, const char *metric, struct series_label *labels,
+		   size_t n_labels, double value)
+{
+	struct recorder *r = (struct recorder *)sink;
+	assert_true(r->n < 4096);
+	assert_true(series_canonical(r->names[r->n], sizeof r->names[0], "h", metric, labels,
+				     n_labels, NULL) > 0);
+	r->values[r->n++] = value;
+}
+
+static struct recorder *recorder_new(void)
+{
+	struct recorder *r = calloc(1, sizeof *r);
+	r->sink.value = record;
+	return r;
+}
+
+static double find(struct recorder *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return r->values[i];
+	return NAN;
+}
+
+static size_t count_prefix(struct recorder *r, const char *prefix)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += strncmp(r->names[i], prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+#define FIXTURES "tests/fixtures/"
+
+static struct coll_config config;
+
+static void run(const char *root,
+		int (*collect)(struct coll_state *, struct coll_sink *, struct err *),
+		struct recorder *r, int want_rc)
+{
+	struct coll_state *st = coll_state_new(&config, root);
+	struct err e = { 0 };
+	int rc = collect(st, &r->sink, &e);
+	if (rc != want_rc)
+		fail_msg("collector returned %d (%s)", rc, e.msg);
+	coll_state_free(st);
+}
+
+static void test_cpu_old_kernel_and_offline_cpus(void **state)
+{
+	struct recorder *r = recorder_new();
+	long hz = sysconf(_SC_CLK_TCK);
+	run(FIXTURES "linux-4.9", coll_cpu, r, 0);
+	/* Eight columns only: no guest modes; cpu1 is offline. */
+	assert_true(find(r, "h/node_cpu_seconds_total{cpu=\"total\",mode=\"user\"}") ==
+		    1000.0 / hz);
+	assert_true(find(r, "h/node_cpu_seconds_total{cpu=\"2\",mode=\"system\"}") == 100.0 / hz);
+	assert_true(isnan(find(r, "h/node_cpu_seconds_total{cpu=\"1\",mode=\"user\"}")));
+	assert_true(isnan(find(r, "h/node_cpu_seconds_total{cpu=\"0\",mode=\"guest\"}")));
+	assert_int_equal(count_prefix(r, "h/node_cpu_seconds_total"), 3 * 8);
+	assert_true(find(r, "h/node_context_switches_total") == 987654);
+	assert_true(find(r, "h/node_forks_total") == 4321);
+	assert_true(find(r, "h/node_procs_blocked") == 1);
+	assert_true(find(r, "h/node_boot_time_seconds") == 1700000000);
+	free(r);
+}
+
+static void test_cpu_new_kernel(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-6.18", coll_cpu, r, 0);
+	/* Ten columns per CPU line, guest and guest_nice included. */
+	assert_false(isnan(find(r, "h/node_cpu_seconds_total{cpu=\"0\",mode=\"guest_nice\"}")));
+	assert_int_equal(count_prefix(r, "h/node_cpu_seconds_total{cpu=\"total\""), 10);
+	free(r);
+}
+
+static void test_memory_and_load(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-4.9", coll_memory, r, 0);
+	assert_true(find(r, "h/node_memory_MemTotal_bytes") == 2048000.0 * 1024);
+	assert_true(find(r, "h/node_memory_Active_anon_bytes") == 100000.0 * 1024);
+	assert_true(find(r, "h/node_memory_HugePages_Total") == 0);
+	assert_true(find(r, "h/node_vmstat_pswpout") == 4);
+	assert_true(isnan(find(r, "h/node_vmstat_oom_kill"))); /* not in 4.9's vmstat */
+	run(FIXTURES "linux-4.9", coll_load, r, 0);
+	assert_true(find(r, "h/node_load15") == 1.05);
+	assert_true(find(r, "h/node_uptime_seconds") == 12345.67);
+	free(r);
+}
+
+static void test_pressure_missing_is_not_an_error(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-4.9", coll_pressure, r, 0);
+	assert_int_equal(r->n, 0);
+	run(FIXTURES "linux-6.18", coll_pressure, r, 0);
+	assert_int_equal(count_prefix(r, "h/node_pressure_"), 6);
+	free(r);
+}
+
+static void test_diskstats_partitions_and_loops(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-4.9", coll_diskio, r, 0);
+	/* sda only: sda1 has no /sys/block entry, loop0 is excluded. */
+	assert_int_equal(count_prefix(r, "h/node_disk_"), 11);
+	assert_true(find(r, "h/node_disk_read_bytes_total{device=\"sda\"}") == 20000.0 * 512);
+	assert_true(find(r, "h/node_disk_io_time_weighted_seconds_total{device=\"sda\"}") == 2.0);
+	free(r);
+}
+
+static void test_network_long_names(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-4.9", coll_network, r, 0);
+	assert_true(find(r, "h/node_network_receive_bytes_total{device=\"enp0s31f6wlan01\"}") ==
+		    123);
+	assert_true(find(r, "h/node_network_transmit_bytes_total{device=\"enp0s31f6wlan01\"}") ==
+		    567);
+	assert_true(find(r, "h/node_network_receive_multicast_total{device=\"eth0\"}") == 30);
+	assert_true(find(r, "h/node_network_up{device=\"eth0\"}") == 1);
+	assert_true(find(r, "h/node_network_speed_bytes{device=\"eth0\"}") == 125000000.0);
+	assert_true(find(r, "h/node_tcp_connections{state=\"listen\"}") == 1);
+	assert_true(find(r, "h/node_tcp_connections{state=\"established\"}") == 1);
+	assert_true(find(r, "h/node_tcp_connections{state=\"time_wait\"}") == 1);
+	free(r);
+}
+
+struct mounts {
+	int n;
+	char points[8][64];
+	char types[8][16];
+};
+
+static void keep_mount(const struct coll_mount *m, void *ctx)
+{
+	struct mounts *ms = ctx;
+	snprintf(ms->points[ms->n], sizeof ms->points[0], "%s", m->mountpoint);
+	snprintf(ms->types[ms->n++], sizeof ms->types[0], "%s", m->fstype);
+}
+
+static void test_mountinfo_escapes_and_filters(void **state)
+{
+	FILE *f = fopen(FIXTURES "linux-4.9/proc/self/mountinfo", "r");
+	static char text[8192];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	struct mounts ms = { 0 };
+	assert_int_equal(coll_parse_mountinfo(text, keep_mount, &ms), 0);
+	assert_int_equal(ms.n, 5);
+	assert_string_equal(ms.points[3], "/mnt/my disk");
+	assert_string_equal(ms.types[3], "xfs");
+	assert_true(coll_fs_wanted(&config, "xfs", "/mnt/my disk"));
+	assert_false(coll_fs_wanted(&config, "proc", "/proc"));
+	assert_false(coll_fs_wanted(&config, "tmpfs", "/run"));
+	assert_false(coll_fs_wanted(&config, "cgroup", "/sys/fs/cgroup/memory"));
+}
+
+static void test_cgroup_v1_only_host_reports_nothing(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-4.9", coll_cgroup, r, 0);
+	assert_int_equal(r->n, 0);
+	free(r);
+}
+
+static void test_proc_stat_odd_names(void **state)
+{
+	struct coll_proc_stat ps;
+	const char *text = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 500 0 0 0 "
+			   "120 30 0 0 20 0 7 0 12345 100000000 2500 18446744073709551615";
+	assert_int_equal(coll_parse_proc_stat(text, &ps), 0);
+	assert_int_equal(ps.pid, 4242);
+	assert_string_equal(ps.comm, "my (odd) name");
+	assert_int_equal(ps.state, 'S');
+	assert_int_equal(ps.ppid, 1);
+	assert_int_equal(ps.utime, 120);
+	assert_int_equal(ps.stime, 30);
+	assert_int_equal(ps.threads, 7);
+	assert_int_equal(ps.rss_pages, 2500);
+	assert_int_equal(coll_parse_proc_stat("garbage", &ps), -EPROTO);
+}
+
+/* One live collection agrees with independent readings of the same files. */
+static void test_live_matches_the_kernel(void **state)
+{
+	struct recorder *r = recorder_new();
+	run("", coll_memory, r, 0);
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb = 0;
+	assert_int_equal(fscanf(f, "MemTotal: %llu kB", &kb), 1);
+	fclose(f);
+	assert_true(find(r, "h/node_memory_MemTotal_bytes") == (double)kb * 1024);
+	run("", coll_cpu, r, 0);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	assert_int_equal(count_prefix(r, "h/node_cpu_seconds_total{cpu=\"total\""),
+			 count_prefix(r, "h/node_cpu_seconds_total{cpu=\"0\""));
+	assert_true(count_prefix(r, "h/node_cpu_seconds_total{") >= (size_t)(cpus + 1) * 8);
+	run("", coll_processes, r, 0);
+	assert_true(find(r, "h/node_processes_threads") >= 1);
+	free(r);
+}
+
+static void test_watched_process_absent_is_zero(void **state)
+{
+	struct coll_config c;
+	struct err e = { 0 };
+	coll_config_default(&c);
+	assert_int_equal(coll_config_parse(&c,
+					   "[process self]\nmatch = \"^test_collectors$\"\n"
+					   "[process ghost]\nmatch = \"^no-such-process-here$\"\n",
+					   "t.conf", &e),
+			 0);
+	struct coll_state *st = coll_state_new(&c, "");
+	struct recorder *r = recorder_new();
+	assert_int_equal(coll_processes(st, &r->sink, &e), 0);
+	assert_true(find(r, "h/rmon_process_count{process=\"ghost\"}") == 0);
+	assert_true(find(r, "h/rmon_process_count{process=\"self\"}") == 1);
+	assert_true(find(r, "h/rmon_process_open_fds{process=\"self\"}") >= 3);
+	coll_state_free(st);
+	coll_config_release(&c);
+	free(r);
+}
+
+static void test_config_errors(void **state)
+{
+	static const struct {
+		const char *text, *message;
+	} cases[] = {
+		{ "interval = 10ms\n", "c.conf:1: interval = '10ms': must be at least 100ms" },
+		{ "\n[collector gpu]\nenabled = no\n",
+		  "c.conf:3: collector.enabled = 'no': unknown collector 'gpu'" },
+		{ "[collector cpu]\nenabled = maybe\n",
+		  "c.conf:2: collector.enabled = 'maybe': expected true or false" },
+		{ "[process x]\nmatch = \"(\"\n",
+		  "c.conf:2: process.match = '(': not a valid regular expression" },
+		{ "labels = dc\n", "c.conf:1: labels = 'dc': expected key=value pairs" },
+		{ "host = a/b\n", "c.conf:1: host = 'a/b': not a usable host name" },
+		{ "[cgroup]\ndepth = 99\n",
+		  "c.conf:2: cgroup.depth = '99': must be between 0 and 8" },
+		{ "[weird]\nx = 1\n", "c.conf:2: weird.x = '1': unknown section [weird]" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct coll_config c;
+		struct err e = { 0 };
+		coll_config_default(&c);
+		assert_int_equal(coll_config_parse(&c, cases[i].text, "c.conf", &e), -EINVAL);
+		if (!strstr(e.msg, cases[i].message))
+			fail_msg("got '%s', wanted '%s'", e.msg, cases[i].message);
+		coll_config_release(&c);
+	}
+	struct coll_config c;
+	struct err e = { 0 };
+	coll_config_default(&c);
+	assert_int_equal(
+	    coll_config_parse(&c,
+			      "interval = 1s\nhost = web1\nlabels = dc=eu,rack=7\n"
+			      "[collector processes]\ninterval = 10s\n[disk]\npartitions = yes\n",
+			      "ok.conf", &e),
+	    0);
+	assert_true(c.interval_ns == 1000000000);
+	assert_string_equal(c.host, "web1");
+	assert_true(c.disk_partitions);
+}
+
+int main(void)
+{
+	coll_config_default(&config);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_old_kernel_and_offline_cpus),
+		cmocka_unit_test(test_cpu_new_kernel),
+		cmocka_unit_test(test_memory_and_load),
+		cmocka_unit_test(test_pressure_missing_is_not_an_error),
+		cmocka_unit_test(test_diskstats_partitions_and_loops),
+		cmocka_unit_test(test_network_long_names),
+		cmocka_unit_test(test_mountinfo_escapes_and_filters),
+		cmocka_unit_test(test_cgroup_v1_only_host_reports_nothing),
+		cmocka_unit_test(test_proc_stat_odd_names),
+		cmocka_unit_test(test_live_matches_the_kernel),
+		cmocka_unit_test(test_watched_process_absent_is_zero),
+		cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
