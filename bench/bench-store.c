@@ -1,0 +1,333 @@
+/* bench-store.c - the store's figures, each against a baseline in the same
+ * run:
+ *   1. ingest: a producer process floods the ring with 10,000 agent-like
+ *      series; the drainer makes them durable (WAL group commit) and
+ *      applies them to LMDB.  Baseline: the same samples put one record per
+ *      sample into LMDB keyed (series, time), a transaction per batch.
+ *   2. disk: bytes per sample once chunks close, on agent-like data.
+ *   3. reads: one day of a 1 s series; one year through rollups.
+ *
+ * Usage: bench-store [--quick]
+ */
+#include <getopt.h>
+#include <lmdb.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/rtime.h"
+#include "shmring/series.h"
+#include "store/codec.h"
+#include "store/db.h"
+#include "store/drainer.h"
+#include "store/layout.h"
+#include "store/query.h"
+
+#define SEC RTIME_NS_PER_SEC
+
+static char dir[256];
+
+/* Agent-like values: byte counters, slowly moving gauges, constants and
+ * two-decimal figures such as load averages. */
+static double value_of(uint64_t series, uint64_t k, double prev)
+{
+	uint64_t h = series_id((const char *)&k, sizeof k) ^ series;
+	switch (series % 4) {
+	case 0:
+		return prev + (double)(h % 4096);
+	case 1:
+		return k % 16 == 0 ? (double)(4096 * (100000 + h % 64)) : prev;
+	case 2:
+		return 17179869184.0;
+	default: {
+		double next = prev + (double)((int)(h % 11) - 5) / 100.0;
+		return next < 0 ? 0 : round(next * 100) / 100;
+	}
+	}
+}
+
+static long rss_kib(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			kib = atol(line + strlen(field));
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static void producer(const char *data, uint64_t series, uint64_t samples, int64_t t0)
+{
+	char name[64];
+	struct ring *r;
+	struct ring_lane *lane;
+	ring_name_for_dir(data, name, sizeof name);
+	while (ring_producer_open(name, &r, NULL) != 0)
+		usleep(1000);
+	if (ring_lane_attach(r, &lane, NULL) != 0)
+		_exit(3);
+	uint64_t *ids = malloc(series * sizeof *ids);
+	double *last = calloc(series, sizeof *last);
+	struct ring_sample *batch = malloc(series * sizeof *batch);
+	for (uint64_t s = 0; s < series; s++) {
+		char full[SERIES_NAME_MAX + 1];
+		snprintf(full, sizeof full, "bench/rmon_bench_value{s=\"%llu\"}", (unsigned long long)s);
+		if (series_insert(ring_series(r), full, strlen(full), &ids[s], NULL) != 0)
+			_exit(4);
+	}
+	for (uint64_t k = 0; k < samples; k++) {
+		for (uint64_t s = 0; s < series; s++) {
+			last[s] = value_of(s, k, last[s]);
+			batch[s] = (struct ring_sample){ ids[s], t0 + (int64_t)k * SEC, last[s] };
+		}
+		for (size_t sent = 0; sent < series;) {
+			size_t n = ring_push_many(lane, batch + sent, series - sent);
+			sent += n;
+			if (n == 0)
+				sched_yield();
+		}
+	}
+	ring_close(r);
+	_exit(0);
+}
+
+static void ingest(uint64_t series, uint64_t samples, double *rate, int64_t *p50, int64_t *p99,
+		   long *rss_growth)
+{
+	char data[300];
+	snprintf(data, sizeof data, "%s/ingest", dir);
+	struct drainer_config c;
+	drainer_config_default(&c, data);
+	c.ring.series_capacity = (uint32_t)series * 2;
+	c.ring.slots_per_lane = 65536;
+	c.self_interval_ns = 3600 * SEC;
+	struct drainer *d;
+	struct err e = { 0 };
+	long rss_before = rss_kib("VmRSS:");
+	if (drainer_open(&c, &d, &e) != 0) {
+		fprintf(stderr, "bench-store: %s\n", e.msg);
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		producer(data, series, samples, 1764000000 * SEC);
+	struct drainer_stats st;
+	int64_t start = 0;
+	do {
+		if (drainer_step(d, 10, &e) != 0) {
+			fprintf(stderr, "bench-store: %s\n", e.msg);
+			exit(1);
+		}
+		drainer_get_stats(d, &st);
+		if (!start && st.samples)
+			start = rtime_mono_ns();
+	} while (st.samples < series * samples);
+	double seconds = (double)(rtime_mono_ns() - start) / 1e9;
+	waitpid(pid, NULL, 0);
+	*rate = (double)st.samples / seconds;
+	*p50 = st.commit_p50_ns;
+	*p99 = st.commit_p99_ns;
+	*rss_growth = rss_kib("VmRSS:") - rss_before;
+	drainer_close(d, NULL);
+	char ring[64];
+	ring_name_for_dir(data, ring, sizeof ring);
+	ring_unlink(ring, NULL);
+}
+
+/* The baseline: one LMDB record per sample, keyed (series, time). */
+static double plain_lmdb(uint64_t series, uint64_t samples)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/plain", dir);
+	mkdir(path, 0700);
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	mdb_env_create(&env);
+	mdb_env_set_mapsize(env, (size_t)series * samples * 100 + (64 << 20));
+	mdb_env_open(env, path, MDB_NOSYNC, 0600);
+	double *last = calloc(series, sizeof *last);
+	int64_t start = rtime_mono_ns();
+	size_t in_txn = 0;
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, NULL, 0, &dbi);
+	for (uint64_t k = 0; k < samples; k++) {
+		for (uint64_t s = 0; s < series; s++) {
+			uint8_t key[LAYOUT_KEY_BYTES];
+			last[s] = value_of(s, k, last[s]);
+			layout_key(key, series_id((const char *)&s, sizeof s), (int64_t)k * SEC);
+			MDB_val kv = { sizeof key, key }, vv = { sizeof last[s], &last[s] };
+			mdb_put(txn, dbi, &kv, &vv, 0);
+			if (++in_txn == 16384) {
+				mdb_txn_commit(txn);
+				mdb_txn_begin(env, NULL, 0, &txn);
+				in_txn = 0;
+			}
+		}
+	}
+	mdb_txn_commit(txn);
+	double seconds = (double)(rtime_mono_ns() - start) / 1e9;
+	mdb_env_close(env);
+	free(last);
+	return (double)(series * samples) / seconds;
+}
+
+/* Appends agent-like data straight into a db, commits, and reports the
+ * bytes of closed chunks per sample. */
+static double bytes_per_sample(uint64_t series, uint64_t samples, double *lmdb_bytes_per_sample)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/disk", dir);
+	struct db_config c;
+	db_config_default(&c);
+	struct db *db;
+	struct err e = { 0 };
+	if (db_open(path, &c, false, &db, &e) != 0)
+		exit(1);
+	double *last = calloc(series, sizeof *last);
+	for (uint64_t s = 0; s < series; s++) {
+		char name[64];
+		snprintf(name, sizeof name, "bench/v{s=\"%llu\"}", (unsigned long long)s);
+		db_register_series(db, s + 1, name, strlen(name), &e);
+	}
+	struct ring_sample *batch = malloc(series * sizeof *batch);
+	for (uint64_t k = 0; k < samples; k++) {
+		for (uint64_t s = 0; s < series; s++) {
+			last[s] = value_of(s, k, last[s]);
+			batch[s] = (struct ring_sample){ s + 1, 1764000000 * SEC + (int64_t)k * SEC, last[s] };
+		}
+		db_append(db, batch, series, &e);
+		if (k % 600 == 599)
+			db_commit(db, k, &e);
+	}
+	db_commit(db, samples, &e);
+	db_close(db);
+	free(batch);
+	free(last);
+	/* Count closed chunks only: the open head of each series is not final. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t bytes = 0, closed_samples = 0;
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_open(env, path, MDB_RDONLY, 0600);
+	mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+	mdb_dbi_open(txn, "chunks", 0, &dbi);
+	mdb_cursor_open(txn, dbi, &cur);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		const uint8_t *val = v.mv_data;
+		if (val[0] != 1)
+			continue;
+		bytes += v.mv_size + k.mv_size;
+		closed_samples += (uint64_t)codec_count(val + 1, v.mv_size - 1);
+	}
+	MDB_stat st;
+	mdb_env_stat(env, &st);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	char file[400];
+	struct stat fst;
+	snprintf(file, sizeof file, "%s/data.mdb", path);
+	stat(file, &fst);
+	*lmdb_bytes_per_sample = (double)fst.st_blocks * 512 / (double)(series * samples);
+	return (double)bytes / (double)closed_samples;
+}
+
+static int count_point(void *ctx, int64_t ts, double value)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* One day of a 1 s series read raw; one year of a 1-minute series read
+ * through the 1-hour rollups, 365 daily points. */
+static void reads(double *day_ms, double *year_ms, uint64_t *day_points)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/reads", dir);
+	mkdir(path, 0700);
+	char db_path[400];
+	snprintf(db_path, sizeof db_path, "%s/db", path);
+	struct db_config c;
+	db_config_default(&c);
+	c.retention_raw_ns = c.retention_1m_ns = c.retention_1h_ns = INT64_MAX / 4;
+	struct db *db;
+	struct err e = { 0 };
+	db_open(db_path, &c, false, &db, &e);
+	db_register_series(db, 1, "bench/day", 9, &e);
+	db_register_series(db, 2, "bench/year", 10, &e);
+	int64_t now = rtime_now_ns() / SEC * SEC, day0 = now - 86400 * SEC,
+		year0 = now - INT64_C(365) * 86400 * SEC;
+	double v = 0;
+	for (int64_t t = day0; t < now; t += SEC) {
+		struct ring_sample s = { 1, t, v = value_of(0, (uint64_t)t, v) };
+		db_append(db, &s, 1, &e);
+	}
+	for (int64_t t = year0; t < now; t += 60 * SEC) {
+		struct ring_sample s = { 2, t, v = value_of(3, (uint64_t)t, v) };
+		db_append(db, &s, 1, &e);
+	}
+	db_commit(db, 1, &e);
+	db_close(db);
+	struct query *q;
+	query_open(path, &q, &e);
+	uint64_t points = 0;
+	int64_t start = rtime_mono_ns();
+	for (int i = 0; i < 10; i++) {
+		points = 0;
+		query_raw(q, 1, day0, now, count_point, &points, NULL, &e);
+	}
+	*day_ms = (double)(rtime_mono_ns() - start) / 10 / 1e6;
+	*day_points = points;
+	double out[366];
+	start = rtime_mono_ns();
+	for (int i = 0; i < 10; i++)
+		query_range(q, 2, year0, now, 86400 * SEC, QUERY_AVG, out, 366, &e);
+	*year_ms = (double)(rtime_mono_ns() - start) / 10 / 1e6;
+	query_close(q);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	uint64_t series = 10000, samples = quick ? 60 : 300;
+	snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	double rate, lmdb_rate, bps, lmdb_bps, day_ms, year_ms;
+	int64_t p50, p99;
+	long rss_growth;
+	uint64_t day_points;
+	ingest(series, samples, &rate, &p50, &p99, &rss_growth);
+	lmdb_rate = plain_lmdb(series, samples / 3);
+	bps = bytes_per_sample(quick ? 200 : 1000, 7200, &lmdb_bps);
+	reads(&day_ms, &year_ms, &day_points);
+	printf("bench-store: %llu series\n", (unsigned long long)series);
+	printf("  ingest ring -> durable WAL -> LMDB    %8.2f M samples/s\n", rate / 1e6);
+	printf("  plain LMDB put per sample (baseline)  %8.2f M samples/s   ratio %.1fx\n",
+	       lmdb_rate / 1e6, rate / lmdb_rate);
+	printf("  group commit, peek to durable         p50 %.2f ms, p99 %.2f ms\n", (double)p50 / 1e6,
+	       (double)p99 / 1e6);
+	printf("  drainer memory growth                 %.1f MiB (%.2f KiB per series)\n",
+	       (double)rss_growth / 1024, (double)rss_growth / (double)series);
+	printf("  closed chunks, agent-like data        %.3f bytes/sample (LMDB file: %.3f)\n", bps,
+	       lmdb_bps);
+	printf("  read one day of a 1 s series          %.2f ms (%llu points)\n", day_ms,
+	       (unsigned long long)day_points);
+	printf("  one-year graph through rollups        %.2f ms (365 points)\n", year_ms);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}
