@@ -79,7 +79,8 @@ static void producer(const char *data, uint64_t series, uint64_t samples, int64_
 	struct ring_sample *batch = malloc(series * sizeof *batch);
 	for (uint64_t s = 0; s < series; s++) {
 		char full[SERIES_NAME_MAX + 1];
-		snprintf(full, sizeof full, "bench/rmon_bench_value{s=\"%llu\"}", (unsigned long long)s);
+		snprintf(full, sizeof full, "bench/rmon_bench_value{s=\"%llu\"}",
+			 (unsigned long long)s);
 		if (series_insert(ring_series(r), full, strlen(full), &ids[s], NULL) != 0)
 			_exit(4);
 	}
@@ -202,7 +203,8 @@ static double bytes_per_sample(uint64_t series, uint64_t samples, double *lmdb_b
 	for (uint64_t k = 0; k < samples; k++) {
 		for (uint64_t s = 0; s < series; s++) {
 			last[s] = value_of(s, k, last[s]);
-			batch[s] = (struct ring_sample){ s + 1, 1764000000 * SEC + (int64_t)k * SEC, last[s] };
+			batch[s] = (struct ring_sample){ s + 1, 1764000000 * SEC + (int64_t)k * SEC,
+							 last[s] };
 		}
 		db_append(db, batch, series, &e);
 		if (k % 600 == 599)
@@ -318,8 +320,8 @@ int main(int argc, char **argv)
 	printf("  ingest ring -> durable WAL -> LMDB    %8.2f M samples/s\n", rate / 1e6);
 	printf("  plain LMDB put per sample (baseline)  %8.2f M samples/s   ratio %.1fx\n",
 	       lmdb_rate / 1e6, rate / lmdb_rate);
-	printf("  group commit, peek to durable         p50 %.2f ms, p99 %.2f ms\n", (double)p50 / 1e6,
-	       (double)p99 / 1e6);
+	printf("  group commit, peek to durable         p50 %.2f ms, p99 %.2f ms\n",
+	       (double)p50 / 1e6, (double)p99 / 1e6);
 	printf("  drainer memory growth                 %.1f MiB (%.2f KiB per series)\n",
 	       (double)rss_growth / 1024, (double)rss_growth / (double)series);
 	printf("  closed chunks, agent-like data        %.3f bytes/sample (LMDB file: %.3f)\n", bps,

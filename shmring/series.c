@@ -266,11 +266,16 @@ static const struct series_record *record_at(struct series_table *t, uint64_t of
 	return r;
 }
 
+static uint64_t record_bytes(size_t len)
+{
+	return (sizeof(struct series_record) + len + 1 + RECORD_ALIGN - 1) &
+	       ~(uint64_t)(RECORD_ALIGN - 1);
+}
+
 /* Copies a record into the arena; returns its offset, or 0 when full. */
 static uint64_t record_alloc(struct series_table *t, uint64_t id, const char *name, size_t len)
 {
-	uint64_t need = (sizeof(struct series_record) + len + 1 + RECORD_ALIGN - 1) &
-			~(uint64_t)(RECORD_ALIGN - 1);
+	uint64_t need = record_bytes(len);
 	/* Relaxed: the cursor only hands out disjoint ranges; the record's
 	 * contents are published later by the release CAS of its offset. */
 	uint64_t off = atomic_fetch_add_explicit(&t->arena_used, need, memory_order_relaxed);
@@ -325,8 +330,16 @@ static int insert_id(struct series_table *t, const char *name, size_t len, uint6
 				       (unsigned)((id + probe) & mask));
 		if (r->id != id)
 			continue;
-		if (r->len == len && memcmp(r->name, name, len) == 0)
+		if (r->len == len && memcmp(r->name, name, len) == 0) {
+			/* Someone published this name first.  If our unused record
+			 * is still the arena's last, give its bytes back. */
+			uint64_t end = mine + record_bytes(len);
+			if (mine)
+				atomic_compare_exchange_strong_explicit(&t->arena_used, &end, mine,
+									memory_order_relaxed,
+									memory_order_relaxed);
 			return 0;
+		}
 		atomic_fetch_add_explicit(&t->collisions, 1, memory_order_relaxed);
 		return err_set(
 		    e, -EEXIST,
