@@ -99,6 +99,8 @@ int coll_parse_proc_stat(const char *text, struct coll_proc_stat *out)
 	out->pid = atoi(text);
 	snprintf(out->comm, sizeof out->comm, "%.*s", (int)(close - open - 1), open + 1);
 	const char *p = parse_skip_spaces(close + 1);
+	if (!*p)
+		return -EPROTO;
 	out->state = *p++;
 	/* Fields after state, numbered as in proc(5) from 4 (ppid). */
 	uint64_t v[21];

@@ -212,6 +212,8 @@ static void test_proc_stat_odd_names(void **state)
 	assert_int_equal(ps.threads, 7);
 	assert_int_equal(ps.rss_pages, 2500);
 	assert_int_equal(coll_parse_proc_stat("garbage", &ps), -EPROTO);
+	/* Found by fuzzing: the text ends right after the name. */
+	assert_int_equal(coll_parse_proc_stat("1 (x)", &ps), -EPROTO);
 }
 
 /* One live collection agrees with independent readings of the same files. */
