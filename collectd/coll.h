@@ -120,6 +120,7 @@ int coll_memory(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_diskio(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_filesystem(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_network(struct coll_state *st, struct coll_sink *sink, struct err *e);
+int coll_tcp(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_misc(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_cgroup(struct coll_state *st, struct coll_sink *sink, struct err *e);

@@ -4,6 +4,7 @@
  * a watched process are read only for those that match. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,11 @@
 
 #define PF_KTHREAD 0x00200000
 
+#define KEPT_FDS 512 /* /proc/PID/stat files kept open; RLIMIT_NOFILE is often 1024 */
+
 struct proc_entry {
 	int pid; /* 0 = empty */
+	int fd;	 /* /proc/PID/stat kept open, or -1 */
 	uint32_t generation;
 	uint64_t ticks; /* utime + stime at the last collection */
 };
@@ -27,6 +31,8 @@ struct coll_proc_table {
 	size_t cap, used;
 	uint32_t generation;
 	int64_t last_ns;
+	int kept_fds;
+	char *buf; /* one /proc/PID/stat at a time */
 };
 
 struct coll_proc_table *coll_proc_table_new(void)
@@ -41,8 +47,13 @@ struct coll_proc_table *coll_proc_table_new(void)
 
 void coll_proc_table_free(struct coll_proc_table *t)
 {
-	if (t)
-		free(t->entries);
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->entries[i].pid && t->entries[i].fd >= 0)
+			close(t->entries[i].fd);
+	free(t->entries);
+	free(t->buf);
 	free(t);
 }
 
@@ -67,26 +78,78 @@ static void sweep(struct coll_proc_table *t)
 	struct proc_entry *fresh = calloc(cap, sizeof *fresh);
 	if (!fresh)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->entries[i].pid && t->entries[i].generation == t->generation)
-			*slot(fresh, cap, t->entries[i].pid) = t->entries[i];
+	for (size_t i = 0; i < t->cap; i++) {
+		struct proc_entry *e = &t->entries[i];
+		if (e->pid && e->generation == t->generation) {
+			*slot(fresh, cap, e->pid) = *e;
+		} else if (e->pid && e->fd >= 0) {
+			close(e->fd); /* the process is gone */
+			t->kept_fds--;
+		}
+	}
 	free(t->entries);
 	t->entries = fresh;
 	t->cap = cap;
 	t->used = live;
 }
 
-/* Returns the CPU ticks the process used since the last collection (all
- * of them the first time it is seen). */
-static uint64_t ticks_since_last(struct coll_proc_table *t, int pid, uint64_t ticks)
+/* The table entry of pid, created (without history) when new. */
+static struct proc_entry *entry_for(struct coll_proc_table *t, int pid)
 {
 	if ((t->used + 1) * 2 > t->cap)
 		sweep(t);
 	struct proc_entry *e = slot(t->entries, t->cap, pid);
-	uint64_t delta = e->pid && ticks >= e->ticks ? ticks - e->ticks : ticks;
-	if (!e->pid)
+	if (!e->pid) {
+		*e = (struct proc_entry){ pid, -1, t->generation, UINT64_MAX };
 		t->used++;
-	*e = (struct proc_entry){ pid, t->generation, ticks };
+	}
+	e->generation = t->generation;
+	return e;
+}
+
+/* Reads /proc/PID/stat through a descriptor kept open across collections
+ * (re-read with pread, no path lookup), up to KEPT_FDS of them. */
+static long read_stat(struct coll_proc_table *t, struct proc_entry *e, const char *root,
+		      char **text)
+{
+	if (!t->buf && !(t->buf = malloc(4096)))
+		return -ENOMEM;
+	int fd = e->fd;
+	if (fd < 0) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/proc/%d/stat", root, e->pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return -errno;
+	}
+	ssize_t n = pread(fd, t->buf, 4095, 0);
+	if (n <= 0 && e->fd >= 0) {
+		/* The process we kept it for is gone; its pid may be another's
+		 * now: open the path afresh. */
+		close(e->fd);
+		e->fd = -1;
+		t->kept_fds--;
+		e->ticks = UINT64_MAX;
+		return read_stat(t, e, root, text);
+	}
+	if (e->fd < 0 && n > 0 && t->kept_fds < KEPT_FDS) {
+		e->fd = fd;
+		t->kept_fds++;
+	} else if (e->fd < 0) {
+		close(fd);
+	}
+	if (n <= 0)
+		return n < 0 ? -errno : -ESRCH;
+	t->buf[n] = '\0';
+	*text = t->buf;
+	return n;
+}
+
+/* The CPU ticks used since the last collection (all of them the first
+ * time a process is seen). */
+static uint64_t ticks_since_last(struct proc_entry *e, uint64_t ticks)
+{
+	uint64_t delta = e->ticks != UINT64_MAX && ticks >= e->ticks ? ticks - e->ticks : ticks;
+	e->ticks = ticks;
 	return delta;
 }
 
@@ -209,10 +272,11 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		char *text;
+		char *text = NULL;
 		struct coll_proc_stat ps;
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		if (coll_read_once(f, path, &text) <= 0 || coll_parse_proc_stat(text, &ps) != 0)
+		struct proc_entry *entry = entry_for(t, atoi(de->d_name));
+		if (read_stat(t, entry, coll_root(f), &text) <= 0 ||
+		    coll_parse_proc_stat(text, &ps) != 0)
 			continue; /* it exited meanwhile */
 		const char *s = strchr(states, ps.state);
 		if (s)
@@ -220,7 +284,7 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 		threads += (double)ps.threads;
 		if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2)
 			continue;
-		uint64_t used = ticks_since_last(t, ps.pid, ps.utime + ps.stime);
+		uint64_t used = ticks_since_last(entry, ps.utime + ps.stime);
 		if (elapsed > 0)
 			keep_top(top_cpu, n_top, (double)used / (double)hz / elapsed, &ps);
 		keep_top(top_rss, n_top, (double)ps.rss_pages * (double)page, &ps);

@@ -27,6 +27,10 @@ void coll_config_default(struct coll_config *c)
 	snprintf(c->fs_exclude_mounts, sizeof c->fs_exclude_mounts,
 		 "/dev /dev/* /proc /proc/* /sys /sys/* /run/credentials/* /var/lib/docker/*");
 	snprintf(c->disk_exclude, sizeof c->disk_exclude, "loop* ram* zram* sr* fd* nbd*");
+	/* Counting TCP states walks the kernel's whole connection table. */
+	for (size_t i = 0; i < coll_n_families; i++)
+		if (strcmp(coll_families[i].name, "tcp") == 0)
+			c->family_interval_ns[i] = 60 * RTIME_NS_PER_SEC;
 	c->top_n = 5;
 	c->cgroup_depth = 2;
 }
