@@ -247,6 +247,78 @@ static double bytes_per_sample(uint64_t series, uint64_t samples, double *lmdb_b
 	return (double)bytes / (double)closed_samples;
 }
 
+/* Bytes per sample on real agent output: rmon-collectd collects this
+ * machine every 100 ms for `seconds` into an rmon-stored beside it; every
+ * chunk then stored (closed or open) counts, against every sample. */
+static double real_agent_bytes(double seconds, uint64_t *samples_out)
+{
+	char data[300], bin[1024], cmd[8192];
+	ssize_t n = readlink("/proc/self/exe", bin, sizeof bin - 1);
+	if (n <= 0)
+		return NAN;
+	bin[n] = '\0';
+	*strrchr(bin, '/') = '\0';
+	snprintf(data, sizeof data, "%s/real", dir);
+	snprintf(cmd, sizeof cmd,
+		 "%s/rmon-stored --data %s 2>/dev/null & s=$!; sleep 0.5; "
+		 "%s/rmon-collectd --data %s --interval 100ms 2>/dev/null & c=$!; sleep %.0f; "
+		 "kill $c; wait $c; sleep 0.3; kill $s; wait $s; %s/rmon-stored --data %s --drop-ring",
+		 bin, data, bin, data, seconds, bin, data);
+	if (system(cmd) != 0)
+		return NAN;
+	char path[400];
+	snprintf(path, sizeof path, "%s/db", data);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t bytes = 0, samples = 0;
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 8);
+	if (mdb_env_open(env, path, MDB_RDONLY, 0600) != 0)
+		return NAN;
+	mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+	mdb_dbi_open(txn, "chunks", 0, &dbi);
+	mdb_cursor_open(txn, dbi, &cur);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		bytes += v.mv_size + k.mv_size;
+		samples += (uint64_t)codec_count((const uint8_t *)v.mv_data + 1, v.mv_size - 1);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	*samples_out = samples;
+	return (double)bytes / (double)samples;
+}
+
+/* Prometheus' own write benchmark on the same number of series and
+ * samples, when Debian's prometheus package provides promtool; NaN if not. */
+static double promtool_rate(uint64_t series, uint64_t samples)
+{
+	if (system("command -v promtool >/dev/null 2>&1") != 0)
+		return NAN;
+	char path[300], cmd[1024];
+	snprintf(path, sizeof path, "%s/series.json", dir);
+	FILE *f = fopen(path, "w");
+	for (uint64_t s = 0; s < series; s++)
+		fprintf(f, "{\"__name__\":\"rmon_bench_value\",\"instance\":\"bench\",\"s\":\"%llu\"}\n",
+			(unsigned long long)s);
+	fclose(f);
+	snprintf(cmd, sizeof cmd,
+		 "promtool tsdb bench write --metrics=%llu --scrapes=%llu --out=%s/prom %s 2>&1",
+		 (unsigned long long)series, (unsigned long long)samples, dir, path);
+	FILE *p = popen(cmd, "r");
+	char line[512];
+	double rate = NAN;
+	while (p && fgets(line, sizeof line, p))
+		if (strstr(line, "samples/sec:"))
+			rate = atof(strstr(line, ":") + 1);
+	if (p)
+		pclose(p);
+	return rate;
+}
+
 static int count_point(void *ctx, int64_t ts, double value)
 {
 	(*(uint64_t *)ctx)++;
@@ -314,18 +386,28 @@ int main(int argc, char **argv)
 	uint64_t day_points;
 	ingest(series, samples, &rate, &p50, &p99, &rss_growth);
 	lmdb_rate = plain_lmdb(series, samples / 3);
+	double prom_rate = promtool_rate(series, samples);
 	bps = bytes_per_sample(quick ? 200 : 1000, 7200, &lmdb_bps);
 	reads(&day_ms, &year_ms, &day_points);
+	uint64_t real_samples = 0;
+	double real_bps = real_agent_bytes(quick ? 5 : 60, &real_samples);
 	printf("bench-store: %llu series\n", (unsigned long long)series);
 	printf("  ingest ring -> durable WAL -> LMDB    %8.2f M samples/s\n", rate / 1e6);
 	printf("  plain LMDB put per sample (baseline)  %8.2f M samples/s   ratio %.1fx\n",
 	       lmdb_rate / 1e6, rate / lmdb_rate);
+ 	if (isnan(prom_rate))
+		printf("  promtool tsdb bench write              not installed (Debian: prometheus)\n");
+	else
+		printf("  promtool tsdb bench write (baseline)  %8.2f M samples/s   ratio %.2fx\n",
+		       prom_rate / 1e6, rate / prom_rate);
 	printf("  group commit, peek to durable         p50 %.2f ms, p99 %.2f ms\n",
 	       (double)p50 / 1e6, (double)p99 / 1e6);
 	printf("  drainer memory growth                 %.1f MiB (%.2f KiB per series)\n",
 	       (double)rss_growth / 1024, (double)rss_growth / (double)series);
 	printf("  closed chunks, agent-like data        %.3f bytes/sample (LMDB file: %.3f)\n", bps,
 	       lmdb_bps);
+ 	printf("  real rmon-collectd output (%llu samples, 100 ms ticks) %.3f bytes/sample\n",
+	       (unsigned long long)real_samples, real_bps);
 	printf("  read one day of a 1 s series          %.2f ms (%llu points)\n", day_ms,
 	       (unsigned long long)day_points);
 	printf("  one-year graph through rollups        %.2f ms (365 points)\n", year_ms);
