@@ -259,11 +259,12 @@ static double real_agent_bytes(double seconds, uint64_t *samples_out)
 	bin[n] = '\0';
 	*strrchr(bin, '/') = '\0';
 	snprintf(data, sizeof data, "%s/real", dir);
-	snprintf(cmd, sizeof cmd,
-		 "%s/rmon-stored --data %s 2>/dev/null & s=$!; sleep 0.5; "
-		 "%s/rmon-collectd --data %s --interval 100ms 2>/dev/null & c=$!; sleep %.0f; "
-		 "kill $c; wait $c; sleep 0.3; kill $s; wait $s; %s/rmon-stored --data %s --drop-ring",
-		 bin, data, bin, data, seconds, bin, data);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "%s/rmon-stored --data %s 2>/dev/null & s=$!; sleep 0.5; "
+	    "%s/rmon-collectd --data %s --interval 100ms 2>/dev/null & c=$!; sleep %.0f; "
+	    "kill $c; wait $c; sleep 0.3; kill $s; wait $s; %s/rmon-stored --data %s --drop-ring",
+	    bin, data, bin, data, seconds, bin, data);
 	if (system(cmd) != 0)
 		return NAN;
 	char path[400];
@@ -302,8 +303,10 @@ static double promtool_rate(uint64_t series, uint64_t samples)
 	snprintf(path, sizeof path, "%s/series.json", dir);
 	FILE *f = fopen(path, "w");
 	for (uint64_t s = 0; s < series; s++)
-		fprintf(f, "{\"__name__\":\"rmon_bench_value\",\"instance\":\"bench\",\"s\":\"%llu\"}\n",
-			(unsigned long long)s);
+		fprintf(
+		    f,
+		    "{\"__name__\":\"rmon_bench_value\",\"instance\":\"bench\",\"s\":\"%llu\"}\n",
+		    (unsigned long long)s);
 	fclose(f);
 	snprintf(cmd, sizeof cmd,
 		 "promtool tsdb bench write --metrics=%llu --scrapes=%llu --out=%s/prom %s 2>&1",
@@ -395,8 +398,9 @@ int main(int argc, char **argv)
 	printf("  ingest ring -> durable WAL -> LMDB    %8.2f M samples/s\n", rate / 1e6);
 	printf("  plain LMDB put per sample (baseline)  %8.2f M samples/s   ratio %.1fx\n",
 	       lmdb_rate / 1e6, rate / lmdb_rate);
- 	if (isnan(prom_rate))
-		printf("  promtool tsdb bench write              not installed (Debian: prometheus)\n");
+	if (isnan(prom_rate))
+		printf("  promtool tsdb bench write              not installed (Debian: "
+		       "prometheus)\n");
 	else
 		printf("  promtool tsdb bench write (baseline)  %8.2f M samples/s   ratio %.2fx\n",
 		       prom_rate / 1e6, rate / prom_rate);
@@ -406,7 +410,7 @@ int main(int argc, char **argv)
 	       (double)rss_growth / 1024, (double)rss_growth / (double)series);
 	printf("  closed chunks, agent-like data        %.3f bytes/sample (LMDB file: %.3f)\n", bps,
 	       lmdb_bps);
- 	printf("  real rmon-collectd output (%llu samples, 100 ms ticks) %.3f bytes/sample\n",
+	printf("  real rmon-collectd output (%llu samples, 100 ms ticks) %.3f bytes/sample\n",
 	       (unsigned long long)real_samples, real_bps);
 	printf("  read one day of a 1 s series          %.2f ms (%llu points)\n", day_ms,
 	       (unsigned long long)day_points);

@@ -52,6 +52,10 @@ void coll_files_free(struct coll_files *f);
  * with pread on the descriptor kept open.  Returns the length or -errno. */
 long coll_read(struct coll_files *f, const char *path, char **text);
 
+/* /proc/self/mountinfo, read again only when the kernel says the mount
+ * table changed (poll's POLLPRI); the text may be modified by the caller. */
+long coll_read_mounts(struct coll_files *f, char **text);
+
 /* Like coll_read for files that come and go (per process): not cached. */
 long coll_read_once(struct coll_files *f, const char *path, char **text);
 

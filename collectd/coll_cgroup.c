@@ -16,7 +16,7 @@
 static bool find_cgroup2(struct coll_state *st, char *mount, size_t len)
 {
 	char *text;
-	if (coll_read(coll_state_files(st), "/proc/self/mountinfo", &text) <= 0)
+	if (coll_read_mounts(coll_state_files(st), &text) <= 0)
 		return false;
 	for (const char *p = text; (p = strstr(p, " - cgroup2 ")); p++) {
 		const char *line = p;

@@ -197,7 +197,7 @@ static void report_mount(const struct coll_mount *m, void *ctx)
 int coll_filesystem(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
 	char *text;
-	long n = coll_read(coll_state_files(st), "/proc/self/mountinfo", &text);
+	long n = coll_read_mounts(coll_state_files(st), &text);
 	if (n < 0)
 		return err_sys(e, (int)n, "cannot read /proc/self/mountinfo");
 	struct fs_walk w = { st, sink, 0 };

@@ -31,6 +31,7 @@ struct coll_proc_table {
 	size_t cap, used;
 	uint32_t generation;
 	int64_t last_ns;
+	long last_pid; /* the newest pid the kernel handed out, at the last listing */
 	int kept_fds;
 	char *buf; /* one /proc/PID/stat at a time */
 };
@@ -70,8 +71,10 @@ static struct proc_entry *slot(struct proc_entry *entries, size_t cap, int pid)
 static void sweep(struct coll_proc_table *t)
 {
 	size_t live = 0;
+	/* Entries of this and the previous collection stay: a sweep in the
+	 * middle of a listing must not forget processes not yet reached. */
 	for (size_t i = 0; i < t->cap; i++)
-		live += t->entries[i].pid && t->entries[i].generation == t->generation;
+		live += t->entries[i].pid && t->entries[i].generation + 1 >= t->generation;
 	size_t cap = t->cap;
 	while (live * 4 > cap)
 		cap *= 2;
@@ -80,7 +83,7 @@ static void sweep(struct coll_proc_table *t)
 		return;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct proc_entry *e = &t->entries[i];
-		if (e->pid && e->generation == t->generation) {
+		if (e->pid && e->generation + 1 >= t->generation) {
 			*slot(fresh, cap, e->pid) = *e;
 		} else if (e->pid && e->fd >= 0) {
 			close(e->fd); /* the process is gone */
@@ -236,7 +239,7 @@ static void add_watched(struct coll_state *st, const struct coll_proc_stat *ps,
 static void emit_top(struct coll_sink *sink, const char *metric, struct top *top, int n)
 {
 	for (int i = 0; i < n && top[i].pid; i++) {
-		char rank[8], pid[16];
+		char rank[16], pid[16];
 		snprintf(rank, sizeof rank, "%d", i + 1);
 		snprintf(pid, sizeof pid, "%d", top[i].pid);
 		struct series_label l[3] = { { "rank", rank },
@@ -246,53 +249,101 @@ static void emit_top(struct coll_sink *sink, const char *metric, struct top *top
 	}
 }
 
+/* What one collection gathers over all processes. */
+struct scan {
+	double by_state[9], threads, elapsed;
+	struct top top_cpu[100], top_rss[100];
+	struct watched_totals watched[COLL_MAX_WATCHED];
+	int top_n;
+};
+
+static const char process_states[] = "RSDZTtXIW";
+
+static void scan_one(struct coll_state *st, struct proc_entry *entry, struct scan *scan)
+{
+	const struct coll_config *c = coll_state_config(st);
+	struct coll_proc_table *t = coll_state_procs(st);
+	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	char *text = NULL;
+	struct coll_proc_stat ps;
+	entry->generation = t->generation;
+	if (read_stat(t, entry, coll_root(coll_state_files(st)), &text) <= 0 ||
+	    coll_parse_proc_stat(text, &ps) != 0)
+		return; /* it exited meanwhile */
+	const char *s = strchr(process_states, ps.state);
+	if (s && *s)
+		scan->by_state[s - process_states]++;
+	scan->threads += (double)ps.threads;
+	if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2)
+		return;
+	uint64_t used = ticks_since_last(entry, ps.utime + ps.stime);
+	if (scan->elapsed > 0)
+		keep_top(scan->top_cpu, scan->top_n, (double)used / (double)hz / scan->elapsed,
+			 &ps);
+	keep_top(scan->top_rss, scan->top_n, (double)ps.rss_pages * (double)page, &ps);
+	for (int w = 0; w < c->n_watched; w++)
+		if (regexec(&c->watched[w].re, ps.comm, 0, NULL, 0) == 0)
+			add_watched(st, &ps, &scan->watched[w], hz, page);
+}
+
+static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)
+{
+	struct coll_proc_table *t = coll_state_procs(st);
+	char path[512];
+	snprintf(path, sizeof path, "%s/proc", coll_root(coll_state_files(st)));
+	DIR *d = opendir(path);
+	if (!d)
+		return err_sys(e, -errno, "cannot list %s", path);
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+			scan_one(st, entry_for(t, atoi(de->d_name)), scan);
+	closedir(d);
+	return 0;
+}
+
+/* The last pid the kernel allocated (the fifth field of /proc/loadavg). */
+static long newest_pid(struct coll_files *f)
+{
+	char *text;
+	if (coll_read(f, "/proc/loadavg", &text) <= 0)
+		return -1;
+	const char *slash = strchr(text, '/');
+	const char *space = slash ? strchr(slash, ' ') : NULL;
+	return space ? atol(space + 1) : -1;
+}
+
 int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
-	static const char states[] = "RSDZTtXIW";
 	static const char *const state_names[] = { "running", "sleeping", "disk_sleep",
 						   "zombie",  "stopped",  "tracing_stop",
 						   "dead",    "idle",	  "paging" };
 	const struct coll_config *c = coll_state_config(st);
 	struct coll_files *f = coll_state_files(st);
 	struct coll_proc_table *t = coll_state_procs(st);
-	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	char path[512];
-	snprintf(path, sizeof path, "%s/proc", coll_root(f));
-	DIR *d = opendir(path);
-	if (!d)
-		return err_sys(e, -errno, "cannot list %s", path);
 	int64_t now = rtime_mono_ns();
 	double elapsed = t->last_ns ? (double)(now - t->last_ns) / 1e9 : 0;
 	t->last_ns = now;
 	t->generation++;
-	double by_state[9] = { 0 }, threads = 0;
-	struct top top_cpu[100] = { { 0 } }, top_rss[100] = { { 0 } };
-	struct watched_totals watched[COLL_MAX_WATCHED] = { { 0 } };
-	int n_top = c->top_n < 100 ? c->top_n : 100;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char *text = NULL;
-		struct coll_proc_stat ps;
-		struct proc_entry *entry = entry_for(t, atoi(de->d_name));
-		if (read_stat(t, entry, coll_root(f), &text) <= 0 ||
-		    coll_parse_proc_stat(text, &ps) != 0)
-			continue; /* it exited meanwhile */
-		const char *s = strchr(states, ps.state);
-		if (s)
-			by_state[s - states]++;
-		threads += (double)ps.threads;
-		if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2)
-			continue;
-		uint64_t used = ticks_since_last(entry, ps.utime + ps.stime);
-		if (elapsed > 0)
-			keep_top(top_cpu, n_top, (double)used / (double)hz / elapsed, &ps);
-		keep_top(top_rss, n_top, (double)ps.rss_pages * (double)page, &ps);
-		for (int w = 0; w < c->n_watched; w++)
-			if (regexec(&c->watched[w].re, ps.comm, 0, NULL, 0) == 0)
-				add_watched(st, &ps, &watched[w], hz, page);
+	struct scan scan = { .top_n = c->top_n < 100 ? c->top_n : 100, .elapsed = elapsed };
+	int rc = 0;
+	/* No pid handed out since the last listing means no process or thread
+	 * was created: the known ones are all there is, and listing /proc (a
+	 * walk of every pid in the kernel) can be skipped. */
+	long last_pid = newest_pid(f);
+	if (last_pid > 0 && last_pid == t->last_pid) {
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->entries[i].pid && t->entries[i].generation == t->generation - 1)
+				scan_one(st, &t->entries[i], &scan);
+	} else {
+		rc = scan_all(st, &scan, e);
+		t->last_pid = last_pid;
 	}
-	closedir(d);
+	if (rc != 0)
+		return rc;
+	double *by_state = scan.by_state, threads = scan.threads;
+	struct top *top_cpu = scan.top_cpu, *top_rss = scan.top_rss;
+	struct watched_totals *watched = scan.watched;
+	int n_top = scan.top_n;
 	for (int i = 0; i < 9; i++)
 		coll_emit1(sink, "node_processes_state", "state", state_names[i], by_state[i]);
 	coll_emit(sink, "node_processes_threads", threads);

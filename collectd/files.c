@@ -3,6 +3,7 @@
  * (procfs regenerates the text), into one buffer that only ever grows. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct cached {
 
 struct coll_files {
 	char root[256];
+	int mounts_fd; /* /proc/self/mountinfo, polled for changes */
+	char *mounts;  /* its text as last read */
+	size_t mounts_len;
 	char *buf;
 	size_t cap;
 	struct cached cache[CACHED_FILES];
@@ -31,6 +35,7 @@ struct coll_files *coll_files_new(const char *root)
 	if (!f)
 		return NULL;
 	snprintf(f->root, sizeof f->root, "%s", root ? root : "");
+	f->mounts_fd = -1;
 	f->cap = 64 * 1024;
 	f->buf = malloc(f->cap);
 	if (!f->buf) {
@@ -46,6 +51,9 @@ void coll_files_free(struct coll_files *f)
 		return;
 	for (int i = 0; i < f->n_cached; i++)
 		close(f->cache[i].fd);
+	if (f->mounts_fd >= 0)
+		close(f->mounts_fd);
+	free(f->mounts);
 	free(f->buf);
 	free(f);
 }
@@ -116,4 +124,40 @@ long coll_read_once(struct coll_files *f, const char *path, char **text)
 	long n = read_all(f, fd, text);
 	close(fd);
 	return n;
+}
+
+long coll_read_mounts(struct coll_files *f, char **text)
+{
+	bool changed = f->mounts == NULL;
+	if (f->mounts_fd >= 0 && !changed) {
+		/* The kernel flags the mount table's file when a mount comes or
+		 * goes; without that the last text still holds. */
+		struct pollfd p = { f->mounts_fd, POLLPRI, 0 };
+		changed = poll(&p, 1, 0) != 0;
+	}
+	if (changed) {
+		if (f->mounts_fd < 0 && (f->mounts_fd = open_path(f, "/proc/self/mountinfo")) < 0)
+			return -errno;
+		char *fresh;
+		long n = read_all(f, f->mounts_fd, &fresh);
+		if (n < 0)
+			return n;
+		char *copy = realloc(f->mounts, (size_t)n + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, fresh, (size_t)n + 1);
+		f->mounts = copy;
+		f->mounts_len = (size_t)n;
+	}
+	/* Callers parse in place: hand them a copy in the shared buffer. */
+	if (f->mounts_len + 1 > f->cap) {
+		char *bigger = realloc(f->buf, f->mounts_len + 1);
+		if (!bigger)
+			return -ENOMEM;
+		f->buf = bigger;
+		f->cap = f->mounts_len + 1;
+	}
+	memcpy(f->buf, f->mounts, f->mounts_len + 1);
+	*text = f->buf;
+	return (long)f->mounts_len;
 }
