@@ -178,30 +178,49 @@ static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value
 	return mdb_put(txn, db->meta, &k, &v, 0);
 }
 
+/* Finds the newest record of series id in dbi: 0 with *k and *v set
+ * (valid while txn lives) when one exists, else MDB_NOTFOUND. */
+static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB_val *v)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return rc;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id + 1, INT64_MIN);
+	*k = (MDB_val){ sizeof kbuf, kbuf };
+	/* The first key of the next id, then one step back. */
+	rc = id == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(cur, k, v, MDB_PREV) : mdb_cursor_get(cur, k, v, MDB_LAST);
+	mdb_cursor_close(cur);
+	uint64_t key_id;
+	int64_t start;
+	if (rc == 0 && k->mv_size == LAYOUT_KEY_BYTES) {
+		layout_key_parse(k->mv_data, &key_id, &start);
+		if (key_id == id)
+			return 0;
+	}
+	return rc == 0 ? MDB_NOTFOUND : rc;
+}
+
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
 	struct head *h = add_head(db, id);
 	if (!h)
 		return ENOMEM;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, db->chunks, &cur);
-	if (rc)
+	MDB_val k, v;
+	int rc = newest_record(txn, db->chunks, id, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, id + 1, INT64_MIN);
-	MDB_val k = { sizeof kbuf, kbuf }, v;
-	rc = id == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	rc =
-	    rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	uint64_t key_id;
 	int64_t start, ts;
 	double value;
-	if (rc == 0 && k.mv_size == LAYOUT_KEY_BYTES && v.mv_size > 1) {
+	if (rc == 0 && v.mv_size > 1) {
 		layout_key_parse(k.mv_data, &key_id, &start);
 		struct codec_decoder dec;
 		const uint8_t *bytes = v.mv_data;
-		if (key_id == id && codec_decoder_init(&dec, bytes + 1, v.mv_size - 1) == 0) {
+		if (codec_decoder_init(&dec, bytes + 1, v.mv_size - 1) == 0) {
 			bool closed = bytes[0] == VALUE_CLOSED;
 			/* Same mode as before: the first value decides the rest. */
 			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
@@ -216,7 +235,6 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			h->chunk_start = start;
 		}
 	}
-	mdb_cursor_close(cur);
 	return 0;
 }
 
@@ -458,25 +476,17 @@ static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
 {
 	static struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];
 	MDB_dbi dbi = db->rollups[res];
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, dbi, &cur);
-	if (rc)
-		return rc;
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, id + 1, INT64_MIN);
-	MDB_val k = { sizeof kbuf, kbuf }, v;
-	rc = id == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	rc =
-	    rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	MDB_val k, v;
 	size_t n = 0;
 	int64_t key_start = fresh[0].start;
-	uint64_t key_id;
-	if (rc == 0 && k.mv_size == LAYOUT_KEY_BYTES) {
+	int rc = newest_record(txn, dbi, id, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0) {
+		uint64_t key_id;
 		int64_t start;
 		layout_key_parse(k.mv_data, &key_id, &start);
-		int got = key_id == id
-			      ? rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS)
-			      : -1;
+		int got = rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS);
 		/* Extend the newest record while it has room and comes before. */
 		if (got > 0 && merged[got - 1].start <= fresh[0].start &&
 		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS) {
@@ -484,7 +494,6 @@ static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
 			key_start = start;
 		}
 	}
-	mdb_cursor_close(cur);
 	for (size_t i = 0; i < n_fresh; i++) {
 		if (n > 0 && merged[n - 1].start == fresh[i].start)
 			rollup_merge(&merged[n - 1], &fresh[i]);
@@ -495,6 +504,7 @@ static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
 	size_t len;
 	if (rollup_encode(merged, n, &record, &len) != 0)
 		return ENOMEM;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
 	layout_key(kbuf, id, key_start);
 	k = (MDB_val){ sizeof kbuf, kbuf };
 	v = (MDB_val){ len, record };
