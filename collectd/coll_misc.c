@@ -58,14 +58,14 @@ static void read_temperature(struct coll_state *st, const char *path, const char
 int coll_hwmon(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
 	const char *root = coll_root(coll_state_files(st));
-	char path[512], *text;
+	char path[1024], *text;
 	DIR *d;
 	snprintf(path, sizeof path, "%s/sys/class/hwmon", root);
 	if ((d = opendir(path))) {
 		for (struct dirent *de; (de = readdir(d));) {
 			if (strncmp(de->d_name, "hwmon", 5) != 0)
 				continue;
-			char chip[64] = "", dir[600];
+			char chip[64] = "", dir[1024];
 			snprintf(path, sizeof path, "/sys/class/hwmon/%s/name", de->d_name);
 			if (coll_read(coll_state_files(st), path, &text) > 0)
 				snprintf(chip, sizeof chip, "%.*s", (int)strcspn(text, "\n"), text);
