@@ -276,9 +276,11 @@ static uint64_t record_bytes(size_t len)
 static uint64_t record_alloc(struct series_table *t, uint64_t id, const char *name, size_t len)
 {
 	uint64_t need = record_bytes(len);
-	/* Relaxed: the cursor only hands out disjoint ranges; the record's
-	 * contents are published later by the release CAS of its offset. */
-	uint64_t off = atomic_fetch_add_explicit(&t->arena_used, need, memory_order_relaxed);
+	/* The cursor hands out disjoint ranges; the record's contents are
+	 * published later by the release CAS of its offset.  Acquire pairs with
+	 * the release of a range given back (insert_id), so the writes of its
+	 * previous user happen before ours. */
+	uint64_t off = atomic_fetch_add_explicit(&t->arena_used, need, memory_order_acquire);
 	if (off + need > t->arena_size)
 		return 0;
 	struct series_record *r = (void *)(arena(t) + off);
@@ -336,7 +338,7 @@ static int insert_id(struct series_table *t, const char *name, size_t len, uint6
 			uint64_t end = mine + record_bytes(len);
 			if (mine)
 				atomic_compare_exchange_strong_explicit(&t->arena_used, &end, mine,
-									memory_order_relaxed,
+									memory_order_release,
 									memory_order_relaxed);
 			return 0;
 		}
