@@ -313,14 +313,23 @@ static int insert_id(struct series_table *t, const char *name, size_t len, uint6
 		/* Acquire pairs with the release CAS below: seeing an offset
 		 * means seeing the record written before it was published. */
 		uint64_t off = atomic_load_explicit(slot, memory_order_acquire);
-		if (off == 0) {
-			if (atomic_load_explicit(&t->count, memory_order_relaxed) >= t->capacity)
+		if (off == 0 &&
+		    atomic_load_explicit(&t->count, memory_order_acquire) >= t->capacity) {
+			/* Full, unless the name that filled it is ours, published
+			 * since we looked: the acquire above pairs with the
+			 * release increment after that CAS, so a second look at
+			 * the slot sees it. */
+			off = atomic_load_explicit(slot, memory_order_acquire);
+			if (off == 0)
 				return table_full(t, e);
+		}
+		if (off == 0) {
 			if (!mine && !(mine = record_alloc(t, id, name, len)))
 				return table_full(t, e);
 			if (atomic_compare_exchange_strong_explicit(
 				slot, &off, mine, memory_order_release, memory_order_acquire)) {
-				atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
+				/* Release: see the capacity check above. */
+				atomic_fetch_add_explicit(&t->count, 1, memory_order_release);
 				return 0;
 			}
 			/* Lost the race for this slot: off now holds the winner's

@@ -148,8 +148,11 @@ static void *insert_all(void *arg)
 		int i = (k * 7 + w->seed * 131) % NAMES;
 		snprintf(name, sizeof name, "host%d/metric_%d", i % 13, i);
 		uint64_t id;
-		if (series_insert(w->t, name, strlen(name), &id, NULL) != 0)
+		struct err e = { 0 };
+		if (series_insert(w->t, name, strlen(name), &id, &e) != 0) {
+			fprintf(stderr, "insert of %s failed: %s\n", name, e.msg);
 			return (void *)1;
+		}
 	}
 	return NULL;
 }
