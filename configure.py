@@ -35,6 +35,9 @@ DEPENDENCIES = {
 }
 # Libraries that the sanitizer variants must not link (they replace malloc).
 NOT_WITH_SANITIZERS = {"jemalloc"}
+# Programs that allocate next to nothing after start-up: jemalloc (and the
+# libstdc++ it pulls in) would only add RSS to them.  See docs/architecture.md.
+WITHOUT_JEMALLOC = {"rmon-collectd", "rmon-loadgen"}
 
 VARIANT_FLAGS = {
     "release": ("-O2 -g -DNDEBUG", ""),
@@ -152,6 +155,7 @@ def main():
     sanitized = args.variant in ("asan", "tsan")
     names = [n for n in DEPENDENCIES if not (sanitized and n in NOT_WITH_SANITIZERS)]
     dep_cflags, dep_libs = pkg_config(names)
+    _, lean_libs = pkg_config([n for n in names if n != "jemalloc"])
     opt_flags, san_ldflags = VARIANT_FLAGS[args.variant]
     out = "build/" + args.variant
 
@@ -164,6 +168,7 @@ def main():
                "-Wno-unused-parameter -pthread -I. " + opt_flags + " " + dep_cflags)
     n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags)
     n.variable("libs", dep_libs + " -lm")
+    n.variable("lean_libs", lean_libs + " -lm")
     n.variable("prefix", args.prefix)
     n.rule("cc", "$cc -MMD -MF $out.d $cflags $extra -c $in -o $out",
            description="CC $out", deps="gcc", depfile="$out.d")
@@ -201,8 +206,10 @@ def main():
         obj = "%s/obj/%s.o" % (out, os.path.splitext(src)[0])
         binary = "%s/bin/%s" % (out, stem(src))
         n.build([obj], "cc", [src])
-        n.build([binary], "link", [obj], implicit=archives[""],
-                variables={"archives": " ".join(archives[""])})
+        link_vars = {"archives": " ".join(archives[""])}
+        if stem(src) in WITHOUT_JEMALLOC:
+            link_vars["libs"] = "$lean_libs"
+        n.build([binary], "link", [obj], implicit=archives[""], variables=link_vars)
         binaries.append(binary)
 
     tests = []
