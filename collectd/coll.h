@@ -68,7 +68,7 @@ int coll_parse_loadavg(const char *text, struct coll_sink *sink);
 int coll_parse_uptime(const char *text, struct coll_sink *sink);
 int coll_parse_pressure(const char *text, const char *resource, struct coll_sink *sink);
 int coll_parse_meminfo(const char *text, struct coll_sink *sink);
-int coll_parse_vmstat(const char *text, struct coll_sink *sink);
+int coll_parse_vmstat(const char *text, const char *fields, struct coll_sink *sink);
 /* is_disk(name, ctx) says whether a device is a whole disk to report. */
 int coll_parse_diskstats(const char *text, bool (*is_disk)(const char *name, void *ctx), void *ctx,
 			 struct coll_sink *sink);
@@ -76,7 +76,7 @@ int coll_parse_netdev(const char *text, const struct coll_config *c, struct coll
 /* Counts /proc/net/tcp(6) lines by state into counts[12] (index = state). */
 int coll_count_tcp(const char *text, uint64_t counts[12]);
 int coll_parse_sockstat(const char *text, struct coll_sink *sink);
-int coll_parse_snmp(const char *text, struct coll_sink *sink);
+int coll_parse_snmp(const char *text, const char *fields, struct coll_sink *sink);
 
 /* One mount of /proc/self/mountinfo, octal escapes decoded in place. */
 struct coll_mount {

@@ -41,29 +41,26 @@ int coll_parse_meminfo(const char *text, struct coll_sink *sink)
 	return found ? 0 : -EPROTO;
 }
 
-int coll_parse_vmstat(const char *text, struct coll_sink *sink)
+/* Every "name value" line of /proc/vmstat becomes node_vmstat_<name>,
+ * unless fields (space-separated globs; NULL or "" = all) leaves it out. */
+int coll_parse_vmstat(const char *text, const char *fields, struct coll_sink *sink)
 {
-	static const char *const wanted[] = { "pswpin",	 "pswpout",    "pgpgin",  "pgpgout",
-					      "pgfault", "pgmajfault", "oom_kill" };
 	const char *p = text;
 	int found = 0;
 	do {
-		for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-			size_t n = strlen(wanted[i]);
-			if (strncmp(p, wanted[i], n) != 0 || p[n] != ' ')
-				continue;
-			const char *v = p + n;
-			bool ok;
-			uint64_t value = parse_u64(&v, &ok);
-			char metric[64];
-			snprintf(metric, sizeof metric, "node_vmstat_%s", wanted[i]);
-			if (ok) {
-				coll_emit(sink, metric, (double)value);
-				found++;
-			}
-		}
+		char name[64], metric[96];
+		const char *v = p;
+		if (!parse_word(&v, name, sizeof name))
+			continue;
+		bool ok;
+		uint64_t value = parse_u64(&v, &ok);
+		if (!ok || (fields && fields[0] && !coll_glob_list_match(fields, name)))
+			continue;
+		snprintf(metric, sizeof metric, "node_vmstat_%s", name);
+		coll_emit(sink, metric, (double)value);
+		found++;
 	} while (parse_next_line(&p));
-	return found ? 0 : -EPROTO;
+	return found || (fields && fields[0]) ? 0 : -EPROTO;
 }
 
 int coll_memory(struct coll_state *st, struct coll_sink *sink, struct err *e)
@@ -74,7 +71,7 @@ int coll_memory(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	if (n < 0 || coll_parse_meminfo(text, sink) != 0)
 		return err_sys(e, n < 0 ? (int)n : -EPROTO, "cannot read /proc/meminfo");
 	n = coll_read(f, "/proc/vmstat", &text);
-	if (n < 0 || coll_parse_vmstat(text, sink) != 0)
+	if (n < 0 || coll_parse_vmstat(text, coll_state_config(st)->vmstat_fields, sink) != 0)
 		return err_sys(e, n < 0 ? (int)n : -EPROTO, "cannot read /proc/vmstat");
 	return 0;
 }

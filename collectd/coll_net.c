@@ -95,30 +95,45 @@ int coll_parse_sockstat(const char *text, struct coll_sink *sink)
 	return used ? 0 : -EPROTO;
 }
 
-/* /proc/net/snmp pairs a header line with a value line per protocol. */
-int coll_parse_snmp(const char *text, struct coll_sink *sink)
+/* /proc/net/snmp and /proc/net/netstat pair a header line with a value
+ * line per protocol ("Tcp: RtoAlgorithm ..." then "Tcp: 1 ..."): each
+ * field becomes node_netstat_<Proto>_<Field>, unless fields (globs on
+ * "Proto_Field"; NULL or "" = all) leaves it out. */
+int coll_parse_snmp(const char *text, const char *fields, struct coll_sink *sink)
 {
-	const char *header = strstr(text, "Tcp: ");
-	const char *values = header ? strstr(header + 5, "Tcp: ") : NULL;
-	if (!values)
-		return -EPROTO;
-	const char *h = header + 5, *v = values + 5;
-	char name[64];
-	while (parse_word(&h, name, sizeof name)) {
-		char number[32];
-		if (!parse_word(&v, number, sizeof number))
+	const char *header = text;
+	int found = 0;
+	while (header && *header) {
+		const char *values = strchr(header, '\n');
+		if (!values)
 			break;
-		if (strcmp(name, "RetransSegs") == 0 || strcmp(name, "InErrs") == 0 ||
-		    strcmp(name, "CurrEstab") == 0 || strcmp(name, "ActiveOpens") == 0 ||
-		    strcmp(name, "PassiveOpens") == 0) {
-			char metric[96];
-			snprintf(metric, sizeof metric, "node_netstat_Tcp_%s", name);
-			coll_emit(sink, metric, (double)strtoull_or_zero(number));
+		values++;
+		const char *colon = strchr(header, ':');
+		size_t proto_len = colon ? (size_t)(colon - header) : 0;
+		if (!colon || proto_len == 0 || proto_len > 16 ||
+		    strncmp(values, header, proto_len + 1) != 0) {
+			header = values; /* not a pair: resynchronise on the next line */
+			continue;
 		}
-		if (*h == '\n')
-			break;
+		const char *h = colon + 1, *v = values + proto_len + 1;
+		char name[64], number[32], metric[128], field[96];
+		while (*h != '\n' && parse_word(&h, name, sizeof name) &&
+		       parse_word(&v, number, sizeof number)) {
+			snprintf(field, sizeof field, "%.*s_%s", (int)proto_len, header, name);
+			if (fields && fields[0] && !coll_glob_list_match(fields, field))
+				continue;
+			snprintf(metric, sizeof metric, "node_netstat_%s", field);
+			/* A few fields (Tcp MaxConn) are -1: keep the sign. */
+			coll_emit(sink, metric,
+				  number[0] == '-' ? -(double)strtoull_or_zero(number + 1)
+						   : (double)strtoull_or_zero(number));
+			found++;
+			h = parse_skip_spaces(h);
+		}
+		const char *next = strchr(values, '\n');
+		header = next ? next + 1 : NULL;
 	}
-	return 0;
+	return found ? 0 : -EPROTO;
 }
 
 /* Counts TCP sockets by state through sock_diag netlink: the kernel sends
@@ -250,6 +265,8 @@ int coll_network(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	if (coll_read(f, "/proc/net/sockstat", &text) > 0)
 		coll_parse_sockstat(text, sink);
 	if (coll_read(f, "/proc/net/snmp", &text) > 0)
-		coll_parse_snmp(text, sink);
+		coll_parse_snmp(text, c->netstat_fields, sink);
+	if (coll_read(f, "/proc/net/netstat", &text) > 0)
+		coll_parse_snmp(text, c->netstat_fields, sink);
 	return 0;
 }

@@ -165,6 +165,11 @@ static int apply(void *ctx, const struct conf_entry *entry, struct err *e)
 	} else if (strcmp(s, "network") == 0) {
 		if (strcmp(k, "exclude") == 0)
 			return copy_text(entry, c->net_exclude, sizeof c->net_exclude, e);
+		if (strcmp(k, "netstat_fields") == 0)
+			return copy_text(entry, c->netstat_fields, sizeof c->netstat_fields, e);
+	} else if (strcmp(s, "memory") == 0) {
+		if (strcmp(k, "vmstat_fields") == 0)
+			return copy_text(entry, c->vmstat_fields, sizeof c->vmstat_fields, e);
 	} else if (strcmp(s, "processes") == 0) {
 		if (strcmp(k, "top") == 0) {
 			int rc = conf_int(entry, 0, 100, &v, e);

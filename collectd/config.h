@@ -33,7 +33,9 @@ struct coll_config {
 	char disk_exclude[COLL_LIST_BYTES];
 	bool disk_partitions;
 	char net_exclude[COLL_LIST_BYTES];
-	int top_n; /* processes by CPU and by memory */
+	char vmstat_fields[COLL_LIST_BYTES];  /* globs on /proc/vmstat names; "" = all */
+	char netstat_fields[COLL_LIST_BYTES]; /* globs on Proto_Field; "" = all */
+	int top_n;			      /* processes by CPU and by memory */
 	struct coll_watch watched[COLL_MAX_WATCHED];
 	int n_watched;
 	int cgroup_depth;

@@ -116,7 +116,7 @@ void ring_config_default(struct ring_config *c, const char *name)
 	c->name = name;
 	c->lanes = 16;
 	c->slots_per_lane = 16384;
-	c->series_capacity = 65536;
+	c->series_capacity = 16384;
 	c->reclaim_interval_ms = 100;
 	c->mode = 0600;
 	c->group = (gid_t)-1;

@@ -58,7 +58,7 @@ struct ring_config {
 	gid_t group;		      /* owner group when mode grants group access; -1 = keep */
 };
 
-/* Fills c with the defaults: 16 lanes of 16384 slots (8 MiB), 65536 series,
+/* Fills c with the defaults: 16 lanes of 16384 slots (8 MiB), 16384 series,
  * reclaim interval 100 ms, mode 0600. */
 void ring_config_default(struct ring_config *c, const char *name);
 

@@ -120,6 +120,29 @@ static void test_memory_and_load(void **state)
 	free(r);
 }
 
+static void test_snmp_and_vmstat_fields(void **state)
+{
+	struct recorder *r = recorder_new();
+	const char *snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\n"
+			   "Tcp: RtoAlgorithm MaxConn RetransSegs\nTcp: 1 -1 42\n"
+			   "TcpExt: SyncookiesSent TCPTimeouts\nTcpExt: 0 7\n";
+	assert_int_equal(coll_parse_snmp(snmp, NULL, &r->sink), 0);
+	assert_true(find(r, "h/node_netstat_Ip_DefaultTTL") == 64);
+	assert_true(find(r, "h/node_netstat_Tcp_MaxConn") == -1);
+	assert_true(find(r, "h/node_netstat_Tcp_RetransSegs") == 42);
+	assert_true(find(r, "h/node_netstat_TcpExt_TCPTimeouts") == 7);
+	r->n = 0;
+	assert_int_equal(coll_parse_snmp(snmp, "Tcp_Retrans* TcpExt_*", &r->sink), 0);
+	assert_int_equal(r->n, 3);
+	r->n = 0;
+	assert_int_equal(
+	    coll_parse_vmstat("pgfault 5\nnr_free_pages 9\noom_kill 1\n", "pg* oom_kill", &r->sink),
+	    0);
+	assert_int_equal(r->n, 2);
+	assert_true(isnan(find(r, "h/node_vmstat_nr_free_pages")));
+	free(r);
+}
+
 static void test_pressure_missing_is_not_an_error(void **state)
 {
 	struct recorder *r = recorder_new();
@@ -306,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_old_kernel_and_offline_cpus),
 		cmocka_unit_test(test_cpu_new_kernel),
 		cmocka_unit_test(test_memory_and_load),
+		cmocka_unit_test(test_snmp_and_vmstat_fields),
 		cmocka_unit_test(test_pressure_missing_is_not_an_error),
 		cmocka_unit_test(test_diskstats_partitions_and_loops),
 		cmocka_unit_test(test_network_long_names),

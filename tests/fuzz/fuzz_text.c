@@ -44,12 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	coll_parse_loadavg(text, &sink);
 	coll_parse_pressure(text, "cpu", &sink);
 	coll_parse_meminfo(text, &sink);
-	coll_parse_vmstat(text, &sink);
+	coll_parse_vmstat(text, NULL, &sink);
 	coll_parse_diskstats(text, any_disk, NULL, &sink);
 	coll_parse_netdev(text, &config, &sink);
 	coll_count_tcp(text, counts);
 	coll_parse_sockstat(text, &sink);
-	coll_parse_snmp(text, &sink);
+	coll_parse_snmp(text, NULL, &sink);
 	coll_parse_proc_stat(text, &ps);
 	coll_parse_mountinfo(text, ignore_mount, NULL);
 	free(text);
