@@ -20,6 +20,9 @@ struct drainer {
 	struct db *db;
 	struct ring_sample *batch;
 	size_t pending; /* samples peeked whose WAL commit failed: retried */
+	struct ring_sample *net; /* samples added (drainer_add), not yet durable */
+	size_t n_net, net_cap;
+	int64_t net_since;
 	int64_t pending_since;
 	int64_t last_commit, last_checkpoint, last_self;
 	struct drainer_stats stats;
@@ -140,10 +143,21 @@ static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, s
 			}
 			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, e) != 0)
 				continue;
+			if (d->config.on_series)
+				d->config.on_series(d->config.forward_ctx, s[i].id, name, (size_t)len);
 		}
 		s[kept++] = s[i];
 	}
 	return kept;
+}
+
+/* Durable samples go into the head chunks, and to the relay if any. */
+static int apply(struct drainer *d, const struct ring_sample *s, size_t n, struct err *e)
+{
+	if (d->config.on_durable)
+		d->config.on_durable(d->config.forward_ctx, s, n);
+	d->stats.samples += n;
+	return db_append(d->db, s, n, e);
 }
 
 /* Commits the WAL and, once durable, frees the ring slots and applies the
@@ -171,11 +185,19 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	d->stats.disk_full = false;
 	if (from_ring)
 		ring_release(d->ring);
-	record_latency(d, rtime_mono_ns() - d->pending_since);
 	d->stats.batches++;
-	rc = db_append(d->db, d->batch, d->pending, e);
-	d->stats.samples += d->pending;
-	d->pending = 0;
+	if (d->n_net > 0) {
+		/* Network samples went into the WAL before this batch. */
+		record_latency(d, rtime_mono_ns() - d->net_since);
+		if ((rc = apply(d, d->net, d->n_net, e)) != 0)
+			return rc;
+		d->n_net = 0;
+	}
+	if (d->pending > 0) {
+		record_latency(d, rtime_mono_ns() - d->pending_since);
+		rc = apply(d, d->batch, d->pending, e);
+		d->pending = 0;
+	}
 	return rc;
 }
 
@@ -275,7 +297,7 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 		}
 	}
 	size_t n = ring_peek(d->ring, d->batch, d->config.batch);
-	if (n == 0) {
+	if (n == 0 && timeout_ms > 0) {
 		ring_wait(d->ring, timeout_ms);
 		n = ring_peek(d->ring, d->batch, d->config.batch);
 	}
@@ -291,12 +313,11 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 	return periodic(d, e);
 }
 
-int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
-		   const char *const *names, struct err *e)
+/* Registers the names of ids not known yet, in the WAL first. */
+static int register_names(struct drainer *d, const struct ring_sample *s, size_t n,
+			  const char *const *names, struct err *e)
 {
 	int rc;
-	if (d->pending > 0)
-		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
 	for (size_t i = 0; names && i < n; i++) {
 		if (!names[i] || db_knows_series(d->db, s[i].id))
 			continue;
@@ -304,22 +325,76 @@ int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
 		if ((rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0 ||
 		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0)
 			return rc;
-	}
-	if (n > d->config.batch)
-		return err_set(e, -E2BIG, "drainer: %zu samples in one submission", n);
-	memcpy(d->batch, s, n * sizeof *s);
-	d->pending = n;
-	d->pending_since = rtime_mono_ns();
-	if ((rc = wal_append_samples(d->wal, d->batch, n, e)) != 0 ||
-	    (rc = make_durable(d, false, e)) != 0)
-		return rc;
-	if (d->pending > 0) {
-		/* Not durable yet: kept, and applied once space returns, but the
-		 * caller must not acknowledge it (a resend is skipped as a
-		 * duplicate). */
-		return err_set(e, -ENOSPC, "drainer: the disk is full, nothing can be stored now");
+		if (d->config.on_series)
+			d->config.on_series(d->config.forward_ctx, s[i].id, names[i], len);
 	}
 	return 0;
+}
+
+int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e)
+{
+	struct ring_sample s = { .id = id };
+	return register_names(d, &s, 1, &name, e);
+}
+
+bool drainer_knows(struct drainer *d, uint64_t id)
+{
+	return db_knows_series(d->db, id);
+}
+
+int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n,
+		const char *const *names, struct err *e)
+{
+	int rc;
+	if (d->pending > 0 || d->stats.disk_full)
+		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
+	for (size_t i = 0; i < n; i++)
+		if (!(names && names[i]) && !db_knows_series(d->db, s[i].id))
+			return err_set(e, -ENOENT, "drainer: series id %016llx was never defined",
+				       (unsigned long long)s[i].id);
+	if ((rc = register_names(d, s, n, names, e)) != 0)
+		return rc;
+	if (d->n_net + n > d->net_cap) {
+		size_t cap = d->net_cap ? d->net_cap : 4096;
+		while (cap < d->n_net + n)
+			cap *= 2;
+		struct ring_sample *grown = realloc(d->net, cap * sizeof *grown);
+		if (!grown)
+			return err_set(e, -ENOMEM, "drainer: out of memory");
+		d->net = grown;
+		d->net_cap = cap;
+	}
+	if ((rc = wal_append_samples(d->wal, s, n, e)) != 0)
+		return rc;
+	if (d->n_net == 0)
+		d->net_since = rtime_mono_ns();
+	memcpy(d->net + d->n_net, s, n * sizeof *s);
+	d->n_net += n;
+	return 0;
+}
+
+int drainer_sync(struct drainer *d, struct err *e)
+{
+	if (d->n_net == 0 && d->pending == 0)
+		return 0;
+	int rc = make_durable(d, d->pending > 0, e);
+	if (rc != 0)
+		return rc;
+	return d->n_net > 0 ? -ENOSPC : 0;
+}
+
+bool drainer_accepting(struct drainer *d)
+{
+	return d->pending == 0 && !d->stats.disk_full;
+}
+
+int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
+		   const char *const *names, struct err *e)
+{
+	int rc = drainer_add(d, s, n, names, e);
+	if (rc == 0 && (rc = drainer_sync(d, e)) == -ENOSPC)
+		err_set(e, rc, "drainer: the disk is full, nothing can be stored now");
+	return rc;
 }
 
 int drainer_close(struct drainer *d, struct err *e)
@@ -327,7 +402,7 @@ int drainer_close(struct drainer *d, struct err *e)
 	int rc = 0;
 	if (!d)
 		return 0;
-	if (d->db && d->wal && d->pending == 0) {
+	if (d->db && d->wal && d->pending == 0 && d->n_net == 0) {
 		rc = db_commit(d->db, wal_end(d->wal), e);
 		if (rc == 0)
 			rc = db_checkpoint(d->db, e);
@@ -338,6 +413,7 @@ int drainer_close(struct drainer *d, struct err *e)
 	wal_close(d->wal);
 	db_close(d->db);
 	free(d->batch);
+	free(d->net);
 	free(d);
 	return rc;
 }

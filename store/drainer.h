@@ -10,8 +10,10 @@
  * the position LMDB last recorded, so a kill -9 at any moment loses nothing
  * that was released from the ring and stores nothing twice.
  *
- * Other sources of samples (the network ingest server) feed the same path
- * through drainer_submit, which returns once the samples are durable.
+ * Other sources of samples (the network ingest server) feed the same path:
+ * drainer_add writes them to the WAL, drainer_sync makes everything added
+ * durable in one group commit (then they may be acknowledged), and
+ * drainer_submit does both.
  */
 #ifndef RMON_DRAINER_H
 #define RMON_DRAINER_H
@@ -36,6 +38,12 @@ struct drainer_config {
 	/* Called with news the person should see (disk full, space back);
 	 * NULL to ignore them.  The program logs them. */
 	void (*notice)(const char *message);
+	/* A relay forwards what it stores: on_series is called for each series
+	 * met for the first time, on_durable with each batch once durable.
+	 * NULL when not relaying. */
+	void (*on_series)(void *ctx, uint64_t id, const char *name, size_t len);
+	void (*on_durable)(void *ctx, const struct ring_sample *s, size_t n);
+	void *forward_ctx;
 };
 
 void drainer_config_default(struct drainer_config *c, const char *data_dir);
@@ -47,14 +55,34 @@ struct drainer;
  * the caller's: drainer_close it. */
 int drainer_open(const struct drainer_config *c, struct drainer **out, struct err *e);
 
-/* Drains what the ring holds (waiting up to timeout_ms for something) and
+/* Drains what the ring holds (waiting up to timeout_ms for something; 0
+ * does not wait) and
  * runs the periodic work that is due.  Returns 0, or an error that stops
  * draining: a full disk is not one of them (it is logged, the batch is
  * kept, and the next step retries). */
 int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
 
-/* Makes n samples of other origin durable and applies them, registering
- * names[i] (canonical, NUL-terminated; NULL when already known) first. */
+/* Writes n samples of other origin to the WAL, registering names[i]
+ * (canonical, NUL-terminated; names or names[i] NULL when the id is known)
+ * first.  An id never defined is -ENOENT and nothing is added; while the
+ * disk is full it is -EAGAIN (see drainer_accepting). */
+int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n,
+		const char *const *names, struct err *e);
+
+/* Registers one series name (canonical, NUL-terminated) under id:
+ * -EEXIST when id names another series. */
+int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e);
+bool drainer_knows(struct drainer *d, uint64_t id);
+
+/* Makes everything added durable (one WAL group commit) and applies it.
+ * 0 when all of it is durable, -ENOSPC while the disk is full (it is kept
+ * and made durable once space returns), or another error. */
+int drainer_sync(struct drainer *d, struct err *e);
+
+/* False while the disk is full: do not add. */
+bool drainer_accepting(struct drainer *d);
+
+/* drainer_add, then drainer_sync. */
 int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
 		   const char *const *names, struct err *e);
 
