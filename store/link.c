@@ -268,21 +268,6 @@ int link_handshake(struct link *l, struct err *e)
 	return tls_result(l, ret, "handshake", e);
 }
 
-static int reserve(struct proto_buf *b, size_t more)
-{
-	if (b->len + more <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more)
-		cap *= 2;
-	uint8_t *data = realloc(b->data, cap);
-	if (!data)
-		return -ENOMEM;
-	b->data = data;
-	b->cap = cap;
-	return 0;
-}
-
 int64_t link_fill(struct link *l, size_t max, struct err *e)
 {
 	int64_t total = 0;
@@ -290,7 +275,7 @@ int64_t link_fill(struct link *l, size_t max, struct err *e)
 	if (l->handshaking && (rc = link_handshake(l, e)) != 0)
 		return rc;
 	while ((size_t)total < max) {
-		if (reserve(&l->in, READ_CHUNK) != 0)
+		if (proto_buf_reserve(&l->in, READ_CHUNK) != 0)
 			return err_set(e, -ENOMEM, "reading from %s: out of memory", l->peer);
 		uint8_t *to = l->in.data + l->in.len;
 		size_t room = l->in.cap - l->in.len;

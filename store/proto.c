@@ -28,7 +28,7 @@ void proto_buf_consume(struct proto_buf *b, size_t n)
 	b->len -= n;
 }
 
-static int buf_reserve(struct proto_buf *b, size_t more)
+int proto_buf_reserve(struct proto_buf *b, size_t more)
 {
 	if (b->len + more <= b->cap)
 		return 0;
@@ -43,14 +43,18 @@ static int buf_reserve(struct proto_buf *b, size_t more)
 	return 0;
 }
 
-static int buf_write(void *ctx, const char *bytes, size_t len)
+int proto_buf_append(struct proto_buf *b, const void *bytes, size_t len)
 {
-	struct proto_buf *b = ctx;
-	if (buf_reserve(b, len) != 0)
-		return -1;
+	if (proto_buf_reserve(b, len) != 0)
+		return -ENOMEM;
 	memcpy(b->data + b->len, bytes, len);
 	b->len += len;
 	return 0;
+}
+
+static int buf_write(void *ctx, const char *bytes, size_t len)
+{
+	return proto_buf_append(ctx, bytes, len) == 0 ? 0 : -1;
 }
 
 /* A frame under construction: the header is patched when it ends. */
@@ -155,7 +159,7 @@ int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct ring_sampl
 {
 	struct frame f;
 	/* Room for the whole frame first, so the packer never reallocates. */
-	if (buf_reserve(b, PROTO_HEADER_BYTES + 24 + n * 29) != 0)
+	if (proto_buf_reserve(b, PROTO_HEADER_BYTES + 24 + n * 29) != 0)
 		return -ENOMEM;
 	frame_begin(&f, b, PROTO_SAMPLES, 3);
 	f.failed |= msgpack_pack_uint64(&f.pk, seq);

@@ -70,6 +70,9 @@ struct proto_buf {
 };
 
 void proto_buf_free(struct proto_buf *b);
+/* Makes room for `more` bytes after len; 0 or -ENOMEM. */
+int proto_buf_reserve(struct proto_buf *b, size_t more);
+int proto_buf_append(struct proto_buf *b, const void *bytes, size_t len);
 /* Drops the first n bytes (sent ones). */
 void proto_buf_consume(struct proto_buf *b, size_t n);
 

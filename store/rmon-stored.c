@@ -13,11 +13,24 @@
 #include "lib/log.h"
 #include "lib/rtime.h"
 #include "store/drainer.h"
+#include "store/ingest.h"
+#include "store/proto.h"
+#include <sys/resource.h>
 
 #define STORED_VERSION	    "0.1.0"
 #define STORED_DEFAULT_DATA "var"
 
 static volatile sig_atomic_t stop;
+
+/* Everything the config file and the options set. */
+struct settings {
+	struct drainer_config store;
+	struct ingest_config ingest;
+	bool listening;
+	struct ingest_secret *hosts;
+	char *strings[8]; /* copies of string settings, freed at exit */
+	int n_strings;
+};
 
 static void on_signal(int sig)
 {
@@ -31,16 +44,13 @@ static void notice(const char *message)
 }
 
 /* Reads one [store] setting of the config file into c. */
-static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
+static int apply_store(struct drainer_config *c, const struct conf_entry *entry, struct err *e)
 {
-	struct drainer_config *c = ctx;
 	const char *k = entry->key;
 	int64_t v;
 	uint64_t size;
 	bool flag;
 	int rc = 0;
-	if (strcmp(entry->section, "store") != 0)
-		return conf_error(e, entry, "unknown section (rmon-stored reads [store])");
 	if (strcmp(k, "ring_lanes") == 0) {
 		if ((rc = conf_int(entry, 1, RING_MAX_LANES, &v, e)) == 0)
 			c->ring.lanes = (uint32_t)v;
@@ -78,6 +88,144 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 	return rc;
 }
 
+static int keep_string(struct settings *set, const struct conf_entry *entry, const char **out,
+		       struct err *e)
+{
+	if ((size_t)set->n_strings >= sizeof set->strings / sizeof set->strings[0])
+		return conf_error(e, entry, "too many settings of this kind");
+	char *copy = strdup(entry->value);
+	if (!copy)
+		return conf_error(e, entry, "out of memory");
+	set->strings[set->n_strings++] = copy;
+	*out = copy;
+	return 0;
+}
+
+static int apply_ingest(struct settings *set, const struct conf_entry *entry, struct err *e)
+{
+	struct ingest_config *c = &set->ingest;
+	const char *k = entry->key;
+	int64_t v;
+	uint64_t size;
+	int rc;
+	if (strcmp(k, "listen") == 0) {
+		set->listening = true;
+		return keep_string(set, entry, &c->listen, e);
+	}
+	if (strcmp(k, "secret") == 0)
+		return keep_string(set, entry, &c->secret, e);
+	if (strcmp(k, "tls_cert") == 0)
+		return keep_string(set, entry, &c->tls_cert, e);
+	if (strcmp(k, "tls_key") == 0)
+		return keep_string(set, entry, &c->tls_key, e);
+	if (strcmp(k, "max_frame") == 0) {
+		if ((rc = conf_size(entry, &size, e)) == 0 && (size < 4096 || size > PROTO_MAX_FRAME))
+			return conf_error(e, entry, "must be from 4KiB to 64MiB");
+		c->max_frame = (uint32_t)size;
+		return rc;
+	}
+	if (strcmp(k, "max_series") == 0) {
+		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
+			c->max_series = (uint32_t)v;
+		return rc;
+	}
+	if (strcmp(k, "max_rate") == 0) {
+		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
+			c->max_rate = (uint64_t)v;
+		return rc;
+	}
+	if (strcmp(k, "max_connections") == 0) {
+		if ((rc = conf_int(entry, 1, 1000000, &v, e)) == 0)
+			c->max_connections = (uint32_t)v;
+		return rc;
+	}
+	return conf_error(e, entry, "unknown setting");
+}
+
+/* [host NAME] secret = ...: that host's own secret. */
+static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
+{
+	if (strcmp(entry->key, "secret") != 0)
+		return conf_error(e, entry, "unknown setting (a [host NAME] section holds a secret)");
+	if (entry->name[0] == '\0')
+		return conf_error(e, entry, "the section needs the host name: [host NAME]");
+	size_t n = set->ingest.n_hosts;
+	struct ingest_secret *grown = realloc(set->hosts, (n + 1) * sizeof *grown);
+	char *host = strdup(entry->name), *secret = strdup(entry->value);
+	if (!grown || !host || !secret) {
+		free(host);
+		free(secret);
+		return conf_error(e, entry, "out of memory");
+	}
+	grown[n] = (struct ingest_secret){ host, secret };
+	set->hosts = grown;
+	set->ingest.hosts = grown;
+	set->ingest.n_hosts = n + 1;
+	return 0;
+}
+
+static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
+{
+	struct settings *set = ctx;
+	if (strcmp(entry->section, "store") == 0)
+		return apply_store(&set->store, entry, e);
+	if (strcmp(entry->section, "ingest") == 0)
+		return apply_ingest(set, entry, e);
+	if (strcmp(entry->section, "host") == 0)
+		return apply_host(set, entry, e);
+	return conf_error(e, entry, "unknown section (rmon-stored reads [store], [ingest], [host NAME])");
+}
+
+static void free_settings(struct settings *set)
+{
+	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
+		free((char *)set->hosts[i].host);
+		free((char *)set->hosts[i].secret);
+	}
+	free(set->hosts);
+	for (int i = 0; i < set->n_strings; i++)
+		free(set->strings[i]);
+}
+
+static void ingest_notice(enum log_level level, const char *message)
+{
+	log_msg(level, "ingest", "%s", message);
+}
+
+/* Room for many agents' sockets. */
+static void raise_file_limit(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+/* Drains the ring and serves the network in one loop: a pass reads every
+ * connection that has something, then one WAL group commit covers the ring
+ * batch and every network batch, then the acks go out. */
+static int serve(struct drainer *d, struct ingest *in, struct err *e)
+{
+	int rc = 0;
+	while (!stop && rc == 0) {
+		struct drainer_stats before, after;
+		drainer_get_stats(d, &before);
+		if ((rc = drainer_step(d, 0, e)) != 0)
+			break;
+		drainer_get_stats(d, &after);
+		bool busy = after.samples != before.samples;
+		if ((rc = ingest_poll(in, busy ? 0 : 5, e)) != 0)
+			break;
+		rc = drainer_sync(d, e);
+		if (rc == 0)
+			ingest_acknowledge(in);
+		else if (rc == -ENOSPC)
+			rc = 0; /* kept; acknowledged once space returns */
+	}
+	return rc;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -86,19 +234,22 @@ static void usage(FILE *out)
 		"Drains the shared-memory ring that local rmon-collectd agents write into\n"
 		"a write-ahead log and an LMDB store in DIR (default %s).\n\n"
 		"  --data DIR     the data folder: ring name, wal/, db/\n"
+		"  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
+		"                 default port %d; see docs/protocol.md)\n"
 		"  --config FILE  settings in a [store] section (see docs/stored.md)\n"
 		"  --reset        remove the ring segment first (samples still in it are lost)\n"
 		"  --drop-ring    remove the ring segment and exit\n"
 		"  -v, --verbose  log more\n",
-		STORED_DEFAULT_DATA);
+		STORED_DEFAULT_DATA, PROTO_DEFAULT_PORT);
 }
 
 int main(int argc, char **argv)
 {
-	const char *data = STORED_DEFAULT_DATA, *config_file = NULL;
+	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL;
 	bool reset = false, drop_only = false;
 	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
 						 { "config", required_argument, NULL, 'c' },
+						 { "listen", required_argument, NULL, 'l' },
 						 { "reset", no_argument, NULL, 'r' },
 						 { "verbose", no_argument, NULL, 'v' },
 						 { "drop-ring", no_argument, NULL, 'D' },
@@ -112,6 +263,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			config_file = optarg;
+			break;
+		case 'l':
+			listen = optarg;
 			break;
 		case 'r':
 			reset = true;
@@ -137,15 +291,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rmon-stored: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	struct drainer_config config;
+	struct settings set = { 0 };
+	struct drainer_config *config = &set.store;
 	struct err e = { 0 };
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
-	drainer_config_default(&config, data);
-	config.host = host;
-	config.notice = notice;
-	if (config_file && conf_parse_file(config_file, apply_setting, &config, &e) != 0) {
+	drainer_config_default(config, data);
+	ingest_config_default(&set.ingest);
+	config->host = host;
+	config->notice = notice;
+	set.ingest.notice = ingest_notice;
+	if (config_file && conf_parse_file(config_file, apply_setting, &set, &e) != 0) {
 		log_error("stored", "%s", e.msg);
+		free_settings(&set);
+		return 2;
+	}
+	if (listen) {
+		set.ingest.listen = listen;
+		set.listening = true;
+	}
+	if (!set.ingest.tls_cert != !set.ingest.tls_key) {
+		log_error("stored", "%s: [ingest] tls_cert and tls_key go together",
+			  config_file ? config_file : "settings");
+		free_settings(&set);
 		return 2;
 	}
 	if (reset) {
@@ -156,9 +324,23 @@ int main(int argc, char **argv)
 			return 0;
 	}
 	struct drainer *d;
-	if (drainer_open(&config, &d, &e) != 0) {
+	struct ingest *in = NULL;
+	if (drainer_open(config, &d, &e) != 0) {
 		log_error("stored", "%s", e.msg);
+		free_settings(&set);
 		return 1;
+	}
+	if (set.listening) {
+		raise_file_limit();
+		if (ingest_open(&set.ingest, d, &in, &e) != 0) {
+			log_error("stored", "%s", e.msg);
+			drainer_close(d, NULL);
+			free_settings(&set);
+			return 1;
+		}
+		log_info("stored", "taking agents' streams on %s%s%s", set.ingest.listen,
+			 set.ingest.tls_cert ? " (TLS)" : "",
+			 set.ingest.secret || set.ingest.n_hosts ? " with credentials" : "");
 	}
 	struct drainer_stats st;
 	drainer_get_stats(d, &st);
@@ -167,13 +349,17 @@ int main(int argc, char **argv)
 		    "stored",
 		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
 	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
-		 config.ring.lanes, config.ring.slots_per_lane,
+		 config->ring.lanes, config->ring.slots_per_lane,
 		 st.io_uring ? "io_uring" : "pwrite");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	int rc = 0;
-	while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
-		;
+	if (in)
+		rc = serve(d, in, &e);
+	else
+		while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
+			;
+	ingest_close(in);
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);
 	drainer_get_stats(d, &st);
@@ -183,5 +369,6 @@ int main(int argc, char **argv)
 	}
 	log_info("stored", "stopped after storing %llu samples in %llu group commits",
 		 (unsigned long long)st.samples, (unsigned long long)st.batches);
+	free_settings(&set);
 	return rc ? 1 : 0;
 }

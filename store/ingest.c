@@ -1,0 +1,577 @@
+/* ingest.c - the network ingest server; see ingest.h and docs/protocol.md. */
+#include "store/ingest.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/rtime.h"
+#include "shmring/series.h"
+#include "store/link.h"
+
+#define MAX_EVENTS     256
+#define READ_PER_EVENT (1u << 20) /* bytes read from one connection per turn */
+#define AGENT_ROLE     "rmon/1 agent"
+#define SERVER_ROLE    "rmon/1 server"
+
+enum conn_state { WANT_HELLO, WANT_AUTH, READY, CLOSING };
+
+struct conn {
+	struct link link;
+	enum conn_state state;
+	size_t index;	      /* in ingest.conns */
+	uint32_t events;      /* epoll events asked for */
+	int64_t deadline_ns;  /* to finish the hello; 0 once ready */
+	int64_t paused_until; /* rate limit: no reading before (monotonic ns) */
+	double tokens;	      /* samples it may still send this second */
+	int64_t tokens_at;
+	uint32_t defined; /* series defined on this connection */
+	bool relay;
+	bool ack_due;
+	uint64_t ack_seq;
+	const char *secret;
+	uint8_t agent_nonce[PROTO_NONCE_BYTES], server_nonce[PROTO_NONCE_BYTES];
+	char host[PROTO_HOST_MAX + 1];
+};
+
+struct ingest {
+	struct ingest_config config;
+	struct drainer *drainer;
+	int listen_fd, epoll_fd;
+	SSL_CTX *tls;
+	struct ingest_secret *hosts; /* sorted by host */
+	struct conn **conns;
+	size_t n_conns, conns_cap;
+	struct ring_sample *samples; /* decoding scratch */
+	size_t samples_cap;
+	char name[SERIES_NAME_MAX + 1];
+	int64_t last_sweep;
+	bool acks_due;
+	struct ingest_stats stats;
+};
+
+void ingest_config_default(struct ingest_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->listen = "127.0.0.1:7470";
+	c->max_frame = 16u << 20;
+	c->max_series = 100000;
+	c->max_rate = 2000000;
+	c->max_connections = 20000;
+	c->hello_timeout_ns = 10 * RTIME_NS_PER_SEC;
+}
+
+/* Libraries do not log: news goes to the owner's callback. */
+__attribute__((format(printf, 3, 4))) static void say(struct ingest *s, enum log_level level,
+							const char *fmt, ...)
+{
+	char message[600];
+	va_list ap;
+	if (!s->config.notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	s->config.notice(level, message);
+}
+
+static int compare_hosts(const void *a, const void *b)
+{
+	return strcmp(((const struct ingest_secret *)a)->host,
+		      ((const struct ingest_secret *)b)->host);
+}
+
+static const char *secret_for(struct ingest *s, const char *host)
+{
+	struct ingest_secret key = { .host = host };
+	const struct ingest_secret *found =
+	    s->config.n_hosts ? bsearch(&key, s->hosts, s->config.n_hosts, sizeof key, compare_hosts)
+			      : NULL;
+	return found ? found->secret : s->config.secret;
+}
+
+static bool is_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	return false;
+}
+
+static int watch(struct ingest *s, struct conn *c, uint32_t events)
+{
+	if (c->events == events)
+		return 0;
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+	c->events = events;
+	return epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->link.fd, &ev);
+}
+
+int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest **out,
+		struct err *e)
+{
+	struct ingest *s = calloc(1, sizeof *s);
+	int rc;
+	if (!s)
+		return err_set(e, -ENOMEM, "ingest: out of memory");
+	s->config = *c;
+	s->drainer = d;
+	s->listen_fd = s->epoll_fd = -1;
+	if (c->n_hosts) {
+		s->hosts = malloc(c->n_hosts * sizeof *s->hosts);
+		if (!s->hosts) {
+			free(s);
+			return err_set(e, -ENOMEM, "ingest: out of memory");
+		}
+		memcpy(s->hosts, c->hosts, c->n_hosts * sizeof *s->hosts);
+		qsort(s->hosts, c->n_hosts, sizeof *s->hosts, compare_hosts);
+	}
+	if ((rc = link_listen(c->listen, &s->listen_fd, e)) != 0)
+		goto fail;
+	if (!c->secret && !c->n_hosts && !is_loopback(s->listen_fd)) {
+		rc = err_set(e, -EACCES,
+			     "listen %s: only loopback addresses may be served without credentials; "
+			     "set [ingest] secret or a [host NAME] secret (docs/protocol.md)",
+			     c->listen);
+		goto fail;
+	}
+	if (c->tls_cert && (rc = link_tls_server_context(c->tls_cert, c->tls_key, &s->tls, e)) != 0)
+		goto fail;
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (s->epoll_fd < 0 || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0) {
+		rc = err_sys(e, -errno, "ingest: epoll");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	ingest_close(s);
+	return rc;
+}
+
+/* ---- connections ---- */
+
+static void drop(struct ingest *s, struct conn *c)
+{
+	struct conn *last = s->conns[--s->n_conns];
+	last->index = c->index;
+	s->conns[c->index] = last;
+	link_close(&c->link); /* closing the fd also removes it from epoll */
+	free(c);
+	s->stats.connections = s->n_conns;
+}
+
+/* Ends a connection that broke the rules: an ERROR frame (sent if the
+ * socket takes it now), a log line, and the connection is gone. */
+static void refuse(struct ingest *s, struct conn *c, enum proto_error_code code,
+		   const char *reason)
+{
+	say(s, LOG_WARN, "closing %s%s%s: %s", c->link.peer, c->host[0] ? " host " : "", c->host,
+		 reason);
+	proto_put_error(&c->link.out, code, reason);
+	link_flush(&c->link, NULL);
+	shutdown(c->link.fd, SHUT_WR);
+	s->stats.refused++;
+	c->state = CLOSING;
+}
+
+static void accept_all(struct ingest *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				say(s, LOG_WARN, "accept: %s", strerror(errno));
+			return;
+		}
+		struct conn *c = calloc(1, sizeof *c);
+		struct err e = { 0 };
+		if (s->n_conns == s->conns_cap) {
+			size_t cap = s->conns_cap ? s->conns_cap * 2 : 64;
+			struct conn **grown = realloc(s->conns, cap * sizeof *grown);
+			if (grown) {
+				s->conns = grown;
+				s->conns_cap = cap;
+			}
+		}
+		if (!c || s->n_conns == s->conns_cap || s->n_conns >= s->config.max_connections) {
+			say(s, LOG_WARN, "refusing a connection: %zu open, the limit is %u",
+				 s->n_conns, s->config.max_connections);
+			free(c);
+			close(fd);
+			continue;
+		}
+		if (link_init(&c->link, fd, s->tls, true, NULL, &e) != 0) {
+			say(s, LOG_WARN, "%s", e.msg);
+			link_close(&c->link);
+			free(c);
+			continue;
+		}
+		c->state = WANT_HELLO;
+		c->deadline_ns = rtime_mono_ns() + s->config.hello_timeout_ns;
+		c->events = EPOLLIN;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			link_close(&c->link);
+			free(c);
+			continue;
+		}
+		c->index = s->n_conns;
+		s->conns[s->n_conns++] = c;
+		s->stats.accepted++;
+		s->stats.connections = s->n_conns;
+	}
+}
+
+static void on_hello(struct ingest *s, struct conn *c, const struct proto_msg *m)
+{
+	if (m->version != PROTO_VERSION) {
+		char reason[96];
+		snprintf(reason, sizeof reason, "protocol version %u is not spoken here (only %d)",
+			 m->version, PROTO_VERSION);
+		refuse(s, c, PROTO_ERR_VERSION, reason);
+		return;
+	}
+	memcpy(c->host, m->host, sizeof c->host);
+	memcpy(c->agent_nonce, m->nonce, sizeof c->agent_nonce);
+	c->relay = m->relay;
+	c->secret = secret_for(s, c->host);
+	if (proto_nonce(c->server_nonce) != 0) {
+		refuse(s, c, PROTO_ERR_UNAVAILABLE, "no random numbers for the challenge");
+		return;
+	}
+	proto_put_challenge(&c->link.out, c->server_nonce, c->secret != NULL);
+	c->state = WANT_AUTH;
+}
+
+static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
+{
+	uint8_t mac[PROTO_MAC_BYTES];
+	if (c->secret) {
+		proto_mac(c->secret, AGENT_ROLE, c->server_nonce, c->agent_nonce, c->host, mac);
+		if (!m->has_mac || !proto_mac_equal(mac, m->mac)) {
+			refuse(s, c, PROTO_ERR_AUTH,
+			       m->has_mac ? "wrong credentials" : "credentials required");
+			return;
+		}
+		/* A per-host secret proves one host: it may not relay others. */
+		if (c->relay && secret_for(s, c->host) != s->config.secret) {
+			refuse(s, c, PROTO_ERR_AUTH, "a host's own secret cannot relay other hosts");
+			return;
+		}
+		proto_mac(c->secret, SERVER_ROLE, c->agent_nonce, c->server_nonce, c->host, mac);
+	}
+	proto_put_welcome(&c->link.out, c->secret ? mac : NULL);
+	c->state = READY;
+	c->deadline_ns = 0;
+	c->tokens = (double)s->config.max_rate;
+	c->tokens_at = rtime_mono_ns();
+	say(s, LOG_INFO, "%s %s connected from %s%s", c->relay ? "relay" : "host", c->host,
+		 c->link.peer, c->link.ssl ? " (TLS)" : "");
+}
+
+/* A definition must name a series of the connection's own host (relays may
+ * send any) and carry the id that its name hashes to. */
+static bool check_definition(struct ingest *s, struct conn *c, uint64_t id, const char *name,
+			     size_t len, char *reason, size_t reason_len)
+{
+	size_t host_len = strlen(c->host);
+	if (len == 0 || len > SERIES_NAME_MAX || memchr(name, '\0', len)) {
+		snprintf(reason, reason_len, "a series name is empty, too long or holds a NUL");
+		return false;
+	}
+	memcpy(s->name, name, len);
+	s->name[len] = '\0';
+	if (series_id(s->name, len) != id) {
+		snprintf(reason, reason_len, "series %.200s: id %016llx is not its id", s->name,
+			 (unsigned long long)id);
+		return false;
+	}
+	if (!c->relay && (len <= host_len || memcmp(name, c->host, host_len) != 0 ||
+			  name[host_len] != '/')) {
+		snprintf(reason, reason_len, "series %.200s does not belong to host %s", s->name,
+			 c->host);
+		return false;
+	}
+	return true;
+}
+
+static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
+{
+	struct proto_series_iter it;
+	struct err e = { 0 };
+	char reason[320];
+	int64_t n = proto_series_begin(&it, payload, len, &e);
+	if (n < 0) {
+		refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
+		return;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t id;
+		const char *name;
+		size_t name_len;
+		if (proto_series_next(&it, &id, &name, &name_len, &e) != 0) {
+			refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
+			return;
+		}
+		if (drainer_knows(s->drainer, id))
+			continue; /* defined before (names never change) */
+		if (!check_definition(s, c, id, name, name_len, reason, sizeof reason)) {
+			refuse(s, c, PROTO_ERR_SERIES, reason);
+			return;
+		}
+		if (++c->defined > s->config.max_series) {
+			snprintf(reason, sizeof reason, "more than %u new series on one connection",
+				 s->config.max_series);
+			refuse(s, c, PROTO_ERR_LIMIT, reason);
+			return;
+		}
+		if (drainer_define(s->drainer, id, s->name, &e) != 0) {
+			refuse(s, c, PROTO_ERR_SERIES, e.msg);
+			return;
+		}
+	}
+}
+
+/* Refills the connection's rate budget; false (and paused) when spent. */
+static bool within_rate(struct ingest *s, struct conn *c, size_t n)
+{
+	int64_t now = rtime_mono_ns();
+	double rate = (double)s->config.max_rate;
+	c->tokens += rate * (double)(now - c->tokens_at) / 1e9;
+	if (c->tokens > rate)
+		c->tokens = rate;
+	c->tokens_at = now;
+	c->tokens -= (double)n;
+	if (c->tokens >= 0)
+		return true;
+	/* Over budget: this batch is taken, the next waits until repaid. */
+	c->paused_until = now + (int64_t)(-c->tokens / rate * 1e9);
+	s->stats.throttled++;
+	return false;
+}
+
+static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
+{
+	struct err e = { 0 };
+	int64_t count = proto_samples_count(payload, len, &e);
+	size_t n;
+	uint64_t seq;
+	if (count >= 0 && (size_t)count > s->samples_cap) {
+		struct ring_sample *grown = realloc(s->samples, (size_t)count * sizeof *grown);
+		if (grown) {
+			s->samples = grown;
+			s->samples_cap = (size_t)count;
+		}
+	}
+	if (count < 0 ||
+	    proto_decode_samples(payload, len, &seq, s->samples, s->samples_cap, &n, &e) != 0) {
+		refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!drainer_knows(s->drainer, s->samples[i].id)) {
+			char reason[96];
+			snprintf(reason, sizeof reason, "sample %zu: series id %016llx was never defined",
+				 i, (unsigned long long)s->samples[i].id);
+			refuse(s, c, PROTO_ERR_SERIES, reason);
+			return;
+		}
+	}
+	if (drainer_add(s->drainer, s->samples, n, NULL, &e) != 0) {
+		refuse(s, c, PROTO_ERR_UNAVAILABLE, e.msg);
+		return;
+	}
+	within_rate(s, c, n);
+	s->stats.samples += n;
+	c->ack_due = s->acks_due = true;
+	c->ack_seq = seq;
+}
+
+static void on_frame(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
+{
+	struct err e = { 0 };
+	struct proto_msg m;
+	int type = proto_frame_type(payload, len, &e);
+	s->stats.frames++;
+	if (type == PROTO_SAMPLES && c->state == READY) {
+		on_samples(s, c, payload, len);
+	} else if (type == PROTO_SERIES && c->state == READY) {
+		on_series(s, c, payload, len);
+	} else if (type < 0 || proto_decode_control(payload, len, &m, &e) != 0) {
+		refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
+	} else if (type == PROTO_HELLO && c->state == WANT_HELLO) {
+		on_hello(s, c, &m);
+	} else if (type == PROTO_AUTH && c->state == WANT_AUTH) {
+		on_auth(s, c, &m);
+	} else if (type == PROTO_ERROR) {
+		say(s, LOG_WARN, "%s host %s says: %s", c->link.peer, c->host, m.message);
+		c->state = CLOSING;
+	} else {
+		refuse(s, c, PROTO_ERR_SEQUENCE, "a frame out of place in the exchange");
+	}
+}
+
+/* Reads and handles what a connection sent; false when it is to go. */
+static bool serve(struct ingest *s, struct conn *c)
+{
+	struct err e = { 0 };
+	/* TLS may hold decrypted bytes that epoll cannot see: read it dry. */
+	int64_t got = link_fill(&c->link, c->link.ssl ? SIZE_MAX : READ_PER_EVENT, &e);
+	if (got < 0 && got != -EAGAIN) {
+		if (got != -ECONNRESET || c->state != READY)
+			say(s, LOG_INFO, "%s%s%s: %s", c->link.peer, c->host[0] ? " host " : "",
+				 c->host, e.msg);
+		return false;
+	}
+	const uint8_t *payload;
+	int64_t len;
+	while (c->state != CLOSING && c->paused_until == 0 &&
+	       (len = link_next_frame(&c->link, s->config.max_frame, &payload, &e)) != -EAGAIN) {
+		if (len < 0) {
+			refuse(s, c, PROTO_ERR_TOO_BIG, e.msg);
+			break;
+		}
+		on_frame(s, c, payload, (size_t)len);
+	}
+	link_compact(&c->link);
+	return c->state != CLOSING;
+}
+
+/* Sends what is queued; asks epoll for writability while some is left. */
+static bool send_queued(struct ingest *s, struct conn *c)
+{
+	struct err e = { 0 };
+	int rc = c->link.out.len ? link_flush(&c->link, &e) : 0;
+	if (rc != 0 && rc != -EAGAIN) {
+		say(s, LOG_INFO, "%s", e.msg);
+		return false;
+	}
+	bool more = c->link.out.len > 0 || c->link.want_write;
+	uint32_t events = (c->paused_until ? 0 : EPOLLIN) | (more ? EPOLLOUT : 0);
+	watch(s, c, events);
+	return true;
+}
+
+static void handle(struct ingest *s, struct conn *c)
+{
+	bool alive = serve(s, c);
+	alive = send_queued(s, c) && alive;
+	if (!alive)
+		drop(s, c);
+}
+
+/* Once a second: hellos that took too long go; paused connections whose
+ * budget is repaid read on. */
+static void sweep(struct ingest *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n_conns;) {
+		struct conn *c = s->conns[i];
+		if (c->deadline_ns && now > c->deadline_ns) {
+			say(s, LOG_WARN, "closing %s: no hello within the time allowed", c->link.peer);
+			s->stats.refused++;
+			drop(s, c);
+			continue;
+		}
+		i++;
+	}
+}
+
+static void resume_paused(struct ingest *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n_conns; i++) {
+		struct conn *c = s->conns[i];
+		if (c->paused_until && now >= c->paused_until) {
+			c->paused_until = 0;
+			handle(s, c); /* reads what waited; may drop c */
+			if (i < s->n_conns && s->conns[i] != c)
+				i--;
+		}
+	}
+}
+
+int ingest_poll(struct ingest *s, int timeout_ms, struct err *e)
+{
+	struct epoll_event events[MAX_EVENTS];
+	if (!drainer_accepting(s->drainer)) {
+		/* The disk is full: read nothing, agents keep their batches. */
+		struct timespec ts = { 0, (long)timeout_ms * 1000000L };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return err_sys(e, -errno, "ingest: epoll_wait");
+	for (int i = 0; i < n; i++) {
+		struct conn *c = events[i].data.ptr;
+		if (!c)
+			accept_all(s);
+		else
+			handle(s, c);
+	}
+	int64_t now = rtime_mono_ns();
+	if (s->stats.throttled)
+		resume_paused(s, now);
+	if (now - s->last_sweep >= RTIME_NS_PER_SEC) {
+		sweep(s, now);
+		s->last_sweep = now;
+	}
+	return 0;
+}
+
+void ingest_acknowledge(struct ingest *s)
+{
+	if (!s->acks_due)
+		return;
+	for (size_t i = 0; i < s->n_conns;) {
+		struct conn *c = s->conns[i];
+		if (c->ack_due) {
+			c->ack_due = false;
+			proto_put_ack(&c->link.out, c->ack_seq);
+			if (!send_queued(s, c)) {
+				drop(s, c);
+				continue;
+			}
+		}
+		i++;
+	}
+	s->acks_due = false;
+}
+
+void ingest_close(struct ingest *s)
+{
+	if (!s)
+		return;
+	while (s->n_conns)
+		drop(s, s->conns[0]);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+	if (s->tls)
+		SSL_CTX_free(s->tls);
+	free(s->conns);
+	free(s->hosts);
+	free(s->samples);
+	free(s);
+}
+
+void ingest_get_stats(struct ingest *s, struct ingest_stats *out)
+{
+	*out = s->stats;
+}
