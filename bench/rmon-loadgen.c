@@ -8,10 +8,18 @@
  *
  * Usage: rmon-loadgen --data DIR [--series 100] [--samples 10000]
  *                     [--start-ns T] [--pace-us U] [--no-wait]
+ *        rmon-loadgen --server ADDR --spool DIR [--host NAME] [--secret S]
+ *                     [--tls-ca FILE] [--rounds-per-batch R] [--timeout S] ...
  * --pace-us sleeps U microseconds after each round (one sample per series),
  * to spread the load over time.
  * Without --no-wait a full lane is waited out (nothing is dropped), so
- * after a successful run every sample was accepted. */
+ * after a successful run every sample was accepted.
+ *
+ * With --server it ships instead, as a remote agent does (store/shipper.h,
+ * with its disk spool): R rounds make one batch; it prints "spooled N" once
+ * every batch is in the spool, waits until the server acknowledged all of
+ * them, prints "acked N" and exits 0 (1 when refused or out of time).
+ * --samples 0 only sends what an earlier run left in the spool. */
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/rtime.h"
+#include "store/shipper.h"
 #include "shmring/ring.h"
 #include "shmring/series.h"
 
@@ -41,20 +51,117 @@ static int attach(const char *data, struct ring **r, struct ring_lane **lane)
 	return -1;
 }
 
+struct ship_options {
+	const char *server, *spool, *host, *secret, *tls_ca;
+	long rounds_per_batch, timeout_s;
+};
+
+static void ship_notice(enum log_level level, const char *message)
+{
+	log_msg(level, "loadgen", "%s", message);
+}
+
+/* Ships the sample set through a shipper; see the usage above. */
+static int ship(const struct ship_options *o, long series, long samples, int64_t start,
+		long pace_us)
+{
+	struct shipper_config c;
+	struct shipper *sh;
+	struct err e = { 0 };
+	shipper_config_default(&c, o->server, o->spool);
+	c.host = o->host;
+	c.agent = "rmon-loadgen";
+	c.secret = o->secret;
+	c.tls = o->tls_ca != NULL;
+	c.tls_ca = o->tls_ca;
+	c.backoff_min_ns = 100 * RTIME_NS_PER_MS; /* tests restart servers often */
+	c.backoff_max_ns = RTIME_NS_PER_SEC;
+	c.notice = ship_notice;
+	if (shipper_open(&c, &sh, &e) != 0) {
+		fprintf(stderr, "rmon-loadgen: %s\n", e.msg);
+		return 1;
+	}
+	size_t cap = (size_t)(series * o->rounds_per_batch);
+	struct ring_sample *batch = malloc(cap * sizeof *batch);
+	uint64_t *ids = malloc((size_t)series * sizeof *ids);
+	for (long s = 0; s < series; s++) {
+		char value[16], name[SERIES_NAME_MAX + 1];
+		snprintf(value, sizeof value, "%ld", s);
+		struct series_label label = { "s", value };
+		int len = series_canonical(name, sizeof name, o->host, "rmon_loadgen_value", &label,
+					   1, &e);
+		if (len < 0)
+			break;
+		ids[s] = series_id(name, (size_t)len);
+		if (samples > 0 && shipper_define(sh, ids[s], name, &e) != 0)
+			break;
+	}
+	size_t n = 0, batches = 0;
+	for (long k = 0; k < samples && !e.msg[0]; k++) {
+		for (long s = 0; s < series; s++)
+			batch[n++] =
+			    (struct ring_sample){ ids[s], start + k * RTIME_NS_PER_MS, (double)k };
+		if (n == cap || k == samples - 1) {
+			if (shipper_send(sh, batch, n, &e) != 0)
+				break;
+			batches++;
+			n = 0;
+		}
+		shipper_step(sh, 0, &e);
+		if (pace_us)
+			usleep((useconds_t)pace_us);
+	}
+	printf("spooled %zu\n", batches);
+	fflush(stdout);
+	int64_t deadline = rtime_mono_ns() + o->timeout_s * RTIME_NS_PER_SEC;
+	struct shipper_stats st;
+	int rc = e.msg[0] ? 1 : 0;
+	for (;;) {
+		shipper_get_stats(sh, &st);
+		if (rc || st.spool.pending_batches == 0 || st.auth_refused ||
+		    rtime_mono_ns() > deadline)
+			break;
+		shipper_step(sh, 50, &e);
+	}
+	if (e.msg[0])
+		fprintf(stderr, "rmon-loadgen: %s\n", e.msg);
+	if (st.spool.pending_batches) {
+		fprintf(stderr, "rmon-loadgen: %llu batches not acknowledged: %s\n",
+			(unsigned long long)st.spool.pending_batches, st.last_error);
+		rc = 1;
+	}
+	printf("acked %llu dropped %llu\n", (unsigned long long)st.spool.acked,
+	       (unsigned long long)st.spool.dropped_batches);
+	shipper_close(sh);
+	free(batch);
+	free(ids);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	struct ship_options ship_o = { .host = "loadgen", .rounds_per_batch = 1, .timeout_s = 120 };
 	const char *data = NULL;
 	long series = 100, samples = 10000;
 	int64_t start = rtime_now_ns() / RTIME_NS_PER_SEC * RTIME_NS_PER_SEC;
 	bool wait = true;
 	long pace_us = 0;
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "series", required_argument, NULL, 's' },
-						 { "samples", required_argument, NULL, 'n' },
-						 { "start-ns", required_argument, NULL, 't' },
-						 { "no-wait", no_argument, NULL, 'w' },
-						 { "pace-us", required_argument, NULL, 'p' },
-						 { NULL, 0, NULL, 0 } };
+	static const struct option options[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "series", required_argument, NULL, 's' },
+		{ "samples", required_argument, NULL, 'n' },
+		{ "start-ns", required_argument, NULL, 't' },
+		{ "no-wait", no_argument, NULL, 'w' },
+		{ "pace-us", required_argument, NULL, 'p' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "spool", required_argument, NULL, 'P' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "secret", required_argument, NULL, 'K' },
+		{ "tls-ca", required_argument, NULL, 'C' },
+		{ "rounds-per-batch", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
 	for (int c; (c = getopt_long(argc, argv, "d:s:n:t:wp:", options, NULL)) != -1;) {
 		if (c == 'd')
 			data = optarg;
@@ -68,12 +175,31 @@ int main(int argc, char **argv)
 			wait = false;
 		else if (c == 'p')
 			pace_us = atol(optarg);
+		else if (c == 'S')
+			ship_o.server = optarg;
+		else if (c == 'P')
+			ship_o.spool = optarg;
+		else if (c == 'H')
+			ship_o.host = optarg;
+		else if (c == 'K')
+			ship_o.secret = optarg;
+		else if (c == 'C')
+			ship_o.tls_ca = optarg;
+		else if (c == 'R')
+			ship_o.rounds_per_batch = atol(optarg);
+		else if (c == 'T')
+			ship_o.timeout_s = atol(optarg);
 		else
 			return 2;
 	}
+	if (ship_o.server && ship_o.spool && series >= 1 && series <= 100000 && samples >= 0 &&
+	    ship_o.rounds_per_batch >= 1)
+		return ship(&ship_o, series, samples, start, pace_us);
 	if (!data || series < 1 || series > 100000 || samples < 1) {
 		fprintf(stderr, "usage: rmon-loadgen --data DIR [--series N] [--samples N] "
-				"[--start-ns T] [--no-wait]\n");
+				"[--start-ns T] [--no-wait]\n"
+				"       rmon-loadgen --server ADDR --spool DIR [--host NAME] "
+				"[--secret S] [--tls-ca FILE] [--rounds-per-batch R]\n");
 		return 2;
 	}
 	struct ring *r;

@@ -19,7 +19,7 @@ struct drainer {
 	struct wal *wal;
 	struct db *db;
 	struct ring_sample *batch;
-	size_t pending; /* samples peeked whose WAL commit failed: retried */
+	size_t pending;		 /* samples peeked whose WAL commit failed: retried */
 	struct ring_sample *net; /* samples added (drainer_add), not yet durable */
 	size_t n_net, net_cap;
 	int64_t net_since;
@@ -144,7 +144,8 @@ static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, s
 			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, e) != 0)
 				continue;
 			if (d->config.on_series)
-				d->config.on_series(d->config.forward_ctx, s[i].id, name, (size_t)len);
+				d->config.on_series(d->config.forward_ctx, s[i].id, name,
+						    (size_t)len);
 		}
 		s[kept++] = s[i];
 	}
@@ -342,8 +343,8 @@ bool drainer_knows(struct drainer *d, uint64_t id)
 	return db_knows_series(d->db, id);
 }
 
-int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n,
-		const char *const *names, struct err *e)
+int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const char *const *names,
+		struct err *e)
 {
 	int rc;
 	if (d->pending > 0 || d->stats.disk_full)

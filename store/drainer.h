@@ -66,8 +66,8 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
  * (canonical, NUL-terminated; names or names[i] NULL when the id is known)
  * first.  An id never defined is -ENOENT and nothing is added; while the
  * disk is full it is -EAGAIN (see drainer_accepting). */
-int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n,
-		const char *const *names, struct err *e);
+int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const char *const *names,
+		struct err *e);
 
 /* Registers one series name (canonical, NUL-terminated) under id:
  * -EEXIST when id names another series. */

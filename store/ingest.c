@@ -72,7 +72,7 @@ void ingest_config_default(struct ingest_config *c)
 
 /* Libraries do not log: news goes to the owner's callback. */
 __attribute__((format(printf, 3, 4))) static void say(struct ingest *s, enum log_level level,
-							const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	char message[600];
 	va_list ap;
@@ -94,8 +94,9 @@ static const char *secret_for(struct ingest *s, const char *host)
 {
 	struct ingest_secret key = { .host = host };
 	const struct ingest_secret *found =
-	    s->config.n_hosts ? bsearch(&key, s->hosts, s->config.n_hosts, sizeof key, compare_hosts)
-			      : NULL;
+	    s->config.n_hosts
+		? bsearch(&key, s->hosts, s->config.n_hosts, sizeof key, compare_hosts)
+		: NULL;
 	return found ? found->secret : s->config.secret;
 }
 
@@ -143,10 +144,11 @@ int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest 
 	if ((rc = link_listen(c->listen, &s->listen_fd, e)) != 0)
 		goto fail;
 	if (!c->secret && !c->n_hosts && !is_loopback(s->listen_fd)) {
-		rc = err_set(e, -EACCES,
-			     "listen %s: only loopback addresses may be served without credentials; "
-			     "set [ingest] secret or a [host NAME] secret (docs/protocol.md)",
-			     c->listen);
+		rc =
+		    err_set(e, -EACCES,
+			    "listen %s: only loopback addresses may be served without credentials; "
+			    "set [ingest] secret or a [host NAME] secret (docs/protocol.md)",
+			    c->listen);
 		goto fail;
 	}
 	if (c->tls_cert && (rc = link_tls_server_context(c->tls_cert, c->tls_key, &s->tls, e)) != 0)
@@ -178,11 +180,10 @@ static void drop(struct ingest *s, struct conn *c)
 
 /* Ends a connection that broke the rules: an ERROR frame (sent if the
  * socket takes it now), a log line, and the connection is gone. */
-static void refuse(struct ingest *s, struct conn *c, enum proto_error_code code,
-		   const char *reason)
+static void refuse(struct ingest *s, struct conn *c, enum proto_error_code code, const char *reason)
 {
 	say(s, LOG_WARN, "closing %s%s%s: %s", c->link.peer, c->host[0] ? " host " : "", c->host,
-		 reason);
+	    reason);
 	proto_put_error(&c->link.out, code, reason);
 	link_flush(&c->link, NULL);
 	shutdown(c->link.fd, SHUT_WR);
@@ -211,7 +212,7 @@ static void accept_all(struct ingest *s)
 		}
 		if (!c || s->n_conns == s->conns_cap || s->n_conns >= s->config.max_connections) {
 			say(s, LOG_WARN, "refusing a connection: %zu open, the limit is %u",
-				 s->n_conns, s->config.max_connections);
+			    s->n_conns, s->config.max_connections);
 			free(c);
 			close(fd);
 			continue;
@@ -271,7 +272,8 @@ static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 		}
 		/* A per-host secret proves one host: it may not relay others. */
 		if (c->relay && secret_for(s, c->host) != s->config.secret) {
-			refuse(s, c, PROTO_ERR_AUTH, "a host's own secret cannot relay other hosts");
+			refuse(s, c, PROTO_ERR_AUTH,
+			       "a host's own secret cannot relay other hosts");
 			return;
 		}
 		proto_mac(c->secret, SERVER_ROLE, c->agent_nonce, c->server_nonce, c->host, mac);
@@ -282,7 +284,7 @@ static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 	c->tokens = (double)s->config.max_rate;
 	c->tokens_at = rtime_mono_ns();
 	say(s, LOG_INFO, "%s %s connected from %s%s", c->relay ? "relay" : "host", c->host,
-		 c->link.peer, c->link.ssl ? " (TLS)" : "");
+	    c->link.peer, c->link.ssl ? " (TLS)" : "");
 }
 
 /* A definition must name a series of the connection's own host (relays may
@@ -302,8 +304,8 @@ static bool check_definition(struct ingest *s, struct conn *c, uint64_t id, cons
 			 (unsigned long long)id);
 		return false;
 	}
-	if (!c->relay && (len <= host_len || memcmp(name, c->host, host_len) != 0 ||
-			  name[host_len] != '/')) {
+	if (!c->relay &&
+	    (len <= host_len || memcmp(name, c->host, host_len) != 0 || name[host_len] != '/')) {
 		snprintf(reason, reason_len, "series %.200s does not belong to host %s", s->name,
 			 c->host);
 		return false;
@@ -387,8 +389,9 @@ static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload,
 	for (size_t i = 0; i < n; i++) {
 		if (!drainer_knows(s->drainer, s->samples[i].id)) {
 			char reason[96];
-			snprintf(reason, sizeof reason, "sample %zu: series id %016llx was never defined",
-				 i, (unsigned long long)s->samples[i].id);
+			snprintf(reason, sizeof reason,
+				 "sample %zu: series id %016llx was never defined", i,
+				 (unsigned long long)s->samples[i].id);
 			refuse(s, c, PROTO_ERR_SERIES, reason);
 			return;
 		}
@@ -436,7 +439,7 @@ static bool serve(struct ingest *s, struct conn *c)
 	if (got < 0 && got != -EAGAIN) {
 		if (got != -ECONNRESET || c->state != READY)
 			say(s, LOG_INFO, "%s%s%s: %s", c->link.peer, c->host[0] ? " host " : "",
-				 c->host, e.msg);
+			    c->host, e.msg);
 		return false;
 	}
 	const uint8_t *payload;
@@ -483,7 +486,8 @@ static void sweep(struct ingest *s, int64_t now)
 	for (size_t i = 0; i < s->n_conns;) {
 		struct conn *c = s->conns[i];
 		if (c->deadline_ns && now > c->deadline_ns) {
-			say(s, LOG_WARN, "closing %s: no hello within the time allowed", c->link.peer);
+			say(s, LOG_WARN, "closing %s: no hello within the time allowed",
+			    c->link.peer);
 			s->stats.refused++;
 			drop(s, c);
 			continue;

@@ -30,12 +30,12 @@ struct ingest_config {
 	const char *secret;		   /* shared by every host; NULL = none */
 	const struct ingest_secret *hosts; /* per-host secrets (win over the shared one) */
 	size_t n_hosts;
-	const char *tls_cert, *tls_key;	   /* both set: TLS only */
-	uint32_t max_frame;		   /* bytes; default 16 MiB */
-	uint32_t max_series;		   /* series one connection may define; default 100000 */
-	uint64_t max_rate;		   /* samples per second per connection; default 2 million */
-	uint32_t max_connections;	   /* default 20000 */
-	int64_t hello_timeout_ns;	   /* to finish TLS, HELLO and AUTH; default 10 s */
+	const char *tls_cert, *tls_key; /* both set: TLS only */
+	uint32_t max_frame;		/* bytes; default 16 MiB */
+	uint32_t max_series;		/* series one connection may define; default 100000 */
+	uint64_t max_rate;		/* samples per second per connection; default 2 million */
+	uint32_t max_connections;	/* default 20000 */
+	int64_t hello_timeout_ns;	/* to finish TLS, HELLO and AUTH; default 10 s */
 	/* Connections coming and going, refusals: one line each, for the log. */
 	void (*notice)(enum log_level level, const char *message);
 };
@@ -64,8 +64,8 @@ struct ingest_stats {
 	uint64_t accepted;    /* connections ever accepted */
 	uint64_t refused;     /* closed for bad credentials, frames or limits */
 	uint64_t frames;
-	uint64_t samples;     /* added to the drainer */
-	uint64_t throttled;   /* times a connection was paused by its rate limit */
+	uint64_t samples;   /* added to the drainer */
+	uint64_t throttled; /* times a connection was paused by its rate limit */
 };
 
 void ingest_get_stats(struct ingest *s, struct ingest_stats *out);

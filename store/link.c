@@ -31,7 +31,8 @@ int link_split_address(const char *address, char *host, size_t host_len, char *p
 	} else {
 		colon = strrchr(address, ':');
 		if (colon && strchr(address, ':') != colon)
-			return err_set(e, -EINVAL, "address '%s': write IPv6 addresses as [addr]:port",
+			return err_set(e, -EINVAL,
+				       "address '%s': write IPv6 addresses as [addr]:port",
 				       address);
 		host_end = colon ? colon : address + strlen(address);
 	}

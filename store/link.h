@@ -17,12 +17,12 @@
 
 struct link {
 	int fd;
-	SSL *ssl;	   /* NULL: plain TCP */
-	bool handshaking;  /* TLS handshake not finished */
-	bool want_write;   /* TLS must write before it can read on */
+	SSL *ssl;	  /* NULL: plain TCP */
+	bool handshaking; /* TLS handshake not finished */
+	bool want_write;  /* TLS must write before it can read on */
 	struct proto_buf in, out;
-	size_t in_pos;	   /* bytes of `in` already taken as frames */
-	char peer[80];	   /* "address:port", for log lines */
+	size_t in_pos; /* bytes of `in` already taken as frames */
+	char peer[80]; /* "address:port", for log lines */
 };
 
 /* Splits "host:port", "[v6]:port" or "host" (default port) into a host and

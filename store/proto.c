@@ -159,7 +159,7 @@ int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct ring_sampl
 {
 	struct frame f;
 	/* Room for the whole frame first, so the packer never reallocates. */
-	if (proto_buf_reserve(b, PROTO_HEADER_BYTES + 24 + n * 29) != 0)
+	if (proto_buf_reserve(b, PROTO_HEADER_BYTES + 24 + n * 28) != 0)
 		return -ENOMEM;
 	frame_begin(&f, b, PROTO_SAMPLES, 3);
 	f.failed |= msgpack_pack_uint64(&f.pk, seq);
@@ -342,8 +342,8 @@ static int open_frame(struct reader *r, const void *payload, size_t len, enum pr
 	r->p = payload;
 	r->end = r->p + len;
 	if (!read_array(r, &n) || n != fields || !read_uint(r, &t) || t != type)
-		return err_set(e, -EPROTO, "frame: expected a frame of type %d with %u fields", type,
-			       fields);
+		return err_set(e, -EPROTO, "frame: expected a frame of type %d with %u fields",
+			       type, fields);
 	return 0;
 }
 
@@ -352,17 +352,18 @@ int proto_frame_type(const void *payload, size_t len, struct err *e)
 	struct reader r = { payload, (const uint8_t *)payload + len };
 	uint32_t n;
 	uint64_t t;
-	if (!read_array(&r, &n) || n < 1 || !read_uint(&r, &t) || t < PROTO_HELLO || t > PROTO_ERROR)
+	if (!read_array(&r, &n) || n < 1 || !read_uint(&r, &t) || t < PROTO_HELLO ||
+	    t > PROTO_ERROR)
 		return err_set(e, -EPROTO, "frame: not an array starting with a known frame type");
 	return (int)t;
 }
 
 /* One [id, ts, value]: the common encoding (uint64, uint64 or int64,
- * float64: 29 bytes) is read straight; anything else the general way. */
+ * float64: 28 bytes) is read straight; anything else the general way. */
 static bool read_sample(struct reader *r, struct ring_sample *s)
 {
 	const uint8_t *p = r->p;
-	if (r->end - p >= 29 && p[0] == 0x93 && p[1] == 0xcf && (p[10] == 0xcf || p[10] == 0xd3) &&
+	if (r->end - p >= 28 && p[0] == 0x93 && p[1] == 0xcf && (p[10] == 0xcf || p[10] == 0xd3) &&
 	    p[19] == 0xcb) {
 		uint64_t v = load_be(p + 20, 8);
 		s->id = load_be(p + 2, 8);
@@ -370,7 +371,7 @@ static bool read_sample(struct reader *r, struct ring_sample *s)
 		if (p[10] == 0xcf && s->ts < 0)
 			return false;
 		memcpy(&s->value, &v, sizeof v);
-		r->p += 29;
+		r->p += 28;
 		return true;
 	}
 	uint32_t n;
@@ -385,7 +386,8 @@ static int open_samples(struct reader *r, const void *payload, size_t len, uint6
 	if (rc != 0)
 		return rc;
 	if (!read_uint(r, seq) || !read_array(r, n))
-		return err_set(e, -EPROTO, "SAMPLES frame: expected a sequence number and an array");
+		return err_set(e, -EPROTO,
+			       "SAMPLES frame: expected a sequence number and an array");
 	if ((uint64_t)*n * PROTO_SAMPLE_MIN_BYTES > (uint64_t)(r->end - r->p))
 		return err_set(e, -EPROTO, "SAMPLES frame: %u samples announced in %zu bytes", *n,
 			       (size_t)(r->end - r->p));
@@ -532,12 +534,15 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 	switch (m->type) {
 	case PROTO_HELLO:
 		if (n != 6 || !is_uint(&f[1], UINT32_MAX, &v))
-			return control_error(e, "HELLO frame: expected [1, version, host, agent, nonce, relay]");
+			return control_error(
+			    e, "HELLO frame: expected [1, version, host, agent, nonce, relay]");
 		m->version = (uint32_t)v;
 		if (copy_str(&f[2], m->host, sizeof m->host) != 0 || m->host[0] == '\0')
-			return control_error(e, "HELLO frame: host is not a name of 1 to 255 bytes");
+			return control_error(e,
+					     "HELLO frame: host is not a name of 1 to 255 bytes");
 		if (copy_str(&f[3], m->agent, sizeof m->agent) != 0)
-			return control_error(e, "HELLO frame: agent is not a string of up to 63 bytes");
+			return control_error(
+			    e, "HELLO frame: agent is not a string of up to 63 bytes");
 		if (copy_bin(&f[4], m->nonce, PROTO_NONCE_BYTES, NULL) != 0)
 			return control_error(e, "HELLO frame: nonce is not 32 bytes");
 		if (f[5].type != MSGPACK_OBJECT_BOOLEAN)
@@ -547,7 +552,8 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 	case PROTO_CHALLENGE:
 		if (n != 3 || copy_bin(&f[1], m->nonce, PROTO_NONCE_BYTES, NULL) != 0 ||
 		    f[2].type != MSGPACK_OBJECT_BOOLEAN)
-			return control_error(e, "CHALLENGE frame: expected [2, nonce, auth_required]");
+			return control_error(e,
+					     "CHALLENGE frame: expected [2, nonce, auth_required]");
 		m->auth_required = f[2].via.boolean;
 		return 0;
 	case PROTO_AUTH:

@@ -119,7 +119,8 @@ static int apply_ingest(struct settings *set, const struct conf_entry *entry, st
 	if (strcmp(k, "tls_key") == 0)
 		return keep_string(set, entry, &c->tls_key, e);
 	if (strcmp(k, "max_frame") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 && (size < 4096 || size > PROTO_MAX_FRAME))
+		if ((rc = conf_size(entry, &size, e)) == 0 &&
+		    (size < 4096 || size > PROTO_MAX_FRAME))
 			return conf_error(e, entry, "must be from 4KiB to 64MiB");
 		c->max_frame = (uint32_t)size;
 		return rc;
@@ -146,7 +147,8 @@ static int apply_ingest(struct settings *set, const struct conf_entry *entry, st
 static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
 {
 	if (strcmp(entry->key, "secret") != 0)
-		return conf_error(e, entry, "unknown setting (a [host NAME] section holds a secret)");
+		return conf_error(e, entry,
+				  "unknown setting (a [host NAME] section holds a secret)");
 	if (entry->name[0] == '\0')
 		return conf_error(e, entry, "the section needs the host name: [host NAME]");
 	size_t n = set->ingest.n_hosts;
@@ -173,7 +175,8 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 		return apply_ingest(set, entry, e);
 	if (strcmp(entry->section, "host") == 0)
 		return apply_host(set, entry, e);
-	return conf_error(e, entry, "unknown section (rmon-stored reads [store], [ingest], [host NAME])");
+	return conf_error(e, entry,
+			  "unknown section (rmon-stored reads [store], [ingest], [host NAME])");
 }
 
 static void free_settings(struct settings *set)

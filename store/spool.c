@@ -148,7 +148,7 @@ int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e)
 		return err_sys(e, -errno, "spool %s: cannot record a series name", s->dir);
 	if (ids_add(s, id, name, len) != 0)
 		return err_set(e, -ENOMEM, "spool: out of memory");
-	return 0;
+	return 1;
 }
 
 /* Reads the definitions file; a torn last entry is cut off. */
@@ -278,8 +278,8 @@ static int scan_segment(struct spool *s, uint64_t first_seq, struct err *e)
 		if (seq > s->stats.last_seq)
 			s->stats.last_seq = seq;
 		if (seq > s->stats.acked)
-			rc = add_record(s, (struct record){ seq, first_seq, at + RECORD_HEADER, len,
-							    samples });
+			rc = add_record(
+			    s, (struct record){ seq, first_seq, at + RECORD_HEADER, len, samples });
 		at += RECORD_HEADER + len;
 	}
 	free(data);
@@ -375,8 +375,7 @@ int spool_open(const struct spool_config *c, struct spool **out, struct err *e)
 		goto fail;
 	}
 	read_acked(s);
-	if ((rc = load_segments(s, e)) != 0 ||
-	    (rc = load_names(s, s->head < s->n_records, e)) != 0)
+	if ((rc = load_segments(s, e)) != 0 || (rc = load_names(s, s->head < s->n_records, e)) != 0)
 		goto fail;
 	if (s->stats.last_seq < s->stats.acked)
 		s->stats.last_seq = s->stats.acked;
@@ -444,7 +443,7 @@ int spool_append(struct spool *s, const struct ring_sample *samples, size_t n, u
 		return err_sys(e, rc, "spool %s: cannot write a batch", s->dir);
 	}
 	if ((rc = add_record(s, (struct record){ next, last->first_seq, last->bytes + RECORD_HEADER,
-						   len, (uint32_t)n })) != 0)
+						 len, (uint32_t)n })) != 0)
 		return err_set(e, rc, "spool: out of memory");
 	last->bytes += s->scratch.len;
 	s->stats.bytes += s->scratch.len;

@@ -40,7 +40,8 @@ struct spool;
 int spool_open(const struct spool_config *c, struct spool **out, struct err *e);
 void spool_close(struct spool *s);
 
-/* Records a series definition (once per id; repeats are free). */
+/* Records a series definition: 1 when new, 0 when known (repeats are
+ * free), or an error. */
 int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e);
 
 /* Appends a batch under the next sequence number (*seq). */
@@ -68,7 +69,7 @@ struct spool_stats {
 	uint64_t last_seq;	  /* highest appended */
 	uint64_t dropped_batches; /* removed unacked because the spool was full */
 	uint64_t dropped_samples;
-	uint64_t torn;		  /* torn records cut off at open */
+	uint64_t torn; /* torn records cut off at open */
 	uint64_t series;
 };
 
