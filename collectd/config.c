@@ -33,6 +33,7 @@ void coll_config_default(struct coll_config *c)
 			c->family_interval_ns[i] = 60 * RTIME_NS_PER_SEC;
 	c->top_n = 5;
 	c->cgroup_depth = 2;
+	c->spool_bytes = 100ull << 20;
 }
 
 bool coll_glob_list_match(const char *list, const char *name)
@@ -137,6 +138,29 @@ static int watch_setting(struct coll_config *c, const struct conf_entry *entry, 
 	return 0;
 }
 
+static int server_setting(struct coll_config *c, const struct conf_entry *entry, struct err *e)
+{
+	const char *k = entry->key;
+	if (strcmp(k, "address") == 0)
+		return copy_text(entry, c->server, sizeof c->server, e);
+	if (strcmp(k, "secret") == 0)
+		return copy_text(entry, c->secret, sizeof c->secret, e);
+	if (strcmp(k, "tls") == 0)
+		return conf_bool(entry, &c->tls, e);
+	if (strcmp(k, "tls_ca") == 0)
+		return copy_text(entry, c->tls_ca, sizeof c->tls_ca, e);
+	if (strcmp(k, "spool") == 0)
+		return copy_text(entry, c->spool_dir, sizeof c->spool_dir, e);
+	if (strcmp(k, "spool_size") == 0) {
+		int rc = conf_size(entry, &c->spool_bytes, e);
+		if (rc == 0 && c->spool_bytes < (1u << 20))
+			return conf_error(e, entry, "must be at least 1MiB");
+		return rc;
+	}
+	return conf_error(e, entry,
+			  "unknown setting (address, secret, tls, tls_ca, spool, spool_size)");
+}
+
 static int apply(void *ctx, const struct conf_entry *entry, struct err *e)
 {
 	struct coll_config *c = ctx;
@@ -184,10 +208,12 @@ static int apply(void *ctx, const struct conf_entry *entry, struct err *e)
 		}
 		if (strcmp(k, "exclude") == 0)
 			return copy_text(entry, c->cgroup_exclude, sizeof c->cgroup_exclude, e);
+	} else if (strcmp(s, "server") == 0) {
+		return server_setting(c, entry, e);
 	} else {
 		return conf_error(e, entry,
 				  "unknown section [%s] (collector, filesystem, disk, network, "
-				  "processes, process, cgroup)",
+				  "memory, processes, process, cgroup, server)",
 				  s);
 	}
 	return conf_error(e, entry, "unknown setting in [%s]", s);

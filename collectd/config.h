@@ -40,6 +40,14 @@ struct coll_config {
 	int n_watched;
 	int cgroup_depth;
 	char cgroup_exclude[COLL_LIST_BYTES];
+	/* [server]: ship to a central rmon-stored instead of the local ring
+	 * (read at start; a change needs a restart). */
+	char server[256]; /* "host:port"; "" = the local ring */
+	char secret[256];
+	bool tls;
+	char tls_ca[1024];    /* "" = the system's trusted certificates */
+	char spool_dir[1024]; /* "" = <data>/spool */
+	uint64_t spool_bytes; /* default 100 MiB */
 };
 
 /* Fills c with the built-in defaults. */

@@ -11,6 +11,7 @@ struct coll_output {
 	FILE *out;
 	struct ring *ring;
 	struct ring_lane *lane;
+	struct shipper *shipper;
 	struct series_label statics[COLL_MAX_LABELS];
 	char statics_text[COLL_LIST_BYTES];
 	int n_statics;
@@ -82,7 +83,14 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 		return;
 	}
 	uint64_t id = series_id(name, (size_t)len);
-	if (!known_contains(o, id)) {
+	if (!known_contains(o, id) && o->shipper) {
+		struct err e = { 0 };
+		if (shipper_define(o->shipper, id, name, &e) != 0) {
+			o->stats.table_full++; /* the spool cannot be written */
+			return;
+		}
+		known_add(o, id);
+	} else if (!known_contains(o, id)) {
 		uint64_t inserted;
 		if (series_insert(ring_series(o->ring), name, (size_t)len, &inserted, NULL) != 0) {
 			o->stats.table_full++; /* full or a clash: the value is dropped */
@@ -141,9 +149,14 @@ int coll_output_attach(struct coll_output *o, const char *ring_name, struct err 
 	return rc;
 }
 
+void coll_output_ship(struct coll_output *o, struct shipper *sh)
+{
+	o->shipper = sh;
+}
+
 bool coll_output_attached(struct coll_output *o)
 {
-	return o->out || o->lane;
+	return o->out || o->lane || o->shipper;
 }
 
 void coll_output_begin(struct coll_output *o, int64_t ts)
@@ -163,6 +176,12 @@ size_t coll_output_end(struct coll_output *o)
 	o->stats.values += o->collected;
 	if (o->out) {
 		fflush(o->out);
+		return o->collected;
+	}
+	if (o->shipper) {
+		struct err e = { 0 };
+		if (o->n_batch && shipper_send(o->shipper, o->batch, o->n_batch, &e) != 0)
+			o->stats.dropped += o->n_batch; /* the spool cannot be written */
 		return o->collected;
 	}
 	size_t pushed = ring_push_many(o->lane, o->batch, o->n_batch);

@@ -1,6 +1,8 @@
-/* output.h - where a collection goes: printed as "series value" lines, or
+/* output.h - where a collection goes: printed as "series value" lines,
  * pushed into the local shared-memory ring (series names are inserted into
- * the ring's table the first time they are seen, then only ids travel). */
+ * the ring's table the first time they are seen, then only ids travel), or
+ * shipped to a central store (store/shipper.h: names are defined once,
+ * batches spooled and sent). */
 #ifndef RMON_COLL_OUTPUT_H
 #define RMON_COLL_OUTPUT_H
 
@@ -8,6 +10,7 @@
 
 #include "collectd/coll.h"
 #include "shmring/ring.h"
+#include "store/shipper.h"
 
 struct coll_output;
 
@@ -20,6 +23,9 @@ void coll_output_free(struct coll_output *o);
  * running (try again later). */
 int coll_output_attach(struct coll_output *o, const char *ring_name, struct err *e);
 bool coll_output_attached(struct coll_output *o);
+
+/* Ship mode: every batch goes to sh (owned by the caller). */
+void coll_output_ship(struct coll_output *o, struct shipper *sh);
 
 /* Starts a collection stamped ts; values then go to coll_output_sink. */
 void coll_output_begin(struct coll_output *o, int64_t ts);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collectd/coll.h"
@@ -85,13 +86,54 @@ static void collect(struct agent *a, int64_t ts, bool all)
 	coll_output_end(a->output);
 }
 
-static void sleep_until(int64_t wall_ns)
+/* Sleeps until the wall-clock time, or, when shipping, keeps the
+ * connection going meanwhile (sending, reading acks, reconnecting). */
+static void wait_until(struct shipper *sh, int64_t wall_ns)
 {
-	int64_t left = wall_ns - rtime_now_ns();
-	if (left <= 0)
-		return;
-	struct timespec ts = { (time_t)(left / RTIME_NS_PER_SEC), (long)(left % RTIME_NS_PER_SEC) };
-	nanosleep(&ts, NULL);
+	for (int64_t left; !stop && (left = wall_ns - rtime_now_ns()) > 0;) {
+		if (sh) {
+			struct err e = { 0 };
+			int ms = (int)((left + RTIME_NS_PER_MS - 1) / RTIME_NS_PER_MS);
+			if (shipper_step(sh, ms, &e) != 0) {
+				log_warn("collectd", "%s", e.msg);
+				sh = NULL;
+			}
+			continue;
+		}
+		struct timespec ts = { (time_t)(left / RTIME_NS_PER_SEC),
+				       (long)(left % RTIME_NS_PER_SEC) };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void ship_notice(enum log_level level, const char *message)
+{
+	log_msg(level, "collectd", "%s", message);
+}
+
+/* --server or [server]: the shipper, its spool under the data folder. */
+static struct shipper *open_shipper(struct agent *a, const char *data, struct err *e)
+{
+	static char spool[4096];
+	struct shipper_config c;
+	struct shipper *sh;
+	if (a->config.spool_dir[0])
+		snprintf(spool, sizeof spool, "%s", a->config.spool_dir);
+	else
+		snprintf(spool, sizeof spool, "%s/spool", data);
+	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+		err_sys(e, -errno, "cannot create the data folder %s", data);
+		return NULL;
+	}
+	shipper_config_default(&c, a->config.server, spool);
+	c.host = a->config.host;
+	c.agent = "rmon-collectd " COLLECTD_VERSION;
+	c.secret = a->config.secret[0] ? a->config.secret : NULL;
+	c.tls = a->config.tls;
+	c.tls_ca = a->config.tls_ca[0] ? a->config.tls_ca : NULL;
+	c.spool.max_bytes = a->config.spool_bytes;
+	c.notice = ship_notice;
+	return shipper_open(&c, &sh, e) == 0 ? sh : NULL;
 }
 
 static void usage(FILE *out)
@@ -105,6 +147,8 @@ static void usage(FILE *out)
 		"  --print        print 'series value' lines instead\n"
 		"  --once         collect once and exit\n"
 		"  --interval D   override the configured interval (at least 100ms)\n"
+		"  --server ADDR  ship to a central rmon-stored at host:port instead of the\n"
+		"                 local ring, spooling under DIR/spool (docs/protocol.md)\n"
 		"  --root DIR     read /proc and /sys below DIR (for tests)\n"
 		"SIGHUP reloads the configuration; SIGTERM stops.\n",
 		COLLECTD_DEFAULT_DATA);
@@ -115,6 +159,8 @@ int main(int argc, char **argv)
 	struct agent a = { 0 };
 	const char *data = COLLECTD_DEFAULT_DATA;
 	bool once = false, print = false;
+	const char *server = NULL;
+	struct shipper *shipper = NULL;
 	int64_t interval = 0;
 	struct err e = { 0 };
 	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
@@ -123,6 +169,7 @@ int main(int argc, char **argv)
 						 { "once", no_argument, NULL, '1' },
 						 { "print", no_argument, NULL, 'p' },
 						 { "root", required_argument, NULL, 'r' },
+						 { "server", required_argument, NULL, 'S' },
 						 { "verbose", no_argument, NULL, 'v' },
 						 { "help", no_argument, NULL, 'h' },
 						 { "version", no_argument, NULL, 'V' },
@@ -152,6 +199,9 @@ int main(int argc, char **argv)
 		case 'r':
 			a.root = optarg;
 			break;
+		case 'S':
+			server = optarg;
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
@@ -177,6 +227,15 @@ int main(int argc, char **argv)
 		log_error("collectd", "out of memory");
 		return 1;
 	}
+	if (server)
+		snprintf(a.config.server, sizeof a.config.server, "%s", server);
+	if (a.config.server[0] && !print) {
+		if (!(shipper = open_shipper(&a, data, &e))) {
+			log_error("collectd", "%s", e.msg);
+			return 1;
+		}
+		coll_output_ship(a.output, shipper);
+	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
 	signal(SIGTERM, on_stop);
@@ -189,7 +248,9 @@ int main(int argc, char **argv)
 	if (!once)
 		log_info("collectd", "collecting every %.3gs as host %s into %s",
 			 (double)a.config.interval_ns / 1e9, a.config.host,
-			 print ? "stdout" : data);
+			 print	   ? "stdout"
+			 : shipper ? a.config.server
+				   : data);
 	while (!stop) {
 		if (reload) {
 			reload = 0;
@@ -219,9 +280,18 @@ int main(int argc, char **argv)
 		if (tick <= now) /* fell behind (suspend, overload): skip to the next tick */
 			tick = now / a.config.interval_ns * a.config.interval_ns +
 			       a.config.interval_ns;
-		sleep_until(tick);
+		wait_until(shipper, tick);
 	}
+	if (once && shipper) /* one collection: give it a few seconds to land */
+		for (int64_t end = rtime_now_ns() + 5 * RTIME_NS_PER_SEC;
+		     !stop && rtime_now_ns() < end;) {
+			struct shipper_stats st;
+			shipper_get_stats(shipper, &st);
+			if (st.spool.pending_batches == 0 || shipper_step(shipper, 50, &e) != 0)
+				break;
+		}
 	coll_output_free(a.output);
+	shipper_close(shipper);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
 	return 0;

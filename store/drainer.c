@@ -184,8 +184,6 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	if (d->stats.disk_full && d->config.notice)
 		d->config.notice("disk space is back, draining again");
 	d->stats.disk_full = false;
-	if (from_ring)
-		ring_release(d->ring);
 	d->stats.batches++;
 	if (d->n_net > 0) {
 		/* Network samples went into the WAL before this batch. */
@@ -199,6 +197,9 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 		rc = apply(d, d->batch, d->pending, e);
 		d->pending = 0;
 	}
+	/* Released only now, after a relay spooled the batch too. */
+	if (from_ring)
+		ring_release(d->ring);
 	return rc;
 }
 

@@ -14,8 +14,11 @@
 #include "lib/rtime.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
+#include "shmring/series.h"
 #include "store/proto.h"
+#include "store/shipper.h"
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #define STORED_VERSION	    "0.1.0"
 #define STORED_DEFAULT_DATA "var"
@@ -27,6 +30,7 @@ struct settings {
 	struct drainer_config store;
 	struct ingest_config ingest;
 	bool listening;
+	struct shipper_config upstream; /* .server NULL: not a relay */
 	struct ingest_secret *hosts;
 	char *strings[8]; /* copies of string settings, freed at exit */
 	int n_strings;
@@ -143,6 +147,30 @@ static int apply_ingest(struct settings *set, const struct conf_entry *entry, st
 	return conf_error(e, entry, "unknown setting");
 }
 
+/* [upstream]: where a relay forwards what it stores. */
+static int apply_upstream(struct settings *set, const struct conf_entry *entry, struct err *e)
+{
+	struct shipper_config *c = &set->upstream;
+	const char *k = entry->key;
+	uint64_t size;
+	int rc;
+	if (strcmp(k, "address") == 0)
+		return keep_string(set, entry, &c->server, e);
+	if (strcmp(k, "secret") == 0)
+		return keep_string(set, entry, &c->secret, e);
+	if (strcmp(k, "tls") == 0)
+		return conf_bool(entry, &c->tls, e);
+	if (strcmp(k, "tls_ca") == 0)
+		return keep_string(set, entry, &c->tls_ca, e);
+	if (strcmp(k, "spool_size") == 0) {
+		if ((rc = conf_size(entry, &size, e)) == 0 && size < (1u << 20))
+			return conf_error(e, entry, "must be at least 1MiB");
+		c->spool.max_bytes = size;
+		return rc;
+	}
+	return conf_error(e, entry, "unknown setting (address, secret, tls, tls_ca, spool_size)");
+}
+
 /* [host NAME] secret = ...: that host's own secret. */
 static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
 {
@@ -175,8 +203,11 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 		return apply_ingest(set, entry, e);
 	if (strcmp(entry->section, "host") == 0)
 		return apply_host(set, entry, e);
+	if (strcmp(entry->section, "upstream") == 0)
+		return apply_upstream(set, entry, e);
 	return conf_error(e, entry,
-			  "unknown section (rmon-stored reads [store], [ingest], [host NAME])");
+			  "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
+			  "[upstream])");
 }
 
 static void free_settings(struct settings *set)
@@ -205,10 +236,33 @@ static void raise_file_limit(void)
 	}
 }
 
-/* Drains the ring and serves the network in one loop: a pass reads every
- * connection that has something, then one WAL group commit covers the ring
- * batch and every network batch, then the acks go out. */
-static int serve(struct drainer *d, struct ingest *in, struct err *e)
+/* A relay's hooks: what the drainer stores is forwarded upstream. */
+static void forward_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	char copy[SERIES_NAME_MAX + 1];
+	struct err e = { 0 };
+	snprintf(copy, sizeof copy, "%.*s", (int)len, name);
+	if (shipper_define(ctx, id, copy, &e) != 0)
+		log_warn("relay", "%s", e.msg);
+}
+
+static void forward_samples(void *ctx, const struct ring_sample *s, size_t n)
+{
+	struct err e = { 0 };
+	if (shipper_send(ctx, s, n, &e) != 0)
+		log_warn("relay", "%s", e.msg);
+}
+
+static void relay_notice(enum log_level level, const char *message)
+{
+	log_msg(level, "relay", "%s", message);
+}
+
+/* Drains the ring, serves the network and forwards upstream in one loop:
+ * a pass reads every connection that has something, then one WAL group
+ * commit covers the ring batch and every network batch, then the acks go
+ * out.  When idle it waits in epoll (or the shipper's poll) for 5 ms. */
+static int serve(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
 {
 	int rc = 0;
 	while (!stop && rc == 0) {
@@ -217,11 +271,13 @@ static int serve(struct drainer *d, struct ingest *in, struct err *e)
 		if ((rc = drainer_step(d, 0, e)) != 0)
 			break;
 		drainer_get_stats(d, &after);
-		bool busy = after.samples != before.samples;
-		if ((rc = ingest_poll(in, busy ? 0 : 5, e)) != 0)
+		int wait_ms = after.samples != before.samples ? 0 : 5;
+		if (in && (rc = ingest_poll(in, wait_ms, e)) != 0)
+			break;
+		if (up && (rc = shipper_step(up, in ? 0 : wait_ms, e)) != 0)
 			break;
 		rc = drainer_sync(d, e);
-		if (rc == 0)
+		if (rc == 0 && in)
 			ingest_acknowledge(in);
 		else if (rc == -ENOSPC)
 			rc = 0; /* kept; acknowledged once space returns */
@@ -239,6 +295,8 @@ static void usage(FILE *out)
 		"  --data DIR     the data folder: ring name, wal/, db/\n"
 		"  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
 		"                 default port %d; see docs/protocol.md)\n"
+		"  --upstream ADDR  relay: forward everything stored to the rmon-stored at\n"
+		"                 ADDR, spooling under DIR/upstream-spool\n"
 		"  --config FILE  settings in a [store] section (see docs/stored.md)\n"
 		"  --reset        remove the ring segment first (samples still in it are lost)\n"
 		"  --drop-ring    remove the ring segment and exit\n"
@@ -248,11 +306,13 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL;
+	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL,
+		   *upstream = NULL;
 	bool reset = false, drop_only = false;
 	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
 						 { "config", required_argument, NULL, 'c' },
 						 { "listen", required_argument, NULL, 'l' },
+						 { "upstream", required_argument, NULL, 'u' },
 						 { "reset", no_argument, NULL, 'r' },
 						 { "verbose", no_argument, NULL, 'v' },
 						 { "drop-ring", no_argument, NULL, 'D' },
@@ -269,6 +329,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			listen = optarg;
+			break;
+		case 'u':
+			upstream = optarg;
 			break;
 		case 'r':
 			reset = true;
@@ -304,6 +367,13 @@ int main(int argc, char **argv)
 	config->host = host;
 	config->notice = notice;
 	set.ingest.notice = ingest_notice;
+	static char spool_dir[4200];
+	snprintf(spool_dir, sizeof spool_dir, "%s/upstream-spool", data);
+	shipper_config_default(&set.upstream, NULL, spool_dir);
+	set.upstream.host = host;
+	set.upstream.agent = "rmon-stored " STORED_VERSION;
+	set.upstream.relay = true;
+	set.upstream.notice = relay_notice;
 	if (config_file && conf_parse_file(config_file, apply_setting, &set, &e) != 0) {
 		log_error("stored", "%s", e.msg);
 		free_settings(&set);
@@ -313,6 +383,8 @@ int main(int argc, char **argv)
 		set.ingest.listen = listen;
 		set.listening = true;
 	}
+	if (upstream)
+		set.upstream.server = upstream;
 	if (!set.ingest.tls_cert != !set.ingest.tls_key) {
 		log_error("stored", "%s: [ingest] tls_cert and tls_key go together",
 			  config_file ? config_file : "settings");
@@ -328,6 +400,19 @@ int main(int argc, char **argv)
 	}
 	struct drainer *d;
 	struct ingest *in = NULL;
+	struct shipper *up = NULL;
+	if (set.upstream.server) {
+		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
+		if (shipper_open(&set.upstream, &up, &e) != 0) {
+			log_error("stored", "%s", e.msg);
+			free_settings(&set);
+			return 1;
+		}
+		config->on_series = forward_series;
+		config->on_durable = forward_samples;
+		config->forward_ctx = up;
+		log_info("stored", "relaying to %s", set.upstream.server);
+	}
 	if (drainer_open(config, &d, &e) != 0) {
 		log_error("stored", "%s", e.msg);
 		free_settings(&set);
@@ -357,12 +442,21 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	int rc = 0;
-	if (in)
-		rc = serve(d, in, &e);
+	if (in || up)
+		rc = serve(d, in, up, &e);
 	else
 		while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
 			;
 	ingest_close(in);
+	if (up) { /* what was stored last is in the spool: a moment to send it */
+		for (int i = 0; i < 40; i++) {
+			struct shipper_stats ss;
+			shipper_get_stats(up, &ss);
+			if (!ss.connected || ss.spool.pending_batches == 0 ||
+			    shipper_step(up, 50, &e) != 0)
+				break;
+		}
+	}
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);
 	drainer_get_stats(d, &st);
@@ -372,6 +466,7 @@ int main(int argc, char **argv)
 	}
 	log_info("stored", "stopped after storing %llu samples in %llu group commits",
 		 (unsigned long long)st.samples, (unsigned long long)st.batches);
+	shipper_close(up);
 	free_settings(&set);
 	return rc ? 1 : 0;
 }
