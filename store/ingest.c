@@ -299,15 +299,15 @@ static bool check_definition(struct ingest *s, struct conn *c, uint64_t id, cons
 	}
 	memcpy(s->name, name, len);
 	s->name[len] = '\0';
-	if (series_id(s->name, len) != id) {
-		snprintf(reason, reason_len, "series %.200s: id %016llx is not its id", s->name,
-			 (unsigned long long)id);
-		return false;
-	}
 	if (!c->relay &&
 	    (len <= host_len || memcmp(name, c->host, host_len) != 0 || name[host_len] != '/')) {
 		snprintf(reason, reason_len, "series %.200s does not belong to host %s", s->name,
 			 c->host);
+		return false;
+	}
+	if (series_id(s->name, len) != id) {
+		snprintf(reason, reason_len, "series %.200s: id %016llx is not its id", s->name,
+			 (unsigned long long)id);
 		return false;
 	}
 	return true;

@@ -401,6 +401,9 @@ int main(int argc, char **argv)
 	struct drainer *d;
 	struct ingest *in = NULL;
 	struct shipper *up = NULL;
+	signal(SIGINT, on_signal); /* early: a stop while recovering is clean too */
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
 	if (set.upstream.server) {
 		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
 		if (shipper_open(&set.upstream, &up, &e) != 0) {
@@ -439,8 +442,6 @@ int main(int argc, char **argv)
 	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
 		 config->ring.lanes, config->ring.slots_per_lane,
 		 st.io_uring ? "io_uring" : "pwrite");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	int rc = 0;
 	if (in || up)
 		rc = serve(d, in, up, &e);

@@ -31,7 +31,7 @@ struct shipper {
 	int64_t retry_at, backoff; /* monotonic ns */
 	int64_t waiting_since;	   /* oldest unacked send, for the ack timeout */
 	struct shipper_stats stats;
-	char logged_error[256];
+	char logged_error[sizeof(struct shipper_stats){ 0 }.last_error];
 	int64_t logged_at;
 };
 
@@ -96,9 +96,13 @@ void shipper_close(struct shipper *sh)
 /* Drops the connection and schedules the next try: the back-off doubles
  * up to its maximum and is spread by +-50 % so agents do not come back in
  * step after a server restart. */
-static void fail(struct shipper *sh, const char *why)
+static void fail(struct shipper *sh, const char *reason)
 {
 	int64_t now = rtime_mono_ns();
+	char why[sizeof sh->stats.last_error];
+	/* Cut off during the hello: the likely cause is a TLS mismatch. */
+	snprintf(why, sizeof why, "%s%s", reason,
+		 sh->state == HELLO && !sh->tls ? " (does the server want TLS?)" : "");
 	/* The same trouble again is logged once a minute, not per retry. */
 	if (strcmp(sh->logged_error, why) != 0 || now - sh->logged_at > 60 * RTIME_NS_PER_SEC) {
 		say(sh, LOG_WARN, "server %s: %s; retrying in about %.1fs", sh->config.server, why,

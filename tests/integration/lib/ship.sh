@@ -1,0 +1,56 @@
+# Shared by the shipping tests (sourced): a scratch folder, a free loopback
+# port, a store that can be killed and restarted, and the check that a
+# loadgen host's series hold samples 0..N-1 exactly once.
+dir=$(mktemp -d)
+stored_pid=
+stored_log=$dir/stored.log
+pids=()
+cleanup() {
+	for p in $stored_pid "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_store DATA ARGS...: runs rmon-stored in the background.
+start_store() {
+	local data=$1 before
+	shift
+	before=$(grep -c "taking agents' streams" "$stored_log" 2>/dev/null || true)
+	"$RMON_BIN/rmon-stored" --data "$data" "$@" 2>>"$stored_log" &
+	stored_pid=$!
+	# Ready once it listens (or gone).
+	for _ in $(seq 100); do
+		[ "$(grep -c "taking agents' streams" "$stored_log")" -gt "${before:-0}" ] && return 0
+		kill -0 "$stored_pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+}
+
+stop_store() {
+	kill -TERM "$stored_pid"
+	wait "$stored_pid"
+	stored_pid=
+}
+
+# check_host DATA HOST SERIES SAMPLES: every series of HOST holds samples
+# 0..SAMPLES-1 exactly once (count, distinct timestamps, sum of values).
+check_host() {
+	local data=$1 host=$2 series=$3 samples=$4
+	"$RMON_BIN/rmon" query "$host/rmon_loadgen_value" --data "$data" --from 0 --to now+1d --format csv |
+		awk -F'",' -v want="$samples" -v series="$series" -v host="$host" '
+			NR == 1 { next }
+			{ split($2, f, ","); key = $1 SUBSEP f[1]; if (key in seen) dup++; seen[key] = 1;
+			  n[$1]++; sum[$1] += f[2] }
+			END {
+				expect = want * (want - 1) / 2; bad = 0; count = 0
+				for (s in n) { count++; if (n[s] != want || sum[s] != expect) { bad++; print "series " s ": " n[s] " samples, sum " sum[s] } }
+				if (count != series) { print host ": " count " series instead of " series; bad++ }
+				if (dup) { print dup " duplicated samples"; bad++ }
+				if (bad) exit 1
+				print host ": all " series " series complete, " want " samples each, no duplicates"
+			}'
+}
