@@ -37,6 +37,7 @@ struct agent {
 	const char *config_file, *root;
 	struct coll_state *state;
 	struct coll_output *output;
+	struct shipper *shipper; /* NULL: the local ring */
 	uint64_t errors[COLL_MAX_FAMILIES];
 	char last_error[COLL_MAX_FAMILIES][sizeof(struct err){ 0 }.msg];
 };
@@ -82,6 +83,15 @@ static void collect(struct agent *a, int64_t ts, bool all)
 	struct coll_output_stats st;
 	coll_output_stats(a->output, &st);
 	coll_emit(sink, "rmon_collector_dropped_total", (double)st.dropped);
+	if (a->shipper) { /* the spool says how far behind shipping is */
+		struct shipper_stats ss;
+		shipper_get_stats(a->shipper, &ss);
+		coll_emit(sink, "rmon_spool_bytes", (double)ss.spool.bytes);
+		coll_emit(sink, "rmon_spool_pending_batches", (double)ss.spool.pending_batches);
+		coll_emit(sink, "rmon_spool_dropped_samples_total",
+			  (double)ss.spool.dropped_samples);
+		coll_emit(sink, "rmon_ship_connected", ss.connected ? 1 : 0);
+	}
 	coll_emit(sink, "rmon_collect_duration_seconds", (double)(rtime_mono_ns() - start) / 1e9);
 	coll_output_end(a->output);
 }
@@ -235,6 +245,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		coll_output_ship(a.output, shipper);
+		a.shipper = shipper;
 	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);

@@ -303,7 +303,14 @@ int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err
 int shipper_send(struct shipper *sh, const struct ring_sample *s, size_t n, struct err *e)
 {
 	uint64_t seq;
+	struct spool_stats before, after;
+	spool_get_stats(sh->spool, &before);
 	int rc = spool_append(sh->spool, s, n, &seq, e);
+	spool_get_stats(sh->spool, &after);
+	if (after.dropped_batches > before.dropped_batches)
+		say(sh, LOG_WARN,
+		    "spool full (%llu bytes): dropped the oldest batches, %llu samples so far",
+		    (unsigned long long)after.bytes, (unsigned long long)after.dropped_samples);
 	if (rc == 0 && sh->state == READY) {
 		pump(sh);
 		flush(sh);
