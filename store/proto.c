@@ -338,8 +338,8 @@ static int open_frame(struct reader *r, const void *payload, size_t len, enum pr
 	r->p = payload;
 	r->end = r->p + len;
 	if (!read_array(r, &n) || n != fields || !read_uint(r, &t) || t != type)
-		return err_set(e, -EPROTO, "frame: expected a frame of type %d with %u fields", type,
-			       fields);
+		return err_set(e, -EPROTO, "frame: expected a frame of type %d with %u fields",
+			       type, fields);
 	return 0;
 }
 
@@ -348,7 +348,8 @@ int proto_frame_type(const void *payload, size_t len, struct err *e)
 	struct reader r = { payload, (const uint8_t *)payload + len };
 	uint32_t n;
 	uint64_t t;
-	if (!read_array(&r, &n) || n < 1 || !read_uint(&r, &t) || t < PROTO_HELLO || t > PROTO_ERROR)
+	if (!read_array(&r, &n) || n < 1 || !read_uint(&r, &t) || t < PROTO_HELLO ||
+	    t > PROTO_ERROR)
 		return err_set(e, -EPROTO, "frame: not an array starting with a known frame type");
 	return (int)t;
 }
@@ -381,7 +382,8 @@ static int open_samples(struct reader *r, const void *payload, size_t len, uint6
 	if (rc != 0)
 		return rc;
 	if (!read_uint(r, seq) || !read_array(r, n))
-		return err_set(e, -EPROTO, "SAMPLES frame: expected a sequence number and an array");
+		return err_set(e, -EPROTO,
+			       "SAMPLES frame: expected a sequence number and an array");
 	if ((uint64_t)*n * PROTO_SAMPLE_MIN_BYTES > (uint64_t)(r->end - r->p))
 		return err_set(e, -EPROTO, "SAMPLES frame: %u samples announced in %zu bytes", *n,
 			       (size_t)(r->end - r->p));
@@ -528,12 +530,15 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 	switch (m->type) {
 	case PROTO_HELLO:
 		if (n != 6 || !is_uint(&f[1], UINT32_MAX, &v))
-			return control_error(e, "HELLO frame: expected [1, version, host, agent, nonce, relay]");
+			return control_error(
+			    e, "HELLO frame: expected [1, version, host, agent, nonce, relay]");
 		m->version = (uint32_t)v;
 		if (copy_str(&f[2], m->host, sizeof m->host) != 0 || m->host[0] == '\0')
-			return control_error(e, "HELLO frame: host is not a name of 1 to 255 bytes");
+			return control_error(e,
+					     "HELLO frame: host is not a name of 1 to 255 bytes");
 		if (copy_str(&f[3], m->agent, sizeof m->agent) != 0)
-			return control_error(e, "HELLO frame: agent is not a string of up to 63 bytes");
+			return control_error(
+			    e, "HELLO frame: agent is not a string of up to 63 bytes");
 		if (copy_bin(&f[4], m->nonce, PROTO_NONCE_BYTES, NULL) != 0)
 			return control_error(e, "HELLO frame: nonce is not 32 bytes");
 		if (f[5].type != MSGPACK_OBJECT_BOOLEAN)
@@ -543,7 +548,8 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 	case PROTO_CHALLENGE:
 		if (n != 3 || copy_bin(&f[1], m->nonce, PROTO_NONCE_BYTES, NULL) != 0 ||
 		    f[2].type != MSGPACK_OBJECT_BOOLEAN)
-			return control_error(e, "CHALLENGE frame: expected [2, nonce, auth_required]");
+			return control_error(e,
+					     "CHALLENGE frame: expected [2, nonce, auth_required]");
 		m->auth_required = f[2].via.boolean;
 		return 0;
 	case PROTO_AUTH:

@@ -29,15 +29,15 @@
 #include "lib/err.h"
 #include "shmring/ring.h"
 
-#define PROTO_VERSION	     1
-#define PROTO_DEFAULT_PORT   7470
-#define PROTO_HEADER_BYTES   4
-#define PROTO_MAX_FRAME	     (64u << 20) /* no frame is ever larger */
-#define PROTO_NONCE_BYTES    32
-#define PROTO_MAC_BYTES	     32 /* HMAC-SHA256 */
-#define PROTO_HOST_MAX	     255
-#define PROTO_AGENT_MAX	     63
-#define PROTO_MESSAGE_MAX    255
+#define PROTO_VERSION	       1
+#define PROTO_DEFAULT_PORT     7470
+#define PROTO_HEADER_BYTES     4
+#define PROTO_MAX_FRAME	       (64u << 20) /* no frame is ever larger */
+#define PROTO_NONCE_BYTES      32
+#define PROTO_MAC_BYTES	       32 /* HMAC-SHA256 */
+#define PROTO_HOST_MAX	       255
+#define PROTO_AGENT_MAX	       63
+#define PROTO_MESSAGE_MAX      255
 #define PROTO_SAMPLE_MIN_BYTES 4 /* the smallest encoded [id, ts, value] */
 
 enum proto_type {
@@ -96,17 +96,17 @@ int proto_frame_type(const void *payload, size_t len, struct err *e);
 /* A decoded control frame (HELLO, CHALLENGE, AUTH, WELCOME, ACK, ERROR). */
 struct proto_msg {
 	enum proto_type type;
-	uint32_t version;			 /* HELLO */
-	char host[PROTO_HOST_MAX + 1];		 /* HELLO */
-	char agent[PROTO_AGENT_MAX + 1];	 /* HELLO */
-	bool relay;				 /* HELLO */
-	bool auth_required;			 /* CHALLENGE */
-	uint8_t nonce[PROTO_NONCE_BYTES];	 /* HELLO, CHALLENGE */
-	bool has_mac;				 /* AUTH, WELCOME */
-	uint8_t mac[PROTO_MAC_BYTES];		 /* AUTH, WELCOME */
-	uint64_t seq;				 /* ACK */
-	uint32_t code;				 /* ERROR */
-	char message[PROTO_MESSAGE_MAX + 1];	 /* ERROR */
+	uint32_t version;		     /* HELLO */
+	char host[PROTO_HOST_MAX + 1];	     /* HELLO */
+	char agent[PROTO_AGENT_MAX + 1];     /* HELLO */
+	bool relay;			     /* HELLO */
+	bool auth_required;		     /* CHALLENGE */
+	uint8_t nonce[PROTO_NONCE_BYTES];    /* HELLO, CHALLENGE */
+	bool has_mac;			     /* AUTH, WELCOME */
+	uint8_t mac[PROTO_MAC_BYTES];	     /* AUTH, WELCOME */
+	uint64_t seq;			     /* ACK */
+	uint32_t code;			     /* ERROR */
+	char message[PROTO_MESSAGE_MAX + 1]; /* ERROR */
 };
 
 /* Decodes a control frame's payload.  -EPROTO with a message naming the
