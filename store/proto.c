@@ -198,6 +198,14 @@ uint32_t proto_frame_length(const uint8_t h[PROTO_HEADER_BYTES])
 
 /* ---- the fixed-schema reader ---- */
 
+#define SERIES_MIN_BYTES 3 /* the smallest encoded [id, name]: 0x92, fixint, "" */
+
+static const char *const frame_names[] = {
+	[PROTO_HELLO] = "HELLO",     [PROTO_CHALLENGE] = "CHALLENGE", [PROTO_AUTH] = "AUTH",
+	[PROTO_WELCOME] = "WELCOME", [PROTO_SERIES] = "SERIES",	      [PROTO_SAMPLES] = "SAMPLES",
+	[PROTO_ACK] = "ACK",	     [PROTO_ERROR] = "ERROR",
+};
+
 struct reader {
 	const uint8_t *p, *end;
 };
@@ -342,8 +350,9 @@ static int open_frame(struct reader *r, const void *payload, size_t len, enum pr
 	r->p = payload;
 	r->end = r->p + len;
 	if (!read_array(r, &n) || n != fields || !read_uint(r, &t) || t != type)
-		return err_set(e, -EPROTO, "frame: expected a frame of type %d with %u fields",
-			       type, fields);
+		return err_set(e, -EPROTO,
+			       "%s frame: expected an array of %u fields starting with %d",
+			       frame_names[type], fields, type);
 	return 0;
 }
 
@@ -433,8 +442,12 @@ int64_t proto_series_begin(struct proto_series_iter *it, const void *payload, si
 	int rc = open_frame(&r, payload, len, PROTO_SERIES, 2, e);
 	if (rc != 0)
 		return rc;
-	if (!read_array(&r, &n) || (uint64_t)n * 4 > (uint64_t)(r.end - r.p))
+	if (!read_array(&r, &n) || (uint64_t)n * SERIES_MIN_BYTES > (uint64_t)(r.end - r.p))
 		return err_set(e, -EPROTO, "SERIES frame: expected an array of [id, name]");
+	/* proto_series_next checks for trailing bytes after the last
+	 * definition; with none, nothing would. */
+	if (n == 0 && r.p != r.end)
+		return err_set(e, -EPROTO, "SERIES frame: bytes after the last definition");
 	*it = (struct proto_series_iter){ r.p, r.end, n };
 	return n;
 }
@@ -497,10 +510,15 @@ static int control_error(struct err *e, const char *what)
 
 static int copy_str(const msgpack_object *o, char *out, size_t cap)
 {
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size))
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap)
 		return -EPROTO;
-	memcpy(out, o->via.str.ptr, o->via.str.size);
+	/* msgpack-c gives an empty str a NULL ptr, which memchr and memcpy
+	 * must not see even with a length of 0. */
+	if (o->via.str.size > 0) {
+		if (memchr(o->via.str.ptr, '\0', o->via.str.size))
+			return -EPROTO;
+		memcpy(out, o->via.str.ptr, o->via.str.size);
+	}
 	out[o->via.str.size] = '\0';
 	return 0;
 }
@@ -578,12 +596,13 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 
 int proto_decode_control(const void *payload, size_t len, struct proto_msg *out, struct err *e)
 {
-	struct reader r = { payload, (const uint8_t *)payload + len };
-	if (!skip_object(&r, 0) || r.p != r.end)
-		return control_error(e, "frame: not one well-formed msgpack value");
 	int type = proto_frame_type(payload, len, e);
 	if (type < 0)
 		return type;
+	struct reader r = { payload, (const uint8_t *)payload + len };
+	if (!skip_object(&r, 0) || r.p != r.end)
+		return err_set(e, -EPROTO, "%s frame: not one well-formed msgpack value",
+			       frame_names[type]);
 	msgpack_unpacked u;
 	size_t offset = 0;
 	msgpack_unpacked_init(&u);
