@@ -85,7 +85,7 @@ static int ship(const struct ship_options *o, long series, long samples, int64_t
 	struct ring_sample *batch = malloc(cap * sizeof *batch);
 	uint64_t *ids = malloc((size_t)series * sizeof *ids);
 	for (long s = 0; s < series; s++) {
-		char value[16], name[SERIES_NAME_MAX + 1];
+		char value[24], name[SERIES_NAME_MAX + 1];
 		snprintf(value, sizeof value, "%ld", s);
 		struct series_label label = { "s", value };
 		int len = series_canonical(name, sizeof name, o->host, "rmon_loadgen_value", &label,
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	struct ring_sample *batch = malloc((size_t)series * sizeof *batch);
 	struct err e = { 0 };
 	for (long s = 0; s < series; s++) {
-		char value[16], name[SERIES_NAME_MAX + 1];
+		char value[24], name[SERIES_NAME_MAX + 1];
 		snprintf(value, sizeof value, "%ld", s);
 		struct series_label label = { "s", value };
 		int len = series_canonical(name, sizeof name, "loadgen", "rmon_loadgen_value",

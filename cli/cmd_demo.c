@@ -260,6 +260,8 @@ int cmd_demo(int argc, char **argv)
 		"rmon-collectd", "--data", (char *)data, "--interval", "1s", NULL
 	};
 	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1;
+	int64_t begin = rtime_mono_ns(), next;
+	uint64_t last_samples = 0;
 	struct query *q = wait_for_store(data, stored);
 	int rc = 0;
 	if (!q) {
@@ -268,8 +270,8 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	}
 	collectd = start(bin_dir, "rmon-collectd", collectd_args, log_path);
-	int64_t begin = rtime_mono_ns(), next = begin + 2 * RTIME_NS_PER_SEC;
-	uint64_t last_samples = 0;
+	begin = rtime_mono_ns();
+	next = begin + 2 * RTIME_NS_PER_SEC;
 	while (!stop && rtime_mono_ns() - begin < duration) {
 		int64_t now = rtime_mono_ns();
 		if (now >= next) {

@@ -317,7 +317,7 @@ static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, 
 {
 	struct proto_series_iter it;
 	struct err e = { 0 };
-	char reason[320];
+	char reason[512];
 	int64_t n = proto_series_begin(&it, payload, len, &e);
 	if (n < 0) {
 		refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
