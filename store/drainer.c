@@ -350,6 +350,8 @@ int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const 
 	int rc;
 	if (d->pending > 0 || d->stats.disk_full)
 		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
+	if (n == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!(names && names[i]) && !db_knows_series(d->db, s[i].id))
 			return err_set(e, -ENOENT, "drainer: series id %016llx was never defined",

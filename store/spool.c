@@ -325,7 +325,8 @@ static int load_segments(struct spool *s, struct err *e)
 		firsts[n++] = first;
 	}
 	closedir(dir);
-	qsort(firsts, n, sizeof *firsts, compare_u64);
+	if (n > 1)
+		qsort(firsts, n, sizeof *firsts, compare_u64);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = scan_segment(s, firsts[i], e);
