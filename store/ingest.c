@@ -55,6 +55,7 @@ struct ingest {
 	size_t samples_cap;
 	char name[SERIES_NAME_MAX + 1];
 	int64_t last_sweep;
+	size_t n_paused; /* connections waiting for their rate budget */
 	bool acks_due;
 	struct ingest_stats stats;
 };
@@ -170,6 +171,8 @@ fail:
 
 static void drop(struct ingest *s, struct conn *c)
 {
+	if (c->paused_until)
+		s->n_paused--;
 	struct conn *last = s->conns[--s->n_conns];
 	last->index = c->index;
 	s->conns[c->index] = last;
@@ -363,6 +366,8 @@ static bool within_rate(struct ingest *s, struct conn *c, size_t n)
 	if (c->tokens >= 0)
 		return true;
 	/* Over budget: this batch is taken, the next waits until repaid. */
+	if (!c->paused_until)
+		s->n_paused++;
 	c->paused_until = now + (int64_t)(-c->tokens / rate * 1e9);
 	s->stats.throttled++;
 	return false;
@@ -502,6 +507,7 @@ static void resume_paused(struct ingest *s, int64_t now)
 		struct conn *c = s->conns[i];
 		if (c->paused_until && now >= c->paused_until) {
 			c->paused_until = 0;
+			s->n_paused--;
 			handle(s, c); /* reads what waited; may drop c */
 			if (i < s->n_conns && s->conns[i] != c)
 				i--;
@@ -529,7 +535,7 @@ int ingest_poll(struct ingest *s, int timeout_ms, struct err *e)
 			handle(s, c);
 	}
 	int64_t now = rtime_mono_ns();
-	if (s->stats.throttled)
+	if (s->n_paused)
 		resume_paused(s, now);
 	if (now - s->last_sweep >= RTIME_NS_PER_SEC) {
 		sweep(s, now);
