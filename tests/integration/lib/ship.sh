@@ -7,6 +7,7 @@ stored_log=$dir/stored.log
 pids=()
 cleanup() {
 	for p in $stored_pid "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	pkill -9 -f -- "--data $dir/" 2>/dev/null || true # whatever a failed step left
 	[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"
 }
 trap cleanup EXIT
