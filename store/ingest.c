@@ -17,6 +17,7 @@
 #include "lib/rtime.h"
 #include "shmring/series.h"
 #include "store/link.h"
+#include "store/ossl.h"
 
 #define MAX_EVENTS     256
 #define READ_PER_EVENT (1u << 20) /* bytes read from one connection per turn */
@@ -154,6 +155,8 @@ int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest 
 	}
 	if (c->tls_cert && (rc = link_tls_server_context(c->tls_cert, c->tls_key, &s->tls, e)) != 0)
 		goto fail;
+	if ((c->secret || c->n_hosts) && (rc = ossl_load_crypto(e)) != 0)
+		goto fail; /* HMAC: better now than at the first agent */
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	if (s->epoll_fd < 0 || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0) {
@@ -266,8 +269,13 @@ static void on_hello(struct ingest *s, struct conn *c, const struct proto_msg *m
 static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 {
 	uint8_t mac[PROTO_MAC_BYTES];
+	struct err e = { 0 };
 	if (c->secret) {
-		proto_mac(c->secret, AGENT_ROLE, c->server_nonce, c->agent_nonce, c->host, mac);
+		if (proto_mac(c->secret, AGENT_ROLE, c->server_nonce, c->agent_nonce, c->host, mac,
+			      &e) != 0) {
+			refuse(s, c, PROTO_ERR_UNAVAILABLE, e.msg);
+			return;
+		}
 		if (!m->has_mac || !proto_mac_equal(mac, m->mac)) {
 			refuse(s, c, PROTO_ERR_AUTH,
 			       m->has_mac ? "wrong credentials" : "credentials required");
@@ -279,7 +287,11 @@ static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 			       "a host's own secret cannot relay other hosts");
 			return;
 		}
-		proto_mac(c->secret, SERVER_ROLE, c->agent_nonce, c->server_nonce, c->host, mac);
+		if (proto_mac(c->secret, SERVER_ROLE, c->agent_nonce, c->server_nonce, c->host, mac,
+			      &e) != 0) {
+			refuse(s, c, PROTO_ERR_UNAVAILABLE, e.msg);
+			return;
+		}
 	}
 	proto_put_welcome(&c->link.out, c->secret ? mac : NULL);
 	c->state = READY;
@@ -573,8 +585,7 @@ void ingest_close(struct ingest *s)
 		close(s->listen_fd);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
-	if (s->tls)
-		SSL_CTX_free(s->tls);
+	link_tls_context_free(s->tls);
 	free(s->conns);
 	free(s->hosts);
 	free(s->samples);

@@ -1,5 +1,6 @@
 /* link.c - non-blocking TCP (+ TLS) connections carrying frames; see link.h. */
 #include "store/link.h"
+#include "store/ossl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,8 +8,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,28 +122,31 @@ int link_connected(int fd, struct err *e)
 static const char *tls_reason(void)
 {
 	static __thread char text[160];
-	unsigned long code = ERR_get_error();
+	unsigned long code = ossl.ERR_get_error();
 	if (!code)
 		return "no detail from OpenSSL";
-	ERR_error_string_n(code, text, sizeof text);
-	ERR_clear_error();
+	ossl.ERR_error_string_n(code, text, sizeof text);
+	ossl.ERR_clear_error();
 	return text;
 }
 
 int link_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out,
 			    struct err *e)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int rc = ossl_load_ssl(e);
+	if (rc != 0)
+		return rc;
+	SSL_CTX *ctx = ossl.SSL_CTX_new(ossl.TLS_server_method());
 	if (!ctx)
 		return err_set(e, -ENOMEM, "TLS: %s", tls_reason());
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		SSL_CTX_free(ctx);
+	ossl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+	if (ossl.SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		ossl.SSL_CTX_free(ctx);
 		return err_set(e, -EINVAL, "TLS certificate %s: %s", cert_file, tls_reason());
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		SSL_CTX_free(ctx);
+	if (ossl.SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
+	    ossl.SSL_CTX_check_private_key(ctx) != 1) {
+		ossl.SSL_CTX_free(ctx);
 		return err_set(e, -EINVAL, "TLS key %s: %s", key_file, tls_reason());
 	}
 	*out = ctx;
@@ -153,20 +155,29 @@ int link_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX
 
 int link_tls_client_context(const char *ca_file, SSL_CTX **out, struct err *e)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int rc = ossl_load_ssl(e);
+	if (rc != 0)
+		return rc;
+	SSL_CTX *ctx = ossl.SSL_CTX_new(ossl.TLS_client_method());
 	if (!ctx)
 		return err_set(e, -ENOMEM, "TLS: %s", tls_reason());
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
-			 : SSL_CTX_set_default_verify_paths(ctx);
+	ossl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+	ossl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	int ok = ca_file ? ossl.SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+			 : ossl.SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
-		SSL_CTX_free(ctx);
+		ossl.SSL_CTX_free(ctx);
 		return err_set(e, -EINVAL, "TLS trusted certificates %s: %s",
 			       ca_file ? ca_file : "(system)", tls_reason());
 	}
 	*out = ctx;
 	return 0;
+}
+
+void link_tls_context_free(SSL_CTX *ctx)
+{
+	if (ctx)
+		ossl.SSL_CTX_free(ctx);
 }
 
 static void describe_peer(struct link *l)
@@ -197,24 +208,25 @@ int link_init(struct link *l, int fd, SSL_CTX *tls, bool server, const char *ver
 	describe_peer(l);
 	if (!tls)
 		return 0;
-	l->ssl = SSL_new(tls);
-	if (!l->ssl || SSL_set_fd(l->ssl, fd) != 1)
+	l->ssl = ossl.SSL_new(tls);
+	if (!l->ssl || ossl.SSL_set_fd(l->ssl, fd) != 1)
 		return err_set(e, -ENOMEM, "TLS with %s: %s", l->peer, tls_reason());
 	if (server) {
-		SSL_set_accept_state(l->ssl);
+		ossl.SSL_set_accept_state(l->ssl);
 	} else {
-		SSL_set_connect_state(l->ssl);
+		ossl.SSL_set_connect_state(l->ssl);
 		if (verify_host) {
 			/* An address is checked against the certificate's IP
 			 * names, anything else against its DNS names. */
-			X509_VERIFY_PARAM *param = SSL_get0_param(l->ssl);
+			X509_VERIFY_PARAM *param = ossl.SSL_get0_param(l->ssl);
 			unsigned char ip[16];
 			bool is_ip = inet_pton(AF_INET, verify_host, ip) == 1 ||
 				     inet_pton(AF_INET6, verify_host, ip) == 1;
-			int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, verify_host)
-				       : SSL_set1_host(l->ssl, verify_host);
+			int ok = is_ip ? ossl.X509_VERIFY_PARAM_set1_ip_asc(param, verify_host)
+				       : ossl.SSL_set1_host(l->ssl, verify_host);
 			if (!is_ip)
-				SSL_set_tlsext_host_name(l->ssl, verify_host);
+				ossl.SSL_ctrl(l->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+					      TLSEXT_NAMETYPE_host_name, (void *)verify_host);
 			if (ok != 1)
 				return err_set(e, -EINVAL, "TLS: cannot check the name %s",
 					       verify_host);
@@ -227,7 +239,7 @@ int link_init(struct link *l, int fd, SSL_CTX *tls, bool server, const char *ver
 void link_close(struct link *l)
 {
 	if (l->ssl)
-		SSL_free(l->ssl);
+		ossl.SSL_free(l->ssl);
 	if (l->fd >= 0)
 		close(l->fd);
 	proto_buf_free(&l->in);
@@ -240,7 +252,7 @@ void link_close(struct link *l)
  * -ECONNRESET, or an error naming the peer. */
 static int tls_result(struct link *l, int ret, const char *what, struct err *e)
 {
-	int code = SSL_get_error(l->ssl, ret);
+	int code = ossl.SSL_get_error(l->ssl, ret);
 	l->want_write = code == SSL_ERROR_WANT_WRITE;
 	if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE)
 		return -EAGAIN;
@@ -250,10 +262,10 @@ static int tls_result(struct link *l, int ret, const char *what, struct err *e)
 		return err_set(e, -ECONNRESET, "%s closed the connection", l->peer);
 	if (code == SSL_ERROR_SYSCALL)
 		return err_sys(e, -errno, "TLS %s with %s", what, l->peer);
-	long verify = SSL_get_verify_result(l->ssl);
+	long verify = ossl.SSL_get_verify_result(l->ssl);
 	if (verify != X509_V_OK)
 		return err_set(e, -EACCES, "TLS %s with %s: certificate refused: %s", what, l->peer,
-			       X509_verify_cert_error_string(verify));
+			       ossl.X509_verify_cert_error_string(verify));
 	return err_set(e, -EPROTO, "TLS %s with %s: %s", what, l->peer, tls_reason());
 }
 
@@ -261,7 +273,7 @@ int link_handshake(struct link *l, struct err *e)
 {
 	if (!l->handshaking)
 		return 0;
-	int ret = SSL_do_handshake(l->ssl);
+	int ret = ossl.SSL_do_handshake(l->ssl);
 	if (ret == 1) {
 		l->handshaking = l->want_write = false;
 		return 0;
@@ -282,7 +294,8 @@ int64_t link_fill(struct link *l, size_t max, struct err *e)
 		size_t room = l->in.cap - l->in.len;
 		ssize_t n;
 		if (l->ssl) {
-			int got = SSL_read(l->ssl, to, room > INT32_MAX ? INT32_MAX : (int)room);
+			int got =
+			    ossl.SSL_read(l->ssl, to, room > INT32_MAX ? INT32_MAX : (int)room);
 			if (got <= 0) {
 				rc = tls_result(l, got, "read", e);
 				break;
@@ -319,8 +332,8 @@ int link_flush(struct link *l, struct err *e)
 	while (sent < l->out.len) {
 		size_t left = l->out.len - sent;
 		if (l->ssl) {
-			int n = SSL_write(l->ssl, l->out.data + sent,
-					  left > INT32_MAX ? INT32_MAX : (int)left);
+			int n = ossl.SSL_write(l->ssl, l->out.data + sent,
+					       left > INT32_MAX ? INT32_MAX : (int)left);
 			if (n <= 0) {
 				rc = tls_result(l, n, "write", e);
 				break;

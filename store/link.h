@@ -45,6 +45,7 @@ int link_connected(int fd, struct err *e);
 int link_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out,
 			    struct err *e);
 int link_tls_client_context(const char *ca_file, SSL_CTX **out, struct err *e);
+void link_tls_context_free(SSL_CTX *ctx); /* NULL is fine */
 
 /* Sets up l around a connected socket fd (owned by l from now on).  tls
  * NULL means plain TCP; otherwise a server (accepting) or a client that

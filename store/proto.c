@@ -1,11 +1,9 @@
 /* proto.c - ingest protocol frames; see proto.h and docs/protocol.md. */
 #include "store/proto.h"
+#include "store/ossl.h"
 
 #include <errno.h>
 #include <msgpack.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -621,12 +619,15 @@ int proto_decode_control(const void *payload, size_t len, struct proto_msg *out,
 
 /* ---- authentication ---- */
 
-void proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_NONCE_BYTES],
-	       const uint8_t second[PROTO_NONCE_BYTES], const char *host,
-	       uint8_t out[PROTO_MAC_BYTES])
+int proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_NONCE_BYTES],
+	      const uint8_t second[PROTO_NONCE_BYTES], const char *host,
+	      uint8_t out[PROTO_MAC_BYTES], struct err *e)
 {
 	uint8_t message[64 + 2 * PROTO_NONCE_BYTES + PROTO_HOST_MAX + 1];
 	size_t role_len = strlen(role), host_len = strnlen(host, PROTO_HOST_MAX), n = 0;
+	int rc = ossl_load_crypto(e);
+	if (rc != 0)
+		return rc;
 	memcpy(message, role, role_len);
 	n += role_len;
 	memcpy(message + n, first, PROTO_NONCE_BYTES);
@@ -636,12 +637,14 @@ void proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_N
 	memcpy(message + n, host, host_len);
 	n += host_len;
 	unsigned int out_len = PROTO_MAC_BYTES;
-	HMAC(EVP_sha256(), secret, (int)strlen(secret), message, n, out, &out_len);
+	if (!ossl.HMAC(ossl.EVP_sha256(), secret, (int)strlen(secret), message, n, out, &out_len))
+		return err_set(e, -EINVAL, "HMAC-SHA256 failed");
+	return 0;
 }
 
 bool proto_mac_equal(const uint8_t a[PROTO_MAC_BYTES], const uint8_t b[PROTO_MAC_BYTES])
 {
-	return CRYPTO_memcmp(a, b, PROTO_MAC_BYTES) == 0;
+	return ossl.CRYPTO_memcmp(a, b, PROTO_MAC_BYTES) == 0; /* after proto_mac loaded it */
 }
 
 int proto_nonce(uint8_t out[PROTO_NONCE_BYTES])

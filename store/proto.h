@@ -141,11 +141,12 @@ int proto_series_next(struct proto_series_iter *it, uint64_t *id, const char **n
 /* Authentication: mac = HMAC-SHA256(secret, role | first | second | host)
  * where role is "rmon/1 agent" for the agent's proof (first = server
  * nonce, second = agent nonce) and "rmon/1 server" for the server's
- * (first = agent nonce, second = server nonce).  The secret never travels. */
-void proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_NONCE_BYTES],
-	       const uint8_t second[PROTO_NONCE_BYTES], const char *host,
-	       uint8_t out[PROTO_MAC_BYTES]);
-/* Constant-time comparison of two MACs. */
+ * (first = agent nonce, second = server nonce).  The secret never travels.
+ * Loads libcrypto on first use (store/ossl.h): 0, or why it could not. */
+int proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_NONCE_BYTES],
+	      const uint8_t second[PROTO_NONCE_BYTES], const char *host,
+	      uint8_t out[PROTO_MAC_BYTES], struct err *e);
+/* Constant-time comparison of two MACs (after a proto_mac succeeded). */
 bool proto_mac_equal(const uint8_t a[PROTO_MAC_BYTES], const uint8_t b[PROTO_MAC_BYTES]);
 /* Fills a nonce from the kernel's random source; 0 or -errno. */
 int proto_nonce(uint8_t out[PROTO_NONCE_BYTES]);

@@ -11,6 +11,7 @@
 
 #include "lib/rtime.h"
 #include "store/link.h"
+#include "store/ossl.h"
 
 #define AGENT_ROLE     "rmon/1 agent"
 #define SERVER_ROLE    "rmon/1 server"
@@ -73,7 +74,8 @@ int shipper_open(const struct shipper_config *c, struct shipper **out, struct er
 	if ((rc = link_split_address(c->server, sh->server_host, sizeof sh->server_host, port,
 				     sizeof port, e)) != 0 ||
 	    (rc = spool_open(&c->spool, &sh->spool, e)) != 0 ||
-	    (c->tls && (rc = link_tls_client_context(c->tls_ca, &sh->tls, e)) != 0)) {
+	    (c->tls && (rc = link_tls_client_context(c->tls_ca, &sh->tls, e)) != 0) ||
+	    (c->secret && (rc = ossl_load_crypto(e)) != 0)) {
 		shipper_close(sh);
 		return rc;
 	}
@@ -88,8 +90,7 @@ void shipper_close(struct shipper *sh)
 	if (sh->state != IDLE)
 		link_close(&sh->link);
 	spool_close(sh->spool);
-	if (sh->tls)
-		SSL_CTX_free(sh->tls);
+	link_tls_context_free(sh->tls);
 	free(sh);
 }
 
@@ -164,10 +165,13 @@ static void on_challenge(struct shipper *sh, const struct proto_msg *m)
 		fail(sh, "the server requires credentials: set a secret");
 		return;
 	}
+	struct err e = { 0 };
 	memcpy(sh->server_nonce, m->nonce, PROTO_NONCE_BYTES);
-	if (sh->config.secret)
-		proto_mac(sh->config.secret, AGENT_ROLE, sh->server_nonce, sh->nonce,
-			  sh->config.host, mac);
+	if (sh->config.secret && proto_mac(sh->config.secret, AGENT_ROLE, sh->server_nonce,
+					   sh->nonce, sh->config.host, mac, &e) != 0) {
+		fail(sh, e.msg);
+		return;
+	}
 	proto_put_auth(&sh->link.out, sh->config.secret ? mac : NULL);
 	sh->state = AUTH;
 }
@@ -178,8 +182,12 @@ static void on_welcome(struct shipper *sh, const struct proto_msg *m)
 {
 	if (sh->config.secret) {
 		uint8_t mac[PROTO_MAC_BYTES];
-		proto_mac(sh->config.secret, SERVER_ROLE, sh->nonce, sh->server_nonce,
-			  sh->config.host, mac);
+		struct err e = { 0 };
+		if (proto_mac(sh->config.secret, SERVER_ROLE, sh->nonce, sh->server_nonce,
+			      sh->config.host, mac, &e) != 0) {
+			fail(sh, e.msg);
+			return;
+		}
 		if (!m->has_mac || !proto_mac_equal(mac, m->mac)) {
 			fail(sh, "the server could not prove it knows the secret");
 			return;
