@@ -38,18 +38,7 @@ kill -TERM "$stored_pid"
 wait "$stored_pid"
 stored_pid=
 
-# Every series holds samples 0..N-1 exactly once: count, distinct times, sum.
-"$RMON_BIN/rmon" query 'loadgen/*' --data "$data" --from 0 --to now+1d --format csv |
-	awk -F'",' -v want=$samples -v series=$series '
-		NR == 1 { next }
-		{ split($2, f, ","); key = $1 SUBSEP f[1]; if (key in seen) dup++; seen[key] = 1;
-		  n[$1]++; sum[$1] += f[2] }
-		END {
-			expect = want * (want - 1) / 2; bad = 0; count = 0
-			for (s in n) { count++; if (n[s] != want || sum[s] != expect) { bad++; print "series " s ": " n[s] " samples, sum " sum[s] } }
-			if (count != series) { print count " series instead of " series; bad++ }
-			if (dup) { print dup " duplicated samples"; bad++ }
-			if (bad) exit 1
-			print "all " series " series complete: " want " samples each, no duplicates"
-		}'
+# Every series holds samples 0..N-1 exactly once.
+. "$(dirname "$0")/lib/check.sh"
+check_host "$data" loadgen $series $samples
 echo "store restarts logged: $(grep -c 'draining into' "$dir/stored.log")"
