@@ -159,6 +159,18 @@ static char *read_quoted(const char **p)
 	return out;
 }
 
+/* glibc's regcomp expands counted repetitions, so nested ones such as
+ * ((a{255}){255}){255} take gigabytes: a selector may hold a short
+ * expression with at most one {n,m}. */
+static bool tame_regex(const char *re)
+{
+	size_t counted = 0;
+	for (const char *p = re; *p; p++)
+		if (*p == '{')
+			counted++;
+	return strlen(re) <= 256 && counted <= 1;
+}
+
 static int parse_matcher(struct query_selector *sel, const char *text, const char **p,
 			 struct err *e)
 {
@@ -188,6 +200,13 @@ static int parse_matcher(struct query_selector *sel, const char *text, const cha
 	if (!(m->value = read_quoted(&s))) {
 		free(m->key);
 		return syntax(e, text, value_at, "expected a double-quoted value");
+	}
+	if (m->op >= OP_RE && !tame_regex(m->value)) {
+		free(m->key);
+		free(m->value);
+		return syntax(e, text, value_at,
+			      "regular expression too complex (at most 256 bytes and one {n,m} "
+			      "repetition)");
 	}
 	if (m->op >= OP_RE) {
 		size_t len = strlen(m->value) + 5;
