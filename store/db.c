@@ -376,7 +376,10 @@ static int name_conflict(struct err *e, uint64_t id, const char *name, size_t le
 
 int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e)
 {
-	for (size_t i = 0; i < db->n_names; i++) {
+	/* A name waiting for the commit always has its head: a new id has
+	 * none, so thousands of new names do not scan each other. */
+	bool known = find_head(db, id) != NULL;
+	for (size_t i = 0; known && i < db->n_names; i++) {
 		struct pending_name *p = &db->names_pending[i];
 		if (p->id == id)
 			return p->len == len && memcmp(p->name, name, len) == 0
