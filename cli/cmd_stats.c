@@ -55,6 +55,19 @@ static int read_rate(void *ctx, uint64_t id, const char *name, size_t len)
 			 &r->latest, NULL, NULL);
 }
 
+/* The newest value of the store's own series `metric` (NaN when none). */
+static struct rate latest_of(struct query *q, const char *metric)
+{
+	struct rate r = { q, { NAN, 0 } };
+	struct query_selector *sel;
+	struct err e = { 0 };
+	if (query_selector_parse(metric, &sel, &e) == 0) {
+		query_series(q, sel, read_rate, &r, &e);
+		query_selector_free(sel);
+	}
+	return r;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	const char *data = CLI_DEFAULT_DATA;
@@ -88,12 +101,8 @@ int cmd_stats(int argc, char **argv)
 		return 1;
 	}
 	db_close(db);
-	struct rate rate = { q, { NAN, 0 } };
-	struct query_selector *sel;
-	if (query_selector_parse("rmon_store_ingest_samples_per_second", &sel, &e) == 0) {
-		query_series(q, sel, read_rate, &rate, &e);
-		query_selector_free(sel);
-	}
+	struct rate rate = latest_of(q, "rmon_store_ingest_samples_per_second");
+	struct rate agents = latest_of(q, "rmon_ingest_connections");
 	query_close(q);
 	uint64_t wal = wal_bytes(data);
 	printf("series            %llu\n", (unsigned long long)st.series);
@@ -108,5 +117,7 @@ int cmd_stats(int argc, char **argv)
 	       (unsigned long long)st.applied_position);
 	if (!isnan(rate.latest.value))
 		printf("ingest rate       %.0f samples/s\n", rate.latest.value);
+	if (!isnan(agents.latest.value))
+		printf("network agents    %.0f connected\n", agents.latest.value);
 	return 0;
 }

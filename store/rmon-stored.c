@@ -258,14 +258,66 @@ static void relay_notice(enum log_level level, const char *message)
 	log_msg(level, "relay", "%s", message);
 }
 
+/* The network side's own series, beside the drainer's rmon_store_*: how
+ * many agents are connected, refused or slowed, and how far behind a
+ * relay's forwarding is. */
+static int record_network(struct drainer *d, struct ingest *in, struct shipper *up,
+			  const char *host, struct err *e)
+{
+	struct {
+		const char *metric;
+		double value;
+	} v[8];
+	size_t n = 0;
+	if (in) {
+		struct ingest_stats is;
+		ingest_get_stats(in, &is);
+		v[n++] = (__typeof__(v[0])){ "rmon_ingest_connections", (double)is.connections };
+		v[n++] = (__typeof__(v[0])){ "rmon_ingest_refused_total", (double)is.refused };
+		v[n++] = (__typeof__(v[0])){ "rmon_ingest_samples_total", (double)is.samples };
+		v[n++] = (__typeof__(v[0])){ "rmon_ingest_throttled_total", (double)is.throttled };
+	}
+	if (up) {
+		struct shipper_stats ss;
+		shipper_get_stats(up, &ss);
+		v[n++] = (__typeof__(v[0])){ "rmon_relay_connected", ss.connected ? 1 : 0 };
+		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
+		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_pending_batches",
+					     (double)ss.spool.pending_batches };
+		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_dropped_samples_total",
+					     (double)ss.spool.dropped_samples };
+	}
+	struct ring_sample samples[8];
+	const char *names[8];
+	char buf[8][SERIES_NAME_MAX + 1];
+	int64_t now = rtime_now_ns();
+	for (size_t i = 0; i < n; i++) {
+		int len = series_canonical(buf[i], sizeof buf[i], host, v[i].metric, NULL, 0, e);
+		if (len < 0)
+			return len;
+		samples[i] =
+		    (struct ring_sample){ series_id(buf[i], (size_t)len), now, v[i].value };
+		names[i] = buf[i];
+	}
+	int rc = drainer_submit(d, samples, n, names, e);
+	return rc == -ENOSPC || rc == -EAGAIN ? 0 : rc; /* a full disk is logged already */
+}
+
 /* Drains the ring, serves the network and forwards upstream in one loop:
  * a pass reads every connection that has something, then one WAL group
  * commit covers the ring batch and every network batch, then the acks go
  * out.  When idle it waits in epoll (or the shipper's poll) for 5 ms. */
-static int serve(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
+static int serve(const struct drainer_config *c, struct drainer *d, struct ingest *in,
+		 struct shipper *up, struct err *e)
 {
 	int rc = 0;
+	int64_t last_self = rtime_mono_ns();
 	while (!stop && rc == 0) {
+		if (rtime_mono_ns() - last_self >= c->self_interval_ns) {
+			last_self = rtime_mono_ns();
+			if ((rc = record_network(d, in, up, c->host, e)) != 0)
+				break;
+		}
 		struct drainer_stats before, after;
 		drainer_get_stats(d, &before);
 		if ((rc = drainer_step(d, 0, e)) != 0)
@@ -444,7 +496,7 @@ int main(int argc, char **argv)
 		 st.io_uring ? "io_uring" : "pwrite");
 	int rc = 0;
 	if (in || up)
-		rc = serve(d, in, up, &e);
+		rc = serve(config, d, in, up, &e);
 	else
 		while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
 			;

@@ -8,7 +8,9 @@ central_port=$(free_port)
 relay_port=$(free_port)
 start_store "$dir/central" --listen 127.0.0.1:$central_port
 central_pid=$stored_pid
-start_store "$dir/relay" --listen 127.0.0.1:$relay_port --upstream 127.0.0.1:$central_port
+printf '[store]\nself_interval = 1s\n' >"$dir/relay.conf"
+start_store "$dir/relay" --config "$dir/relay.conf" --listen 127.0.0.1:$relay_port \
+	--upstream 127.0.0.1:$central_port
 relay_pid=$stored_pid
 pids+=($central_pid $relay_pid)
 for host in web1 db1; do
@@ -39,3 +41,10 @@ done
 [ "$(wc -l <"$dir/central.csv")" -ge 5 ]
 cmp "$dir/relay.csv" "$dir/central.csv"
 echo "relay and centre hold the same web1 cpu series ($(wc -l <"$dir/central.csv") lines)"
+# The relay recorded its network side: agents connected, its forwarding.
+"$RMON_BIN/rmon" stats --data "$dir/relay" | tee "$dir/stats.out"
+grep -q "network agents" "$dir/stats.out"
+"$RMON_BIN/rmon" query 'rmon_ingest_connections' --data "$dir/relay" --from -1h --format csv |
+	awk -F, 'NR > 1 && $NF == 2 { two = 1 } END { exit !two }'
+"$RMON_BIN/rmon" series 'rmon_relay_spool_pending_batches' --data "$dir/relay" | grep -q .
+echo "the relay recorded two agents connected and its spool"
