@@ -365,8 +365,9 @@ static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, 
 	}
 }
 
-/* Refills the connection's rate budget; false (and paused) when spent. */
-static bool within_rate(struct ingest *s, struct conn *c, size_t n)
+/* Takes n samples from the connection's rate budget, refilled at max_rate
+ * a second; when spent, the connection is paused until it is repaid. */
+static void charge_rate(struct ingest *s, struct conn *c, size_t n)
 {
 	int64_t now = rtime_mono_ns();
 	double rate = (double)s->config.max_rate;
@@ -376,13 +377,12 @@ static bool within_rate(struct ingest *s, struct conn *c, size_t n)
 	c->tokens_at = now;
 	c->tokens -= (double)n;
 	if (c->tokens >= 0)
-		return true;
+		return;
 	/* Over budget: this batch is taken, the next waits until repaid. */
 	if (!c->paused_until)
 		s->n_paused++;
 	c->paused_until = now + (int64_t)(-c->tokens / rate * 1e9);
 	s->stats.throttled++;
-	return false;
 }
 
 static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
@@ -403,21 +403,13 @@ static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload,
 		refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!drainer_knows(s->drainer, s->samples[i].id)) {
-			char reason[96];
-			snprintf(reason, sizeof reason,
-				 "sample %zu: series id %016llx was never defined", i,
-				 (unsigned long long)s->samples[i].id);
-			refuse(s, c, PROTO_ERR_SERIES, reason);
-			return;
-		}
-	}
-	if (drainer_add(s->drainer, s->samples, n, NULL, &e) != 0) {
-		refuse(s, c, PROTO_ERR_UNAVAILABLE, e.msg);
+	/* Nothing of the batch is added when one of its ids was never defined. */
+	int rc = drainer_add(s->drainer, s->samples, n, NULL, &e);
+	if (rc != 0) {
+		refuse(s, c, rc == -ENOENT ? PROTO_ERR_SERIES : PROTO_ERR_UNAVAILABLE, e.msg);
 		return;
 	}
-	within_rate(s, c, n);
+	charge_rate(s, c, n);
 	s->stats.samples += n;
 	c->ack_due = s->acks_due = true;
 	c->ack_seq = seq;
