@@ -2,11 +2,12 @@
 # Three agents ship over TCP while the central store is killed with -9 and
 # restarted again and again: every acknowledged batch survives, unacked
 # ones are resent from the agents' spools, and each sample is stored exactly
-# once.  KILLS (default 6) sets how many kills.
+# once.  KILLS (default 6) sets how many kills, SAMPLES (600) how long
+# the agents ship (5 ms a sample).
 set -eu
 . "$(dirname "$0")/lib/ship.sh"
 kills=${KILLS:-6}
-series=40 samples=600
+series=40 samples=${SAMPLES:-600}
 port=$(free_port)
 start_store "$dir/central" --listen 127.0.0.1:$port
 for host in alpha beta gamma; do
