@@ -196,10 +196,13 @@ int main(int argc, char **argv)
 	    ship_o.rounds_per_batch >= 1)
 		return ship(&ship_o, series, samples, start, pace_us);
 	if (!data || series < 1 || series > 100000 || samples < 1) {
-		fprintf(stderr, "usage: rmon-loadgen --data DIR [--series N] [--samples N] "
-				"[--start-ns T] [--no-wait]\n"
-				"       rmon-loadgen --server ADDR --spool DIR [--host NAME] "
-				"[--secret S] [--tls-ca FILE] [--rounds-per-batch R]\n");
+		fprintf(stderr,
+			"usage: rmon-loadgen --data DIR [--series N] [--samples N] "
+			"[--start-ns T] [--no-wait]\n"
+			"       rmon-loadgen --server ADDR --spool DIR [--host NAME] "
+			"[--secret S] [--tls-ca FILE]\n"
+			"                    [--rounds-per-batch R] [--timeout S] [--series N] "
+			"[--samples N] [--pace-us U]\n");
 		return 2;
 	}
 	struct ring *r;

@@ -339,21 +339,24 @@ static int serve(const struct drainer_config *c, struct drainer *d, struct inges
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: rmon-stored [--data DIR] [--config FILE] [--reset] [-v] [--help] "
-		"[--version]\n\n"
-		"Drains the shared-memory ring that local rmon-collectd agents write into\n"
-		"a write-ahead log and an LMDB store in DIR (default %s).\n\n"
-		"  --data DIR     the data folder: ring name, wal/, db/\n"
-		"  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
-		"                 default port %d; see docs/protocol.md)\n"
-		"  --upstream ADDR  relay: forward everything stored to the rmon-stored at\n"
-		"                 ADDR, spooling under DIR/upstream-spool\n"
-		"  --config FILE  settings in a [store] section (see docs/stored.md)\n"
-		"  --reset        remove the ring segment first (samples still in it are lost)\n"
-		"  --drop-ring    remove the ring segment and exit\n"
-		"  -v, --verbose  log more\n",
-		STORED_DEFAULT_DATA, PROTO_DEFAULT_PORT);
+	fprintf(
+	    out,
+	    "usage: rmon-stored [--data DIR] [--config FILE] [--listen ADDR] [--upstream ADDR]\n"
+	    "                   [--reset] [-v] [--help] [--version]\n\n"
+	    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
+	    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
+	    "store in DIR (default %s).\n\n"
+	    "  --data DIR     the data folder: ring name, wal/, db/\n"
+	    "  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
+	    "                 default port %d; see docs/protocol.md)\n"
+	    "  --upstream ADDR  relay: forward everything stored to the rmon-stored at\n"
+	    "                 ADDR, spooling under DIR/upstream-spool\n"
+	    "  --config FILE  settings in [store], [ingest], [host NAME] and [upstream]\n"
+	    "                 sections (see docs/stored.md and docs/protocol.md)\n"
+	    "  --reset        remove the ring segment first (samples still in it are lost)\n"
+	    "  --drop-ring    remove the ring segment and exit\n"
+	    "  -v, --verbose  log more\n",
+	    STORED_DEFAULT_DATA, PROTO_DEFAULT_PORT);
 }
 
 int main(int argc, char **argv)
