@@ -21,6 +21,17 @@ struct coll_output {
 	size_t known_cap, known_used;
 	struct ring_sample *batch;
 	size_t n_batch, batch_cap, collected;
+	/* Collections repeat: the value at position p of one is almost always
+	 * the series at position p of the last.  memo[p] keeps that series'
+	 * raw key (metric and labels as given) and id, so a repeat skips
+	 * building its canonical name. */
+	struct memo {
+		uint64_t id;
+		size_t key_off, key_len;
+	} * memo;
+	size_t memo_cap, pos;
+	char *keys; /* raw keys: metric NUL (key NUL value NUL)... */
+	size_t keys_len, keys_cap;
 	struct coll_output_stats stats;
 };
 
@@ -56,10 +67,120 @@ static void known_add(struct coll_output *o, uint64_t id)
 	o->known_used++;
 }
 
+/* True when the raw key at key (len bytes) is metric and labels. */
+static bool key_matches(const char *key, size_t len, const char *metric,
+			const struct series_label *labels, size_t n_labels)
+{
+	const char *end = key + len;
+	const char *parts[2 * COLL_MAX_LABELS + 1];
+	size_t n = 0;
+	parts[n++] = metric;
+	for (size_t i = 0; i < n_labels && n + 2 <= sizeof parts / sizeof parts[0]; i++) {
+		parts[n++] = labels[i].key;
+		parts[n++] = labels[i].value;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]);
+		if ((size_t)(end - key) < l + 1 || memcmp(key, parts[i], l + 1) != 0)
+			return false;
+		key += l + 1;
+	}
+	return key == end;
+}
+
+/* Remembers that position p of a collection is (metric, labels) = id. */
+static void memo_set(struct coll_output *o, size_t p, uint64_t id, const char *metric,
+		     const struct series_label *labels, size_t n_labels)
+{
+	size_t len = strlen(metric) + 1;
+	for (size_t i = 0; i < n_labels; i++)
+		len += strlen(labels[i].key) + strlen(labels[i].value) + 2;
+	if (p >= o->memo_cap) {
+		size_t cap = o->memo_cap ? o->memo_cap * 2 : 1024;
+		while (cap <= p)
+			cap *= 2;
+		struct memo *grown = realloc(o->memo, cap * sizeof *grown);
+		if (!grown)
+			return;
+		memset(grown + o->memo_cap, 0, (cap - o->memo_cap) * sizeof *grown);
+		o->memo = grown;
+		o->memo_cap = cap;
+	}
+	if (o->keys_len + len > o->keys_cap) {
+		size_t cap = o->keys_cap ? o->keys_cap * 2 : 64 * 1024;
+		while (cap < o->keys_len + len)
+			cap *= 2;
+		char *grown = realloc(o->keys, cap);
+		if (!grown)
+			return;
+		o->keys = grown;
+		o->keys_cap = cap;
+	}
+	char *at = o->keys + o->keys_len;
+	const char *parts[2 * COLL_MAX_LABELS + 1];
+	size_t n = 0;
+	parts[n++] = metric;
+	for (size_t i = 0; i < n_labels && n + 2 <= sizeof parts / sizeof parts[0]; i++) {
+		parts[n++] = labels[i].key;
+		parts[n++] = labels[i].value;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]) + 1;
+		memcpy(at, parts[i], l);
+		at += l;
+	}
+	o->memo[p] = (struct memo){ id, o->keys_len, len };
+	o->keys_len += len;
+}
+
+/* Keys of replaced memo entries pile up at the arena's end: now and then
+ * the live ones are packed to the front. */
+static void memo_compact(struct coll_output *o)
+{
+	size_t live = 0;
+	for (size_t p = 0; p < o->memo_cap; p++)
+		live += o->memo[p].key_len;
+	if (o->keys_len < 4 * live + 64 * 1024)
+		return;
+	char *packed = malloc(live ? live : 1);
+	if (!packed)
+		return;
+	size_t at = 0;
+	for (size_t p = 0; p < o->memo_cap; p++) {
+		memcpy(packed + at, o->keys + o->memo[p].key_off, o->memo[p].key_len);
+		o->memo[p].key_off = at;
+		at += o->memo[p].key_len;
+	}
+	free(o->keys);
+	o->keys = packed;
+	o->keys_len = o->keys_cap = live;
+}
+
+static void append_sample(struct coll_output *o, uint64_t id, double value)
+{
+	if (o->n_batch == o->batch_cap) {
+		size_t cap = o->batch_cap ? o->batch_cap * 2 : 1024;
+		struct ring_sample *b = realloc(o->batch, cap * sizeof *b);
+		if (!b)
+			return;
+		o->batch = b;
+		o->batch_cap = cap;
+	}
+	o->batch[o->n_batch++] = (struct ring_sample){ id, o->ts, value };
+}
+
 static void on_value(struct coll_sink *sink, const char *metric, struct series_label *labels,
 		     size_t n_labels, double value)
 {
 	struct coll_output *o = (struct coll_output *)sink;
+	size_t p = o->pos++;
+	if (!o->out && p < o->memo_cap && o->memo[p].key_len &&
+	    key_matches(o->keys + o->memo[p].key_off, o->memo[p].key_len, metric, labels,
+			n_labels)) {
+		o->collected++;
+		append_sample(o, o->memo[p].id, value);
+		return;
+	}
 	struct series_label all[COLL_MAX_LABELS + 8];
 	char name[SERIES_NAME_MAX + 1];
 	size_t n = 0;
@@ -98,15 +219,23 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 		}
 		known_add(o, id);
 	}
-	if (o->n_batch == o->batch_cap) {
-		size_t cap = o->batch_cap ? o->batch_cap * 2 : 1024;
-		struct ring_sample *b = realloc(o->batch, cap * sizeof *b);
-		if (!b)
-			return;
-		o->batch = b;
-		o->batch_cap = cap;
+	memo_set(o, p, id, metric, labels, n_labels);
+	append_sample(o, id, value);
+}
+
+/* Static labels from the configuration ("k=v,k=v"). */
+static void parse_statics(struct coll_output *o)
+{
+	o->n_statics = 0;
+	snprintf(o->statics_text, sizeof o->statics_text, "%s", o->config->labels);
+	for (char *save = NULL, *pair = strtok_r(o->statics_text, ",", &save);
+	     pair && o->n_statics < COLL_MAX_LABELS; pair = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(pair, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		o->statics[o->n_statics++] = (struct series_label){ pair, eq + 1 };
 	}
-	o->batch[o->n_batch++] = (struct ring_sample){ id, o->ts, value };
 }
 
 struct coll_output *coll_output_new(const struct coll_config *c, FILE *out)
@@ -117,16 +246,17 @@ struct coll_output *coll_output_new(const struct coll_config *c, FILE *out)
 	o->sink.value = on_value;
 	o->config = c;
 	o->out = out;
-	snprintf(o->statics_text, sizeof o->statics_text, "%s", c->labels);
-	for (char *save = NULL, *pair = strtok_r(o->statics_text, ",", &save);
-	     pair && o->n_statics < COLL_MAX_LABELS; pair = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(pair, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		o->statics[o->n_statics++] = (struct series_label){ pair, eq + 1 };
-	}
+	parse_statics(o);
 	return o;
+}
+
+void coll_output_reconfigure(struct coll_output *o)
+{
+	parse_statics(o);
+	/* Host and labels may have changed: every name is built afresh. */
+	if (o->memo)
+		memset(o->memo, 0, o->memo_cap * sizeof *o->memo);
+	o->keys_len = 0;
 }
 
 void coll_output_free(struct coll_output *o)
@@ -136,6 +266,8 @@ void coll_output_free(struct coll_output *o)
 	ring_close(o->ring);
 	free(o->known);
 	free(o->batch);
+	free(o->memo);
+	free(o->keys);
 	free(o);
 }
 
@@ -164,6 +296,9 @@ void coll_output_begin(struct coll_output *o, int64_t ts)
 	o->ts = ts;
 	o->n_batch = 0;
 	o->collected = 0;
+	o->pos = 0;
+	if (o->memo_cap)
+		memo_compact(o);
 }
 
 struct coll_sink *coll_output_sink(struct coll_output *o)

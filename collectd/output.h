@@ -19,6 +19,10 @@ struct coll_output;
 struct coll_output *coll_output_new(const struct coll_config *c, FILE *out);
 void coll_output_free(struct coll_output *o);
 
+/* After the configuration it was made with changed (SIGHUP): host name
+ * and static labels are read again. */
+void coll_output_reconfigure(struct coll_output *o);
+
 /* Attaches to the ring named ring_name; -ENOENT while the store is not
  * running (try again later). */
 int coll_output_attach(struct coll_output *o, const char *ring_name, struct err *e);

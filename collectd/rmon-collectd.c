@@ -265,11 +265,13 @@ int main(int argc, char **argv)
 	while (!stop) {
 		if (reload) {
 			reload = 0;
-			if (load_config(&a, interval, &e) != 0)
+			if (load_config(&a, interval, &e) != 0) {
 				log_error("collectd", "keeping the running configuration: %s",
 					  e.msg);
-			else
+			} else {
+				coll_output_reconfigure(a.output);
 				log_info("collectd", "configuration reloaded");
+			}
 		}
 		if (!coll_output_attached(a.output)) {
 			if (coll_output_attach(a.output, ring_name, &e) == 0) {
