@@ -34,7 +34,8 @@ int coll_parse_meminfo(const char *text, struct coll_sink *sink)
 			continue;
 		s = parse_skip_spaces(s);
 		bool kb = strncmp(s, "kB", 2) == 0;
-		snprintf(metric, sizeof metric, "node_memory_%s%s", name, kb ? "_bytes" : "");
+		parse_join(metric, sizeof metric, "node_memory_", name, strlen(name),
+			   kb ? "_bytes" : "");
 		coll_emit(sink, metric, kb ? (double)value * 1024 : (double)value);
 		found++;
 	} while (parse_next_line(&p));
@@ -56,7 +57,7 @@ int coll_parse_vmstat(const char *text, const char *fields, struct coll_sink *si
 		uint64_t value = parse_u64(&v, &ok);
 		if (!ok || (fields && fields[0] && !coll_glob_list_match(fields, name)))
 			continue;
-		snprintf(metric, sizeof metric, "node_vmstat_%s", name);
+		parse_join(metric, sizeof metric, "node_vmstat_", name, strlen(name), "");
 		coll_emit(sink, metric, (double)value);
 		found++;
 	} while (parse_next_line(&p));

@@ -119,10 +119,13 @@ int coll_parse_snmp(const char *text, const char *fields, struct coll_sink *sink
 		char name[64], number[32], metric[128], field[96];
 		while (*h != '\n' && parse_word(&h, name, sizeof name) &&
 		       parse_word(&v, number, sizeof number)) {
-			snprintf(field, sizeof field, "%.*s_%s", (int)proto_len, header, name);
+			parse_join(field, sizeof field, "", header, proto_len, "_");
+			size_t at = strlen(field);
+			parse_join(field + at, sizeof field - at, "", name, strlen(name), "");
 			if (fields && fields[0] && !coll_glob_list_match(fields, field))
 				continue;
-			snprintf(metric, sizeof metric, "node_netstat_%s", field);
+			parse_join(metric, sizeof metric, "node_netstat_", field, strlen(field),
+				   "");
 			/* A few fields (Tcp MaxConn) are -1: keep the sign. */
 			coll_emit(sink, metric,
 				  number[0] == '-' ? -(double)strtoull_or_zero(number + 1)
