@@ -67,18 +67,29 @@ static void known_add(struct coll_output *o, uint64_t id)
 	o->known_used++;
 }
 
+#define KEY_PARTS (2 * COLL_MAX_LABELS + 1)
+
+/* The strings of a raw key, in order: metric, then each label's key and
+ * value as the collector gave them. */
+static size_t key_parts(const char *metric, const struct series_label *labels, size_t n_labels,
+			const char *parts[KEY_PARTS])
+{
+	size_t n = 0;
+	parts[n++] = metric;
+	for (size_t i = 0; i < n_labels && n + 2 <= KEY_PARTS; i++) {
+		parts[n++] = labels[i].key;
+		parts[n++] = labels[i].value;
+	}
+	return n;
+}
+
 /* True when the raw key at key (len bytes) is metric and labels. */
 static bool key_matches(const char *key, size_t len, const char *metric,
 			const struct series_label *labels, size_t n_labels)
 {
 	const char *end = key + len;
-	const char *parts[2 * COLL_MAX_LABELS + 1];
-	size_t n = 0;
-	parts[n++] = metric;
-	for (size_t i = 0; i < n_labels && n + 2 <= sizeof parts / sizeof parts[0]; i++) {
-		parts[n++] = labels[i].key;
-		parts[n++] = labels[i].value;
-	}
+	const char *parts[KEY_PARTS];
+	size_t n = key_parts(metric, labels, n_labels, parts);
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(parts[i]);
 		if ((size_t)(end - key) < l + 1 || memcmp(key, parts[i], l + 1) != 0)
@@ -92,9 +103,10 @@ static bool key_matches(const char *key, size_t len, const char *metric,
 static void memo_set(struct coll_output *o, size_t p, uint64_t id, const char *metric,
 		     const struct series_label *labels, size_t n_labels)
 {
-	size_t len = strlen(metric) + 1;
-	for (size_t i = 0; i < n_labels; i++)
-		len += strlen(labels[i].key) + strlen(labels[i].value) + 2;
+	const char *parts[KEY_PARTS];
+	size_t n = key_parts(metric, labels, n_labels, parts), len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(parts[i]) + 1;
 	if (p >= o->memo_cap) {
 		size_t cap = o->memo_cap ? o->memo_cap * 2 : 1024;
 		while (cap <= p)
@@ -117,13 +129,6 @@ static void memo_set(struct coll_output *o, size_t p, uint64_t id, const char *m
 		o->keys_cap = cap;
 	}
 	char *at = o->keys + o->keys_len;
-	const char *parts[2 * COLL_MAX_LABELS + 1];
-	size_t n = 0;
-	parts[n++] = metric;
-	for (size_t i = 0; i < n_labels && n + 2 <= sizeof parts / sizeof parts[0]; i++) {
-		parts[n++] = labels[i].key;
-		parts[n++] = labels[i].value;
-	}
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(parts[i]) + 1;
 		memcpy(at, parts[i], l);
@@ -174,7 +179,8 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 {
 	struct coll_output *o = (struct coll_output *)sink;
 	size_t p = o->pos++;
-	if (!o->out && p < o->memo_cap && o->memo[p].key_len &&
+	bool memorable = !o->out && n_labels <= COLL_MAX_LABELS; /* the raw key holds them all */
+	if (memorable && p < o->memo_cap && o->memo[p].key_len &&
 	    key_matches(o->keys + o->memo[p].key_off, o->memo[p].key_len, metric, labels,
 			n_labels)) {
 		o->collected++;
@@ -219,7 +225,8 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 		}
 		known_add(o, id);
 	}
-	memo_set(o, p, id, metric, labels, n_labels);
+	if (memorable)
+		memo_set(o, p, id, metric, labels, n_labels);
 	append_sample(o, id, value);
 }
 
