@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
 #include "lib/rtime.h"
 
 struct cost {
@@ -29,39 +30,6 @@ struct cost {
 	double cpu_seconds, collections, values_per_collection;
 	long rss_kib;
 };
-
-static double process_cpu(pid_t pid)
-{
-	char path[64], text[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	char *p = strrchr(text, ')');
-	unsigned long utime = 0, stime = 0;
-	/* After ")": state, then fields 4.. ; utime and stime are 14 and 15. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-			 &stime) != 2)
-		return -1;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long process_rss_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long kib = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, strlen(field)) == 0)
-			kib = atol(line + strlen(field));
-	if (f)
-		fclose(f);
-	return kib;
-}
 
 static pid_t spawn(char *const argv[], const char *out_path)
 {
@@ -79,8 +47,8 @@ static pid_t spawn(char *const argv[], const char *out_path)
 
 static void finish(pid_t pid, struct cost *c, double seconds)
 {
-	c->cpu_seconds = process_cpu(pid);
-	c->rss_kib = process_rss_kib(pid, "VmHWM:");
+	c->cpu_seconds = procstat_cpu_seconds(pid);
+	c->rss_kib = procstat_kib(pid, "VmHWM:");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	c->ran = c->cpu_seconds >= 0;
@@ -212,7 +180,7 @@ static void node_exporter(double seconds, struct cost *c, const char *tmp)
 	int scrapes = 0;
 	for (int tries = 0; tries < 50 && scrape(port, out) != 0; tries++)
 		usleep(100000);
-	cpu_start = process_cpu(pid);
+	cpu_start = procstat_cpu_seconds(pid);
 	start = rtime_mono_ns();
 	while (rtime_mono_ns() - start < (int64_t)(seconds * 1e9)) {
 		if (scrape(port, out) == 0)

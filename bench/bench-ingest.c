@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "shmring/series.h"
@@ -156,38 +157,6 @@ static int series_name(char *buf, size_t len, uint32_t agent, uint32_t s)
 	if (n < 0)
 		die("%s", e.msg);
 	return n;
-}
-
-static long proc_status_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, strlen(field)) == 0)
-			kib = atol(line + strlen(field));
-	if (f)
-		fclose(f);
-	return kib;
-}
-
-/* User + system CPU seconds of a process (fields 14 and 15 of its stat). */
-static double proc_cpu_seconds(pid_t pid)
-{
-	char path[64], text[1024];
-	unsigned long user = 0, system_ = 0;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-	if (f)
-		fclose(f);
-	text[n] = '\0';
-	const char *p = strrchr(text, ')'); /* the command name may hold spaces */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
-			 &system_) != 2)
-		return 0;
-	return (double)(user + system_) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double self_cpu_seconds(void)
@@ -937,9 +906,9 @@ static void run_throughput(struct figures *out, bool quick)
 	server_start("throughput");
 	fleet_init(&f, agents, 100, 1, 32, server.port, false);
 	fleet_connect(&f);
-	double server_cpu = proc_cpu_seconds(server.pid), client_cpu = self_cpu_seconds();
+	double server_cpu = procstat_cpu_seconds(server.pid), client_cpu = self_cpu_seconds();
 	out->tp_rate = fleet_flood(&f, warmup, seconds);
-	out->tp_server_cpu = proc_cpu_seconds(server.pid) - server_cpu;
+	out->tp_server_cpu = procstat_cpu_seconds(server.pid) - server_cpu;
 	out->tp_client_cpu = self_cpu_seconds() - client_cpu;
 	out->tp_p50 = quantile(f.latencies, f.n_latencies, 0.50);
 	out->tp_p99 = quantile(f.latencies, f.n_latencies, 0.99);
@@ -965,10 +934,10 @@ static void run_latency(struct figures *out, bool quick)
 	 * series and makes the first LMDB commits of their names. */
 	f.record_from = warmup + 1;
 	fleet_pace(&f, period, warmup);
-	double server_cpu = proc_cpu_seconds(server.pid);
+	double server_cpu = procstat_cpu_seconds(server.pid);
 	fleet_pace(&f, period, rounds);
 	fleet_settle(&f, 30 * SEC);
-	out->lat_server_cpu = proc_cpu_seconds(server.pid) - server_cpu;
+	out->lat_server_cpu = procstat_cpu_seconds(server.pid) - server_cpu;
 	out->lat_p50 = quantile(f.latencies, f.n_latencies, 0.50);
 	out->lat_p99 = quantile(f.latencies, f.n_latencies, 0.99);
 	out->lat_max = f.n_latencies ? f.latencies[f.n_latencies - 1] : 0;
@@ -986,19 +955,19 @@ static void run_many(struct figures *out, bool quick, uint32_t agents)
 	out->many_series = 75;
 	server_start("many");
 	usleep(300000); /* let it settle after start-up */
-	out->idle_rss = proc_status_kib(server.pid, "VmRSS:");
+	out->idle_rss = procstat_kib(server.pid, "VmRSS:");
 	fleet_init(&f, agents, out->many_series, 1, 32, server.port, true);
 	int64_t start = rtime_mono_ns();
 	fleet_connect(&f);
 	out->many_connect_s = (double)(rtime_mono_ns() - start) / 1e9;
 	usleep(300000);
-	out->connected_rss = proc_status_kib(server.pid, "VmRSS:");
+	out->connected_rss = procstat_kib(server.pid, "VmRSS:");
 	fleet_pace(&f, period, 2);
 	fleet_settle(&f, 120 * SEC);
-	out->many_rss = proc_status_kib(server.pid, "VmRSS:");
-	out->many_hwm = proc_status_kib(server.pid, "VmHWM:");
-	out->many_anon = proc_status_kib(server.pid, "RssAnon:");
-	out->many_file = proc_status_kib(server.pid, "RssFile:");
+	out->many_rss = procstat_kib(server.pid, "VmRSS:");
+	out->many_hwm = procstat_kib(server.pid, "VmHWM:");
+	out->many_anon = procstat_kib(server.pid, "RssAnon:");
+	out->many_file = procstat_kib(server.pid, "RssFile:");
 	out->many_p50 = quantile(f.latencies, f.n_latencies, 0.50);
 	out->many_p99 = quantile(f.latencies, f.n_latencies, 0.99);
 	out->many_acked = f.acked_samples;

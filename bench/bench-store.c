@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
 #include "lib/rtime.h"
 #include "shmring/series.h"
 #include "store/codec.h"
@@ -49,19 +50,6 @@ static double value_of(uint64_t series, uint64_t k, double prev)
 		return next < 0 ? 0 : round(next * 100) / 100;
 	}
 	}
-}
-
-static long rss_kib(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kib = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, strlen(field)) == 0)
-			kib = atol(line + strlen(field));
-	if (f)
-		fclose(f);
-	return kib;
 }
 
 static void producer(const char *data, uint64_t series, uint64_t samples, int64_t t0)
@@ -112,7 +100,7 @@ static void ingest(uint64_t series, uint64_t samples, double *rate, int64_t *p50
 	c.self_interval_ns = 3600 * SEC;
 	struct drainer *d;
 	struct err e = { 0 };
-	long rss_before = rss_kib("VmRSS:");
+	long rss_before = procstat_kib(getpid(), "VmRSS:");
 	if (drainer_open(&c, &d, &e) != 0) {
 		fprintf(stderr, "bench-store: %s\n", e.msg);
 		exit(1);
@@ -136,7 +124,7 @@ static void ingest(uint64_t series, uint64_t samples, double *rate, int64_t *p50
 	*rate = (double)st.samples / seconds;
 	*p50 = st.commit_p50_ns;
 	*p99 = st.commit_p99_ns;
-	*rss_growth = rss_kib("VmRSS:") - rss_before;
+	*rss_growth = procstat_kib(getpid(), "VmRSS:") - rss_before;
 	drainer_close(d, NULL);
 	char ring[64];
 	ring_name_for_dir(data, ring, sizeof ring);

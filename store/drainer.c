@@ -427,3 +427,8 @@ void drainer_get_stats(struct drainer *d, struct drainer_stats *out)
 	latency_percentiles(d);
 	*out = d->stats;
 }
+
+uint64_t drainer_samples(struct drainer *d)
+{
+	return d->stats.samples;
+}

@@ -100,6 +100,10 @@ struct drainer_stats {
 	bool io_uring;
 };
 
+/* Computes the latency percentiles too (a sort): not for every step. */
 void drainer_get_stats(struct drainer *d, struct drainer_stats *out);
+
+/* Samples applied so far, cheaply: whether a step drained something. */
+uint64_t drainer_samples(struct drainer *d);
 
 #endif

@@ -264,7 +264,7 @@ static void relay_notice(enum log_level level, const char *message)
 static int record_network(struct drainer *d, struct ingest *in, struct shipper *up,
 			  const char *host, struct err *e)
 {
-	struct {
+	struct self_value {
 		const char *metric;
 		double value;
 	} v[8];
@@ -272,20 +272,20 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 	if (in) {
 		struct ingest_stats is;
 		ingest_get_stats(in, &is);
-		v[n++] = (__typeof__(v[0])){ "rmon_ingest_connections", (double)is.connections };
-		v[n++] = (__typeof__(v[0])){ "rmon_ingest_refused_total", (double)is.refused };
-		v[n++] = (__typeof__(v[0])){ "rmon_ingest_samples_total", (double)is.samples };
-		v[n++] = (__typeof__(v[0])){ "rmon_ingest_throttled_total", (double)is.throttled };
+		v[n++] = (struct self_value){ "rmon_ingest_connections", (double)is.connections };
+		v[n++] = (struct self_value){ "rmon_ingest_refused_total", (double)is.refused };
+		v[n++] = (struct self_value){ "rmon_ingest_samples_total", (double)is.samples };
+		v[n++] = (struct self_value){ "rmon_ingest_throttled_total", (double)is.throttled };
 	}
 	if (up) {
 		struct shipper_stats ss;
 		shipper_get_stats(up, &ss);
-		v[n++] = (__typeof__(v[0])){ "rmon_relay_connected", ss.connected ? 1 : 0 };
-		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
-		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_pending_batches",
-					     (double)ss.spool.pending_batches };
-		v[n++] = (__typeof__(v[0])){ "rmon_relay_spool_dropped_samples_total",
-					     (double)ss.spool.dropped_samples };
+		v[n++] = (struct self_value){ "rmon_relay_connected", ss.connected ? 1 : 0 };
+		v[n++] = (struct self_value){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
+		v[n++] = (struct self_value){ "rmon_relay_spool_pending_batches",
+					      (double)ss.spool.pending_batches };
+		v[n++] = (struct self_value){ "rmon_relay_spool_dropped_samples_total",
+					      (double)ss.spool.dropped_samples };
 	}
 	struct ring_sample samples[8];
 	const char *names[8];
@@ -318,12 +318,10 @@ static int serve(const struct drainer_config *c, struct drainer *d, struct inges
 			if ((rc = record_network(d, in, up, c->host, e)) != 0)
 				break;
 		}
-		struct drainer_stats before, after;
-		drainer_get_stats(d, &before);
+		uint64_t before = drainer_samples(d);
 		if ((rc = drainer_step(d, 0, e)) != 0)
 			break;
-		drainer_get_stats(d, &after);
-		int wait_ms = after.samples != before.samples ? 0 : 5;
+		int wait_ms = drainer_samples(d) != before ? 0 : 5;
 		if (in && (rc = ingest_poll(in, wait_ms, e)) != 0)
 			break;
 		if (up && (rc = shipper_step(up, in ? 0 : wait_ms, e)) != 0)

@@ -15,10 +15,7 @@ secret = special-one
 CONF
 start_store "$dir/central" --config "$dir/stored.conf"
 ship() { # HOST SECRET... : ships 10 batches, 3 s to succeed
-	local host=$1
-	shift
-	"$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --spool "$dir/spool-$host-$RANDOM" --host "$host" \
-		--series 5 --samples 10 --timeout 3 "$@"
+	ship_as "$1" --series 5 --samples 10 --timeout 3 "${@:2}"
 }
 ship good --secret "shared s3cret" >"$dir/good.out"
 grep -q "acked 10 " "$dir/good.out"

@@ -13,21 +13,16 @@ max_series = 150
 max_frame = 64KiB
 CONF
 start_store "$dir/central" --config "$dir/stored.conf"
-ship() { # HOST ARGS...
-	local host=$1
-	shift
-	"$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --spool "$dir/spool-$host" --host "$host" "$@"
-}
 start=$(date +%s%N)
-ship slow --series 100 --samples 800 --timeout 30 >"$dir/slow.out"
+ship_as slow --series 100 --samples 800 --timeout 30 >"$dir/slow.out"
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q "acked 800 dropped 0" "$dir/slow.out"
 echo "80000 samples at max_rate 20000/s took ${elapsed_ms} ms"
 [ "$elapsed_ms" -ge 2500 ]
 
-! ship many --series 200 --samples 2 --timeout 3 >/dev/null 2>"$dir/many.log"
+! ship_as many --series 200 --samples 2 --timeout 3 >/dev/null 2>"$dir/many.log"
 grep -q "more than 150 new series on one connection" "$dir/many.log"
-! ship big --series 100 --samples 40 --rounds-per-batch 40 --timeout 3 >/dev/null 2>"$dir/big.log"
+! ship_as big --series 100 --samples 40 --rounds-per-batch 40 --timeout 3 >/dev/null 2>"$dir/big.log"
 grep -q "more than the 65536 allowed" "$dir/big.log"
 echo "too many series and too large frames refused"
 stop_store

@@ -31,6 +31,15 @@ start_store() {
 	done
 }
 
+# ship_as HOST ARGS...: rmon-loadgen shipping as HOST to the store on
+# $port, with a spool of its own.
+ship_as() {
+	local host=$1
+	shift
+	"$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --host "$host" \
+		--spool "$(mktemp -d -p "$dir" "spool-$host-XXXX")" "$@"
+}
+
 stop_store() {
 	kill -TERM "$stored_pid"
 	wait "$stored_pid"

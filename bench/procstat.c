@@ -1,0 +1,40 @@
+/* procstat.c - see procstat.h. */
+#include "bench/procstat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+double procstat_cpu_seconds(pid_t pid)
+{
+	char path[64], text[1024];
+	unsigned long user = 0, system_ = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *p = strrchr(text, ')'); /* the command name may hold spaces */
+	/* After ")": state, then fields 4.. ; utime and stime are 14 and 15. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
+			 &system_) != 2)
+		return -1;
+	return (double)(user + system_) / (double)sysconf(_SC_CLK_TCK);
+}
+
+long procstat_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			kib = atol(line + strlen(field));
+	if (f)
+		fclose(f);
+	return kib;
+}

@@ -1,0 +1,14 @@
+/* procstat.h - what the benchmarks read about a process from /proc. */
+#ifndef RMON_BENCH_PROCSTAT_H
+#define RMON_BENCH_PROCSTAT_H
+
+#include <sys/types.h>
+
+/* User + system CPU seconds of pid (fields 14 and 15 of its stat), or -1. */
+double procstat_cpu_seconds(pid_t pid);
+
+/* A "Field:  N kB" line of /proc/pid/status ("VmRSS:", "VmHWM:", ...) in
+ * KiB, or -1. */
+long procstat_kib(pid_t pid, const char *field);
+
+#endif
