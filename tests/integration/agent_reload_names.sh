@@ -11,14 +11,20 @@ printf 'host = before\n[server]\naddress = 127.0.0.1:%s\n' $port >"$dir/agent.co
 	2>"$dir/agent.log" &
 agent=$!
 pids+=($agent)
-sleep 1.5
+wait_for() { # TEXT: up to 20 s for the agent's log to say it (sanitizer builds are slow)
+	for _ in $(seq 200); do grep -q "$1" "$dir/agent.log" && return 0; sleep 0.1; done
+	echo "the agent never logged '$1':"; cat "$dir/agent.log"; return 1
+}
+wait_for "connected to"
+sleep 1
 printf 'host = after\nlabels = "dc=eu1"\n[server]\naddress = 127.0.0.1:%s\n' $port >"$dir/agent.conf"
 kill -HUP $agent
-sleep 1.5
+wait_for "configuration reloaded"
+sleep 2
 kill -TERM $agent
 wait $agent
 pids=()
-sleep 0.5
+sleep 1 # the store commits what arrived last
 stop_store
 "$RMON_BIN/rmon" series 'before/node_load1' --data "$dir/central" | grep -q .
 "$RMON_BIN/rmon" series 'after/node_load1' --data "$dir/central" | grep -q 'dc="eu1"'
