@@ -56,6 +56,10 @@ long coll_read(struct coll_files *f, const char *path, char **text);
  * table changed (poll's POLLPRI); the text may be modified by the caller. */
 long coll_read_mounts(struct coll_files *f, char **text);
 
+/* Whether path can be read, through the same cache of descriptors and
+ * failures as coll_read, without touching the text coll_read returned. */
+bool coll_readable(struct coll_files *f, const char *path);
+
 /* Like coll_read for files that come and go (per process): not cached. */
 long coll_read_once(struct coll_files *f, const char *path, char **text);
 

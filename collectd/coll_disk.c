@@ -68,7 +68,9 @@ struct disk_filter {
 	struct coll_files *files;
 };
 
-/* A whole disk has a /sys/block entry; partitions do not. */
+/* A whole disk has a /sys/block entry; partitions do not.  Asked through
+ * the file cache, which keeps the answer (a descriptor, or the failure)
+ * instead of walking the path every collection. */
 static bool live_is_disk(const char *name, void *ctx)
 {
 	struct disk_filter *f = ctx;
@@ -76,10 +78,9 @@ static bool live_is_disk(const char *name, void *ctx)
 		return false;
 	if (f->config->disk_partitions)
 		return true;
-	char path[512];
-	struct stat st;
-	snprintf(path, sizeof path, "%s/sys/block/%s", coll_root(f->files), name);
-	return stat(path, &st) == 0;
+	char path[128];
+	snprintf(path, sizeof path, "/sys/block/%s/dev", name);
+	return coll_readable(f->files, path);
 }
 
 int coll_diskio(struct coll_state *st, struct coll_sink *sink, struct err *e)

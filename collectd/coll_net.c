@@ -116,16 +116,15 @@ int coll_parse_snmp(const char *text, const char *fields, struct coll_sink *sink
 			continue;
 		}
 		const char *h = colon + 1, *v = values + proto_len + 1;
-		char name[64], number[32], metric[128], field[96];
-		while (*h != '\n' && parse_word(&h, name, sizeof name) &&
+		/* metric is "node_netstat_" Proto "_" Field; field is its tail. */
+		char metric[128], number[32];
+		parse_join(metric, sizeof metric, "node_netstat_", header, proto_len, "_");
+		size_t at = strlen(metric);
+		const char *field = metric + strlen("node_netstat_");
+		while (*h != '\n' && parse_word(&h, metric + at, sizeof metric - at) &&
 		       parse_word(&v, number, sizeof number)) {
-			parse_join(field, sizeof field, "", header, proto_len, "_");
-			size_t at = strlen(field);
-			parse_join(field + at, sizeof field - at, "", name, strlen(name), "");
 			if (fields && fields[0] && !coll_glob_list_match(fields, field))
 				continue;
-			parse_join(metric, sizeof metric, "node_netstat_", field, strlen(field),
-				   "");
 			/* A few fields (Tcp MaxConn) are -1: keep the sign. */
 			coll_emit(sink, metric,
 				  number[0] == '-' ? -(double)strtoull_or_zero(number + 1)

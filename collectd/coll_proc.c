@@ -17,13 +17,17 @@
 
 #define PF_KTHREAD 0x00200000
 
+#define KTHREAD_REFRESH_NS (10 * RTIME_NS_PER_SEC)
+
 #define KEPT_FDS 512 /* /proc/PID/stat files kept open; RLIMIT_NOFILE is often 1024 */
 
 struct proc_entry {
 	int pid; /* 0 = empty */
 	int fd;	 /* /proc/PID/stat kept open, or -1 */
 	uint32_t generation;
-	uint64_t ticks; /* utime + stime at the last collection */
+	char kthread_state; /* a kernel thread's state at its last read, or 0 */
+	int64_t refresh_ns; /* when a kernel thread is read again */
+	uint64_t ticks;	    /* utime + stime at the last collection */
 };
 
 struct coll_proc_table {
@@ -39,7 +43,7 @@ struct coll_proc_table {
 struct coll_proc_table *coll_proc_table_new(void)
 {
 	struct coll_proc_table *t = calloc(1, sizeof *t);
-	if (t && !(t->entries = calloc(t->cap = 4096, sizeof *t->entries))) {
+	if (t && !(t->entries = calloc(t->cap = 256, sizeof *t->entries))) {
 		free(t);
 		return NULL;
 	}
@@ -103,7 +107,7 @@ static struct proc_entry *entry_for(struct coll_proc_table *t, int pid)
 		sweep(t);
 	struct proc_entry *e = slot(t->entries, t->cap, pid);
 	if (!e->pid) {
-		*e = (struct proc_entry){ pid, -1, t->generation, UINT64_MAX };
+		*e = (struct proc_entry){ .pid = pid, .fd = -1, .ticks = UINT64_MAX };
 		t->used++;
 	}
 	e->generation = t->generation;
@@ -259,6 +263,25 @@ struct scan {
 
 static const char process_states[] = "RSDZTtXIW";
 
+static void count_state(struct scan *scan, char state, long threads)
+{
+	const char *s = strchr(process_states, state);
+	if (s && *s)
+		scan->by_state[s - process_states]++;
+	scan->threads += (double)threads;
+}
+
+/* Notes a kernel thread's state and when to read it again: the first
+ * time within the next ten seconds, by pid, so that the refreshes of all
+ * of them spread over ten collections at a one-second interval. */
+static void remember_kthread(struct proc_entry *entry, char state, int64_t now)
+{
+	int64_t wait = entry->kthread_state ? KTHREAD_REFRESH_NS
+					    : (entry->pid % 10 + 1) * KTHREAD_REFRESH_NS / 10;
+	entry->kthread_state = state;
+	entry->refresh_ns = now + wait;
+}
+
 static void scan_one(struct coll_state *st, struct proc_entry *entry, struct scan *scan)
 {
 	const struct coll_config *c = coll_state_config(st);
@@ -267,15 +290,19 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
 	char *text = NULL;
 	struct coll_proc_stat ps;
 	entry->generation = t->generation;
+	if (entry->kthread_state && t->last_ns < entry->refresh_ns) {
+		count_state(scan, entry->kthread_state, 1);
+		return;
+	}
 	if (read_stat(t, entry, coll_root(coll_state_files(st)), &text) <= 0 ||
 	    coll_parse_proc_stat(text, &ps) != 0)
 		return; /* it exited meanwhile */
-	const char *s = strchr(process_states, ps.state);
-	if (s && *s)
-		scan->by_state[s - process_states]++;
-	scan->threads += (double)ps.threads;
-	if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2)
+	count_state(scan, ps.state, ps.threads);
+	if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2) {
+		remember_kthread(entry, ps.state, t->last_ns);
 		return;
+	}
+	entry->kthread_state = 0; /* the pid may have been a kernel thread's */
 	uint64_t used = ticks_since_last(entry, ps.utime + ps.stime);
 	if (scan->elapsed > 0)
 		keep_top(scan->top_cpu, scan->top_n, (double)used / (double)hz / scan->elapsed,

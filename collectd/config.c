@@ -39,16 +39,24 @@ void coll_config_default(struct coll_config *c)
 bool coll_glob_list_match(const char *list, const char *name)
 {
 	char glob[256];
-	const char *p = list;
-	while (*p) {
+	size_t name_len = strlen(name);
+	for (const char *p = list; *p;) {
 		while (*p == ' ')
 			p++;
 		size_t n = strcspn(p, " ");
 		if (n == 0)
 			break;
-		snprintf(glob, sizeof glob, "%.*s", (int)n, p);
-		if (fnmatch(glob, name, 0) == 0)
-			return true;
+		/* Most entries are plain words (filesystem types): compared as
+		 * such, they spare a copy and fnmatch each. */
+		if (!memchr(p, '*', n) && !memchr(p, '?', n) && !memchr(p, '[', n) &&
+		    !memchr(p, '\\', n)) {
+			if (n == name_len && memcmp(p, name, n) == 0)
+				return true;
+		} else {
+			snprintf(glob, sizeof glob, "%.*s", (int)n, p);
+			if (fnmatch(glob, name, 0) == 0)
+				return true;
+		}
 		p += n;
 	}
 	return false;

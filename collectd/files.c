@@ -11,11 +11,24 @@
 
 #include "collectd/coll.h"
 
-#define CACHED_FILES 64
+#include "lib/rtime.h"
+
+/* A file that could not be opened is tried again only this often: a
+ * missing cpufreq or hwmon file costs a path walk on every collection. */
+#define RETRY_MISSING_NS (60 * RTIME_NS_PER_SEC)
+/* A file not read for this long is closed (interfaces and devices that
+ * went away), when room is needed for another. */
+#define IDLE_NS (5 * 60 * RTIME_NS_PER_SEC)
 
 struct cached {
 	char path[128];
-	int fd;
+	uint32_t hash;
+	int fd;		  /* or -1 when the open failed with -err */
+	int err;	  /* negative errno of the failed open or read */
+	int failures;	  /* reads failed in a row */
+	size_t last_len;  /* the length of its text last time */
+	int64_t used_ns;  /* when it was last asked for */
+	int64_t retry_ns; /* when a failed open is tried again */
 };
 
 struct coll_files {
@@ -25,8 +38,8 @@ struct coll_files {
 	size_t mounts_len;
 	char *buf;
 	size_t cap;
-	struct cached cache[CACHED_FILES];
-	int n_cached;
+	struct cached *cache;
+	size_t n_cached, cache_cap;
 };
 
 struct coll_files *coll_files_new(const char *root)
@@ -49,10 +62,12 @@ void coll_files_free(struct coll_files *f)
 {
 	if (!f)
 		return;
-	for (int i = 0; i < f->n_cached; i++)
-		close(f->cache[i].fd);
+	for (size_t i = 0; i < f->n_cached; i++)
+		if (f->cache[i].fd >= 0)
+			close(f->cache[i].fd);
 	if (f->mounts_fd >= 0)
 		close(f->mounts_fd);
+	free(f->cache);
 	free(f->mounts);
 	free(f->buf);
 	free(f);
@@ -64,19 +79,36 @@ const char *coll_root(struct coll_files *f)
 }
 
 /* Reads all of fd from offset 0, growing the buffer when the text does
- * not fit (a machine with many processes or mounts: rare, then never). */
-static long read_all(struct coll_files *f, int fd, char **text)
+ * not fit (a machine with many processes or mounts: rare, then never).
+ * Each read asks for at most want bytes: sysctl files (/proc/sys) make
+ * the kernel allocate and zero a buffer of the size asked for, 64 KiB
+ * for 14 bytes of text otherwise.  A seq_file read asked for less than
+ * its text continues from the kernel's copy, so nothing is torn.
+ *
+ * A first read that returns less than SHORT_READ_IS_ALL bytes, and less
+ * than asked for, is the whole text, and the read that would return 0 is
+ * saved (a third of the agent's system calls): a procfs or sysfs read
+ * stops short of the request only at the end of the text or when the
+ * kernel's page-sized buffer cannot take the next record, and the records
+ * of the files read here are lines far shorter than half a page. */
+#define SHORT_READ_IS_ALL 2048
+
+static long read_all(struct coll_files *f, int fd, size_t want, char **text)
 {
 	size_t len = 0;
 	for (;;) {
-		ssize_t n = pread(fd, f->buf + len, f->cap - len - 1, (off_t)len);
+		size_t room = f->cap - len - 1;
+		ssize_t n = pread(fd, f->buf + len, room < want ? room : want, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break;
+		bool all = len == 0 && (size_t)n < want && n < SHORT_READ_IS_ALL;
 		len += (size_t)n;
+		if (all)
+			break;
 		if (len + 1 == f->cap) {
 			char *bigger = realloc(f->buf, f->cap * 2);
 			if (!bigger)
@@ -97,23 +129,115 @@ static int open_path(struct coll_files *f, const char *path)
 	return open(full, O_RDONLY | O_CLOEXEC);
 }
 
+static uint32_t path_hash(const char *path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return h;
+}
+
+static struct cached *find_cached(struct coll_files *f, const char *path, uint32_t hash)
+{
+	for (size_t i = 0; i < f->n_cached; i++)
+		if (f->cache[i].hash == hash && strcmp(f->cache[i].path, path) == 0)
+			return &f->cache[i];
+	return NULL;
+}
+
+/* Room for one more entry: files idle for IDLE_NS are closed first, and
+ * the table grows only when all are in use.  NULL when out of memory. */
+static struct cached *new_cached(struct coll_files *f, int64_t now)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < f->n_cached; i++) {
+		if (now - f->cache[i].used_ns < IDLE_NS)
+			f->cache[kept++] = f->cache[i];
+		else if (f->cache[i].fd >= 0)
+			close(f->cache[i].fd);
+	}
+	f->n_cached = kept;
+	if (f->n_cached == f->cache_cap) {
+		size_t cap = f->cache_cap ? f->cache_cap * 2 : 64;
+		struct cached *bigger = realloc(f->cache, cap * sizeof *bigger);
+		if (!bigger)
+			return NULL;
+		f->cache = bigger;
+		f->cache_cap = cap;
+	}
+	return &f->cache[f->n_cached++];
+}
+
+/* Opens c's file again if it failed before and its retry time has come. */
+static int reopen(struct coll_files *f, struct cached *c, int64_t now)
+{
+	if (c->fd < 0 && now >= c->retry_ns) {
+		c->fd = open_path(f, c->path);
+		c->err = c->fd < 0 ? -errno : 0;
+		c->retry_ns = now + RETRY_MISSING_NS;
+	}
+	return c->fd < 0 ? c->err : 0;
+}
+
+/* The entry of path, opened (again) when due; NULL with *rc = -errno when
+ * it cannot be read now. */
+static struct cached *lookup(struct coll_files *f, const char *path, int64_t now, int *rc)
+{
+	uint32_t hash = path_hash(path);
+	struct cached *c = find_cached(f, path, hash);
+	if (!c) {
+		if (!(c = new_cached(f, now))) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		*c = (struct cached){ .hash = hash, .fd = -1, .retry_ns = now };
+		snprintf(c->path, sizeof c->path, "%s", path);
+	}
+	c->used_ns = now;
+	*rc = reopen(f, c, now);
+	return *rc < 0 ? NULL : c;
+}
+
+/* Notes the outcome of reading c: on failure its device went away, and a
+ * new one may come under the same path, which this descriptor would never
+ * see: it is opened again at once, and after that only every
+ * RETRY_MISSING_NS (the speed of a virtual interface never reads). */
+static long note_read(struct cached *c, long n, int64_t now)
+{
+	if (n >= 0) {
+		c->failures = 0;
+		c->last_len = (size_t)n;
+		return n;
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->err = (int)n;
+	c->retry_ns = now + (c->failures++ ? RETRY_MISSING_NS : 0);
+	return n;
+}
+
 long coll_read(struct coll_files *f, const char *path, char **text)
 {
-	for (int i = 0; i < f->n_cached; i++)
-		if (strcmp(f->cache[i].path, path) == 0)
-			return read_all(f, f->cache[i].fd, text);
-	int fd = open_path(f, path);
-	if (fd < 0)
-		return -errno;
-	if (f->n_cached < CACHED_FILES && strlen(path) < sizeof f->cache[0].path) {
-		struct cached *c = &f->cache[f->n_cached++];
-		snprintf(c->path, sizeof c->path, "%s", path);
-		c->fd = fd;
-		return read_all(f, fd, text);
-	}
-	long n = read_all(f, fd, text);
-	close(fd);
-	return n;
+	if (strlen(path) >= sizeof f->cache[0].path)
+		return coll_read_once(f, path, text);
+	int64_t now = rtime_mono_ns();
+	int rc;
+	struct cached *c = lookup(f, path, now, &rc);
+	if (!c)
+		return rc;
+	size_t want = c->last_len * 2 > 4095 ? c->last_len * 2 : 4095;
+	return note_read(c, read_all(f, c->fd, want, text), now);
+}
+
+bool coll_readable(struct coll_files *f, const char *path)
+{
+	if (strlen(path) >= sizeof f->cache[0].path)
+		return false;
+	int64_t now = rtime_mono_ns();
+	int rc;
+	struct cached *c = lookup(f, path, now, &rc);
+	char small[64];
+	return c && note_read(c, pread(c->fd, small, sizeof small, 0) < 0 ? -errno : 0, now) >= 0;
 }
 
 long coll_read_once(struct coll_files *f, const char *path, char **text)
@@ -121,7 +245,7 @@ long coll_read_once(struct coll_files *f, const char *path, char **text)
 	int fd = open_path(f, path);
 	if (fd < 0)
 		return -errno;
-	long n = read_all(f, fd, text);
+	long n = read_all(f, fd, f->cap, text);
 	close(fd);
 	return n;
 }
@@ -139,7 +263,7 @@ long coll_read_mounts(struct coll_files *f, char **text)
 		if (f->mounts_fd < 0 && (f->mounts_fd = open_path(f, "/proc/self/mountinfo")) < 0)
 			return -errno;
 		char *fresh;
-		long n = read_all(f, f->mounts_fd, &fresh);
+		long n = read_all(f, f->mounts_fd, f->cap, &fresh);
 		if (n < 0)
 			return n;
 		char *copy = realloc(f->mounts, (size_t)n + 1);

@@ -2,6 +2,7 @@
  * XOR values; see codec.h for the format. */
 #include "store/codec.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -17,18 +18,27 @@ static const struct bucket {
 /* ---- bits ---- */
 
 /* Appends the low n bits of v (n <= 64), most significant first.  The
- * caller has checked the room. */
+ * caller has checked the room.  Bits gather in the encoder's 64-bit
+ * accumulator and reach the buffer a whole aligned word at a time: the
+ * buffer line of a series is touched once per several samples, and never
+ * read back (a read-modify-write of bytes just stored stalls the CPU). */
 static void put_bits(struct codec_encoder *e, uint64_t v, unsigned n)
 {
-	while (n > 0) {
-		size_t byte = CODEC_HEADER_BYTES + e->bits / 8;
-		unsigned room = 8 - (unsigned)(e->bits % 8);
-		unsigned take = n < room ? n : room;
-		uint8_t part = (uint8_t)((v >> (n - take)) & ((1u << take) - 1));
-		e->buf[byte] |= (uint8_t)(part << (room - take));
-		e->bits += take;
-		n -= take;
+	if (n < 64)
+		v &= (UINT64_C(1) << n) - 1;
+	unsigned room = 64 - e->nacc;
+	if (n < room) {
+		e->acc = (e->acc << n) | v;
+		e->nacc = (uint8_t)(e->nacc + n);
+	} else {
+		unsigned rest = n - room;
+		uint64_t word = e->nacc ? (e->acc << room) | (v >> rest) : v >> rest;
+		word = htobe64(word);
+		memcpy(e->buf + CODEC_HEADER_BYTES + (e->bits - e->nacc) / 8, &word, sizeof word);
+		e->acc = rest ? v & ((UINT64_C(1) << rest) - 1) : 0;
+		e->nacc = (uint8_t)rest;
 	}
+	e->bits += n;
 }
 
 static int get_bits(struct codec_decoder *d, unsigned n, uint64_t *out)
@@ -111,7 +121,9 @@ static bool as_integer(double value, unsigned scale, int64_t *out)
 	double scaled = value * powers_of_ten[scale];
 	if (!(fabs(scaled) < 9007199254740992.0))
 		return false;
-	int64_t i = (int64_t)nearbyint(scaled);
+	/* Rounded inline (nearbyint is a library call); any rounding will do,
+	 * since the division below checks the result exactly. */
+	int64_t i = (int64_t)(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
 	if ((double)i / powers_of_ten[scale] != value)
 		return false;
 	*out = i;
@@ -196,7 +208,6 @@ static int get_xor(struct codec_decoder *d, uint64_t *bits)
 void codec_init(struct codec_encoder *enc, uint8_t *buf, size_t cap, bool prefer_float)
 {
 	memset(enc, 0, sizeof *enc);
-	memset(buf, 0, cap);
 	enc->buf = buf;
 	enc->cap = cap;
 	enc->prefer_float = prefer_float;
@@ -246,6 +257,12 @@ size_t codec_finish(struct codec_encoder *enc)
 	enc->buf[3] = 0;
 	for (int i = 0; i < 4; i++)
 		enc->buf[4 + i] = (uint8_t)(enc->count >> (8 * i));
+	/* The bits still in the accumulator, left-aligned in whole bytes; it
+	 * keeps them, and overwrites these bytes when its word is full. */
+	uint8_t *tail = enc->buf + CODEC_HEADER_BYTES + (enc->bits - enc->nacc) / 8;
+	uint64_t left = enc->nacc ? enc->acc << (64 - enc->nacc) : 0;
+	for (unsigned i = 0; i < (enc->nacc + 7u) / 8; i++)
+		tail[i] = (uint8_t)(left >> (56 - 8 * i));
 	return CODEC_HEADER_BYTES + (size_t)((enc->bits + 7) / 8);
 }
 

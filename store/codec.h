@@ -37,6 +37,8 @@ struct codec_encoder {
 	uint8_t *buf; /* caller's buffer; header + bit stream */
 	size_t cap;
 	uint64_t bits; /* bits written after the header */
+	uint64_t acc;  /* the newest nacc of them, not yet in buf */
+	uint8_t nacc;
 	uint32_t count;
 	uint8_t mode, scale;
 	bool prefer_float; /* start in float mode even if the first value is integral */
@@ -46,7 +48,7 @@ struct codec_encoder {
 	uint8_t prev_leading, prev_trailing;
 };
 
-/* Starts an empty chunk in buf (cap bytes, zeroed by this call).
+/* Starts an empty chunk in buf (cap bytes).
  * prefer_float forces float mode (for series that break integer chunks). */
 void codec_init(struct codec_encoder *enc, uint8_t *buf, size_t cap, bool prefer_float);
 

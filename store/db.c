@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/slab.h"
 #include "store/codec.h"
 #include "store/layout.h"
 #include "store/rollup.h"
@@ -51,6 +52,7 @@ struct db {
 	/* Heads by id: open addressing, linear probing, a power-of-two size. */
 	struct head **table;
 	size_t table_cap, n_heads;
+	struct slab *heads; /* where the heads live */
 	struct closed_chunk *closed;
 	size_t n_closed, closed_cap;
 	struct pending_name *names_pending;
@@ -109,7 +111,9 @@ static struct head *add_head(struct db *db, uint64_t id)
 {
 	if ((db->n_heads + 1) * 2 > db->table_cap && grow_table(db) != 0)
 		return NULL;
-	struct head *h = malloc(sizeof *h);
+	if (!db->heads && !(db->heads = slab_new(sizeof(struct head))))
+		return NULL;
+	struct head *h = slab_alloc(db->heads);
 	if (!h)
 		return NULL;
 	h->id = id;
@@ -351,8 +355,7 @@ void db_close(struct db *db)
 		return;
 	if (db->env)
 		mdb_env_close(db->env);
-	for (size_t i = 0; i < db->table_cap; i++)
-		free(db->table[i]);
+	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)
 		free(db->closed[i].bytes);
@@ -466,6 +469,23 @@ int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct
 			return err_set(e, -ENOENT, "db %s: sample for unknown series id %016llx",
 				       db->dir, (unsigned long long)samples[i].id);
 		int rc = append_one(db, h, samples[i].ts, samples[i].value);
+		if (rc != 0)
+			return err_set(e, rc, "db %s: out of memory", db->dir);
+	}
+	return 0;
+}
+
+/* A series handed out is its head: struct db_series is never defined. */
+struct db_series *db_series(struct db *db, uint64_t id)
+{
+	return (struct db_series *)find_head(db, id);
+}
+
+int db_append_to(struct db *db, struct db_series *const *series, const struct ring_sample *samples,
+		 size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = append_one(db, (struct head *)series[i], samples[i].ts, samples[i].value);
 		if (rc != 0)
 			return err_set(e, rc, "db %s: out of memory", db->dir);
 	}

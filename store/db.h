@@ -51,12 +51,23 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 /* True when id is registered (a cheap in-memory look-up). */
 bool db_knows_series(struct db *db, uint64_t id);
 
+/* A registered series' in-memory state, or NULL: looked up once, it lets
+ * db_append_to skip the look-up of each sample (the drainer checks every
+ * id of a batch before writing it to the WAL anyway).  Valid until
+ * db_close. */
+struct db_series;
+struct db_series *db_series(struct db *db, uint64_t id);
+
 /* Adds samples to the in-memory head chunks of their series (ids must be
  * registered: an unknown id is -ENOENT).  A sample whose timestamp equals
  * the series' last one is a duplicate and is skipped (counted); one older
  * than the last is out of order and is skipped (counted).  Nothing reaches
  * LMDB before db_commit. */
 int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct err *e);
+
+/* db_append with samples[i]'s series given as series[i]. */
+int db_append_to(struct db *db, struct db_series *const *series, const struct ring_sample *samples,
+		 size_t n, struct err *e);
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
  * and wal_position, in one LMDB transaction (no fsync).  Grows the map when

@@ -19,9 +19,11 @@ struct drainer {
 	struct wal *wal;
 	struct db *db;
 	struct ring_sample *batch;
-	size_t pending;		 /* samples peeked whose WAL commit failed: retried */
-	struct ring_sample *net; /* samples added (drainer_add), not yet durable */
-	size_t n_net, net_cap;
+	struct db_series **series; /* of each sample of batch */
+	size_t pending;		   /* samples peeked whose WAL commit failed: retried */
+	bool pending_applied;	   /* ... and already in the head chunks */
+	struct ring_sample *net;   /* samples added (drainer_add), not yet durable */
+	size_t n_net, net_cap, net_applied;
 	int64_t net_since;
 	int64_t pending_since;
 	int64_t last_commit, last_checkpoint, last_self;
@@ -83,7 +85,10 @@ int drainer_open(const struct drainer_config *c, struct drainer **out, struct er
 		return err_set(e, -ENOMEM, "drainer: out of memory");
 	d->config = *c;
 	d->batch = malloc(c->batch * sizeof *d->batch);
-	if (!d->batch) {
+	d->series = malloc(c->batch * sizeof *d->series);
+	if (!d->batch || !d->series) {
+		free(d->batch);
+		free(d->series);
 		free(d);
 		return err_set(e, -ENOMEM, "drainer: out of memory");
 	}
@@ -123,13 +128,15 @@ static void record_latency(struct drainer *d, int64_t ns)
 	d->latencies[d->n_latencies++ % LATENCY_SLOTS] = ns;
 }
 
-/* Writes the names of ids met for the first time; returns how many of the
- * batch's samples remain (samples of unknown or refused ids are dropped). */
+/* Writes the names of ids met for the first time and notes each sample's
+ * series; returns how many of the batch's samples remain (samples of
+ * unknown or refused ids are dropped). */
 static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, struct err *e)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!db_knows_series(d->db, s[i].id)) {
+		struct db_series *series = db_series(d->db, s[i].id);
+		if (!series) {
 			const char *name;
 			int len = series_lookup(ring_series(d->ring), s[i].id, &name);
 			if (len < 0) {
@@ -146,27 +153,54 @@ static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, s
 			if (d->config.on_series)
 				d->config.on_series(d->config.forward_ctx, s[i].id, name,
 						    (size_t)len);
+			series = db_series(d->db, s[i].id);
 		}
+		d->series[kept] = series;
 		s[kept++] = s[i];
 	}
 	return kept;
 }
 
-/* Durable samples go into the head chunks, and to the relay if any. */
-static int apply(struct drainer *d, const struct ring_sample *s, size_t n, struct err *e)
+/* Samples go into the head chunks while the disk writes them to the WAL:
+ * only in memory until then, and written to LMDB by db_commit, which runs
+ * only after the commit ended.  Should the WAL write fail, they stay in
+ * the ring (or unacked by their agent) and come again: the store skips
+ * samples it already holds, so nothing is stored twice. */
+static int apply_heads(struct drainer *d, struct err *e)
 {
+	int rc = 0;
+	if (d->n_net > d->net_applied) {
+		rc = db_append(d->db, d->net + d->net_applied, d->n_net - d->net_applied, e);
+		d->net_applied = d->n_net;
+	}
+	if (rc == 0 && d->pending > 0 && !d->pending_applied) {
+		rc = db_append_to(d->db, d->series, d->batch, d->pending, e);
+		d->pending_applied = true;
+	}
+	return rc;
+}
+
+/* Durable samples are counted, and handed to the relay if any. */
+static void durable(struct drainer *d, const struct ring_sample *s, size_t n, int64_t since)
+{
+	record_latency(d, rtime_mono_ns() - since);
 	if (d->config.on_durable)
 		d->config.on_durable(d->config.forward_ctx, s, n);
 	d->stats.samples += n;
-	return db_append(d->db, s, n, e);
 }
 
-/* Commits the WAL and, once durable, frees the ring slots and applies the
- * batch.  A full disk keeps the batch pending for the next try. */
+/* Commits the WAL, filling the head chunks meanwhile, and once durable
+ * frees the ring slots.  A full disk keeps the batch pending for the next
+ * try. */
 static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 {
 	uint64_t end;
-	int rc = wal_commit(d->wal, &end, e);
+	int rc = wal_commit_begin(d->wal, e);
+	int applied = rc == 0 ? apply_heads(d, e) : 0;
+	if (rc == 0)
+		rc = wal_commit_end(d->wal, &end, applied == 0 ? e : NULL);
+	if (applied != 0)
+		return applied;
 	if (rc == -ENOSPC || rc == -EDQUOT) {
 		if (!d->stats.disk_full && d->config.notice) {
 			char msg[700];
@@ -185,22 +219,16 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 		d->config.notice("disk space is back, draining again");
 	d->stats.disk_full = false;
 	d->stats.batches++;
-	if (d->n_net > 0) {
-		/* Network samples went into the WAL before this batch. */
-		record_latency(d, rtime_mono_ns() - d->net_since);
-		if ((rc = apply(d, d->net, d->n_net, e)) != 0)
-			return rc;
-		d->n_net = 0;
-	}
-	if (d->pending > 0) {
-		record_latency(d, rtime_mono_ns() - d->pending_since);
-		rc = apply(d, d->batch, d->pending, e);
-		d->pending = 0;
-	}
+	if (d->n_net > 0) /* network samples went into the WAL before this batch */
+		durable(d, d->net, d->n_net, d->net_since);
+	if (d->pending > 0)
+		durable(d, d->batch, d->pending, d->pending_since);
+	d->n_net = d->net_applied = d->pending = 0;
+	d->pending_applied = false;
 	/* Released only now, after a relay spooled the batch too. */
 	if (from_ring)
 		ring_release(d->ring);
-	return rc;
+	return 0;
 }
 
 static int compare_i64(const void *a, const void *b)
@@ -417,6 +445,7 @@ int drainer_close(struct drainer *d, struct err *e)
 	wal_close(d->wal);
 	db_close(d->db);
 	free(d->batch);
+	free(d->series);
 	free(d->net);
 	free(d);
 	return rc;

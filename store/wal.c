@@ -27,6 +27,14 @@ struct record_header {
 	uint32_t zero;
 };
 
+/* One write of a commit: n bytes at p to offset of fd. */
+struct piece {
+	int fd;
+	const uint8_t *p;
+	size_t n;
+	uint64_t offset;
+};
+
 struct segment {
 	uint64_t start;
 	int fd;
@@ -44,6 +52,11 @@ struct wal {
 	size_t split; /* offset in buf where a new segment starts, or NO_SPLIT */
 	bool uring_ok;
 	struct io_uring uring;
+	/* A commit begun and not yet ended: the writes of buf, submitted to
+	 * io_uring when submitted is true. */
+	struct piece flight[2];
+	int n_flight, new_fd;
+	bool submitted;
 	struct wal_stats stats;
 };
 
@@ -235,6 +248,7 @@ int wal_open(const char *dir, const struct wal_config *c, struct wal **out, stru
 		w->config.buffer_bytes = w->config.segment_bytes / 2;
 	w->split = NO_SPLIT;
 	w->dir_fd = -1;
+	w->new_fd = -1;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = err_sys(e, -errno, "wal: cannot create folder %s", dir);
 		goto fail;
@@ -266,10 +280,16 @@ fail:
 	return rc;
 }
 
+static int reap_uring(struct wal *w, struct piece *pieces, int n);
+
 void wal_close(struct wal *w)
 {
 	if (!w)
 		return;
+	if (w->submitted) /* the kernel may still read buf */
+		reap_uring(w, w->flight, w->n_flight);
+	if (w->new_fd >= 0 && w->n_flight > 0)
+		close(w->new_fd);
 	for (size_t i = 0; i < w->n_segments; i++)
 		close(w->segments[i].fd);
 	if (w->dir_fd >= 0)
@@ -287,6 +307,8 @@ static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_l
 			 size_t b_len, struct err *e)
 {
 	size_t len = a_len + b_len, need = HEADER_BYTES + len;
+	if (w->n_flight > 0) /* the buffer is being written: it may not move */
+		return err_set(e, -EBUSY, "wal: append while a commit is under way");
 	if (len > UINT32_MAX / 2)
 		return err_set(e, -E2BIG, "wal: record of %zu bytes is too big", len);
 	if (w->len + need > w->cap) {
@@ -351,13 +373,6 @@ static int write_all(int fd, const uint8_t *p, size_t n, uint64_t offset)
 	return 0;
 }
 
-struct piece {
-	int fd;
-	const uint8_t *p;
-	size_t n;
-	uint64_t offset;
-};
-
 static int commit_sync(struct piece *pieces, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -371,8 +386,8 @@ static int commit_sync(struct piece *pieces, int n)
 }
 
 /* Each piece is a write linked to an fdatasync of the same file: the sync
- * starts only if the write completed, and all run in one system call. */
-static int commit_uring(struct wal *w, struct piece *pieces, int n)
+ * starts only if the write completed, and all go in one system call. */
+static int submit_uring(struct wal *w, struct piece *pieces, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->uring);
@@ -384,13 +399,17 @@ static int commit_uring(struct wal *w, struct piece *pieces, int n)
 		io_uring_prep_fsync(sqe, pieces[i].fd, IORING_FSYNC_DATASYNC);
 		sqe->user_data = (uint64_t)i * 2 + 1;
 	}
-	int rc = io_uring_submit_and_wait(&w->uring, (unsigned)(n * 2));
-	if (rc < 0)
-		return rc;
+	int rc = io_uring_submit(&w->uring);
+	return rc < 0 ? rc : 0;
+}
+
+static int reap_uring(struct wal *w, struct piece *pieces, int n)
+{
 	int result = 0;
 	for (int done = 0; done < n * 2; done++) {
 		struct io_uring_cqe *cqe;
-		if ((rc = io_uring_wait_cqe(&w->uring, &cqe)) != 0)
+		int rc = io_uring_wait_cqe(&w->uring, &cqe);
+		if (rc != 0)
 			return rc;
 		uint64_t k = cqe->user_data;
 		bool write = k % 2 == 0;
@@ -404,24 +423,44 @@ static int commit_uring(struct wal *w, struct piece *pieces, int n)
 	return result;
 }
 
-int wal_commit(struct wal *w, uint64_t *end, struct err *e)
+int wal_commit_begin(struct wal *w, struct err *e)
+{
+	if (w->len == 0 || w->n_flight > 0)
+		return 0;
+	int rc;
+	size_t first = w->split == NO_SPLIT ? w->len : w->split;
+	struct segment *s = last_segment(w);
+	w->n_flight = 0;
+	w->new_fd = -1;
+	if (first > 0)
+		w->flight[w->n_flight++] =
+		    (struct piece){ s->fd, w->buf, first, w->end - s->start };
+	if (w->split != NO_SPLIT) {
+		if ((rc = create_segment(w, w->end + w->split, &w->new_fd, e)) != 0) {
+			w->n_flight = 0;
+			return rc;
+		}
+		w->flight[w->n_flight++] =
+		    (struct piece){ w->new_fd, w->buf + w->split, w->len - w->split, 0 };
+	}
+	w->submitted = w->uring_ok && submit_uring(w, w->flight, w->n_flight) == 0;
+	return 0;
+}
+
+int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 {
 	if (w->len == 0) {
 		*end = w->end;
 		return 0;
 	}
-	struct piece pieces[2];
-	int n = 0, new_fd = -1, rc;
-	size_t first = w->split == NO_SPLIT ? w->len : w->split;
-	struct segment *s = last_segment(w);
-	if (first > 0)
-		pieces[n++] = (struct piece){ s->fd, w->buf, first, w->end - s->start };
-	if (w->split != NO_SPLIT) {
-		if ((rc = create_segment(w, w->end + w->split, &new_fd, e)) != 0)
-			return rc;
-		pieces[n++] = (struct piece){ new_fd, w->buf + w->split, w->len - w->split, 0 };
-	}
-	rc = w->uring_ok ? commit_uring(w, pieces, n) : -EAGAIN;
+	int rc = 0;
+	if (w->n_flight == 0 && (rc = wal_commit_begin(w, e)) != 0)
+		return rc;
+	struct piece *pieces = w->flight;
+	int n = w->n_flight, new_fd = w->new_fd;
+	w->n_flight = 0;
+	rc = w->submitted ? reap_uring(w, pieces, n) : -EAGAIN;
+	w->submitted = false;
 	if (rc == -EAGAIN || (w->uring_ok && rc != 0 && rc != -ENOSPC && rc != -EIO))
 		rc = commit_sync(pieces, n);
 	if (rc != 0) {
@@ -443,6 +482,12 @@ int wal_commit(struct wal *w, uint64_t *end, struct err *e)
 	w->stats.commits++;
 	*end = w->end;
 	return 0;
+}
+
+int wal_commit(struct wal *w, uint64_t *end, struct err *e)
+{
+	int rc = wal_commit_begin(w, e);
+	return rc != 0 ? rc : wal_commit_end(w, end, e);
 }
 
 uint64_t wal_end(struct wal *w)

@@ -54,6 +54,13 @@ int wal_append_samples(struct wal *w, const struct ring_sample *s, size_t n, str
  * appends stay buffered and a later wal_commit retries them. */
 int wal_commit(struct wal *w, uint64_t *end, struct err *e);
 
+/* wal_commit in two halves, so the caller can work while the disk does:
+ * begin starts the writes (with io_uring; without, end does them all),
+ * end waits for them and reports as wal_commit does.  In between nothing
+ * may be appended (-EBUSY). */
+int wal_commit_begin(struct wal *w, struct err *e);
+int wal_commit_end(struct wal *w, uint64_t *end, struct err *e);
+
 /* The position after the last durable record. */
 uint64_t wal_end(struct wal *w);
 

@@ -1,4 +1,5 @@
-/* test_lib.c - durations, times and the configuration reader (lib/). */
+/* test_lib.c - durations, times, the configuration reader and the slab
+ * allocator (lib/). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,30 @@
 
 #include "lib/conf.h"
 #include "lib/rtime.h"
+#include "lib/slab.h"
+
+/* Objects are zeroed, cache-line aligned, distinct, and keep what was
+ * written into them across the 2 MiB blocks they come from. */
+static void test_slab(void **state)
+{
+	struct slab *s = slab_new(900);
+	assert_non_null(s);
+	enum { N = 5000 }; /* about two blocks' worth */
+	static uint32_t *objects[N];
+	for (uint32_t i = 0; i < N; i++) {
+		objects[i] = slab_alloc(s);
+		assert_non_null(objects[i]);
+		assert_true((uintptr_t)objects[i] % 64 == 0);
+		for (size_t w = 0; w < 900 / sizeof(uint32_t); w++)
+			assert_true(objects[i][w] == 0);
+		objects[i][0] = i;
+		objects[i][900 / sizeof(uint32_t) - 1] = ~i;
+	}
+	for (uint32_t i = 0; i < N; i++)
+		assert_true(objects[i][0] == i && objects[i][900 / sizeof(uint32_t) - 1] == ~i);
+	slab_free(s);
+	slab_free(NULL);
+}
 
 static void test_durations(void **state)
 {
@@ -113,9 +138,8 @@ static void test_conf_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_slab),	   cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_times),	   cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_conf_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
