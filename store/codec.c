@@ -41,16 +41,29 @@ static void put_bits(struct codec_encoder *e, uint64_t v, unsigned n)
 	e->bits += n;
 }
 
+/* Reads n bits (n <= 64): one 8-byte load when the stream has 8 bytes
+ * from the current one on and n fits past the bits already used of it;
+ * byte by byte otherwise. */
 static int get_bits(struct codec_decoder *d, unsigned n, uint64_t *out)
 {
 	if (d->pos + n > d->len_bits)
 		return -EBADMSG;
+	size_t byte = d->pos / 8;
+	unsigned used = (unsigned)(d->pos % 8);
+	if (n > 0 && n + used <= 64 && (byte + 8) * 8 <= d->len_bits) {
+		uint64_t word;
+		memcpy(&word, d->buf + CODEC_HEADER_BYTES + byte, sizeof word);
+		word = be64toh(word) << used;
+		*out = word >> (64 - n);
+		d->pos += n;
+		return 0;
+	}
 	uint64_t v = 0;
 	while (n > 0) {
-		uint8_t byte = d->buf[CODEC_HEADER_BYTES + d->pos / 8];
+		uint8_t b = d->buf[CODEC_HEADER_BYTES + d->pos / 8];
 		unsigned room = 8 - (unsigned)(d->pos % 8);
 		unsigned take = n < room ? n : room;
-		v = (v << take) | ((byte >> (room - take)) & ((1u << take) - 1));
+		v = (v << take) | ((b >> (room - take)) & ((1u << take) - 1));
 		d->pos += take;
 		n -= take;
 	}
@@ -118,6 +131,12 @@ static bool as_integer(double value, unsigned scale, int64_t *out)
 {
 	if (!isfinite(value) || (value == 0 && signbit(value)))
 		return false;
+	if (scale == 0) { /* counters and most gauges: no division */
+		if (!(fabs(value) < 9007199254740992.0) || (double)(int64_t)value != value)
+			return false;
+		*out = (int64_t)value;
+		return true;
+	}
 	double scaled = value * powers_of_ten[scale];
 	if (!(fabs(scaled) < 9007199254740992.0))
 		return false;

@@ -58,6 +58,10 @@ bool db_knows_series(struct db *db, uint64_t id);
 struct db_series;
 struct db_series *db_series(struct db *db, uint64_t id);
 
+/* db_series of each sample's id, into series[0..n). */
+void db_find_series(struct db *db, const struct ring_sample *samples, size_t n,
+		    struct db_series **series);
+
 /* Adds samples to the in-memory head chunks of their series (ids must be
  * registered: an unknown id is -ENOENT).  A sample whose timestamp equals
  * the series' last one is a duplicate and is skipped (counted); one older

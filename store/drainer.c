@@ -134,8 +134,9 @@ static void record_latency(struct drainer *d, int64_t ns)
 static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, struct err *e)
 {
 	size_t kept = 0;
+	db_find_series(d->db, s, n, d->series);
 	for (size_t i = 0; i < n; i++) {
-		struct db_series *series = db_series(d->db, s[i].id);
+		struct db_series *series = d->series[i];
 		if (!series) {
 			const char *name;
 			int len = series_lookup(ring_series(d->ring), s[i].id, &name);

@@ -4,8 +4,10 @@
  * The log is a sequence of records in preallocated segment files
  * "<dir>/<start position, 16 hex digits>.wal".  A position is a byte offset
  * in one global log space (it only grows), so "applied up to position P"
- * (db.h) compares directly.  A record is a 16-byte header (magic and type,
- * payload length, 32-bit checksum of header and payload) and its payload:
+ * (db.h) compares directly.  A record is a 16-byte header (magic "WA2" and
+ * type, payload length, 32-bit checksum of header and payload; records of
+ * magic "WAL", written before, carry the first checksum and are still
+ * read) and its payload:
  *   SERIES:  u64 id, then the canonical name;
  *   SAMPLES: n x { u64 id, i64 ts, f64 value }, little-endian.
  *

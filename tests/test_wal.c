@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "shmring/series.h"
 #include "store/wal.h"
 
 static char dir[256];
@@ -318,6 +319,42 @@ static void test_split_commit_pwrite(void **state)
 	split_commit(false);
 }
 
+/* Records written with the first checksum (magic "WAL") are still read,
+ * so a log left by an older store replays after an upgrade. */
+static void test_first_checksum_still_read(void **state)
+{
+	struct wal *w = open_wal(true, 0);
+	uint64_t series = 0, value = 0;
+	append_batches(w, 1, &series, &value);
+	wal_close(w);
+	/* Rewrite both records' headers as the first format wrote them. */
+	char path[512];
+	snprintf(path, sizeof path, "%s/%016llx.wal", dir, 0ull);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint64_t pos = 0;
+	for (int r = 0; r < 2; r++) {
+		uint32_t h[4];
+		assert_int_equal(pread(fd, h, sizeof h, (off_t)pos), sizeof h);
+		uint8_t payload[4096];
+		assert_true(h[1] <= sizeof payload);
+		assert_int_equal(pread(fd, payload, h[1], (off_t)pos + 16), (ssize_t)h[1]);
+		h[0] = 0x57414c00u | (h[0] & 0xff);
+		uint32_t head[2] = { h[0], h[1] };
+		h[2] = (uint32_t)(series_id((const char *)payload, h[1]) ^
+				  (series_id((const char *)head, sizeof head) >> 7));
+		assert_int_equal(pwrite(fd, h, sizeof h, (off_t)pos), sizeof h);
+		pos += 16 + h[1];
+	}
+	close(fd);
+	w = open_wal(true, 0);
+	struct collected c = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(wal_replay(w, 0, collect, &c, &e), 0);
+	assert_true(c.series == 1 && c.samples == 100 && c.last_end == pos);
+	wal_close(w);
+}
+
 #define WAL_TEST(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
 
 int main(void)
@@ -327,6 +364,7 @@ int main(void)
 		WAL_TEST(test_round_trip_pwrite),
 		WAL_TEST(test_split_commit_io_uring),
 		WAL_TEST(test_split_commit_pwrite),
+		WAL_TEST(test_first_checksum_still_read),
 		WAL_TEST(test_rollover_replay_from_and_truncate),
 		WAL_TEST(test_torn_tail_is_cut),
 		WAL_TEST(test_damage_in_the_middle_is_an_error),
