@@ -369,6 +369,19 @@ int main(int argc, char **argv)
 {
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
 	bool ingest_only = argc > 1 && strcmp(argv[1], "--ingest") == 0;
+	if (argc > 1 && strcmp(argv[1], "--reads") == 0) { /* for profiling reads alone */
+		snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
+		if (!mkdtemp(dir))
+			return 1;
+		double day_ms, year_ms;
+		uint64_t points;
+		reads(&day_ms, &year_ms, &points);
+		printf("day %.2f ms (%llu points), year %.2f ms\n", day_ms,
+		       (unsigned long long)points, year_ms);
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		return system(cmd) == 0 ? 0 : 1;
+	}
 	uint64_t series = 10000, samples = quick ? 60 : 300;
 	snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
 	if (!mkdtemp(dir))

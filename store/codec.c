@@ -99,22 +99,35 @@ static void put_dod(struct codec_encoder *e, uint64_t dod, const struct bucket *
 	put_bits(e, dod, buckets[i].payload_bits);
 }
 
+/* The next up to 4 bits without consuming them, zeros past the end. */
+static unsigned peek4(const struct codec_decoder *d)
+{
+	unsigned v = 0;
+	for (size_t k = 0; k < 4; k++) {
+		size_t pos = d->pos + k;
+		unsigned bit = pos < d->len_bits
+				   ? (d->buf[CODEC_HEADER_BYTES + pos / 8] >> (7 - pos % 8)) & 1u
+				   : 0;
+		v = v << 1 | bit;
+	}
+	return v;
+}
+
 static int get_dod(struct codec_decoder *d, const struct bucket *buckets, uint64_t *dod)
 {
-	uint64_t bit;
-	int i = 0;
-	if (get_bits(d, 1, &bit) != 0)
+	/* The prefix in one look: 0 -> zero; 10, 110, 1110, 1111 -> buckets
+	 * 0 to 3 (their prefixes are 2, 3, 4 and 4 bits long). */
+	static const uint8_t bucket_of[16] = { 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 2, 3 };
+	static const uint8_t prefix_bits[5] = { 2, 3, 4, 4, 1 };
+	if (d->pos >= d->len_bits)
 		return -EBADMSG;
-	if (bit == 0) {
+	unsigned i = bucket_of[peek4(d)];
+	if (d->pos + prefix_bits[i] > d->len_bits)
+		return -EBADMSG;
+	d->pos += prefix_bits[i];
+	if (i == 4) {
 		*dod = 0;
 		return 0;
-	}
-	/* Count further 1 bits: 1 -> bucket 0, 11 -> 1, 111 -> 2, 1111 -> 3. */
-	for (i = 0; i < 3; i++) {
-		if (get_bits(d, 1, &bit) != 0)
-			return -EBADMSG;
-		if (bit == 0)
-			break;
 	}
 	uint64_t payload;
 	if (get_bits(d, buckets[i].payload_bits, &payload) != 0)
@@ -343,7 +356,8 @@ int codec_next(struct codec_decoder *dec, int64_t *ts, double *value)
 	}
 	*ts = dec->prev_ts;
 	if (dec->mode == CODEC_INTEGER)
-		*value = (double)dec->prev_int / powers_of_ten[dec->scale];
+		*value = dec->scale ? (double)dec->prev_int / powers_of_ten[dec->scale]
+				    : (double)dec->prev_int;
 	else
 		memcpy(value, &dec->prev_bits, sizeof *value);
 	dec->done++;
