@@ -60,6 +60,10 @@ long coll_read_mounts(struct coll_files *f, char **text);
  * failures as coll_read, without touching the text coll_read returned. */
 bool coll_readable(struct coll_files *f, const char *path);
 
+/* Counts the changes of the mount table seen by coll_read_mounts, so a
+ * caller can keep what it derived from the last text. */
+uint64_t coll_mounts_version(struct coll_files *f);
+
 /* Like coll_read for files that come and go (per process): not cached. */
 long coll_read_once(struct coll_files *f, const char *path, char **text);
 
@@ -139,5 +143,23 @@ struct coll_proc_table;
 struct coll_proc_table *coll_proc_table_new(void);
 void coll_proc_table_free(struct coll_proc_table *t);
 struct coll_proc_table *coll_state_procs(struct coll_state *st);
+
+/* The mounts the filesystem collector reports, as "mountpoint NUL fstype
+ * NUL device NUL" each: mountinfo parsed and filtered again only when the
+ * mount table or the configuration changed.  Owned by coll_state. */
+struct coll_mount_list {
+	char *text;
+	size_t len, cap;
+	uint64_t mounts_version;
+	unsigned config_version;
+	bool valid;
+};
+struct coll_mount_list *coll_state_mounts(struct coll_state *st);
+
+/* Tells the collectors that the configuration they see changed, so what
+ * they derived from it is derived again; coll_state_config_version counts
+ * such changes. */
+void coll_state_reconfigure(struct coll_state *st);
+unsigned coll_state_config_version(struct coll_state *st);
 
 #endif

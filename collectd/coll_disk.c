@@ -2,6 +2,7 @@
  * from /proc/self/mountinfo and statvfs. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -166,43 +167,89 @@ bool coll_fs_wanted(const struct coll_config *c, const char *fstype, const char 
 }
 
 struct fs_walk {
-	struct coll_state *st;
-	struct coll_sink *sink;
-	int reported;
+	struct coll_mount_list *list;
+	const struct coll_config *config;
 };
 
-static void report_mount(const struct coll_mount *m, void *ctx)
+/* Appends a wanted mount's three strings to the list. */
+static void keep_wanted(const struct coll_mount *m, void *ctx)
 {
 	struct fs_walk *w = ctx;
-	const struct coll_config *c = coll_state_config(w->st);
-	if (!coll_fs_wanted(c, m->fstype, m->mountpoint))
+	if (!coll_fs_wanted(w->config, m->fstype, m->mountpoint))
 		return;
+	const char *parts[3] = { m->mountpoint, m->fstype, m->device };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(parts[i]) + 1;
+		struct coll_mount_list *l = w->list;
+		if (l->len + n > l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 1024;
+			while (cap < l->len + n)
+				cap *= 2;
+			char *grown = realloc(l->text, cap);
+			if (!grown)
+				return;
+			l->text = grown;
+			l->cap = cap;
+		}
+		memcpy(l->text + l->len, parts[i], n);
+		l->len += n;
+	}
+}
+
+/* The wanted mounts, derived again when mountinfo or the config changed. */
+static int wanted_mounts(struct coll_state *st, struct coll_mount_list **out, struct err *e)
+{
+	struct coll_files *f = coll_state_files(st);
+	struct coll_mount_list *l = coll_state_mounts(st);
+	char *text;
+	long n = coll_read_mounts(f, &text);
+	if (n < 0)
+		return err_sys(e, (int)n, "cannot read /proc/self/mountinfo");
+	if (!l->valid || l->mounts_version != coll_mounts_version(f) ||
+	    l->config_version != coll_state_config_version(st)) {
+		struct fs_walk w = { l, coll_state_config(st) };
+		l->len = 0;
+		if (coll_parse_mountinfo(text, keep_wanted, &w) != 0)
+			return err_set(e, -EPROTO, "/proc/self/mountinfo: no mounts");
+		l->mounts_version = coll_mounts_version(f);
+		l->config_version = coll_state_config_version(st);
+		l->valid = true;
+	}
+	*out = l;
+	return 0;
+}
+
+static void report_mount(struct coll_state *st, const char *mountpoint, const char *fstype,
+			 const char *device, struct coll_sink *sink)
+{
 	struct statvfs vfs;
 	char path[1024];
-	snprintf(path, sizeof path, "%s%s", coll_root(coll_state_files(w->st)), m->mountpoint);
+	snprintf(path, sizeof path, "%s%s", coll_root(coll_state_files(st)), mountpoint);
 	if (statvfs(path, &vfs) != 0)
 		return; /* gone or not ours to see: not an error of the agent */
-	struct series_label l[3] = { { "device", m->device },
-				     { "fstype", m->fstype },
-				     { "mountpoint", m->mountpoint } };
+	struct series_label l[3] = { { "device", device },
+				     { "fstype", fstype },
+				     { "mountpoint", mountpoint } };
 	double frsize = (double)vfs.f_frsize;
-	w->sink->value(w->sink, "node_filesystem_size_bytes", l, 3, (double)vfs.f_blocks * frsize);
-	w->sink->value(w->sink, "node_filesystem_free_bytes", l, 3, (double)vfs.f_bfree * frsize);
-	w->sink->value(w->sink, "node_filesystem_avail_bytes", l, 3, (double)vfs.f_bavail * frsize);
-	w->sink->value(w->sink, "node_filesystem_files", l, 3, (double)vfs.f_files);
-	w->sink->value(w->sink, "node_filesystem_files_free", l, 3, (double)vfs.f_ffree);
-	w->sink->value(w->sink, "node_filesystem_readonly", l, 3, (vfs.f_flag & ST_RDONLY) ? 1 : 0);
-	w->reported++;
+	sink->value(sink, "node_filesystem_size_bytes", l, 3, (double)vfs.f_blocks * frsize);
+	sink->value(sink, "node_filesystem_free_bytes", l, 3, (double)vfs.f_bfree * frsize);
+	sink->value(sink, "node_filesystem_avail_bytes", l, 3, (double)vfs.f_bavail * frsize);
+	sink->value(sink, "node_filesystem_files", l, 3, (double)vfs.f_files);
+	sink->value(sink, "node_filesystem_files_free", l, 3, (double)vfs.f_ffree);
+	sink->value(sink, "node_filesystem_readonly", l, 3, (vfs.f_flag & ST_RDONLY) ? 1 : 0);
 }
 
 int coll_filesystem(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
-	char *text;
-	long n = coll_read_mounts(coll_state_files(st), &text);
-	if (n < 0)
-		return err_sys(e, (int)n, "cannot read /proc/self/mountinfo");
-	struct fs_walk w = { st, sink, 0 };
-	if (coll_parse_mountinfo(text, report_mount, &w) != 0)
-		return err_set(e, -EPROTO, "/proc/self/mountinfo: no mounts");
+	struct coll_mount_list *l = NULL;
+	int rc = wanted_mounts(st, &l, e);
+	if (rc != 0)
+		return rc;
+	for (const char *p = l->text, *end = l->text + l->len; p < end;) {
+		const char *mountpoint = p, *fstype = mountpoint + strlen(mountpoint) + 1,
+			   *device = fstype + strlen(fstype) + 1;
+		report_mount(st, mountpoint, fstype, device, sink);
+		p = device + strlen(device) + 1;
+	}
 	return 0;
 }

@@ -17,17 +17,22 @@
 
 #define PF_KTHREAD 0x00200000
 
-#define KTHREAD_REFRESH_NS (10 * RTIME_NS_PER_SEC)
+#define REFRESH_NS (10 * RTIME_NS_PER_SEC)
 
-#define KEPT_FDS 512 /* /proc/PID/stat files kept open; RLIMIT_NOFILE is often 1024 */
+/* /proc/PID/stat and schedstat files kept open; RLIMIT_NOFILE is often 1024 */
+#define KEPT_FDS 512
 
 struct proc_entry {
-	int pid; /* 0 = empty */
-	int fd;	 /* /proc/PID/stat kept open, or -1 */
+	int pid;      /* 0 = empty */
+	int fd;	      /* /proc/PID/stat kept open, or -1 */
+	int sched_fd; /* /proc/PID/schedstat kept open, or -1 */
 	uint32_t generation;
-	char kthread_state; /* a kernel thread's state at its last read, or 0 */
-	int64_t refresh_ns; /* when a kernel thread is read again */
-	uint64_t ticks;	    /* utime + stime at the last collection */
+	char kthread_state;  /* a kernel thread's state at its last read, or 0 */
+	bool have_last;	     /* last holds a user process's figures */
+	int64_t refresh_ns;  /* when it is read in full again at the latest */
+	uint64_t ticks;	     /* utime + stime at the last collection */
+	uint64_t runtime_ns; /* its run time at the last full read */
+	struct coll_proc_stat last;
 };
 
 struct coll_proc_table {
@@ -54,9 +59,12 @@ void coll_proc_table_free(struct coll_proc_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
+	for (size_t i = 0; i < t->cap; i++) {
 		if (t->entries[i].pid && t->entries[i].fd >= 0)
 			close(t->entries[i].fd);
+		if (t->entries[i].pid && t->entries[i].sched_fd >= 0)
+			close(t->entries[i].sched_fd);
+	}
 	free(t->entries);
 	free(t->buf);
 	free(t);
@@ -89,9 +97,12 @@ static void sweep(struct coll_proc_table *t)
 		struct proc_entry *e = &t->entries[i];
 		if (e->pid && e->generation + 1 >= t->generation) {
 			*slot(fresh, cap, e->pid) = *e;
-		} else if (e->pid && e->fd >= 0) {
-			close(e->fd); /* the process is gone */
-			t->kept_fds--;
+		} else if (e->pid) { /* the process is gone */
+			t->kept_fds -= (e->fd >= 0) + (e->sched_fd >= 0);
+			if (e->fd >= 0)
+				close(e->fd);
+			if (e->sched_fd >= 0)
+				close(e->sched_fd);
 		}
 	}
 	free(t->entries);
@@ -107,7 +118,9 @@ static struct proc_entry *entry_for(struct coll_proc_table *t, int pid)
 		sweep(t);
 	struct proc_entry *e = slot(t->entries, t->cap, pid);
 	if (!e->pid) {
-		*e = (struct proc_entry){ .pid = pid, .fd = -1, .ticks = UINT64_MAX };
+		*e = (struct proc_entry){
+			.pid = pid, .fd = -1, .sched_fd = -1, .ticks = UINT64_MAX
+		};
 		t->used++;
 	}
 	e->generation = t->generation;
@@ -271,15 +284,51 @@ static void count_state(struct scan *scan, char state, long threads)
 	scan->threads += (double)threads;
 }
 
-/* Notes a kernel thread's state and when to read it again: the first
- * time within the next ten seconds, by pid, so that the refreshes of all
- * of them spread over ten collections at a one-second interval. */
-static void remember_kthread(struct proc_entry *entry, char state, int64_t now)
+/* Sets when entry is read in full again at the latest: the first time
+ * within the next REFRESH_NS, by pid, so that the refreshes of idle
+ * processes spread over ten collections at a one-second interval. */
+static void schedule_refresh(struct proc_entry *entry, int64_t now)
 {
-	int64_t wait = entry->kthread_state ? KTHREAD_REFRESH_NS
-					    : (entry->pid % 10 + 1) * KTHREAD_REFRESH_NS / 10;
-	entry->kthread_state = state;
-	entry->refresh_ns = now + wait;
+	bool first = !entry->kthread_state && !entry->have_last;
+	entry->refresh_ns = now + (first ? (entry->pid % 10 + 1) * REFRESH_NS / 10 : REFRESH_NS);
+}
+
+/* The run time of pid in ns from /proc/PID/schedstat, through a descriptor
+ * kept open; 0 when it cannot be read (then the stat file is read). */
+static uint64_t run_time(struct coll_proc_table *t, struct proc_entry *e, const char *root)
+{
+	char text[96];
+	if (e->sched_fd < 0) {
+		if (t->kept_fds >= KEPT_FDS)
+			return 0;
+		char path[512];
+		snprintf(path, sizeof path, "%s/proc/%d/schedstat", root, e->pid);
+		if ((e->sched_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return 0;
+		t->kept_fds++;
+	}
+	ssize_t n = pread(e->sched_fd, text, sizeof text - 1, 0);
+	if (n <= 0) { /* gone: its pid may be another's now */
+		close(e->sched_fd);
+		e->sched_fd = -1;
+		t->kept_fds--;
+		return 0;
+	}
+	text[n] = '\0';
+	return strtoull_or_zero(text);
+}
+
+/* True when entry's last figures still hold (see the top of the file);
+ * otherwise notes the run time the full read goes with. */
+static bool still_idle(struct coll_proc_table *t, struct proc_entry *entry, const char *root)
+{
+	if (!entry->have_last || entry->last.threads != 1)
+		return false;
+	uint64_t now_runtime = run_time(t, entry, root);
+	if (now_runtime != 0 && now_runtime == entry->runtime_ns && t->last_ns < entry->refresh_ns)
+		return true;
+	entry->runtime_ns = now_runtime;
+	return false;
 }
 
 static void scan_one(struct coll_state *st, struct proc_entry *entry, struct scan *scan)
@@ -289,20 +338,29 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	char *text = NULL;
 	struct coll_proc_stat ps;
+	const char *root = coll_root(coll_state_files(st));
 	entry->generation = t->generation;
 	if (entry->kthread_state && t->last_ns < entry->refresh_ns) {
 		count_state(scan, entry->kthread_state, 1);
 		return;
 	}
-	if (read_stat(t, entry, coll_root(coll_state_files(st)), &text) <= 0 ||
-	    coll_parse_proc_stat(text, &ps) != 0)
-		return; /* it exited meanwhile */
-	count_state(scan, ps.state, ps.threads);
-	if ((ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2) {
-		remember_kthread(entry, ps.state, t->last_ns);
-		return;
+	if (still_idle(t, entry, root)) {
+		ps = entry->last;
+	} else {
+		if (read_stat(t, entry, root, &text) <= 0 || coll_parse_proc_stat(text, &ps) != 0)
+			return; /* it exited meanwhile */
+		bool kthread = (ps.flags & PF_KTHREAD) || ps.pid == 2 || ps.ppid == 2;
+		schedule_refresh(entry, t->last_ns);
+		/* The pid may have been a kernel thread's, or a process's. */
+		entry->kthread_state = kthread ? ps.state : 0;
+		entry->have_last = !kthread;
+		entry->last = ps;
+		if (!entry->runtime_ns && !kthread && ps.threads == 1)
+			entry->runtime_ns = run_time(t, entry, root);
 	}
-	entry->kthread_state = 0; /* the pid may have been a kernel thread's */
+	count_state(scan, ps.state, ps.threads);
+	if (entry->kthread_state)
+		return;
 	uint64_t used = ticks_since_last(entry, ps.utime + ps.stime);
 	if (scan->elapsed > 0)
 		keep_top(scan->top_cpu, scan->top_n, (double)used / (double)hz / scan->elapsed,

@@ -36,6 +36,7 @@ struct coll_files {
 	int mounts_fd; /* /proc/self/mountinfo, polled for changes */
 	char *mounts;  /* its text as last read */
 	size_t mounts_len;
+	uint64_t mounts_version;
 	char *buf;
 	size_t cap;
 	struct cached *cache;
@@ -272,6 +273,7 @@ long coll_read_mounts(struct coll_files *f, char **text)
 		memcpy(copy, fresh, (size_t)n + 1);
 		f->mounts = copy;
 		f->mounts_len = (size_t)n;
+		f->mounts_version++;
 	}
 	/* Callers parse in place: hand them a copy in the shared buffer. */
 	if (f->mounts_len + 1 > f->cap) {
@@ -284,4 +286,9 @@ long coll_read_mounts(struct coll_files *f, char **text)
 	memcpy(f->buf, f->mounts, f->mounts_len + 1);
 	*text = f->buf;
 	return (long)f->mounts_len;
+}
+
+uint64_t coll_mounts_version(struct coll_files *f)
+{
+	return f->mounts_version;
 }

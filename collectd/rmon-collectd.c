@@ -270,6 +270,7 @@ int main(int argc, char **argv)
 					  e.msg);
 			} else {
 				coll_output_reconfigure(a.output);
+				coll_state_reconfigure(a.state);
 				log_info("collectd", "configuration reloaded");
 			}
 		}

@@ -18,6 +18,8 @@ struct coll_state {
 	const struct coll_config *config;
 	struct coll_files *files;
 	struct coll_proc_table *procs;
+	struct coll_mount_list mounts;
+	unsigned config_version;
 };
 
 struct coll_state *coll_state_new(const struct coll_config *c, const char *root)
@@ -41,6 +43,7 @@ void coll_state_free(struct coll_state *st)
 		return;
 	coll_files_free(st->files);
 	coll_proc_table_free(st->procs);
+	free(st->mounts.text);
 	free(st);
 }
 
@@ -57,4 +60,19 @@ const struct coll_config *coll_state_config(struct coll_state *st)
 struct coll_proc_table *coll_state_procs(struct coll_state *st)
 {
 	return st->procs;
+}
+
+struct coll_mount_list *coll_state_mounts(struct coll_state *st)
+{
+	return &st->mounts;
+}
+
+void coll_state_reconfigure(struct coll_state *st)
+{
+	st->config_version++;
+}
+
+unsigned coll_state_config_version(struct coll_state *st)
+{
+	return st->config_version;
 }

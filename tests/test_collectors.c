@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -213,6 +216,32 @@ static void test_mountinfo_escapes_and_filters(void **state)
 	assert_false(coll_fs_wanted(&config, "cgroup", "/sys/fs/cgroup/memory"));
 }
 
+/* The filtered mount list is kept between collections, and derived again
+ * when the configuration changes (SIGHUP). */
+static void test_filesystems_follow_a_reload(void **state)
+{
+	struct coll_config c;
+	struct err e = { 0 };
+	coll_config_default(&c);
+	struct coll_state *st = coll_state_new(&c, FIXTURES "linux-4.9");
+	struct recorder *r = recorder_new();
+	const char *root_fs = "h/node_filesystem_size_bytes{device=\"/dev/sda1\",fstype=\"ext4\","
+			      "mountpoint=\"/\"}";
+	for (int round = 0; round < 2; round++) {
+		r->n = 0;
+		assert_int_equal(coll_filesystem(st, &r->sink, &e), 0);
+		assert_false(isnan(find(r, root_fs)));
+	}
+	snprintf(c.fs_exclude_types, sizeof c.fs_exclude_types, "ext4");
+	coll_state_reconfigure(st);
+	r->n = 0;
+	assert_int_equal(coll_filesystem(st, &r->sink, &e), 0);
+	assert_true(isnan(find(r, root_fs)));
+	coll_state_free(st);
+	coll_config_release(&c);
+	free(r);
+}
+
 static void test_cgroup_v1_only_host_reports_nothing(void **state)
 {
 	struct recorder *r = recorder_new();
@@ -281,6 +310,70 @@ static void test_watched_process_absent_is_zero(void **state)
 	free(r);
 }
 
+static pid_t spawn_named(const char *name, bool busy)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name);
+		static char memory[8 << 20];
+		memset(memory, 1, sizeof memory); /* resident: 8 MiB */
+		for (volatile uint64_t spin = 0; busy; spin++)
+			;
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void collect_into(struct coll_state *st, struct recorder *r)
+{
+	struct err e = { 0 };
+	r->n = 0;
+	assert_int_equal(coll_processes(st, &r->sink, &e), 0);
+}
+
+/* A process that sleeps keeps being reported with its memory though it is
+ * not re-read; one that runs is re-read each time; one that exits is gone. */
+static void test_idle_and_busy_processes(void **state)
+{
+	struct coll_config c;
+	struct err e = { 0 };
+	coll_config_default(&c);
+	assert_int_equal(coll_config_parse(&c,
+					   "[process idle]\nmatch = \"^rmon-test-idle$\"\n"
+					   "[process busy]\nmatch = \"^rmon-test-busy$\"\n",
+					   "t.conf", &e),
+			 0);
+	pid_t idle = spawn_named("rmon-test-idle", false),
+	      busy = spawn_named("rmon-test-busy", true);
+	usleep(300 * 1000); /* both have touched their memory */
+	struct coll_state *st = coll_state_new(&c, "");
+	struct recorder *r = recorder_new();
+	double busy_cpu[4];
+	for (int round = 0; round < 4; round++) {
+		collect_into(st, r);
+		assert_true(find(r, "h/rmon_process_count{process=\"idle\"}") == 1);
+		assert_true(find(r, "h/rmon_process_resident_memory_bytes{process=\"idle\"}") >=
+			    8 << 20);
+		assert_true(find(r, "h/rmon_process_threads{process=\"idle\"}") == 1);
+		busy_cpu[round] = find(r, "h/rmon_process_cpu_seconds_total{process=\"busy\"}");
+		if (round > 0)
+			assert_true(busy_cpu[round] > busy_cpu[round - 1]);
+		usleep(200 * 1000);
+	}
+	kill(idle, SIGKILL);
+	waitpid(idle, NULL, 0);
+	collect_into(st, r);
+	assert_true(find(r, "h/rmon_process_count{process=\"idle\"}") == 0);
+	assert_true(find(r, "h/rmon_process_count{process=\"busy\"}") == 1);
+	kill(busy, SIGKILL);
+	waitpid(busy, NULL, 0);
+	coll_state_free(st);
+	coll_config_release(&c);
+	free(r);
+}
+
 static void test_config_errors(void **state)
 {
 	static const struct {
@@ -334,10 +427,12 @@ int main(void)
 		cmocka_unit_test(test_diskstats_partitions_and_loops),
 		cmocka_unit_test(test_network_long_names),
 		cmocka_unit_test(test_mountinfo_escapes_and_filters),
+		cmocka_unit_test(test_filesystems_follow_a_reload),
 		cmocka_unit_test(test_cgroup_v1_only_host_reports_nothing),
 		cmocka_unit_test(test_proc_stat_odd_names),
 		cmocka_unit_test(test_live_matches_the_kernel),
 		cmocka_unit_test(test_watched_process_absent_is_zero),
+		cmocka_unit_test(test_idle_and_busy_processes),
 		cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

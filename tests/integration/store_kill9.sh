@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # kill -9 the store again and again while a producer floods the ring; after
 # the last restart every sample the ring accepted is stored exactly once.
-# ITERATIONS (default 30) sets how many kills; RMON_STORED_ARGS adds flags.
+# ITERATIONS (default 30) sets how many kills, SAMPLES (default 40000) how
+# many samples each series gets; RMON_STORED_ARGS adds flags.
 set -eu
 iterations=${ITERATIONS:-30}
-series=50 samples=40000
+series=50 samples=${SAMPLES:-40000}
 dir=$(mktemp -d)
 data=$dir/data
 stored_pid=
