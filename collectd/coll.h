@@ -60,6 +60,13 @@ long coll_read_mounts(struct coll_files *f, char **text);
  * failures as coll_read, without touching the text coll_read returned. */
 bool coll_readable(struct coll_files *f, const char *path);
 
+/* The entries of directory root+path: for each, a type letter ('d' for a
+ * directory, 'f' otherwise) then the name, NUL-terminated; returns their
+ * length in bytes or -errno.  Directories are listed again only every ten
+ * seconds (sensors, cgroups: listing costs more than reading what they
+ * hold); *names stays valid until path is listed again. */
+long coll_list(struct coll_files *f, const char *path, const char **names);
+
 /* Counts the changes of the mount table seen by coll_read_mounts, so a
  * caller can keep what it derived from the last text. */
 uint64_t coll_mounts_version(struct coll_files *f);

@@ -2,7 +2,6 @@
  * cgroup down to a configured depth: CPU, throttling, memory, I/O, pids
  * and pressure.  Hosts with only cgroup v1 have no such hierarchy: the
  * collector then reports nothing, which is not an error. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -51,21 +50,21 @@ static void one_cgroup(struct coll_state *st, const char *dir, const char *name,
 	struct coll_files *f = coll_state_files(st);
 	char path[1024], *text;
 	snprintf(path, sizeof path, "%s/cpu.stat", dir);
-	if (coll_read_once(f, path, &text) > 0) {
+	if (coll_read(f, path, &text) > 0) {
 		static const struct {
 			const char *key, *metric;
-			double scale;
+			double divisor; /* to seconds: dividing rounds exactly */
 		} cpu[] = {
-			{ "usage_usec", "rmon_cgroup_cpu_usage_seconds_total", 1e-6 },
-			{ "user_usec", "rmon_cgroup_cpu_user_seconds_total", 1e-6 },
-			{ "system_usec", "rmon_cgroup_cpu_system_seconds_total", 1e-6 },
+			{ "usage_usec", "rmon_cgroup_cpu_usage_seconds_total", 1e6 },
+			{ "user_usec", "rmon_cgroup_cpu_user_seconds_total", 1e6 },
+			{ "system_usec", "rmon_cgroup_cpu_system_seconds_total", 1e6 },
 			{ "nr_throttled", "rmon_cgroup_cpu_throttled_periods_total", 1 },
-			{ "throttled_usec", "rmon_cgroup_cpu_throttled_seconds_total", 1e-6 },
+			{ "throttled_usec", "rmon_cgroup_cpu_throttled_seconds_total", 1e6 },
 		};
 		for (size_t i = 0; i < sizeof cpu / sizeof cpu[0]; i++) {
 			double v = key_value(text, cpu[i].key);
 			if (!isnan(v))
-				coll_emit1(sink, cpu[i].metric, "cgroup", name, v * cpu[i].scale);
+				coll_emit1(sink, cpu[i].metric, "cgroup", name, v / cpu[i].divisor);
 		}
 	}
 	static const struct {
@@ -79,13 +78,13 @@ static void one_cgroup(struct coll_state *st, const char *dir, const char *name,
 	for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, single[i].file);
 		/* "max" means no limit: reported as +Inf. */
-		if (coll_read_once(f, path, &text) > 0)
+		if (coll_read(f, path, &text) > 0)
 			coll_emit1(sink, single[i].metric, "cgroup", name,
 				   strncmp(text, "max", 3) == 0 ? INFINITY
 								: (double)strtoull_or_zero(text));
 	}
 	snprintf(path, sizeof path, "%s/io.stat", dir);
-	if (coll_read_once(f, path, &text) >= 0) {
+	if (coll_read(f, path, &text) >= 0) {
 		static const char *const keys[] = { "rbytes=", "wbytes=", "rios=", "wios=" };
 		static const char *const metrics[] = { "rmon_cgroup_io_read_bytes_total",
 						       "rmon_cgroup_io_written_bytes_total",
@@ -101,7 +100,7 @@ static void one_cgroup(struct coll_state *st, const char *dir, const char *name,
 	static const char *const resources[] = { "cpu", "memory", "io" };
 	for (int r = 0; r < 3; r++) {
 		snprintf(path, sizeof path, "%s/%s.pressure", dir, resources[r]);
-		if (coll_read_once(f, path, &text) <= 0)
+		if (coll_read(f, path, &text) <= 0)
 			continue;
 		for (const char *p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 			const char *kind = strncmp(p, "some", 4) == 0	? "some"
@@ -119,34 +118,36 @@ static void one_cgroup(struct coll_state *st, const char *dir, const char *name,
 	}
 }
 
-static void walk(struct coll_state *st, const char *dir, const char *name, int depth,
+/* Reports the cgroups below path (root-relative) down to the configured
+ * depth; the tree is listed again only every ten seconds (coll_list), so a
+ * new cgroup shows within that, and one removed meanwhile reads nothing. */
+static void walk(struct coll_state *st, const char *path, const char *name, int depth,
 		 struct coll_sink *sink)
 {
 	const struct coll_config *c = coll_state_config(st);
 	if (depth > 0)
-		one_cgroup(st, dir, name, sink);
+		one_cgroup(st, path, name, sink);
 	if (depth >= c->cgroup_depth)
 		return;
-	DIR *d = opendir(dir);
-	for (struct dirent *de; d && (de = readdir(d));) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+	const char *names;
+	long len = coll_list(coll_state_files(st), path, &names);
+	for (const char *p = names, *end = names + (len > 0 ? len : 0); p < end;
+	     p += strlen(p) + 1) {
+		if (p[0] != 'd')
 			continue;
 		char child[1024], child_name[512];
-		snprintf(child, sizeof child, "%s/%s", dir, de->d_name);
-		snprintf(child_name, sizeof child_name, "%s/%s", depth ? name : "", de->d_name);
+		snprintf(child, sizeof child, "%s/%s", path, p + 1);
+		snprintf(child_name, sizeof child_name, "%s/%s", depth ? name : "", p + 1);
 		if (!coll_glob_list_match(c->cgroup_exclude, child_name))
 			walk(st, child, child_name, depth + 1, sink);
 	}
-	if (d)
-		closedir(d);
 }
 
 int coll_cgroup(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
-	char mount[512], dir[1024];
+	char mount[512];
 	if (!find_cgroup2(st, mount, sizeof mount))
 		return 0;
-	snprintf(dir, sizeof dir, "%s%s", coll_root(coll_state_files(st)), mount);
-	walk(st, dir, "/", 0, sink);
+	walk(st, mount, "/", 0, sink);
 	return 0;
 }

@@ -1,6 +1,5 @@
 /* coll_misc.c - file descriptors, entropy, clock synchronisation, and
  * hardware temperatures (hwmon and thermal zones). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,54 +54,58 @@ static void read_temperature(struct coll_state *st, const char *path, const char
 			   (negative ? -1.0 : 1.0) * (double)millidegrees / 1000.0);
 }
 
+/* The first line of a small sysfs file, or fallback. */
+static void first_line(struct coll_files *f, const char *path, char *out, size_t len,
+		       const char *fallback)
+{
+	char *text;
+	if (coll_read(f, path, &text) > 0)
+		snprintf(out, len, "%.*s", (int)strcspn(text, "\n"), text);
+	else
+		snprintf(out, len, "%s", fallback);
+}
+
+/* Sensors are found through listings kept ten seconds (coll_list): they
+ * come and go only with hardware or a driver. */
 int coll_hwmon(struct coll_state *st, struct coll_sink *sink, struct err *e)
 {
-	const char *root = coll_root(coll_state_files(st));
-	char path[1024], *text;
-	DIR *d;
-	snprintf(path, sizeof path, "%s/sys/class/hwmon", root);
-	if ((d = opendir(path))) {
-		for (struct dirent *de; (de = readdir(d));) {
-			if (strncmp(de->d_name, "hwmon", 5) != 0)
+	struct coll_files *f = coll_state_files(st);
+	const char *chips, *sensors, *zones;
+	char path[1024], chip[64];
+	long n = coll_list(f, "/sys/class/hwmon", &chips);
+	for (const char *c = chips, *end = chips + (n > 0 ? n : 0); c < end; c += strlen(c) + 1) {
+		const char *hwmon = c + 1;
+		if (strncmp(hwmon, "hwmon", 5) != 0)
+			continue;
+		snprintf(path, sizeof path, "/sys/class/hwmon/%s/name", hwmon);
+		first_line(f, path, chip, sizeof chip, hwmon);
+		snprintf(path, sizeof path, "/sys/class/hwmon/%s", hwmon);
+		long m = coll_list(f, path, &sensors);
+		for (const char *s = sensors, *send = sensors + (m > 0 ? m : 0); s < send;
+		     s += strlen(s) + 1) {
+			const char *input = s + 1;
+			size_t len = strlen(input);
+			if (strncmp(input, "temp", 4) != 0 || len < 10 ||
+			    strcmp(input + len - 6, "_input") != 0)
 				continue;
-			char chip[64] = "", dir[1024];
-			snprintf(path, sizeof path, "/sys/class/hwmon/%s/name", de->d_name);
-			if (coll_read(coll_state_files(st), path, &text) > 0)
-				snprintf(chip, sizeof chip, "%.*s", (int)strcspn(text, "\n"), text);
-			snprintf(dir, sizeof dir, "%s/sys/class/hwmon/%s", root, de->d_name);
-			DIR *sensors = opendir(dir);
-			for (struct dirent *s; sensors && (s = readdir(sensors));) {
-				size_t n = strlen(s->d_name);
-				if (strncmp(s->d_name, "temp", 4) != 0 || n < 10 ||
-				    strcmp(s->d_name + n - 6, "_input") != 0)
-					continue;
-				char sensor[32];
-				snprintf(sensor, sizeof sensor, "%.*s", (int)(n - 6), s->d_name);
-				snprintf(path, sizeof path, "/sys/class/hwmon/%s/%s", de->d_name,
-					 s->d_name);
-				read_temperature(st, path, "node_hwmon_temp_celsius", "chip",
-						 chip[0] ? chip : de->d_name, "sensor", sensor,
-						 sink);
-			}
-			if (sensors)
-				closedir(sensors);
+			char sensor[32];
+			snprintf(sensor, sizeof sensor, "%.*s", (int)(len - 6), input);
+			snprintf(path, sizeof path, "/sys/class/hwmon/%s/%s", hwmon, input);
+			read_temperature(st, path, "node_hwmon_temp_celsius", "chip", chip,
+					 "sensor", sensor, sink);
 		}
-		closedir(d);
 	}
-	snprintf(path, sizeof path, "%s/sys/class/thermal", root);
-	if ((d = opendir(path))) {
-		for (struct dirent *de; (de = readdir(d));) {
-			if (strncmp(de->d_name, "thermal_zone", 12) != 0)
-				continue;
-			char type[64] = "unknown";
-			snprintf(path, sizeof path, "/sys/class/thermal/%s/type", de->d_name);
-			if (coll_read(coll_state_files(st), path, &text) > 0)
-				snprintf(type, sizeof type, "%.*s", (int)strcspn(text, "\n"), text);
-			snprintf(path, sizeof path, "/sys/class/thermal/%s/temp", de->d_name);
-			read_temperature(st, path, "node_thermal_zone_temp", "zone",
-					 de->d_name + 12, "type", type, sink);
-		}
-		closedir(d);
+	n = coll_list(f, "/sys/class/thermal", &zones);
+	for (const char *z = zones, *end = zones + (n > 0 ? n : 0); z < end; z += strlen(z) + 1) {
+		const char *zone = z + 1;
+		if (strncmp(zone, "thermal_zone", 12) != 0)
+			continue;
+		char type[64];
+		snprintf(path, sizeof path, "/sys/class/thermal/%s/type", zone);
+		first_line(f, path, type, sizeof type, "unknown");
+		snprintf(path, sizeof path, "/sys/class/thermal/%s/temp", zone);
+		read_temperature(st, path, "node_thermal_zone_temp", "zone", zone + 12, "type",
+				 type, sink);
 	}
 	return 0;
 }

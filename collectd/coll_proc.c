@@ -19,8 +19,9 @@
 
 #define REFRESH_NS (10 * RTIME_NS_PER_SEC)
 
-/* /proc/PID/stat and schedstat files kept open; RLIMIT_NOFILE is often 1024 */
-#define KEPT_FDS 512
+/* /proc/PID/stat and schedstat files kept open (the agent raises its
+ * RLIMIT_NOFILE to 16384 where it may: rmon-collectd.c) */
+#define KEPT_FDS 4096
 
 struct proc_entry {
 	int pid;      /* 0 = empty */

@@ -1,6 +1,9 @@
 /* files.c - reading /proc and /sys files cheaply: descriptors of files
  * read every collection stay open and are re-read with pread from offset 0
- * (procfs regenerates the text), into one buffer that only ever grows. */
+ * (procfs regenerates the text), into one buffer that only ever grows.
+ * This relies on kernel files failing to read once their device, process
+ * or cgroup is gone (a regular file replaced on disk would not). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,9 +23,21 @@
  * went away), when room is needed for another. */
 #define IDLE_NS (5 * 60 * RTIME_NS_PER_SEC)
 
+/* Descriptors kept open at most; past them a file is opened for each read.
+ * The agent raises its soft RLIMIT_NOFILE to make room (rmon-collectd.c). */
+#define KEPT_OPEN 4096
+
+/* A directory is listed again only this often (coll_list). */
+#define RELIST_NS (10 * RTIME_NS_PER_SEC)
+
+/* A file read through coll_read, or a directory listed by coll_list. */
 struct cached {
-	char path[128];
+	char path[256];
 	uint32_t hash;
+	char *names; /* a directory's listing, names_len bytes */
+	size_t names_len, names_cap;
+	int64_t listed_ns; /* when it was listed */
+	bool listed;
 	int fd;		  /* or -1 when the open failed with -err */
 	int err;	  /* negative errno of the failed open or read */
 	int failures;	  /* reads failed in a row */
@@ -41,6 +56,7 @@ struct coll_files {
 	size_t cap;
 	struct cached *cache;
 	size_t n_cached, cache_cap;
+	int n_open; /* entries with a descriptor */
 };
 
 struct coll_files *coll_files_new(const char *root)
@@ -63,9 +79,11 @@ void coll_files_free(struct coll_files *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n_cached; i++)
+	for (size_t i = 0; i < f->n_cached; i++) {
 		if (f->cache[i].fd >= 0)
 			close(f->cache[i].fd);
+		free(f->cache[i].names);
+	}
 	if (f->mounts_fd >= 0)
 		close(f->mounts_fd);
 	free(f->cache);
@@ -152,10 +170,16 @@ static struct cached *new_cached(struct coll_files *f, int64_t now)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < f->n_cached; i++) {
-		if (now - f->cache[i].used_ns < IDLE_NS)
-			f->cache[kept++] = f->cache[i];
-		else if (f->cache[i].fd >= 0)
-			close(f->cache[i].fd);
+		struct cached *c = &f->cache[i];
+		if (now - c->used_ns < IDLE_NS) {
+			f->cache[kept++] = *c;
+			continue;
+		}
+		if (c->fd >= 0) {
+			close(c->fd);
+			f->n_open--;
+		}
+		free(c->names);
 	}
 	f->n_cached = kept;
 	if (f->n_cached == f->cache_cap) {
@@ -176,25 +200,35 @@ static int reopen(struct coll_files *f, struct cached *c, int64_t now)
 		c->fd = open_path(f, c->path);
 		c->err = c->fd < 0 ? -errno : 0;
 		c->retry_ns = now + RETRY_MISSING_NS;
+		f->n_open += c->fd >= 0;
 	}
 	return c->fd < 0 ? c->err : 0;
+}
+
+/* The entry of path, created when new; NULL when out of memory. */
+static struct cached *entry_of(struct coll_files *f, const char *path, int64_t now)
+{
+	uint32_t hash = path_hash(path);
+	struct cached *c = find_cached(f, path, hash);
+	if (!c) {
+		if (!(c = new_cached(f, now)))
+			return NULL;
+		*c = (struct cached){ .hash = hash, .fd = -1, .retry_ns = now };
+		snprintf(c->path, sizeof c->path, "%s", path);
+	}
+	c->used_ns = now;
+	return c;
 }
 
 /* The entry of path, opened (again) when due; NULL with *rc = -errno when
  * it cannot be read now. */
 static struct cached *lookup(struct coll_files *f, const char *path, int64_t now, int *rc)
 {
-	uint32_t hash = path_hash(path);
-	struct cached *c = find_cached(f, path, hash);
+	struct cached *c = entry_of(f, path, now);
 	if (!c) {
-		if (!(c = new_cached(f, now))) {
-			*rc = -ENOMEM;
-			return NULL;
-		}
-		*c = (struct cached){ .hash = hash, .fd = -1, .retry_ns = now };
-		snprintf(c->path, sizeof c->path, "%s", path);
+		*rc = -ENOMEM;
+		return NULL;
 	}
-	c->used_ns = now;
 	*rc = reopen(f, c, now);
 	return *rc < 0 ? NULL : c;
 }
@@ -203,7 +237,7 @@ static struct cached *lookup(struct coll_files *f, const char *path, int64_t now
  * new one may come under the same path, which this descriptor would never
  * see: it is opened again at once, and after that only every
  * RETRY_MISSING_NS (the speed of a virtual interface never reads). */
-static long note_read(struct cached *c, long n, int64_t now)
+static long note_read(struct coll_files *f, struct cached *c, long n, int64_t now)
 {
 	if (n >= 0) {
 		c->failures = 0;
@@ -211,6 +245,7 @@ static long note_read(struct cached *c, long n, int64_t now)
 		return n;
 	}
 	close(c->fd);
+	f->n_open--;
 	c->fd = -1;
 	c->err = (int)n;
 	c->retry_ns = now + (c->failures++ ? RETRY_MISSING_NS : 0);
@@ -219,7 +254,8 @@ static long note_read(struct cached *c, long n, int64_t now)
 
 long coll_read(struct coll_files *f, const char *path, char **text)
 {
-	if (strlen(path) >= sizeof f->cache[0].path)
+	if (strlen(path) >= sizeof f->cache[0].path ||
+	    (f->n_open >= KEPT_OPEN && !find_cached(f, path, path_hash(path))))
 		return coll_read_once(f, path, text);
 	int64_t now = rtime_mono_ns();
 	int rc;
@@ -227,7 +263,11 @@ long coll_read(struct coll_files *f, const char *path, char **text)
 	if (!c)
 		return rc;
 	size_t want = c->last_len * 2 > 4095 ? c->last_len * 2 : 4095;
-	return note_read(c, read_all(f, c->fd, want, text), now);
+	long n = note_read(f, c, read_all(f, c->fd, want, text), now);
+	if (n < 0 && c->failures == 1 && (c = lookup(f, path, now, &rc)))
+		/* A new device or cgroup under the old path: read it now. */
+		n = note_read(f, c, read_all(f, c->fd, want, text), now);
+	return n;
 }
 
 bool coll_readable(struct coll_files *f, const char *path)
@@ -238,7 +278,8 @@ bool coll_readable(struct coll_files *f, const char *path)
 	int rc;
 	struct cached *c = lookup(f, path, now, &rc);
 	char small[64];
-	return c && note_read(c, pread(c->fd, small, sizeof small, 0) < 0 ? -errno : 0, now) >= 0;
+	return c &&
+	       note_read(f, c, pread(c->fd, small, sizeof small, 0) < 0 ? -errno : 0, now) >= 0;
 }
 
 long coll_read_once(struct coll_files *f, const char *path, char **text)
@@ -291,4 +332,54 @@ long coll_read_mounts(struct coll_files *f, char **text)
 uint64_t coll_mounts_version(struct coll_files *f)
 {
 	return f->mounts_version;
+}
+
+/* Lists the directory into c->names: a type letter ('d' directory, 'f'
+ * anything else) and the name, NUL-terminated, for each entry. */
+static int list_now(struct coll_files *f, struct cached *c)
+{
+	char full[512];
+	snprintf(full, sizeof full, "%s%s", f->root, c->path);
+	c->names_len = 0;
+	DIR *d = opendir(full);
+	if (!d)
+		return c->err = -errno;
+	size_t cap = c->names_cap;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t n = strlen(de->d_name) + 2;
+		if (c->names_len + n > cap) {
+			size_t bigger_cap = cap ? cap * 2 : 1024;
+			while (bigger_cap < c->names_len + n)
+				bigger_cap *= 2;
+			char *bigger = realloc(c->names, bigger_cap);
+			if (!bigger)
+				break;
+			c->names = bigger;
+			c->names_cap = cap = bigger_cap;
+		}
+		c->names[c->names_len] = de->d_type == DT_DIR ? 'd' : 'f';
+		memcpy(c->names + c->names_len + 1, de->d_name, n - 1);
+		c->names_len += n;
+	}
+	closedir(d);
+	return c->err = 0;
+}
+
+long coll_list(struct coll_files *f, const char *path, const char **names)
+{
+	if (strlen(path) >= sizeof f->cache[0].path)
+		return -ENAMETOOLONG;
+	int64_t now = rtime_mono_ns();
+	struct cached *c = entry_of(f, path, now);
+	if (!c)
+		return -ENOMEM;
+	if (!c->listed || now - c->listed_ns >= RELIST_NS) {
+		c->listed = true;
+		c->listed_ns = now;
+		list_now(f, c);
+	}
+	*names = c->names;
+	return c->err < 0 ? c->err : (long)c->names_len;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -164,6 +165,18 @@ static void usage(FILE *out)
 		COLLECTD_DEFAULT_DATA);
 }
 
+/* The agent keeps the files it reads every collection open (thousands with
+ * many cgroups and processes); the soft limit is often 1024, the hard one
+ * far higher, and nothing here uses select(). */
+static void raise_open_files(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= 16384)
+		return;
+	r.rlim_cur = r.rlim_max < 16384 ? r.rlim_max : 16384;
+	setrlimit(RLIMIT_NOFILE, &r);
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = { 0 };
@@ -231,6 +244,7 @@ int main(int argc, char **argv)
 		log_error("collectd", "%s", e.msg);
 		return 2;
 	}
+	raise_open_files();
 	a.state = coll_state_new(&a.config, a.root);
 	a.output = coll_output_new(&a.config, print ? stdout : NULL);
 	if (!a.state || !a.output) {

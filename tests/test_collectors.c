@@ -242,6 +242,56 @@ static void test_filesystems_follow_a_reload(void **state)
 	free(r);
 }
 
+static void test_hwmon_and_thermal_zones(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-6.18", coll_hwmon, r, 0);
+	assert_int_equal(r->n, 5);
+	assert_true(find(r, "h/node_hwmon_temp_celsius{chip=\"k10temp\",sensor=\"temp1\"}") ==
+		    45.25);
+	assert_true(find(r, "h/node_hwmon_temp_celsius{chip=\"nvme\",sensor=\"temp2\"}") == 52.85);
+	assert_true(find(r, "h/node_thermal_zone_temp{type=\"acpitz\",zone=\"0\"}") == 27.8);
+	assert_true(find(r, "h/node_thermal_zone_temp{type=\"iwlwifi_1\",zone=\"1\"}") == -5.0);
+	r->n = 0;
+	run(FIXTURES "linux-4.9", coll_hwmon, r, 0); /* none: not an error */
+	assert_int_equal(r->n, 0);
+	free(r);
+}
+
+/* cgroup v2 (at /sys/fs/cgroup/unified on this hybrid host) to depth 2. */
+static void test_cgroup_v2_figures(void **state)
+{
+	struct recorder *r = recorder_new();
+	run(FIXTURES "linux-6.18", coll_cgroup, r, 0);
+	const char *svc = "{cgroup=\"/system.slice/nginx.service\"}";
+	char name[256];
+	static const struct {
+		const char *metric;
+		double value;
+	} want[] = {
+		{ "rmon_cgroup_cpu_usage_seconds_total", 1.234567 },
+		{ "rmon_cgroup_cpu_throttled_periods_total", 7 },
+		{ "rmon_cgroup_cpu_throttled_seconds_total", 0.035 },
+		{ "rmon_cgroup_memory_bytes", 104857600 },
+		{ "rmon_cgroup_memory_max_bytes", INFINITY },
+		{ "rmon_cgroup_pids", 12 },
+		{ "rmon_cgroup_io_read_bytes_total", 1048576 + 4096 },
+		{ "rmon_cgroup_io_writes_total", 200 },
+		{ "rmon_cgroup_pressure_cpu_some_seconds_total", 2.5 },
+		{ "rmon_cgroup_pressure_io_full_seconds_total", 0.0002 },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		snprintf(name, sizeof name, "h/%s%s", want[i].metric, svc);
+		if (fabs(find(r, name) - want[i].value) > 1e-9 && find(r, name) != want[i].value)
+			fail_msg("%s = %g, want %g", name, find(r, name), want[i].value);
+	}
+	assert_true(find(r, "h/rmon_cgroup_memory_max_bytes{cgroup=\"/system.slice\"}") ==
+		    1073741824.0);
+	/* The root itself is not a cgroup of its own here (depth 0). */
+	assert_int_equal(count_prefix(r, "h/rmon_cgroup_cpu_usage_seconds_total"), 2);
+	free(r);
+}
+
 static void test_cgroup_v1_only_host_reports_nothing(void **state)
 {
 	struct recorder *r = recorder_new();
@@ -428,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_network_long_names),
 		cmocka_unit_test(test_mountinfo_escapes_and_filters),
 		cmocka_unit_test(test_filesystems_follow_a_reload),
+		cmocka_unit_test(test_hwmon_and_thermal_zones),
+		cmocka_unit_test(test_cgroup_v2_figures),
 		cmocka_unit_test(test_cgroup_v1_only_host_reports_nothing),
 		cmocka_unit_test(test_proc_stat_odd_names),
 		cmocka_unit_test(test_live_matches_the_kernel),
