@@ -422,8 +422,9 @@ int main(int argc, char **argv)
 		       prom_rate / 1e6, rate / prom_rate);
 	printf("  group commit, peek to durable         p50 %.2f ms, p99 %.2f ms\n",
 	       (double)p50 / 1e6, (double)p99 / 1e6);
-	printf("  drainer memory growth                 %.1f MiB (%.2f KiB per series)\n",
-	       (double)rss_growth / 1024, (double)rss_growth / (double)series);
+	printf("  drainer memory growth                 %.1f MiB (budget 64 MiB + 1 KiB a series "
+	       "= %.1f MiB)\n",
+	       (double)rss_growth / 1024, 64 + (double)series / 1024);
 	printf("  closed chunks, agent-like data        %.3f bytes/sample (LMDB file: %.3f)\n", bps,
 	       lmdb_bps);
 	printf("  real rmon-collectd output (%llu samples, 100 ms ticks) %.3f bytes/sample\n",

@@ -11,6 +11,7 @@
 #include "shmring/series.h"
 
 #define LATENCY_SLOTS 1024
+#define APPLY_SLICE   2048 /* samples filled into heads between looks at the disk */
 
 struct drainer {
 	struct drainer_config config;
@@ -174,9 +175,13 @@ static int apply_heads(struct drainer *d, struct err *e)
 		rc = db_append(d->db, d->net + d->net_applied, d->n_net - d->net_applied, e);
 		d->net_applied = d->n_net;
 	}
-	if (rc == 0 && d->pending > 0 && !d->pending_applied) {
-		rc = db_append_to(d->db, d->series, d->batch, d->pending, e);
-		d->pending_applied = true;
+	/* In slices, looking in between whether the disk is done, so the
+	 * latency recorded is the commit's, not the time filling took. */
+	for (size_t at = 0; rc == 0 && d->pending > 0 && !d->pending_applied; at += APPLY_SLICE) {
+		size_t n = d->pending - at < APPLY_SLICE ? d->pending - at : APPLY_SLICE;
+		rc = db_append_to(d->db, d->series + at, d->batch + at, n, e);
+		wal_commit_done(d->wal);
+		d->pending_applied = at + n == d->pending;
 	}
 	return rc;
 }
@@ -184,7 +189,7 @@ static int apply_heads(struct drainer *d, struct err *e)
 /* Durable samples are counted, and handed to the relay if any. */
 static void durable(struct drainer *d, const struct ring_sample *s, size_t n, int64_t since)
 {
-	record_latency(d, rtime_mono_ns() - since);
+	record_latency(d, wal_durable_ns(d->wal) - since);
 	if (d->config.on_durable)
 		d->config.on_durable(d->config.forward_ctx, s, n);
 	d->stats.samples += n;

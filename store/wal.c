@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/rtime.h"
 #include "shmring/series.h"
 
 #define WAL_MAGIC    0x57413200u /* "WA2" and the type in the low byte */
@@ -58,6 +59,8 @@ struct wal {
 	struct piece flight[2];
 	int n_flight, new_fd;
 	bool submitted;
+	int reaped, result; /* its completions seen, and the first error */
+	int64_t durable_ns; /* when the last commit was seen on disk */
 	struct wal_stats stats;
 };
 
@@ -456,24 +459,47 @@ static int submit_uring(struct wal *w, struct piece *pieces, int n)
 	return rc < 0 ? rc : 0;
 }
 
+/* Takes one completion of the commit under way into w->reaped and
+ * w->result; when it is the last, notes the time. */
+static void reap_one(struct wal *w, struct io_uring_cqe *cqe)
+{
+	uint64_t k = cqe->user_data;
+	bool write = k % 2 == 0;
+	if (cqe->res < 0 && w->result == 0)
+		w->result = cqe->res;
+	/* A short write cancels its sync; finish it the plain way. */
+	else if (write && (size_t)cqe->res != w->flight[k / 2].n && w->result == 0)
+		w->result = -EAGAIN;
+	io_uring_cqe_seen(&w->uring, cqe);
+	if (++w->reaped == w->n_flight * 2)
+		w->durable_ns = rtime_mono_ns();
+}
+
 static int reap_uring(struct wal *w, struct piece *pieces, int n)
 {
-	int result = 0;
-	for (int done = 0; done < n * 2; done++) {
+	(void)pieces;
+	while (w->reaped < n * 2) {
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_wait_cqe(&w->uring, &cqe);
 		if (rc != 0)
 			return rc;
-		uint64_t k = cqe->user_data;
-		bool write = k % 2 == 0;
-		if (cqe->res < 0 && result == 0)
-			result = cqe->res;
-		/* A short write cancels its sync; finish it the plain way. */
-		else if (write && (size_t)cqe->res != pieces[k / 2].n && result == 0)
-			result = -EAGAIN;
-		io_uring_cqe_seen(&w->uring, cqe);
+		reap_one(w, cqe);
 	}
-	return result;
+	return w->result;
+}
+
+bool wal_commit_done(struct wal *w)
+{
+	struct io_uring_cqe *cqe;
+	while (w->submitted && w->reaped < w->n_flight * 2 &&
+	       io_uring_peek_cqe(&w->uring, &cqe) == 0)
+		reap_one(w, cqe);
+	return w->submitted && w->reaped == w->n_flight * 2;
+}
+
+int64_t wal_durable_ns(struct wal *w)
+{
+	return w->durable_ns;
 }
 
 int wal_commit_begin(struct wal *w, struct err *e)
@@ -496,6 +522,8 @@ int wal_commit_begin(struct wal *w, struct err *e)
 		w->flight[w->n_flight++] =
 		    (struct piece){ w->new_fd, w->buf + w->split, w->len - w->split, 0 };
 	}
+	w->reaped = 0;
+	w->result = 0;
 	w->submitted = w->uring_ok && submit_uring(w, w->flight, w->n_flight) == 0;
 	return 0;
 }
@@ -511,11 +539,13 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		return rc;
 	struct piece *pieces = w->flight;
 	int n = w->n_flight, new_fd = w->new_fd;
-	w->n_flight = 0;
 	rc = w->submitted ? reap_uring(w, pieces, n) : -EAGAIN;
 	w->submitted = false;
-	if (rc == -EAGAIN || (w->uring_ok && rc != 0 && rc != -ENOSPC && rc != -EIO))
+	w->n_flight = 0;
+	if (rc == -EAGAIN || (w->uring_ok && rc != 0 && rc != -ENOSPC && rc != -EIO)) {
 		rc = commit_sync(pieces, n);
+		w->durable_ns = rtime_mono_ns();
+	}
 	if (rc != 0) {
 		if (new_fd >= 0) {
 			char path[4200];

@@ -63,6 +63,14 @@ int wal_commit(struct wal *w, uint64_t *end, struct err *e);
 int wal_commit_begin(struct wal *w, struct err *e);
 int wal_commit_end(struct wal *w, uint64_t *end, struct err *e);
 
+/* True once the commit begun is on disk (it still needs wal_commit_end);
+ * never waits.  Without io_uring it is false until the end. */
+bool wal_commit_done(struct wal *w);
+
+/* When the last commit was seen on disk (rtime_mono_ns), by
+ * wal_commit_done or wal_commit_end. */
+int64_t wal_durable_ns(struct wal *w);
+
 /* The position after the last durable record. */
 uint64_t wal_end(struct wal *w);
 
