@@ -117,18 +117,21 @@ int coll_parse_snmp(const char *text, const char *fields, struct coll_sink *sink
 		}
 		const char *h = colon + 1, *v = values + proto_len + 1;
 		/* metric is "node_netstat_" Proto "_" Field; field is its tail. */
-		char metric[128], number[32];
+		char metric[128];
 		parse_join(metric, sizeof metric, "node_netstat_", header, proto_len, "_");
 		size_t at = strlen(metric);
 		const char *field = metric + strlen("node_netstat_");
-		while (*h != '\n' && parse_word(&h, metric + at, sizeof metric - at) &&
-		       parse_word(&v, number, sizeof number)) {
+		while (*h != '\n' && parse_word(&h, metric + at, sizeof metric - at)) {
+			/* A few fields (Tcp MaxConn) are -1: keep the sign. */
+			v = parse_skip_spaces(v);
+			bool negative = *v == '-', ok;
+			v += negative;
+			uint64_t number = parse_u64(&v, &ok);
+			if (!ok)
+				break;
 			if (fields && fields[0] && !coll_glob_list_match(fields, field))
 				continue;
-			/* A few fields (Tcp MaxConn) are -1: keep the sign. */
-			coll_emit(sink, metric,
-				  number[0] == '-' ? -(double)strtoull_or_zero(number + 1)
-						   : (double)strtoull_or_zero(number));
+			coll_emit(sink, metric, negative ? -(double)number : (double)number);
 			found++;
 			h = parse_skip_spaces(h);
 		}

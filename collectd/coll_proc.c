@@ -254,16 +254,25 @@ static void add_watched(struct coll_state *st, const struct coll_proc_stat *ps,
 	}
 }
 
-static void emit_top(struct coll_sink *sink, const char *metric, struct top *top, int n)
+/* The top entries by rank and command name, with the pid as a value of
+ * its own: a pid label would make a new series of every process that
+ * ever enters the top (thousands a day with cron and shells), while the
+ * command names that do are few. */
+static void emit_top(struct coll_sink *sink, const char *metric, const char *pid_metric,
+		     struct top *top, int n)
 {
+	static const char *const ranks[] = { "1",  "2",	 "3",  "4",  "5",  "6",	 "7",
+					     "8",  "9",	 "10", "11", "12", "13", "14",
+					     "15", "16", "17", "18", "19", "20" };
 	for (int i = 0; i < n && top[i].pid; i++) {
-		char rank[16], pid[16];
-		snprintf(rank, sizeof rank, "%d", i + 1);
-		snprintf(pid, sizeof pid, "%d", top[i].pid);
-		struct series_label l[3] = { { "rank", rank },
-					     { "pid", pid },
-					     { "comm", top[i].comm } };
-		sink->value(sink, metric, l, 3, top[i].value);
+		char rank[16];
+		if (i < 20)
+			snprintf(rank, sizeof rank, "%s", ranks[i]);
+		else
+			snprintf(rank, sizeof rank, "%d", i + 1);
+		struct series_label l[2] = { { "rank", rank }, { "comm", top[i].comm } };
+		sink->value(sink, metric, l, 2, top[i].value);
+		sink->value(sink, pid_metric, l, 2, top[i].pid);
 	}
 }
 
@@ -433,8 +442,9 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	for (int i = 0; i < 9; i++)
 		coll_emit1(sink, "node_processes_state", "state", state_names[i], by_state[i]);
 	coll_emit(sink, "node_processes_threads", threads);
-	emit_top(sink, "rmon_top_cpu_ratio", top_cpu, n_top);
-	emit_top(sink, "rmon_top_resident_memory_bytes", top_rss, n_top);
+	emit_top(sink, "rmon_top_cpu_ratio", "rmon_top_cpu_pid", top_cpu, n_top);
+	emit_top(sink, "rmon_top_resident_memory_bytes", "rmon_top_resident_memory_pid", top_rss,
+		 n_top);
 	for (int w = 0; w < c->n_watched; w++) {
 		const char *name = c->watched[w].name;
 		/* Zero when absent: what "my process is down" alerts look for. */

@@ -26,19 +26,18 @@ static inline uint64_t parse_u64(const char **p, bool *ok)
 	return v;
 }
 
-/* Copies the next space-delimited word into buf (truncated to len - 1). */
+/* Copies the next word (ended by a space, tab, newline, any other control
+ * character or the NUL) into buf, truncated to len - 1. */
 static inline bool parse_word(const char **p, char *buf, size_t len)
 {
-	const char *s = parse_skip_spaces(*p);
-	size_t n = 0;
-	while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
-		if (n + 1 < len)
-			buf[n++] = *s;
-		s++;
-	}
+	const char *s = parse_skip_spaces(*p), *end = s;
+	while ((unsigned char)*end > ' ')
+		end++;
+	size_t n = (size_t)(end - s) < len - 1 ? (size_t)(end - s) : len - 1;
+	memcpy(buf, s, n);
 	buf[n] = '\0';
-	*p = s;
-	return n > 0;
+	*p = end;
+	return end > s;
 }
 
 /* Moves to the start of the next line; false at the end. */
