@@ -368,8 +368,9 @@ static pid_t spawn_named(const char *name, bool busy)
 		prctl(PR_SET_NAME, name);
 		static char memory[8 << 20];
 		memset(memory, 1, sizeof memory); /* resident: 8 MiB */
-		for (volatile uint64_t spin = 0; busy; spin++)
-			;
+		volatile uint64_t spin = 0;
+		while (busy) /* uses CPU until killed */
+			spin++;
 		pause();
 		_exit(0);
 	}
