@@ -369,6 +369,7 @@ static int list_now(struct coll_files *f, struct cached *c)
 
 long coll_list(struct coll_files *f, const char *path, const char **names)
 {
+	*names = ""; /* never NULL: callers may add the length to it */
 	if (strlen(path) >= sizeof f->cache[0].path)
 		return -ENAMETOOLONG;
 	int64_t now = rtime_mono_ns();
@@ -380,6 +381,7 @@ long coll_list(struct coll_files *f, const char *path, const char **names)
 		c->listed_ns = now;
 		list_now(f, c);
 	}
-	*names = c->names;
+	if (c->names)
+		*names = c->names;
 	return c->err < 0 ? c->err : (long)c->names_len;
 }
