@@ -10,6 +10,7 @@
 
 #include "collectd/coll.h"
 #include "collectd/parse.h"
+#include "lib/grow.h"
 
 /* The columns after the device name, in order (kernels before 4.18 have
  * the first 11, later ones add discard and flush columns we skip). */
@@ -181,16 +182,8 @@ static void keep_wanted(const struct coll_mount *m, void *ctx)
 	for (int i = 0; i < 3; i++) {
 		size_t n = strlen(parts[i]) + 1;
 		struct coll_mount_list *l = w->list;
-		if (l->len + n > l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 1024;
-			while (cap < l->len + n)
-				cap *= 2;
-			char *grown = realloc(l->text, cap);
-			if (!grown)
-				return;
-			l->text = grown;
-			l->cap = cap;
-		}
+		if (!grow_bytes(&l->text, &l->cap, l->len + n, 1024))
+			return;
 		memcpy(l->text + l->len, parts[i], n);
 		l->len += n;
 	}

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "collectd/coll.h"
-
+#include "lib/grow.h"
 #include "lib/rtime.h"
 
 /* A file that could not be opened is tried again only this often: a
@@ -344,21 +344,12 @@ static int list_now(struct coll_files *f, struct cached *c)
 	DIR *d = opendir(full);
 	if (!d)
 		return c->err = -errno;
-	size_t cap = c->names_cap;
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_name[0] == '.')
 			continue;
 		size_t n = strlen(de->d_name) + 2;
-		if (c->names_len + n > cap) {
-			size_t bigger_cap = cap ? cap * 2 : 1024;
-			while (bigger_cap < c->names_len + n)
-				bigger_cap *= 2;
-			char *bigger = realloc(c->names, bigger_cap);
-			if (!bigger)
-				break;
-			c->names = bigger;
-			c->names_cap = cap = bigger_cap;
-		}
+		if (!grow_bytes(&c->names, &c->names_cap, c->names_len + n, 1024))
+			break;
 		c->names[c->names_len] = de->d_type == DT_DIR ? 'd' : 'f';
 		memcpy(c->names + c->names_len + 1, de->d_name, n - 1);
 		c->names_len += n;

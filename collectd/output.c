@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+
 struct coll_output {
 	struct coll_sink sink; /* first: collectors see only this */
 	const struct coll_config *config;
@@ -118,16 +120,8 @@ static void memo_set(struct coll_output *o, size_t p, uint64_t id, const char *m
 		o->memo = grown;
 		o->memo_cap = cap;
 	}
-	if (o->keys_len + len > o->keys_cap) {
-		size_t cap = o->keys_cap ? o->keys_cap * 2 : 64 * 1024;
-		while (cap < o->keys_len + len)
-			cap *= 2;
-		char *grown = realloc(o->keys, cap);
-		if (!grown)
-			return;
-		o->keys = grown;
-		o->keys_cap = cap;
-	}
+	if (!grow_bytes(&o->keys, &o->keys_cap, o->keys_len + len, 64 * 1024))
+		return;
 	char *at = o->keys + o->keys_len;
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(parts[i]) + 1;
