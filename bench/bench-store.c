@@ -365,45 +365,60 @@ static void reads(double *day_ms, double *year_ms, uint64_t *day_points)
 	query_close(q);
 }
 
+/* Removes the scratch folder; the exit status of the benchmark. */
+static int remove_scratch(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}
+
+/* --ingest: the ingest alone, with the drainer's CPU per sample. */
+static int ingest_only(uint64_t series, uint64_t samples)
+{
+	double rate;
+	int64_t p50, p99;
+	long rss_growth;
+	ingest(series, samples, &rate, &p50, &p99, &rss_growth);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("ingest %.2f M samples/s, commit p50 %.2f ms, p99 %.2f ms, drainer CPU "
+	       "%.0f ns/sample\n",
+	       rate / 1e6, (double)p50 / 1e6, (double)p99 / 1e6,
+	       cpu * 1e9 / (double)(series * samples));
+	return remove_scratch();
+}
+
+/* --reads: the two reads alone. */
+static int reads_only(void)
+{
+	double day_ms, year_ms;
+	uint64_t points;
+	reads(&day_ms, &year_ms, &points);
+	printf("day %.2f ms (%llu points), year %.2f ms\n", day_ms, (unsigned long long)points,
+	       year_ms);
+	return remove_scratch();
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	bool ingest_only = argc > 1 && strcmp(argv[1], "--ingest") == 0;
-	if (argc > 1 && strcmp(argv[1], "--reads") == 0) { /* for profiling reads alone */
-		snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
-		if (!mkdtemp(dir))
-			return 1;
-		double day_ms, year_ms;
-		uint64_t points;
-		reads(&day_ms, &year_ms, &points);
-		printf("day %.2f ms (%llu points), year %.2f ms\n", day_ms,
-		       (unsigned long long)points, year_ms);
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		return system(cmd) == 0 ? 0 : 1;
-	}
+	const char *mode = argc > 1 ? argv[1] : "";
+	bool quick = strcmp(mode, "--quick") == 0;
 	uint64_t series = 10000, samples = quick ? 60 : 300;
 	snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
+	if (strcmp(mode, "--ingest") == 0) /* for profiling the drainer alone */
+		return ingest_only(series, samples);
+	if (strcmp(mode, "--reads") == 0) /* for profiling reads alone */
+		return reads_only();
 	double rate, lmdb_rate, bps, lmdb_bps, day_ms, year_ms;
 	int64_t p50, p99;
 	long rss_growth;
 	uint64_t day_points;
 	ingest(series, samples, &rate, &p50, &p99, &rss_growth);
-	if (ingest_only) { /* for profiling the drainer alone */
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-			     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-		printf("ingest %.2f M samples/s, commit p50 %.2f ms, p99 %.2f ms, drainer CPU "
-		       "%.0f ns/sample\n",
-		       rate / 1e6, (double)p50 / 1e6, (double)p99 / 1e6,
-		       cpu * 1e9 / (double)(series * samples));
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		return system(cmd) == 0 ? 0 : 1;
-	}
 	lmdb_rate = plain_lmdb(series, samples / 3);
 	double prom_rate = promtool_rate(series, samples);
 	bps = bytes_per_sample(quick ? 200 : 1000, 7200, &lmdb_bps);
@@ -432,7 +447,5 @@ int main(int argc, char **argv)
 	printf("  read one day of a 1 s series          %.2f ms (%llu points)\n", day_ms,
 	       (unsigned long long)day_points);
 	printf("  one-year graph through rollups        %.2f ms (365 points)\n", year_ms);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : 1;
+	return remove_scratch();
 }

@@ -282,6 +282,7 @@ struct scan {
 	struct top top_cpu[100], top_rss[100];
 	struct watched_totals watched[COLL_MAX_WATCHED];
 	int top_n;
+	long hz, page; /* clock ticks a second and the page size, asked once */
 };
 
 static const char process_states[] = "RSDZTtXIW";
@@ -345,7 +346,7 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
 {
 	const struct coll_config *c = coll_state_config(st);
 	struct coll_proc_table *t = coll_state_procs(st);
-	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	long hz = scan->hz, page = scan->page;
 	char *text = NULL;
 	struct coll_proc_stat ps;
 	const char *root = coll_root(coll_state_files(st));
@@ -419,7 +420,10 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	double elapsed = t->last_ns ? (double)(now - t->last_ns) / 1e9 : 0;
 	t->last_ns = now;
 	t->generation++;
-	struct scan scan = { .top_n = c->top_n < 100 ? c->top_n : 100, .elapsed = elapsed };
+	struct scan scan = { .top_n = c->top_n < 100 ? c->top_n : 100,
+			     .elapsed = elapsed,
+			     .hz = sysconf(_SC_CLK_TCK),
+			     .page = sysconf(_SC_PAGESIZE) };
 	int rc = 0;
 	/* No pid handed out since the last listing means no process or thread
 	 * was created: the known ones are all there is, and listing /proc (a

@@ -336,14 +336,14 @@ fail:
 	return rc;
 }
 
-static int reap_uring(struct wal *w, struct piece *pieces, int n);
+static int reap_uring(struct wal *w);
 
 void wal_close(struct wal *w)
 {
 	if (!w)
 		return;
 	if (w->submitted) /* the kernel may still read buf */
-		reap_uring(w, w->flight, w->n_flight);
+		reap_uring(w);
 	if (w->new_fd >= 0 && w->n_flight > 0)
 		close(w->new_fd);
 	for (size_t i = 0; i < w->n_segments; i++)
@@ -475,10 +475,10 @@ static void reap_one(struct wal *w, struct io_uring_cqe *cqe)
 		w->durable_ns = rtime_mono_ns();
 }
 
-static int reap_uring(struct wal *w, struct piece *pieces, int n)
+/* Waits for every completion of the commit under way. */
+static int reap_uring(struct wal *w)
 {
-	(void)pieces;
-	while (w->reaped < n * 2) {
+	while (w->reaped < w->n_flight * 2) {
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_wait_cqe(&w->uring, &cqe);
 		if (rc != 0)
@@ -539,7 +539,7 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		return rc;
 	struct piece *pieces = w->flight;
 	int n = w->n_flight, new_fd = w->new_fd;
-	rc = w->submitted ? reap_uring(w, pieces, n) : -EAGAIN;
+	rc = w->submitted ? reap_uring(w) : -EAGAIN;
 	w->submitted = false;
 	w->n_flight = 0;
 	if (rc == -EAGAIN || (w->uring_ok && rc != 0 && rc != -ENOSPC && rc != -EIO)) {

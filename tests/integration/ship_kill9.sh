@@ -18,8 +18,7 @@ for host in alpha beta gamma; do
 done
 for i in $(seq "$kills"); do
 	sleep "0.$(( RANDOM % 6 + 2 ))$(( RANDOM % 10 ))"
-	kill -9 "$stored_pid"
-	wait "$stored_pid" 2>/dev/null || true
+	kill9_store
 	sleep "0.$(( RANDOM % 3 ))"
 	start_store "$dir/central" --listen 127.0.0.1:$port
 done

@@ -20,8 +20,7 @@ for host in east west; do
 done
 for i in $(seq "$kills"); do
 	sleep "0.$(( RANDOM % 6 + 2 ))"
-	kill -9 "$stored_pid"
-	wait "$stored_pid" 2>/dev/null || true
+	kill9_store
 	start_store "$dir/relay" --listen 127.0.0.1:$relay_port --upstream 127.0.0.1:$central_port
 done
 for p in "${pids[@]:1}"; do wait "$p"; done

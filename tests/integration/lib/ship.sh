@@ -40,6 +40,12 @@ ship_as() {
 		--spool "$(mktemp -d -p "$dir" "spool-$host-XXXX")" "$@"
 }
 
+# kill9_store: kill -9 the running store and reap it.
+kill9_store() {
+	kill -9 "$stored_pid"
+	wait "$stored_pid" 2>/dev/null || true
+}
+
 stop_store() {
 	kill -TERM "$stored_pid"
 	wait "$stored_pid"
