@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 # Lowest layer last: a folder may use the ones after it, never the ones before.
-LAYERS = ["cli", "alertd", "reportgen", "bench", "collectd", "store", "shmring", "lib"]
+LAYERS = ["cli", "alertd", "reportgen", "bench", "collectd", "store", "net", "shmring", "lib"]
 
 # pkg-config name -> Debian package that provides it.
 DEPENDENCIES = {
@@ -34,7 +34,7 @@ DEPENDENCIES = {
     "libssl": "libssl-dev",
 }
 # Libraries whose headers we compile against but which are opened with
-# dlopen only when needed (store/ossl.h): linking them costs every process
+# dlopen only when needed (net/ossl.h): linking them costs every process
 # 1.7 MiB of resident memory.
 LOADED_AT_RUN_TIME = {"libcrypto", "libssl"}
 # Libraries that the sanitizer variants must not link (they replace malloc).

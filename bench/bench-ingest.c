@@ -37,9 +37,9 @@
 #include "bench/procstat.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
-#include "shmring/series.h"
-#include "store/link.h"
-#include "store/proto.h"
+#include "lib/series_name.h"
+#include "net/link.h"
+#include "net/proto.h"
 
 #define SEC	   RTIME_NS_PER_SEC
 #define MS	   RTIME_NS_PER_MS
@@ -185,8 +185,8 @@ static int free_port(void)
 struct frames {
 	struct proto_buf buf;
 	size_t n, per_frame;
-	size_t *offset, *len;	     /* of each payload in buf */
-	struct ring_sample *samples; /* what they hold, to check the decoders */
+	size_t *offset, *len;	/* of each payload in buf */
+	struct sample *samples; /* what they hold, to check the decoders */
 };
 
 /* n frames of one agent's per_frame series, one sample each, a second
@@ -205,10 +205,10 @@ static void make_frames(struct frames *fr, size_t n, size_t per_frame, int64_t t
 	for (uint32_t s = 0; s < per_frame; s++)
 		ids[s] = series_id(name, (size_t)series_name(name, sizeof name, 0, s));
 	for (size_t f = 0; f < n; f++) {
-		struct ring_sample *batch = fr->samples + f * per_frame;
+		struct sample *batch = fr->samples + f * per_frame;
 		for (size_t s = 0; s < per_frame; s++)
-			batch[s] = (struct ring_sample){ ids[s], t0 + (int64_t)f * SEC,
-							 agent_value(ids[s], f) };
+			batch[s] = (struct sample){ ids[s], t0 + (int64_t)f * SEC,
+						    agent_value(ids[s], f) };
 		fr->offset[f] = fr->buf.len + PROTO_HEADER_BYTES;
 		if (proto_put_samples(&fr->buf, f + 1, batch, per_frame) != 0)
 			die("out of memory");
@@ -217,10 +217,10 @@ static void make_frames(struct frames *fr, size_t n, size_t per_frame, int64_t t
 	free(ids);
 }
 
-typedef size_t (*decoder)(void *ctx, const uint8_t *payload, size_t len, struct ring_sample *out,
+typedef size_t (*decoder)(void *ctx, const uint8_t *payload, size_t len, struct sample *out,
 			  size_t max);
 
-static size_t decode_proto(void *ctx, const uint8_t *payload, size_t len, struct ring_sample *out,
+static size_t decode_proto(void *ctx, const uint8_t *payload, size_t len, struct sample *out,
 			   size_t max)
 {
 	uint64_t seq;
@@ -245,7 +245,7 @@ static bool msgpack_integer(const msgpack_object *o, int64_t *v)
 /* The baseline: msgpack-c's generic unpacker builds an object tree, which
  * is then walked into samples with the checks the fixed-schema reader
  * makes (types, counts), as a program using msgpack-c would. */
-static size_t decode_msgpack(void *ctx, const uint8_t *payload, size_t len, struct ring_sample *out,
+static size_t decode_msgpack(void *ctx, const uint8_t *payload, size_t len, struct sample *out,
 			     size_t max)
 {
 	msgpack_unpacked *u = ctx;
@@ -284,7 +284,7 @@ static size_t decode_msgpack(void *ctx, const uint8_t *payload, size_t len, stru
  * every frame is checked against what was encoded first. */
 static double decode_rate(decoder fn, void *ctx, const struct frames *fr, double seconds)
 {
-	struct ring_sample *out = malloc(fr->per_frame * sizeof *out);
+	struct sample *out = malloc(fr->per_frame * sizeof *out);
 	if (!out)
 		die("out of memory");
 	for (size_t f = 0; f < fr->n; f++)
@@ -419,7 +419,7 @@ struct fleet {
 	uint64_t *ids; /* n x series */
 	char (*names)[64];
 	const char **name_ptrs; /* one agent's names, for its SERIES frame */
-	struct ring_sample *batch;
+	struct sample *batch;
 	struct sockaddr_in server;
 	bool spread; /* connect from 127.0.0.2, .3, ... (1000 connections each) */
 	bool flood;  /* keep every window full */
@@ -558,9 +558,8 @@ static void agent_queue_batch(struct fleet *f, struct agent *a)
 	}
 	for (uint32_t r = 0; r < f->rounds_per_batch; r++, a->rounds++)
 		for (uint32_t s = 0; s < f->series; s++)
-			f->batch[n++] =
-			    (struct ring_sample){ ids[s], f->t0 + (int64_t)a->rounds * SEC,
-						  agent_value(ids[s], a->rounds) };
+			f->batch[n++] = (struct sample){ ids[s], f->t0 + (int64_t)a->rounds * SEC,
+							 agent_value(ids[s], a->rounds) };
 	if (proto_put_samples(&a->link.out, ++a->sent, f->batch, n) != 0)
 		die("out of memory");
 	a->sent_at[a->sent % WINDOW_MAX] = rtime_mono_ns();
@@ -747,7 +746,7 @@ static __attribute__((noreturn)) void sink_serve(int listen_fd)
 {
 	static const uint8_t nonce[PROTO_NONCE_BYTES];
 	struct epoll_event events[256], ev = { .events = EPOLLIN, .data.ptr = NULL };
-	struct ring_sample *scratch = malloc(65536 * sizeof *scratch);
+	struct sample *scratch = malloc(65536 * sizeof *scratch);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!scratch || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
 		_exit(1);
@@ -833,7 +832,7 @@ static void sink_stop(void)
 static void fdatasync_latency(int n, int64_t *p50, int64_t *p99)
 {
 	char path[4200];
-	uint8_t block[100 * sizeof(struct ring_sample)];
+	uint8_t block[100 * sizeof(struct sample)];
 	int64_t *lat = malloc((size_t)n * sizeof *lat);
 	snprintf(path, sizeof path, "%s/fdatasync-probe", dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

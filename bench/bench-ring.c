@@ -75,11 +75,11 @@ static void producer_main(uint64_t index, uint64_t n, size_t batch_size)
 	/* Pushes go one at a time (batch_size 1, ring_push) or in batches, as
 	 * an agent pushes one collection at a time (ring_push_many); a full
 	 * lane is retried, as this measures throughput. */
-	struct ring_sample batch[64];
+	struct sample batch[64];
 	for (uint64_t i = 0; i < n;) {
 		size_t k = 0;
 		for (; k < batch_size && i + k < n; k++)
-			batch[k] = (struct ring_sample){ index, (int64_t)(i + k), (double)(i + k) };
+			batch[k] = (struct sample){ index, (int64_t)(i + k), (double)(i + k) };
 		if (k == 1)
 			while (ring_push(lane, &batch[0]) != 0)
 				;
@@ -101,7 +101,7 @@ static double ring_throughput(int producers, uint64_t per_producer, size_t batch
 	for (int i = 0; i < producers; i++)
 		if ((pids[i] = fork()) == 0)
 			producer_main((uint64_t)i, per_producer, batch_size);
-	static struct ring_sample buf[8192];
+	static struct sample buf[8192];
 	uint64_t total = 0, want = per_producer * (uint64_t)producers, check = 0;
 	usleep(20000); /* let the children attach their lanes */
 	int64_t start = rtime_mono_ns();
@@ -215,7 +215,7 @@ static void handoff_latency(uint64_t n, int64_t *p50, int64_t *p99, int64_t *p99
 			int64_t t = rtime_mono_ns();
 			while (rtime_mono_ns() - t < 2000)
 				;
-			struct ring_sample s = { 0, rtime_mono_ns(), 0 };
+			struct sample s = { 0, rtime_mono_ns(), 0 };
 			while (ring_push(lane, &s) != 0)
 				;
 		}
@@ -223,7 +223,7 @@ static void handoff_latency(uint64_t n, int64_t *p50, int64_t *p99, int64_t *p99
 		_exit(0);
 	}
 	int64_t *delays = malloc(n * sizeof *delays);
-	struct ring_sample buf[64];
+	struct sample buf[64];
 	uint64_t got = 0;
 	usleep(20000);
 	atomic_store_explicit(start_flag, 1, memory_order_release);

@@ -65,7 +65,7 @@ static void producer(const char *data, uint64_t series, uint64_t samples, int64_
 		_exit(3);
 	uint64_t *ids = malloc(series * sizeof *ids);
 	double *last = calloc(series, sizeof *last);
-	struct ring_sample *batch = malloc(series * sizeof *batch);
+	struct sample *batch = malloc(series * sizeof *batch);
 	for (uint64_t s = 0; s < series; s++) {
 		char full[SERIES_NAME_MAX + 1];
 		snprintf(full, sizeof full, "bench/rmon_bench_value{s=\"%llu\"}",
@@ -76,7 +76,7 @@ static void producer(const char *data, uint64_t series, uint64_t samples, int64_
 	for (uint64_t k = 0; k < samples; k++) {
 		for (uint64_t s = 0; s < series; s++) {
 			last[s] = value_of(s, k, last[s]);
-			batch[s] = (struct ring_sample){ ids[s], t0 + (int64_t)k * SEC, last[s] };
+			batch[s] = (struct sample){ ids[s], t0 + (int64_t)k * SEC, last[s] };
 		}
 		for (size_t sent = 0; sent < series;) {
 			size_t n = ring_push_many(lane, batch + sent, series - sent);
@@ -188,12 +188,12 @@ static double bytes_per_sample(uint64_t series, uint64_t samples, double *lmdb_b
 		snprintf(name, sizeof name, "bench/v{s=\"%llu\"}", (unsigned long long)s);
 		db_register_series(db, s + 1, name, strlen(name), &e);
 	}
-	struct ring_sample *batch = malloc(series * sizeof *batch);
+	struct sample *batch = malloc(series * sizeof *batch);
 	for (uint64_t k = 0; k < samples; k++) {
 		for (uint64_t s = 0; s < series; s++) {
 			last[s] = value_of(s, k, last[s]);
-			batch[s] = (struct ring_sample){ s + 1, 1764000000 * SEC + (int64_t)k * SEC,
-							 last[s] };
+			batch[s] =
+			    (struct sample){ s + 1, 1764000000 * SEC + (int64_t)k * SEC, last[s] };
 		}
 		db_append(db, batch, series, &e);
 		if (k % 600 == 599)
@@ -338,11 +338,11 @@ static void reads(double *day_ms, double *year_ms, uint64_t *day_points)
 		year0 = now - INT64_C(365) * 86400 * SEC;
 	double v = 0;
 	for (int64_t t = day0; t < now; t += SEC) {
-		struct ring_sample s = { 1, t, v = value_of(0, (uint64_t)t, v) };
+		struct sample s = { 1, t, v = value_of(0, (uint64_t)t, v) };
 		db_append(db, &s, 1, &e);
 	}
 	for (int64_t t = year0; t < now; t += 60 * SEC) {
-		struct ring_sample s = { 2, t, v = value_of(3, (uint64_t)t, v) };
+		struct sample s = { 2, t, v = value_of(3, (uint64_t)t, v) };
 		db_append(db, &s, 1, &e);
 	}
 	db_commit(db, 1, &e);

@@ -15,7 +15,7 @@
  * Without --no-wait a full lane is waited out (nothing is dropped), so
  * after a successful run every sample was accepted.
  *
- * With --server it ships instead, as a remote agent does (store/shipper.h,
+ * With --server it ships instead, as a remote agent does (net/shipper.h,
  * with its disk spool): R rounds make one batch; it prints "spooled N" once
  * every batch is in the spool, waits until the server acknowledged all of
  * them, prints "acked N" and exits 0 (1 when refused or out of time).
@@ -30,7 +30,7 @@
 
 #include "lib/log.h"
 #include "lib/rtime.h"
-#include "store/shipper.h"
+#include "net/shipper.h"
 #include "shmring/ring.h"
 #include "shmring/series.h"
 
@@ -82,7 +82,7 @@ static int ship(const struct ship_options *o, long series, long samples, int64_t
 		return 1;
 	}
 	size_t cap = (size_t)(series * o->rounds_per_batch);
-	struct ring_sample *batch = malloc(cap * sizeof *batch);
+	struct sample *batch = malloc(cap * sizeof *batch);
 	uint64_t *ids = malloc((size_t)series * sizeof *ids);
 	for (long s = 0; s < series; s++) {
 		char value[24], name[SERIES_NAME_MAX + 1];
@@ -100,7 +100,7 @@ static int ship(const struct ship_options *o, long series, long samples, int64_t
 	for (long k = 0; k < samples && !e.msg[0]; k++) {
 		for (long s = 0; s < series; s++)
 			batch[n++] =
-			    (struct ring_sample){ ids[s], start + k * RTIME_NS_PER_MS, (double)k };
+			    (struct sample){ ids[s], start + k * RTIME_NS_PER_MS, (double)k };
 		if (n == cap || k == samples - 1) {
 			if (shipper_send(sh, batch, n, &e) != 0)
 				break;
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	if (attach(data, &r, &lane) != 0)
 		return 1;
 	uint64_t *ids = malloc((size_t)series * sizeof *ids);
-	struct ring_sample *batch = malloc((size_t)series * sizeof *batch);
+	struct sample *batch = malloc((size_t)series * sizeof *batch);
 	struct err e = { 0 };
 	for (long s = 0; s < series; s++) {
 		char value[24], name[SERIES_NAME_MAX + 1];
@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 	for (long k = 0; k < samples; k++) {
 		for (long s = 0; s < series; s++)
 			batch[s] =
-			    (struct ring_sample){ ids[s], start + k * RTIME_NS_PER_MS, (double)k };
+			    (struct sample){ ids[s], start + k * RTIME_NS_PER_MS, (double)k };
 		for (size_t sent = 0; sent < (size_t)series;) {
 			size_t n = ring_push_many(lane, batch + sent, (size_t)series - sent);
 			sent += n;

@@ -19,7 +19,7 @@
 #include "cli/cli.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 #include "store/db.h"
 
 #define DEMO_DEFAULT_DATA "var/demo"

@@ -13,7 +13,7 @@
 
 #include "collectd/config.h"
 #include "lib/err.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 
 /* Where values go: the ring, stdout, or a test's array. */
 struct coll_sink {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/grow.h"
+#include "shmring/series.h"
 
 struct coll_output {
 	struct coll_sink sink; /* first: collectors see only this */
@@ -21,7 +22,7 @@ struct coll_output {
 	/* Ids already in the ring's series table: open addressing. */
 	uint64_t *known;
 	size_t known_cap, known_used;
-	struct ring_sample *batch;
+	struct sample *batch;
 	size_t n_batch, batch_cap, collected;
 	/* Collections repeat: the value at position p of one is almost always
 	 * the series at position p of the last.  memo[p] keeps that series'
@@ -159,13 +160,13 @@ static void append_sample(struct coll_output *o, uint64_t id, double value)
 {
 	if (o->n_batch == o->batch_cap) {
 		size_t cap = o->batch_cap ? o->batch_cap * 2 : 1024;
-		struct ring_sample *b = realloc(o->batch, cap * sizeof *b);
+		struct sample *b = realloc(o->batch, cap * sizeof *b);
 		if (!b)
 			return;
 		o->batch = b;
 		o->batch_cap = cap;
 	}
-	o->batch[o->n_batch++] = (struct ring_sample){ id, o->ts, value };
+	o->batch[o->n_batch++] = (struct sample){ id, o->ts, value };
 }
 
 static void on_value(struct coll_sink *sink, const char *metric, struct series_label *labels,

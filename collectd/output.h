@@ -1,7 +1,7 @@
 /* output.h - where a collection goes: printed as "series value" lines,
  * pushed into the local shared-memory ring (series names are inserted into
  * the ring's table the first time they are seen, then only ids travel), or
- * shipped to a central store (store/shipper.h: names are defined once,
+ * shipped to a central store (net/shipper.h: names are defined once,
  * batches spooled and sent). */
 #ifndef RMON_COLL_OUTPUT_H
 #define RMON_COLL_OUTPUT_H
@@ -10,7 +10,7 @@
 
 #include "collectd/coll.h"
 #include "shmring/ring.h"
-#include "store/shipper.h"
+#include "net/shipper.h"
 
 struct coll_output;
 

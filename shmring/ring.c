@@ -480,7 +480,7 @@ static void count_drops(struct lane *l, uint64_t n)
 			      memory_order_relaxed);
 }
 
-static inline void publish(struct ring_lane *pl, uint64_t p, const struct ring_sample *s)
+static inline void publish(struct ring_lane *pl, uint64_t p, const struct sample *s)
 {
 	struct lane *l = pl->lane;
 	struct slot *slot = &l->slots[p & pl->mask];
@@ -497,7 +497,7 @@ static inline void publish(struct ring_lane *pl, uint64_t p, const struct ring_s
 	TEST_HOOK("published");
 }
 
-int ring_push(struct ring_lane *pl, const struct ring_sample *s)
+int ring_push(struct ring_lane *pl, const struct sample *s)
 {
 	uint64_t p = pl->head;
 	if (!lane_has_room(pl, p)) {
@@ -509,7 +509,7 @@ int ring_push(struct ring_lane *pl, const struct ring_sample *s)
 	return 0;
 }
 
-size_t ring_push_many(struct ring_lane *pl, const struct ring_sample *s, size_t n)
+size_t ring_push_many(struct ring_lane *pl, const struct sample *s, size_t n)
 {
 	uint64_t p = pl->head;
 	size_t done = 0;
@@ -524,7 +524,7 @@ size_t ring_push_many(struct ring_lane *pl, const struct ring_sample *s, size_t 
 /* ---- the consumer ---- */
 
 /* Copies the published run of lane i after the peek cursor into out. */
-static size_t peek_lane(struct ring *r, uint32_t i, struct ring_sample *out, size_t max)
+static size_t peek_lane(struct ring *r, uint32_t i, struct sample *out, size_t max)
 {
 	struct lane *l = lane_at(r, i);
 	uint64_t mask = r->hdr->slots_per_lane - 1;
@@ -548,7 +548,7 @@ static size_t peek_lane(struct ring *r, uint32_t i, struct ring_sample *out, siz
 	return n;
 }
 
-size_t ring_peek(struct ring *r, struct ring_sample *out, size_t max)
+size_t ring_peek(struct ring *r, struct sample *out, size_t max)
 {
 	uint32_t used = atomic_load_explicit(&r->hdr->lanes_used, memory_order_acquire);
 	size_t n = 0;

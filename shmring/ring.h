@@ -33,18 +33,11 @@
 #include <sys/types.h>
 
 #include "lib/err.h"
+#include "lib/sample.h"
 
 #define RING_MAGIC	    UINT64_C(0x474e49524e4f4d52) /* "RMONRING" little-endian */
 #define RING_LAYOUT_VERSION 1
 #define RING_MAX_LANES	    64
-
-/* One sample: the id of its series (series.h), a wall-clock timestamp in
- * nanoseconds since the epoch, and the value. */
-struct ring_sample {
-	uint64_t id;
-	int64_t ts;
-	double value;
-};
 
 struct ring_config {
 	/* Shared-memory object name, e.g. "/rmon-var-1a2b" (see ring_name_for_dir). */
@@ -104,18 +97,18 @@ void ring_lane_detach(struct ring_lane *lane);
 
 /* Pushes one sample.  Returns 0, or -ENOSPC when the lane is full: the
  * sample is dropped and counted, and the call never waits. */
-int ring_push(struct ring_lane *lane, const struct ring_sample *s);
+int ring_push(struct ring_lane *lane, const struct sample *s);
 
 /* Pushes n samples in order; returns how many fit (the rest are dropped
  * and counted). */
-size_t ring_push_many(struct ring_lane *lane, const struct ring_sample *s, size_t n);
+size_t ring_push_many(struct ring_lane *lane, const struct sample *s, size_t n);
 
 /* ---- the consumer ---- */
 
 /* Copies up to max samples that producers published and that were not yet
  * peeked, into out, and returns how many.  Peeked samples stay in the
  * segment until ring_release. */
-size_t ring_peek(struct ring *r, struct ring_sample *out, size_t max);
+size_t ring_peek(struct ring *r, struct sample *out, size_t max);
 
 /* Frees every slot peeked so far, for producers to reuse.  Call it only
  * once the samples are durable elsewhere. */

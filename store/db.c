@@ -459,7 +459,7 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 	return 0;
 }
 
-int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct err *e)
+int db_append(struct db *db, const struct sample *samples, size_t n, struct err *e)
 {
 	struct head *h = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -492,7 +492,7 @@ static struct head *const *first_slot(const struct db *db, uint64_t id)
 	return &db->table[(size_t)(id * UINT64_C(0x9e3779b97f4a7c15)) & (db->table_cap - 1)];
 }
 
-void db_find_series(struct db *db, const struct ring_sample *samples, size_t n,
+void db_find_series(struct db *db, const struct sample *samples, size_t n,
 		    struct db_series **series)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -510,7 +510,7 @@ void db_find_series(struct db *db, const struct ring_sample *samples, size_t n,
 	}
 }
 
-int db_append_to(struct db *db, struct db_series *const *series, const struct ring_sample *samples,
+int db_append_to(struct db *db, struct db_series *const *series, const struct sample *samples,
 		 size_t n, struct err *e)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
-#include "shmring/ring.h"
+#include "lib/sample.h"
 
 struct db_config {
 	int64_t retention_raw_ns;   /* raw chunks older than this are removed; default 15 days */
@@ -59,7 +59,7 @@ struct db_series;
 struct db_series *db_series(struct db *db, uint64_t id);
 
 /* db_series of each sample's id, into series[0..n). */
-void db_find_series(struct db *db, const struct ring_sample *samples, size_t n,
+void db_find_series(struct db *db, const struct sample *samples, size_t n,
 		    struct db_series **series);
 
 /* Adds samples to the in-memory head chunks of their series (ids must be
@@ -67,10 +67,10 @@ void db_find_series(struct db *db, const struct ring_sample *samples, size_t n,
  * the series' last one is a duplicate and is skipped (counted); one older
  * than the last is out of order and is skipped (counted).  Nothing reaches
  * LMDB before db_commit. */
-int db_append(struct db *db, const struct ring_sample *samples, size_t n, struct err *e);
+int db_append(struct db *db, const struct sample *samples, size_t n, struct err *e);
 
 /* db_append with samples[i]'s series given as series[i]. */
-int db_append_to(struct db *db, struct db_series *const *series, const struct ring_sample *samples,
+int db_append_to(struct db *db, struct db_series *const *series, const struct sample *samples,
 		 size_t n, struct err *e);
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,

@@ -19,11 +19,11 @@ struct drainer {
 	struct ring *ring;
 	struct wal *wal;
 	struct db *db;
-	struct ring_sample *batch;
+	struct sample *batch;
 	struct db_series **series; /* of each sample of batch */
 	size_t pending;		   /* samples peeked whose WAL commit failed: retried */
 	bool pending_applied;	   /* ... and already in the head chunks */
-	struct ring_sample *net;   /* samples added (drainer_add), not yet durable */
+	struct sample *net;	   /* samples added (drainer_add), not yet durable */
 	size_t n_net, net_cap, net_applied;
 	int64_t net_since;
 	int64_t pending_since;
@@ -61,7 +61,7 @@ static int replay_record(void *ctx, enum wal_record_type type, const void *paylo
 		return rc == -EEXIST ? 0 : rc; /* refused then, refused now */
 	}
 	/* Samples of a refused id were never written, so every id is known. */
-	return db_append(d->db, payload, len / sizeof(struct ring_sample), e);
+	return db_append(d->db, payload, len / sizeof(struct sample), e);
 }
 
 static int recover(struct drainer *d, struct err *e)
@@ -132,7 +132,7 @@ static void record_latency(struct drainer *d, int64_t ns)
 /* Writes the names of ids met for the first time and notes each sample's
  * series; returns how many of the batch's samples remain (samples of
  * unknown or refused ids are dropped). */
-static size_t register_new(struct drainer *d, struct ring_sample *s, size_t n, struct err *e)
+static size_t register_new(struct drainer *d, struct sample *s, size_t n, struct err *e)
 {
 	size_t kept = 0;
 	db_find_series(d->db, s, n, d->series);
@@ -187,7 +187,7 @@ static int apply_heads(struct drainer *d, struct err *e)
 }
 
 /* Durable samples are counted, and handed to the relay if any. */
-static void durable(struct drainer *d, const struct ring_sample *s, size_t n, int64_t since)
+static void durable(struct drainer *d, const struct sample *s, size_t n, int64_t since)
 {
 	record_latency(d, wal_durable_ns(d->wal) - since);
 	if (d->config.on_durable)
@@ -281,7 +281,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
 	};
 	size_t n = sizeof values / sizeof values[0];
-	struct ring_sample samples[sizeof values / sizeof values[0]];
+	struct sample samples[sizeof values / sizeof values[0]];
 	const char *names[sizeof values / sizeof values[0]];
 	char buf[sizeof values / sizeof values[0]][SERIES_NAME_MAX + 1];
 	for (size_t i = 0; i < n; i++) {
@@ -290,7 +290,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		if (len < 0)
 			return len;
 		samples[i] =
-		    (struct ring_sample){ series_id(buf[i], (size_t)len), now_ns, values[i].value };
+		    (struct sample){ series_id(buf[i], (size_t)len), now_ns, values[i].value };
 		names[i] = buf[i];
 	}
 	d->last_self_samples = d->stats.samples;
@@ -350,7 +350,7 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 }
 
 /* Registers the names of ids not known yet, in the WAL first. */
-static int register_names(struct drainer *d, const struct ring_sample *s, size_t n,
+static int register_names(struct drainer *d, const struct sample *s, size_t n,
 			  const char *const *names, struct err *e)
 {
 	int rc;
@@ -369,7 +369,7 @@ static int register_names(struct drainer *d, const struct ring_sample *s, size_t
 
 int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e)
 {
-	struct ring_sample s = { .id = id };
+	struct sample s = { .id = id };
 	return register_names(d, &s, 1, &name, e);
 }
 
@@ -378,7 +378,7 @@ bool drainer_knows(struct drainer *d, uint64_t id)
 	return db_knows_series(d->db, id);
 }
 
-int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const char *const *names,
+int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
 		struct err *e)
 {
 	int rc;
@@ -396,7 +396,7 @@ int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const 
 		size_t cap = d->net_cap ? d->net_cap : 4096;
 		while (cap < d->n_net + n)
 			cap *= 2;
-		struct ring_sample *grown = realloc(d->net, cap * sizeof *grown);
+		struct sample *grown = realloc(d->net, cap * sizeof *grown);
 		if (!grown)
 			return err_set(e, -ENOMEM, "drainer: out of memory");
 		d->net = grown;
@@ -426,8 +426,8 @@ bool drainer_accepting(struct drainer *d)
 	return d->pending == 0 && !d->stats.disk_full;
 }
 
-int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
-		   const char *const *names, struct err *e)
+int drainer_submit(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
+		   struct err *e)
 {
 	int rc = drainer_add(d, s, n, names, e);
 	if (rc == 0 && (rc = drainer_sync(d, e)) == -ENOSPC)

@@ -42,7 +42,7 @@ struct drainer_config {
 	 * met for the first time, on_durable with each batch once durable.
 	 * NULL when not relaying. */
 	void (*on_series)(void *ctx, uint64_t id, const char *name, size_t len);
-	void (*on_durable)(void *ctx, const struct ring_sample *s, size_t n);
+	void (*on_durable)(void *ctx, const struct sample *s, size_t n);
 	void *forward_ctx;
 };
 
@@ -66,7 +66,7 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
  * (canonical, NUL-terminated; names or names[i] NULL when the id is known)
  * first.  An id never defined is -ENOENT and nothing is added; while the
  * disk is full it is -EAGAIN (see drainer_accepting). */
-int drainer_add(struct drainer *d, const struct ring_sample *s, size_t n, const char *const *names,
+int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
 		struct err *e);
 
 /* Registers one series name (canonical, NUL-terminated) under id:
@@ -83,8 +83,8 @@ int drainer_sync(struct drainer *d, struct err *e);
 bool drainer_accepting(struct drainer *d);
 
 /* drainer_add, then drainer_sync. */
-int drainer_submit(struct drainer *d, const struct ring_sample *s, size_t n,
-		   const char *const *names, struct err *e);
+int drainer_submit(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
+		   struct err *e);
 
 /* Final commit and checkpoint, then closes everything.  Returns the first
  * error met (the drainer is freed either way). */

@@ -15,9 +15,9 @@
 
 #include "lib/log.h"
 #include "lib/rtime.h"
-#include "shmring/series.h"
-#include "store/link.h"
-#include "store/ossl.h"
+#include "lib/series_name.h"
+#include "net/link.h"
+#include "net/ossl.h"
 
 #define MAX_EVENTS     256
 #define READ_PER_EVENT (1u << 20) /* bytes read from one connection per turn */
@@ -52,7 +52,7 @@ struct ingest {
 	struct ingest_secret *hosts; /* sorted by host */
 	struct conn **conns;
 	size_t n_conns, conns_cap;
-	struct ring_sample *samples; /* decoding scratch */
+	struct sample *samples; /* decoding scratch */
 	size_t samples_cap;
 	char name[SERIES_NAME_MAX + 1];
 	int64_t last_sweep;
@@ -392,7 +392,7 @@ static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload,
 	size_t n;
 	uint64_t seq;
 	if (count >= 0 && (size_t)count > s->samples_cap) {
-		struct ring_sample *grown = realloc(s->samples, (size_t)count * sizeof *grown);
+		struct sample *grown = realloc(s->samples, (size_t)count * sizeof *grown);
 		if (grown) {
 			s->samples = grown;
 			s->samples_cap = (size_t)count;

@@ -14,7 +14,7 @@
 #include "store/codec.h"
 #include "store/layout.h"
 #include "store/rollup.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 
 struct query {
 	MDB_env *env;

@@ -14,9 +14,9 @@
 #include "lib/rtime.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
-#include "shmring/series.h"
-#include "store/proto.h"
-#include "store/shipper.h"
+#include "lib/series_name.h"
+#include "net/proto.h"
+#include "net/shipper.h"
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -246,7 +246,7 @@ static void forward_series(void *ctx, uint64_t id, const char *name, size_t len)
 		log_warn("relay", "%s", e.msg);
 }
 
-static void forward_samples(void *ctx, const struct ring_sample *s, size_t n)
+static void forward_samples(void *ctx, const struct sample *s, size_t n)
 {
 	struct err e = { 0 };
 	if (shipper_send(ctx, s, n, &e) != 0)
@@ -287,7 +287,7 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		v[n++] = (struct self_value){ "rmon_relay_spool_dropped_samples_total",
 					      (double)ss.spool.dropped_samples };
 	}
-	struct ring_sample samples[8];
+	struct sample samples[8];
 	const char *names[8];
 	char buf[8][SERIES_NAME_MAX + 1];
 	int64_t now = rtime_now_ns();
@@ -295,8 +295,7 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		int len = series_canonical(buf[i], sizeof buf[i], host, v[i].metric, NULL, 0, e);
 		if (len < 0)
 			return len;
-		samples[i] =
-		    (struct ring_sample){ series_id(buf[i], (size_t)len), now, v[i].value };
+		samples[i] = (struct sample){ series_id(buf[i], (size_t)len), now, v[i].value };
 		names[i] = buf[i];
 	}
 	int rc = drainer_submit(d, samples, n, names, e);

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/rtime.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 
 #define WAL_MAGIC    0x57413200u /* "WA2" and the type in the low byte */
 #define WAL_MAGIC_1  0x57414c00u /* "WAL": records of the first checksum, still read */
@@ -404,11 +404,11 @@ int wal_append_series(struct wal *w, uint64_t id, const char *name, size_t len, 
 	return append_record(w, WAL_SERIES, &id, sizeof id, name, len, e);
 }
 
-int wal_append_samples(struct wal *w, const struct ring_sample *s, size_t n, struct err *e)
+int wal_append_samples(struct wal *w, const struct sample *s, size_t n, struct err *e)
 {
-	/* struct ring_sample is three 8-byte fields, little-endian on every
+	/* struct sample is three 8-byte fields, little-endian on every
 	 * platform we build for: it is the record format as it stands. */
-	_Static_assert(sizeof(struct ring_sample) == 24, "sample layout");
+	_Static_assert(sizeof(struct sample) == 24, "sample layout");
 	return append_record(w, WAL_SAMPLES, s, n * sizeof *s, NULL, 0, e);
 }
 

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
-#include "shmring/ring.h"
+#include "lib/sample.h"
 
 enum wal_record_type { WAL_SERIES = 1, WAL_SAMPLES = 2 };
 
@@ -48,7 +48,7 @@ void wal_close(struct wal *w);
 
 /* Buffer a record.  Nothing is durable before wal_commit. */
 int wal_append_series(struct wal *w, uint64_t id, const char *name, size_t len, struct err *e);
-int wal_append_samples(struct wal *w, const struct ring_sample *s, size_t n, struct err *e);
+int wal_append_samples(struct wal *w, const struct sample *s, size_t n, struct err *e);
 
 /* Writes everything appended and waits until it is on disk.  On success
  * *end is the position after the last durable record.  On failure (e.g.

@@ -1,4 +1,4 @@
-/* test_proto.c - the ingest protocol (store/proto.c): every frame type
+/* test_proto.c - the ingest protocol (net/proto.c): every frame type
  * round-trips; the SAMPLES reader takes every encoding msgpack allows and
  * agrees with msgpack-c's own unpacker; truncated, oversized and mistyped
  * frames are refused with a message naming the frame; the HMAC proofs. */
@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
-#include "store/proto.h"
+#include "net/proto.h"
 
 /* ---- helpers ---- */
 
@@ -72,7 +72,7 @@ static double from_bits(uint64_t bits)
 /* Decodes SAMPLES with msgpack-c's generic unpacker and checks it reads
  * the same seq and samples, bit for bit. */
 static void check_with_msgpack(const void *payload, size_t len, uint64_t seq,
-			       const struct ring_sample *want, size_t n)
+			       const struct sample *want, size_t n)
 {
 	msgpack_unpacked u;
 	size_t offset = 0;
@@ -119,11 +119,11 @@ static void check_with_msgpack(const void *payload, size_t len, uint64_t seq,
 
 /* Decodes a SAMPLES payload (from an exact-size copy) and checks it gives
  * exactly seq and want[0..n), and that msgpack-c agrees. */
-static void expect_samples(const void *payload, size_t len, uint64_t seq,
-			   const struct ring_sample *want, size_t n)
+static void expect_samples(const void *payload, size_t len, uint64_t seq, const struct sample *want,
+			   size_t n)
 {
 	uint8_t *p = copy_of(payload, len);
-	struct ring_sample *got = calloc(n + 1, sizeof *got);
+	struct sample *got = calloc(n + 1, sizeof *got);
 	assert_non_null(got);
 	struct err e = { 0 };
 	uint64_t got_seq = 0;
@@ -289,8 +289,8 @@ enum value_kind { V_DOUBLE, V_FLOAT, V_INT };
 
 /* One sample and how to put it on the wire. */
 struct wire_sample {
-	struct ring_sample s; /* what must decode; for V_FLOAT and V_INT the
-			       * value converted the way the reader does */
+	struct sample s; /* what must decode; for V_FLOAT and V_INT the
+			  * value converted the way the reader does */
 	enum array_header item;
 	enum width id_width, ts_width, value_width;
 	enum value_kind value_kind;
@@ -332,7 +332,7 @@ static void expect_wire_frame(const struct wire_frame *fr, const struct wire_sam
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	pack_samples_frame(&pk, fr, ws, n);
-	struct ring_sample *want = calloc(n + 1, sizeof *want);
+	struct sample *want = calloc(n + 1, sizeof *want);
 	assert_non_null(want);
 	for (size_t i = 0; i < n; i++)
 		want[i] = ws[i].s;
@@ -561,7 +561,7 @@ static void test_series_round_trip(void **state)
 
 static void test_samples_round_trip_special_values(void **state)
 {
-	const struct ring_sample s[] = {
+	const struct sample s[] = {
 		{ 0, 0, 0.0 },
 		{ UINT64_MAX, INT64_MIN, -0.0 },
 		{ 1ull << 63, INT64_MAX, NAN },
@@ -598,7 +598,7 @@ static void test_samples_none_and_many(void **state)
 	proto_buf_free(&b);
 
 	const size_t n = 100000;
-	struct ring_sample *s = malloc(n * sizeof *s), *got = malloc(n * sizeof *got);
+	struct sample *s = malloc(n * sizeof *s), *got = malloc(n * sizeof *got);
 	assert_non_null(s);
 	assert_non_null(got);
 	for (size_t i = 0; i < n; i++) {
@@ -837,7 +837,7 @@ static void test_samples_random_property(void **state)
 static void expect_no_samples(const void *payload, size_t len, int code, const char *what)
 {
 	uint8_t *p = copy_of(payload, len);
-	struct ring_sample out[4];
+	struct sample out[4];
 	struct err e = { 0 };
 	uint64_t seq;
 	size_t count = 12345;
@@ -870,10 +870,10 @@ static int walk_series(const void *payload, size_t len, struct err *e)
 static void test_every_truncation_is_refused(void **state)
 {
 	struct proto_buf b = { 0 };
-	const struct ring_sample s[] = { { UINT64_MAX, 1700000000000000000, 0.5 },
-					 { 3, -4, 1e-9 },
-					 { 1ull << 40, INT64_MIN, NAN },
-					 { 1, 2, 3 } };
+	const struct sample s[] = { { UINT64_MAX, 1700000000000000000, 0.5 },
+				    { 3, -4, 1e-9 },
+				    { 1ull << 40, INT64_MIN, NAN },
+				    { 1, 2, 3 } };
 	uint8_t nonce[PROTO_NONCE_BYTES] = { 1, 2, 3 };
 	const uint64_t ids[] = { 1, UINT64_MAX, 300 };
 	const char *names[] = { "a/b", "", "web-1/memory/available" };
@@ -895,7 +895,7 @@ static void test_every_truncation_is_refused(void **state)
 		for (size_t cut = 0; cut < len; cut++) {
 			uint8_t *p = copy_of(payload, cut);
 			struct proto_msg m;
-			struct ring_sample out[4];
+			struct sample out[4];
 			uint64_t seq;
 			size_t count;
 			if (type == PROTO_SAMPLES)
@@ -922,7 +922,7 @@ static void test_counts_are_checked_against_the_bytes(void **state)
 	const uint8_t huge[] = { 0x93, 0x06, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x93, 1, 2, 3 };
 	assert_int_equal(proto_samples_count(huge, sizeof huge, &e), -EPROTO);
 	assert_non_null(strstr(e.msg, "SAMPLES"));
-	struct ring_sample out[1];
+	struct sample out[1];
 	uint64_t seq;
 	size_t count;
 	assert_int_equal(proto_decode_samples(huge, sizeof huge, &seq, out, SIZE_MAX, &count, &e),
@@ -946,15 +946,13 @@ static void test_counts_are_checked_against_the_bytes(void **state)
 
 static void test_too_many_samples(void **state)
 {
-	struct ring_sample s[5] = {
-		{ 1, 1, 1 }, { 2, 2, 2 }, { 3, 3, 3 }, { 4, 4, 4 }, { 5, 5, 5 }
-	};
+	struct sample s[5] = { { 1, 1, 1 }, { 2, 2, 2 }, { 3, 3, 3 }, { 4, 4, 4 }, { 5, 5, 5 } };
 	struct proto_buf b = { 0 };
 	assert_int_equal(proto_put_samples(&b, 1, s, 5), 0);
 	size_t len;
 	const uint8_t *p = only_payload(&b, &len);
 	expect_no_samples(p, len, -E2BIG, "5 samples, room for 4");
-	struct ring_sample out[5];
+	struct sample out[5];
 	struct err e = { 0 };
 	uint64_t seq;
 	size_t count;
@@ -967,7 +965,7 @@ static void test_trailing_bytes_are_refused(void **state)
 {
 	struct proto_buf b = { 0 };
 	struct err e = { 0 };
-	const struct ring_sample s[2] = { { UINT64_MAX, 1700000000000000000, 1 }, { 1, 2, 3 } };
+	const struct sample s[2] = { { UINT64_MAX, 1700000000000000000, 1 }, { 1, 2, 3 } };
 	const uint64_t ids[] = { 1, 2 };
 	const char *names[] = { "a", "b" };
 	uint8_t nonce[PROTO_NONCE_BYTES] = { 0 };
@@ -1271,7 +1269,7 @@ static void test_samples_and_series_wrong_types_are_refused(void **state)
 	/* The good frames, to be sure the builders above are right. */
 	msgpack_sbuffer_clear(&sb);
 	pack_bad_samples(&pk, 7, BAD_NIL);
-	const struct ring_sample want = { 1, 2, 3.0 };
+	const struct sample want = { 1, 2, 3.0 };
 	expect_samples(sb.data, sb.size, 9, &want, 1);
 	msgpack_sbuffer_clear(&sb);
 	pack_bad_series(&pk, 5, BAD_NIL);

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "lib/rtime.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 #include "store/db.h"
 #include "store/query.h"
 
@@ -63,7 +63,7 @@ static uint64_t reg(struct db *db, const char *name)
 
 static void append(struct db *db, uint64_t id, int64_t ts, double v)
 {
-	struct ring_sample s = { id, ts, v };
+	struct sample s = { id, ts, v };
 	struct err e = { 0 };
 	assert_int_equal(db_append(db, &s, 1, &e), 0);
 }
@@ -304,7 +304,7 @@ static void test_collisions_and_unknown_ids(void **state)
 	commit(db, 1);
 	assert_int_equal(db_register_series(db, 42, "h/b", 3, &e), -EEXIST);
 	assert_non_null(strstr(e.msg, "h/a"));
-	struct ring_sample s = { 43, 1, 1 };
+	struct sample s = { 43, 1, 1 };
 	assert_int_equal(db_append(db, &s, 1, &e), -ENOENT);
 	db_close(db);
 	struct query *q;

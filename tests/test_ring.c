@@ -22,7 +22,7 @@
 
 #include "lib/rtime.h"
 #include "shmring/ring.h"
-#include "shmring/series.h"
+#include "lib/series_name.h"
 
 static char ring_name[64];
 
@@ -61,7 +61,7 @@ static struct ring *consumer(uint32_t lanes, uint32_t slots)
 static void push_sequence(struct ring_lane *lane, uint64_t producer, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		struct ring_sample s = { producer, (int64_t)i, (double)i };
+		struct sample s = { producer, (int64_t)i, (double)i };
 		while (ring_push(lane, &s) != 0)
 			sched_yield();
 	}
@@ -72,7 +72,7 @@ static void push_sequence(struct ring_lane *lane, uint64_t producer, uint64_t n)
 static void drain_and_check(struct ring *r, int producers, uint64_t per_producer, size_t batch)
 {
 	uint64_t *next = calloc((size_t)producers, sizeof *next);
-	struct ring_sample *buf = malloc(batch * sizeof *buf);
+	struct sample *buf = malloc(batch * sizeof *buf);
 	uint64_t total = 0, want = (uint64_t)producers * per_producer;
 	int64_t deadline = rtime_mono_ns() + 60 * RTIME_NS_PER_SEC;
 	while (total < want) {
@@ -113,12 +113,12 @@ static void test_wraps_around_many_laps(void **state)
 {
 	struct ring *r = consumer(1, 64);
 	struct ring_lane *lane;
-	struct ring_sample out[64];
+	struct sample out[64];
 	assert_int_equal(ring_lane_attach(r, &lane, NULL), 0);
 	uint64_t next = 0;
 	for (int lap = 0; lap < 500; lap++) {
 		for (int i = 0; i < 50; i++) {
-			struct ring_sample s = { 0, (int64_t)(lap * 50 + i), 0 };
+			struct sample s = { 0, (int64_t)(lap * 50 + i), 0 };
 			assert_int_equal(ring_push(lane, &s), 0);
 		}
 		size_t n = ring_peek(r, out, 64);
@@ -134,12 +134,12 @@ static void test_full_lane_drops_and_recovers(void **state)
 {
 	struct ring *r = consumer(1, 64);
 	struct ring_lane *lane;
-	struct ring_sample out[128], s = { 1, 0, 0 };
+	struct sample out[128], s = { 1, 0, 0 };
 	assert_int_equal(ring_lane_attach(r, &lane, NULL), 0);
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(ring_push(lane, &s), 0);
 	assert_int_equal(ring_push(lane, &s), -ENOSPC);
-	struct ring_sample many[10] = { { 0 } };
+	struct sample many[10] = { { 0 } };
 	assert_int_equal(ring_push_many(lane, many, 10), 0);
 	/* Peeked but unreleased slots are still not free. */
 	assert_int_equal(ring_peek(r, out, 128), 64);
@@ -224,7 +224,7 @@ static void test_restarted_consumer_resumes_at_release(void **state)
 {
 	struct ring *r = consumer(2, 256);
 	struct ring_lane *lane;
-	struct ring_sample out[256];
+	struct sample out[256];
 	assert_int_equal(ring_lane_attach(r, &lane, NULL), 0);
 	push_sequence(lane, 0, 100);
 	assert_int_equal(ring_peek(r, out, 40), 40);
@@ -357,7 +357,7 @@ static void run_kill_case(const char *point, uint64_t expect_delivered, uint64_t
 
 	/* The consumer never waits for the half-written slot: what was
 	 * published arrives at once, and the lane is reclaimed promptly. */
-	struct ring_sample out[256];
+	struct sample out[256];
 	int64_t start = rtime_mono_ns();
 	size_t n = ring_peek(r, out, 256);
 	assert_int_equal(n, expect_delivered);

@@ -1,4 +1,4 @@
-/* test_spool.c - the sender's disk spool (store/spool.c): batches come back
+/* test_spool.c - the sender's disk spool (net/spool.c): batches come back
  * in order until acknowledged, survive a reopen (a restarted agent), a torn
  * last record is cut off, the size bound drops the oldest batches and counts
  * them, and series definitions are kept while batches need them. */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "store/spool.h"
+#include "net/spool.h"
 
 static char dir[256];
 
@@ -52,11 +52,11 @@ static struct spool *open_spool(uint64_t max_bytes, uint64_t segment_bytes)
 /* Batch k: n samples of series k % 7, value k. */
 static void append(struct spool *s, uint64_t k, size_t n)
 {
-	struct ring_sample batch[64];
+	struct sample batch[64];
 	uint64_t seq;
 	struct err e = { 0 };
 	for (size_t i = 0; i < n; i++)
-		batch[i] = (struct ring_sample){ 1 + k % 7, (int64_t)(k * 1000 + i), (double)k };
+		batch[i] = (struct sample){ 1 + k % 7, (int64_t)(k * 1000 + i), (double)k };
 	if (spool_append(s, batch, n, &seq, &e) != 0)
 		fail_msg("spool_append: %s", e.msg);
 }
@@ -66,7 +66,7 @@ static void append(struct spool *s, uint64_t k, size_t n)
 static uint64_t read_batch(struct spool *s, uint64_t after, uint64_t k, size_t n)
 {
 	struct proto_buf b = { 0 };
-	struct ring_sample got[64];
+	struct sample got[64];
 	uint64_t seq = 0, frame_seq;
 	size_t count;
 	struct err e = { 0 };

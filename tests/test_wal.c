@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "shmring/series.h"
+#include "lib/series_name.h"
 #include "store/wal.h"
 
 static char dir[256];
@@ -57,7 +57,7 @@ static int collect(void *ctx, enum wal_record_type type, const void *payload, si
 		c->series++;
 		return 0;
 	}
-	const struct ring_sample *s = payload;
+	const struct sample *s = payload;
 	for (size_t i = 0; i < len / sizeof *s; i++) {
 		assert_true(s[i].value == (double)c->next_value);
 		c->next_value++;
@@ -70,7 +70,7 @@ static int count(void *ctx, enum wal_record_type type, const void *payload, size
 		 uint64_t end, struct err *e)
 {
 	if (type == WAL_SAMPLES)
-		*(uint64_t *)ctx += len / sizeof(struct ring_sample);
+		*(uint64_t *)ctx += len / sizeof(struct sample);
 	return 0;
 }
 
@@ -97,9 +97,9 @@ static void append_batches(struct wal *w, int batches, uint64_t *series, uint64_
 		snprintf(name, sizeof name, "h/m%llu", (unsigned long long)*series);
 		assert_int_equal(wal_append_series(w, *series, name, strlen(name), &e), 0);
 		(*series)++;
-		struct ring_sample s[100];
+		struct sample s[100];
 		for (int i = 0; i < 100; i++)
-			s[i] = (struct ring_sample){ 1, i, (double)(*value)++ };
+			s[i] = (struct sample){ 1, i, (double)(*value)++ };
 		assert_int_equal(wal_append_samples(w, s, 100, &e), 0);
 		uint64_t end;
 		if (wal_commit(w, &end, &e) != 0)
@@ -251,9 +251,9 @@ static void test_disk_full_then_space_returns(void **state)
 	int fd = open(filler, O_CREAT | O_WRONLY, 0600);
 	assert_int_equal(posix_fallocate(fd, 0, 600 * 1024), 0);
 	close(fd);
-	struct ring_sample s[1000];
+	struct sample s[1000];
 	for (int i = 0; i < 1000; i++)
-		s[i] = (struct ring_sample){ 1, i, i };
+		s[i] = (struct sample){ 1, i, i };
 	int rc = 0;
 	for (int i = 0; i < 30 && rc == 0; i++) {
 		rc = wal_append_samples(w, s, 1000, &e);
@@ -286,9 +286,9 @@ static void split_commit(bool uring)
 	struct err e = { 0 };
 	uint64_t series = 0, value = 0, end;
 	append_batches(w, 2, &series, &value);
-	struct ring_sample s[100];
+	struct sample s[100];
 	for (int i = 0; i < 100; i++)
-		s[i] = (struct ring_sample){ 1, i, (double)value++ };
+		s[i] = (struct sample){ 1, i, (double)value++ };
 	assert_int_equal(wal_append_samples(w, s, 100, &e), 0);
 	assert_int_equal(wal_commit_begin(w, &e), 0);
 	assert_int_equal(wal_append_samples(w, s, 100, &e), -EBUSY);
@@ -296,7 +296,7 @@ static void split_commit(bool uring)
 	assert_true(end == wal_end(w));
 	append_batches(w, 1, &series, &value);
 	for (int i = 0; i < 100; i++)
-		s[i] = (struct ring_sample){ 1, i, (double)value++ };
+		s[i] = (struct sample){ 1, i, (double)value++ };
 	assert_int_equal(wal_append_samples(w, s, 100, &e), 0);
 	assert_int_equal(wal_commit_begin(w, &e), 0);
 	/* Closed begun and not ended: io_uring may have written the record

@@ -1,12 +1,12 @@
 /* fuzz_proto.c - libFuzzer harness for the ingest protocol decoders
- * (store/proto.c): payloads come from the network, so any bytes must
+ * (net/proto.c): payloads come from the network, so any bytes must
  * decode or be refused, never read out of bounds; what decodes must
  * re-encode and decode again to the same bits. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/proto.h"
+#include "net/proto.h"
 
 #define MAX_SAMPLES 65536
 #define MAX_SERIES  4096
@@ -71,8 +71,8 @@ static void samples(const uint8_t *data, size_t size)
 	if (announced < 0)
 		return;
 	size_t max = announced > MAX_SAMPLES ? MAX_SAMPLES : (size_t)announced;
-	struct ring_sample *s = malloc((max + 1) * sizeof *s);
-	struct ring_sample *again = malloc((max + 1) * sizeof *again);
+	struct sample *s = malloc((max + 1) * sizeof *s);
+	struct sample *again = malloc((max + 1) * sizeof *again);
 	if (!s || !again)
 		abort();
 	uint64_t seq, seq_again;

@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #include "lib/err.h"
-#include "shmring/ring.h"
-#include "store/proto.h"
+#include "lib/sample.h"
+#include "net/proto.h"
 
 struct spool_config {
 	const char *dir;
@@ -45,7 +45,7 @@ void spool_close(struct spool *s);
 int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e);
 
 /* Appends a batch under the next sequence number (*seq). */
-int spool_append(struct spool *s, const struct ring_sample *samples, size_t n, uint64_t *seq,
+int spool_append(struct spool *s, const struct sample *samples, size_t n, uint64_t *seq,
 		 struct err *e);
 
 /* Notes that every batch up to seq is durable at the server; segments

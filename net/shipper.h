@@ -18,7 +18,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
-#include "store/spool.h"
+#include "net/spool.h"
 
 struct shipper_config {
 	const char *server; /* "host:port" */
@@ -50,7 +50,7 @@ int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err
 
 /* Spools a batch and sends it when it can.  Fails only when the spool
  * cannot be written. */
-int shipper_send(struct shipper *sh, const struct ring_sample *s, size_t n, struct err *e);
+int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct err *e);
 
 /* Moves everything on: connecting, authenticating, sending, reading acks,
  * waiting up to timeout_ms for the socket.  Network trouble is not an

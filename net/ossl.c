@@ -1,5 +1,5 @@
 /* ossl.c - OpenSSL loaded on demand; see ossl.h. */
-#include "store/ossl.h"
+#include "net/ossl.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* shipper.c - spool, connect, authenticate, send, resend; see shipper.h. */
-#include "store/shipper.h"
+#include "net/shipper.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,8 +10,8 @@
 #include <sys/random.h>
 
 #include "lib/rtime.h"
-#include "store/link.h"
-#include "store/ossl.h"
+#include "net/link.h"
+#include "net/ossl.h"
 
 #define AGENT_ROLE     "rmon/1 agent"
 #define SERVER_ROLE    "rmon/1 server"
@@ -308,7 +308,7 @@ int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err
 	return rc < 0 ? rc : 0;
 }
 
-int shipper_send(struct shipper *sh, const struct ring_sample *s, size_t n, struct err *e)
+int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct err *e)
 {
 	uint64_t seq;
 	struct spool_stats before, after;

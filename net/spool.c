@@ -1,5 +1,5 @@
 /* spool.c - the sender's disk spool; see spool.h. */
-#include "store/spool.h"
+#include "net/spool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "shmring/series.h"
+#include "lib/series_name.h"
 
 #define RECORD_HEADER 20 /* u32 length, u32 check, u64 seq, u32 samples */
 #define NAME_HEADER   12 /* u32 length, u64 id */
@@ -411,7 +411,7 @@ void spool_close(struct spool *s)
 	free(s);
 }
 
-int spool_append(struct spool *s, const struct ring_sample *samples, size_t n, uint64_t *seq,
+int spool_append(struct spool *s, const struct sample *samples, size_t n, uint64_t *seq,
 		 struct err *e)
 {
 	uint64_t next = s->stats.last_seq + 1;

@@ -1,6 +1,6 @@
 /* proto.c - ingest protocol frames; see proto.h and docs/protocol.md. */
-#include "store/proto.h"
-#include "store/ossl.h"
+#include "net/proto.h"
+#include "net/ossl.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -153,7 +153,7 @@ int proto_put_series(struct proto_buf *b, const uint64_t *ids, const char *const
 	return frame_end(&f);
 }
 
-int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct ring_sample *s, size_t n)
+int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct sample *s, size_t n)
 {
 	struct frame f;
 	/* Room for the whole frame first, so the packer never reallocates. */
@@ -367,7 +367,7 @@ int proto_frame_type(const void *payload, size_t len, struct err *e)
 
 /* One [id, ts, value]: the common encoding (uint64, uint64 or int64,
  * float64: 28 bytes) is read straight; anything else the general way. */
-static bool read_sample(struct reader *r, struct ring_sample *s)
+static bool read_sample(struct reader *r, struct sample *s)
 {
 	const uint8_t *p = r->p;
 	if (r->end - p >= 28 && p[0] == 0x93 && p[1] == 0xcf && (p[10] == 0xcf || p[10] == 0xd3) &&
@@ -410,7 +410,7 @@ int64_t proto_samples_count(const void *payload, size_t len, struct err *e)
 	return rc ? rc : (int64_t)n;
 }
 
-int proto_decode_samples(const void *payload, size_t len, uint64_t *seq, struct ring_sample *out,
+int proto_decode_samples(const void *payload, size_t len, uint64_t *seq, struct sample *out,
 			 size_t max, size_t *count, struct err *e)
 {
 	struct reader r;

@@ -13,7 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "lib/err.h"
-#include "store/proto.h"
+#include "net/proto.h"
 
 struct link {
 	int fd;

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
-#include "shmring/ring.h"
+#include "lib/sample.h"
 
 #define PROTO_VERSION	       1
 #define PROTO_DEFAULT_PORT     7470
@@ -86,7 +86,7 @@ int proto_put_challenge(struct proto_buf *b, const uint8_t nonce[PROTO_NONCE_BYT
 int proto_put_auth(struct proto_buf *b, const uint8_t *mac);
 int proto_put_welcome(struct proto_buf *b, const uint8_t *mac);
 int proto_put_series(struct proto_buf *b, const uint64_t *ids, const char *const *names, size_t n);
-int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct ring_sample *s, size_t n);
+int proto_put_samples(struct proto_buf *b, uint64_t seq, const struct sample *s, size_t n);
 int proto_put_ack(struct proto_buf *b, uint64_t seq);
 int proto_put_error(struct proto_buf *b, enum proto_error_code code, const char *message);
 
@@ -119,7 +119,7 @@ int proto_decode_control(const void *payload, size_t len, struct proto_msg *out,
 /* Decodes a SAMPLES payload into out (room for max samples).  *n is the
  * count; a frame with more than max samples, or malformed anywhere, is
  * -EPROTO (-E2BIG for too many) and nothing of it may be used. */
-int proto_decode_samples(const void *payload, size_t len, uint64_t *seq, struct ring_sample *out,
+int proto_decode_samples(const void *payload, size_t len, uint64_t *seq, struct sample *out,
 			 size_t max, size_t *n, struct err *e);
 
 /* How many samples a SAMPLES payload announces (checked against its
@@ -142,7 +142,7 @@ int proto_series_next(struct proto_series_iter *it, uint64_t *id, const char **n
  * where role is "rmon/1 agent" for the agent's proof (first = server
  * nonce, second = agent nonce) and "rmon/1 server" for the server's
  * (first = agent nonce, second = server nonce).  The secret never travels.
- * Loads libcrypto on first use (store/ossl.h): 0, or why it could not. */
+ * Loads libcrypto on first use (net/ossl.h): 0, or why it could not. */
 int proto_mac(const char *secret, const char *role, const uint8_t first[PROTO_NONCE_BYTES],
 	      const uint8_t second[PROTO_NONCE_BYTES], const char *host,
 	      uint8_t out[PROTO_MAC_BYTES], struct err *e);

@@ -1,6 +1,6 @@
 /* link.c - non-blocking TCP (+ TLS) connections carrying frames; see link.h. */
-#include "store/link.h"
-#include "store/ossl.h"
+#include "net/link.h"
+#include "net/ossl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
