@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lib/escape.h"
+
 struct query *cli_open_store(const char *command, const char *data)
 {
 	struct query *q;
@@ -31,17 +33,17 @@ void cli_format_time(int64_t ts, char *buf, size_t len)
 
 void cli_json_string(FILE *out, const char *s, size_t len)
 {
-	fputc('"', out);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	escape_print(out, ESCAPE_JSON, s, len);
+}
+
+void cli_report_bad_names(const char *command, const struct query *q)
+{
+	uint64_t n = q ? query_bad_names(q) : 0;
+	if (n)
+		fprintf(stderr,
+			"rmon %s: %llu stored series not shown: their names break the naming "
+			"rules (docs/metrics.md, \"Names\")\n",
+			command, (unsigned long long)n);
 }
 
 void cli_format_value(double value, char *buf, size_t len)

@@ -29,7 +29,12 @@ void cli_format_time(int64_t ts, char *buf, size_t len);
 /* Writes the shortest text that reads back as the same double. */
 void cli_format_value(double value, char *buf, size_t len);
 
-/* Writes s (len bytes) as a JSON string, quotes included. */
+/* Writes s (len bytes) as a JSON string, quotes included: always valid
+ * UTF-8 and valid JSON, whatever the bytes (lib/escape.h). */
 void cli_json_string(FILE *out, const char *s, size_t len);
+
+/* Tells the person, on stderr, how many stored names the last listing of q
+ * skipped for breaking the name rules (nothing when none). */
+void cli_report_bad_names(const char *command, const struct query *q);
 
 #endif

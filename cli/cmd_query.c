@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/escape.h"
 #include "lib/rtime.h"
 
 enum format { TEXT, CSV, JSON };
@@ -36,13 +37,8 @@ static void print_point(struct printer *p, int64_t ts, double value)
 			printf("null]");
 	} else if (p->format == CSV) {
 		cli_format_time(ts, when, sizeof when);
-		putchar('"');
-		for (size_t i = 0; i < p->name_len; i++) {
-			if (p->name[i] == '"')
-				putchar('"');
-			putchar(p->name[i]);
-		}
-		printf("\",%s,%s\n", when, text);
+		escape_print(stdout, ESCAPE_CSV, p->name, p->name_len);
+		printf(",%s,%s\n", when, text);
 	} else {
 		cli_format_time(ts, when, sizeof when);
 		printf("  %s  %s\n", when, text);
@@ -67,7 +63,8 @@ static int print_series(void *ctx, uint64_t id, const char *name, size_t len)
 		cli_json_string(stdout, name, len);
 		printf(",\"points\":[");
 	} else if (p->format == TEXT) {
-		printf("%.*s\n", (int)len, name);
+		escape_print(stdout, ESCAPE_TEXT, name, len);
+		putchar('\n');
 	}
 	p->series++;
 	int rc = 0;
@@ -184,6 +181,7 @@ int cmd_query(int argc, char **argv)
 		rc = query_series(p.q, sel, print_series, &p, &e);
 		if (p.format == JSON)
 			printf("\n]\n");
+		cli_report_bad_names("query", p.q);
 		if (rc != 0)
 			fprintf(stderr, "rmon query: %s\n", p.e.msg[0] ? p.e.msg : e.msg);
 		else if (p.series == 0)

@@ -3,11 +3,13 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "lib/escape.h"
 
 static int print_name(void *ctx, uint64_t id, const char *name, size_t len)
 {
 	size_t *count = ctx;
-	printf("%.*s\n", (int)len, name);
+	escape_print(stdout, ESCAPE_TEXT, name, len);
+	putchar('\n');
 	(*count)++;
 	return 0;
 }
@@ -44,6 +46,7 @@ int cmd_series(int argc, char **argv)
 	struct query *q = cli_open_store("series", data);
 	size_t count = 0;
 	int rc = q ? query_series(q, sel, print_name, &count, &e) : -1;
+	cli_report_bad_names("series", q);
 	if (q && rc != 0)
 		fprintf(stderr, "rmon series: %s\n", e.msg);
 	query_selector_free(sel);

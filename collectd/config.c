@@ -91,6 +91,10 @@ static int check_labels(struct coll_config *c, const struct conf_entry *entry, s
 			return conf_error(e, entry, "expected key=value pairs separated by commas");
 		if (++n > COLL_MAX_LABELS)
 			return conf_error(e, entry, "at most %d labels", COLL_MAX_LABELS);
+		struct err why = { 0 };
+		if (series_check_label_name(pair, (size_t)(eq - pair), &why) != 0 ||
+		    series_check_label_value(eq + 1, strlen(eq + 1), &why) != 0)
+			return conf_error(e, entry, "%s", why.msg);
 	}
 	return rc;
 }
@@ -100,10 +104,9 @@ static int top_level(struct coll_config *c, const struct conf_entry *entry, stru
 	if (strcmp(entry->key, "interval") == 0)
 		return conf_duration(entry, 100 * RTIME_NS_PER_MS, &c->interval_ns, e);
 	if (strcmp(entry->key, "host") == 0) {
-		char check[SERIES_NAME_MAX + 1];
-		if (series_canonical(check, sizeof check, entry->value, "up", NULL, 0, NULL) < 0)
-			return conf_error(
-			    e, entry, "not a usable host name (no '/', '{' or control characters)");
+		struct err why = { 0 };
+		if (series_check_host(entry->value, strlen(entry->value), &why) != 0)
+			return conf_error(e, entry, "%s", why.msg);
 		return copy_text(entry, c->host, sizeof c->host, e);
 	}
 	if (strcmp(entry->key, "labels") == 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "shmring/series.h"
 
@@ -169,6 +170,43 @@ static void append_sample(struct coll_output *o, uint64_t id, double value)
 	o->batch[o->n_batch++] = (struct sample){ id, o->ts, value };
 }
 
+/* Names come from the system: /proc field names, command names, mount
+ * points, cgroup paths, interface and sensor names.  Rather than lose a
+ * series over a byte, a metric name's bytes outside [a-zA-Z0-9_:] become
+ * '_' (as Prometheus exporters do), and a label value that breaks the rule
+ * (lib/series_name.h) is written as rmon prints text on a terminal:
+ * \n, \x1b, \u202e, \xff (lib/escape.h).  The cleaned strings go into
+ * arena; false when they do not fit (the name would be too long anyway). */
+static bool clean_names(const char **metric, struct series_label *labels, size_t n, char *arena,
+			size_t cap)
+{
+	size_t used = 0, len = strlen(*metric);
+	if (series_check_metric(*metric, len, NULL) != 0) {
+		if (len + 1 > cap)
+			return false;
+		for (size_t i = 0; i < len; i++) {
+			char c = (*metric)[i];
+			bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+				  c == ':' || (i > 0 && c >= '0' && c <= '9');
+			arena[i] = ok ? c : '_';
+		}
+		arena[len] = '\0';
+		*metric = arena;
+		used = len + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		len = strlen(labels[i].value);
+		if (series_check_label_value(labels[i].value, len, NULL) == 0)
+			continue;
+		size_t need = escape(ESCAPE_TEXT, arena + used, cap - used, labels[i].value, len);
+		if (need >= cap - used)
+			return false;
+		labels[i].value = arena + used;
+		used += need + 1;
+	}
+	return true;
+}
+
 static void on_value(struct coll_sink *sink, const char *metric, struct series_label *labels,
 		     size_t n_labels, double value)
 {
@@ -183,13 +221,16 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 		return;
 	}
 	struct series_label all[COLL_MAX_LABELS + 8];
-	char name[SERIES_NAME_MAX + 1];
+	char name[SERIES_NAME_MAX + 1], cleaned[2 * (SERIES_NAME_MAX + 1)];
 	size_t n = 0;
 	for (int i = 0; i < o->n_statics; i++)
 		all[n++] = o->statics[i];
 	for (size_t i = 0; i < n_labels && n < sizeof all / sizeof all[0]; i++)
 		all[n++] = labels[i];
-	int len = series_canonical(name, sizeof name, o->config->host, metric, all, n, NULL);
+	const char *raw_metric = metric;
+	int len = clean_names(&metric, all, n, cleaned, sizeof cleaned)
+		      ? series_canonical(name, sizeof name, o->config->host, metric, all, n, NULL)
+		      : -ENAMETOOLONG;
 	if (len < 0) {
 		o->stats.bad_names++;
 		return;
@@ -221,7 +262,7 @@ static void on_value(struct coll_sink *sink, const char *metric, struct series_l
 		known_add(o, id);
 	}
 	if (memorable)
-		memo_set(o, p, id, metric, labels, n_labels);
+		memo_set(o, p, id, raw_metric, labels, n_labels);
 	append_sample(o, id, value);
 }
 

@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "lib/escape.h"
 
 static enum log_level current_level = LOG_INFO;
 
@@ -24,14 +27,16 @@ void log_msg(enum log_level level, const char *component, const char *fmt, ...)
 {
 	if (level > current_level)
 		return;
-	char line[1024];
-	int len = snprintf(line, sizeof line, "%s %s: ", level_names[level], component);
+	char message[1024], line[1200];
 	va_list ap;
 	va_start(ap, fmt);
-	len += vsnprintf(line + len, sizeof line - (size_t)len, fmt, ap);
+	int n = vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	if (len > (int)sizeof line - 2)
-		len = (int)sizeof line - 2;
+	size_t used = n < 0 ? 0 : (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
+	int len = snprintf(line, sizeof line, "%s %s: ", level_names[level], component);
+	size_t room = sizeof line - (size_t)len - 1; /* the newline's byte */
+	size_t full = escape(ESCAPE_TEXT, line + len, room, message, used);
+	len += (int)(full < room ? full : strlen(line + len));
 	line[len++] = '\n';
 	ssize_t ignored = write(STDERR_FILENO, line, (size_t)len);
 	(void)ignored;

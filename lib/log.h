@@ -1,5 +1,11 @@
 /* log.h - one line per event on stderr: "level component: message".
- * Only programs log; libraries report through struct err (lib/err.h). */
+ * Only programs log; libraries report through struct err (lib/err.h).
+ *
+ * A line is always one line: the formatted message passes through
+ * escape(ESCAPE_TEXT) (lib/escape.h), so a newline, an escape sequence or
+ * invalid UTF-8 inside a value shows as \n, \x1b or \xNN and can never
+ * start a forged line.  Values that came from a peer should still be
+ * quoted with escape_quote, so a reader sees where they end. */
 #ifndef RMON_LOG_H
 #define RMON_LOG_H
 

@@ -14,6 +14,7 @@
 #include "lib/err.h"
 
 #define SERIES_NAME_MAX	  1024 /* bytes of a canonical name, without the NUL */
+#define SERIES_HOST_MAX	  255  /* bytes of a host name */
 #define SERIES_LABELS_MAX 32
 
 struct series_label {
@@ -21,12 +22,39 @@ struct series_label {
 	const char *value;
 };
 
+/* The name rules (docs/metrics.md, "Names"), the same on the agent, on the
+ * wire, in the store and in every reader:
+ *
+ *   host         1 to 255 bytes of [A-Za-z0-9_.:-], not starting with '.'
+ *                or '-' (so never "..", a hidden file or an option)
+ *   metric       [a-zA-Z_:][a-zA-Z0-9_:]*          (Prometheus)
+ *   label name   [a-zA-Z_][a-zA-Z0-9_]*            (Prometheus)
+ *   label value  valid UTF-8 (no overlong forms, no surrogates) without
+ *                the unsafe code points of lib/utf8.h: C0 and C1
+ *                controls, DEL, U+2028/U+2029 and the bidi controls
+ *
+ * Each check takes len bytes at s (no NUL needed) and returns 0, or
+ * -EINVAL with a message naming the part, the byte position (from 0) and
+ * what is wrong there, the value shown escaped (lib/escape.h). */
+int series_check_host(const char *s, size_t len, struct err *e);
+int series_check_metric(const char *s, size_t len, struct err *e);
+int series_check_label_name(const char *s, size_t len, struct err *e);
+int series_check_label_value(const char *s, size_t len, struct err *e);
+
+/* Checks a whole canonical name as series_canonical writes it:
+ * host/metric or host/metric{k1="v1",...} with the parts above, keys in
+ * strictly increasing byte order (so each once), at most
+ * SERIES_LABELS_MAX labels, values quoted with only \\ and \" escaped,
+ * at most SERIES_NAME_MAX bytes.  Returns 0, or -EINVAL with a message
+ * naming the part and the byte position in the name. */
+int series_name_check(const char *name, size_t len, struct err *e);
+
 /* Writes the canonical name of host/metric{labels} into buf: labels sorted
- * by key, values quoted with \\, \" and \n escaped.  The labels array may be
- * reordered.  Host and metric must be non-empty; metric names must match
- * [a-zA-Z_:][a-zA-Z0-9_:]* and label keys [a-zA-Z_][a-zA-Z0-9_]*; host names
- * may not contain '/', '{' or control characters.  Returns the length, or
- * -EINVAL / -ENAMETOOLONG with a message naming the offending part. */
+ * by key, values quoted with \\ and \" escaped.  The labels array may be
+ * reordered.  Every part must pass its check above (a value from the
+ * system, such as a command name, can be made valid with
+ * escape(ESCAPE_TEXT, ...) first).  Returns the length, or -EINVAL /
+ * -ENAMETOOLONG with a message naming the offending part. */
 int series_canonical(char *buf, size_t len, const char *host, const char *metric,
 		     struct series_label *labels, size_t n_labels, struct err *e);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/series_name.h"
+
 /* ---- buffers and the packer ---- */
 
 void proto_buf_free(struct proto_buf *b)
@@ -547,6 +549,7 @@ static bool is_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
 static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *m, struct err *e)
 {
 	uint64_t v;
+	struct err why;
 	switch (m->type) {
 	case PROTO_HELLO:
 		if (n != 6 || !is_uint(&f[1], UINT32_MAX, &v))
@@ -556,6 +559,9 @@ static int decode_fields(const msgpack_object *f, uint32_t n, struct proto_msg *
 		if (copy_str(&f[2], m->host, sizeof m->host) != 0 || m->host[0] == '\0')
 			return control_error(e,
 					     "HELLO frame: host is not a name of 1 to 255 bytes");
+		/* Refused before anything logs or stores it (lib/series_name.h). */
+		if (series_check_host(m->host, strlen(m->host), &why) != 0)
+			return err_set(e, -EPROTO, "HELLO frame: %s", why.msg);
 		if (copy_str(&f[3], m->agent, sizeof m->agent) != 0)
 			return control_error(
 			    e, "HELLO frame: agent is not a string of up to 63 bytes");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/escape.h"
 #include "lib/rtime.h"
 #include "net/link.h"
 #include "net/ossl.h"
@@ -234,7 +235,9 @@ static void on_frame(struct shipper *sh, const uint8_t *payload, size_t len)
 	if (m.type == PROTO_ERROR) {
 		if (m.code == PROTO_ERR_AUTH)
 			sh->stats.auth_refused++;
-		snprintf(why, sizeof why, "refused: %s", m.message);
+		char said[PROTO_MESSAGE_MAX * 4 + 3]; /* the server's words, quoted */
+		snprintf(why, sizeof why, "refused: %s",
+			 escape_quote(said, sizeof said, m.message));
 		fail(sh, why);
 	} else if (m.type == PROTO_CHALLENGE && sh->state == HELLO) {
 		on_challenge(sh, &m);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/escape.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
@@ -312,6 +313,11 @@ static bool check_definition(struct ingest *s, struct conn *c, uint64_t id, cons
 		snprintf(reason, reason_len, "a series name is empty, too long or holds a NUL");
 		return false;
 	}
+	struct err e = { 0 };
+	if (series_name_check(name, len, &e) != 0) {
+		snprintf(reason, reason_len, "%s", e.msg); /* the name shown escaped */
+		return false;
+	}
 	memcpy(s->name, name, len);
 	s->name[len] = '\0';
 	if (!c->relay &&
@@ -432,7 +438,9 @@ static void on_frame(struct ingest *s, struct conn *c, const uint8_t *payload, s
 	} else if (type == PROTO_AUTH && c->state == WANT_AUTH) {
 		on_auth(s, c, &m);
 	} else if (type == PROTO_ERROR) {
-		say(s, LOG_WARN, "%s host %s says: %s", c->link.peer, c->host, m.message);
+		char said[PROTO_MESSAGE_MAX * 4 + 3];
+		say(s, LOG_WARN, "%s host %s says: %s", c->link.peer, c->host,
+		    escape_quote(said, sizeof said, m.message));
 		c->state = CLOSING;
 	} else {
 		refuse(s, c, PROTO_ERR_SEQUENCE, "a frame out of place in the exchange");

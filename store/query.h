@@ -55,6 +55,11 @@ typedef int (*query_series_fn)(void *ctx, uint64_t id, const char *name, size_t 
 int query_series(struct query *q, const struct query_selector *sel, query_series_fn fn, void *ctx,
 		 struct err *e);
 
+/* How many stored names the last query_series skipped because they break
+ * the name rules (lib/series_name.h): such a name, written by an older
+ * store or a bug, is never handed out, so no output can be tricked by it. */
+uint64_t query_bad_names(const struct query *q);
+
 /* Calls fn for every stored sample of series id with from <= ts < to, in
  * time order.  Corrupt chunks are skipped and counted in *skipped (may be
  * NULL). */
