@@ -213,7 +213,7 @@ int series_name_check(const char *name, size_t len, struct err *e)
 		const char *eq = memchr(key, '=', (size_t)(end - key));
 		if (!eq || eq + 1 >= end || eq[1] != '"') {
 			ok = false;
-			f.at = (size_t)(end - key);
+			f.at = 0;
 			snprintf(f.why, sizeof f.why, "expected name=\"value\"");
 			break;
 		}
