@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/series_name.h"
 #include "lib/utf8.h"
+#include "net/proto.h"
 #include "store/db.h"
 #include "store/query.h"
 
@@ -485,6 +486,31 @@ static void test_escape_random(void **state)
 
 /* ---- where the rules are applied ---- */
 
+/* The decoder refuses a HELLO whose host breaks the rule, before anyone
+ * logs or stores it; the message shows the host escaped. */
+static void test_hello_refuses_bad_hosts(void **state)
+{
+	uint8_t nonce[PROTO_NONCE_BYTES] = { 0 };
+	for (size_t i = 0; i <= N_HOSTILE; i++) {
+		char host[64];
+		snprintf(host, sizeof host, "web%s", i < N_HOSTILE ? hostile[i] : "-1.example");
+		struct proto_buf b = { 0 };
+		struct proto_msg m;
+		struct err e = { 0 };
+		assert_int_equal(proto_put_hello(&b, host, "agent", nonce, false), 0);
+		int rc = proto_decode_control(b.data + PROTO_HEADER_BYTES,
+					      b.len - PROTO_HEADER_BYTES, &m, &e);
+		if (i == N_HOSTILE) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -EPROTO);
+			assert_non_null(strstr(e.msg, "HELLO frame: bad host name \"web"));
+			assert_true(clean_utf8(e.msg, strlen(e.msg)));
+		}
+		proto_buf_free(&b);
+	}
+}
+
 /* Runs fn with stdout and stderr going to temporary files; returns what
  * went to fd (malloc'd, NUL-terminated), its length in *len. */
 static char *capture(int fd, void (*fn)(void *), void *arg, size_t *len)
@@ -731,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_escape_table),
 		cmocka_unit_test(test_escape_cut),
 		cmocka_unit_test(test_escape_random),
+		cmocka_unit_test(test_hello_refuses_bad_hosts),
 		cmocka_unit_test(test_log_lines_stay_one_line),
 		cmocka_unit_test(test_agent_cleans_system_names),
 		cmocka_unit_test_setup_teardown(test_store_with_bad_names, make_store,
