@@ -59,6 +59,21 @@ static size_t next_unit(enum escape_style style, const char *s, size_t len, size
 	return put_hex(out, "\\u", cp, 4);
 }
 
+/* How many bytes from s on need no escape in style: printable ASCII but
+ * the quote and backslash the style escapes.  Names are mostly such runs,
+ * copied whole instead of a character at a time. */
+static size_t plain_run(enum escape_style style, const char *s, size_t len)
+{
+	size_t i = 0;
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e || (style != ESCAPE_TEXT && c == '"') ||
+		    (c == '\\' && (style == ESCAPE_JSON || style == ESCAPE_LOG)))
+			break;
+	}
+	return i;
+}
+
 static const char *opening(enum escape_style style)
 {
 	return style == ESCAPE_TEXT ? "" : "\"";
@@ -74,6 +89,18 @@ size_t escape(enum escape_style style, char *dst, size_t cap, const char *s, siz
 		at = q;
 	}
 	for (size_t i = 0; i < len;) {
+		size_t run = plain_run(style, s + i, len - i);
+		if (run) {
+			/* Each plain byte is a unit of its own: the run may be cut anywhere. */
+			size_t fits = cut || at + q + 1 >= cap ? 0 : cap - at - q - 1;
+			size_t n = run < fits ? run : fits;
+			memcpy(dst + at, s + i, n);
+			at += n;
+			cut = cut || n < run;
+			total += run;
+			i += run;
+			continue;
+		}
 		char unit[UNIT_MAX];
 		size_t used, n = next_unit(style, s + i, len - i, &used, unit);
 		i += used;
@@ -110,7 +137,14 @@ int escape_print(FILE *out, enum escape_style style, const char *s, size_t len)
 	if (fputs(quote, out) == EOF)
 		return EOF;
 	for (size_t i = 0; i < len;) {
-		size_t used;
+		size_t used, run = plain_run(style, s + i, len - i);
+		if (run) {
+			if (fwrite(buf, 1, at, out) != at || fwrite(s + i, 1, run, out) != run)
+				return EOF;
+			at = 0;
+			i += run;
+			continue;
+		}
 		at += next_unit(style, s + i, len - i, &used, buf + at);
 		i += used;
 		if (at + UNIT_MAX > sizeof buf) {

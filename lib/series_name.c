@@ -110,6 +110,11 @@ static bool scan_value(const char *s, size_t len, bool quoted, struct fault *f)
 {
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++; /* printable ASCII, the common case */
+			continue;
+		}
 		size_t n = utf8_next(s + i, len - i, &cp);
 		f->at = i;
 		if (n == 0) {
