@@ -10,7 +10,7 @@ UNSAFE = set(range(0x20)) - {0x0A} | {0x7F} | set(range(0x80, 0xA0)) \
     | {0x2028, 0x2029} | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 
 as_json = sys.argv[1] == "--json"
-bad = 0
+bad = total_bytes = raw_total = 0
 for path in sys.argv[2 if as_json else 1:]:
     data = open(path, "rb").read()
     problems = []
@@ -30,4 +30,10 @@ for path in sys.argv[2 if as_json else 1:]:
         problems.append("not JSON: %s" % e)
     print("%s: %d bytes, %s" % (path, len(data), "; ".join(problems) or "clean"))
     bad += bool(problems)
+    total_bytes += len(data)
+    raw_total += len(raw)
+files = len(sys.argv) - (2 if as_json else 1)
+print("checked %d files, %d bytes: %d raw control characters, %d %s" % (
+    files, total_bytes, raw_total, bad,
+    "invalid JSON documents" if as_json else "files with unsafe text"))
 sys.exit(1 if bad else 0)
