@@ -84,6 +84,7 @@ static void collect(struct agent *a, int64_t ts, bool all)
 	struct coll_output_stats st;
 	coll_output_stats(a->output, &st);
 	coll_emit(sink, "rmon_collector_dropped_total", (double)st.dropped);
+	coll_emit(sink, "rmon_collector_bad_names_total", (double)st.bad_names);
 	if (a->shipper) { /* the spool says how far behind shipping is */
 		struct shipper_stats ss;
 		shipper_get_stats(a->shipper, &ss);

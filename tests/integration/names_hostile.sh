@@ -6,7 +6,9 @@
 # refusal on one line; `rmon series` and `rmon query` (text, CSV, JSON)
 # print no raw control character, the JSON parses, the CSV reads back, and
 # a tricky but valid name (quotes, backslashes, non-ASCII) reads back
-# exactly.  Every check runs, so a failing run lists all that failed.
+# exactly.  The agent escapes a hostile interface name it reads from /proc
+# instead of printing it raw.  Every check runs, so a failing run lists all
+# that failed.
 set -u
 . "$(dirname "$0")/lib/ship.sh"
 lib=$(dirname "$0")/lib
@@ -59,6 +61,20 @@ sys.exit(0 if ok else 1)
 PY
 }
 check "the tricky name reads back exactly from JSON and CSV" read_back
+
+# The agent: an interface whose name holds an OSC escape, BEL, RLO and
+# 0xff (Linux allows any byte in one but '/', ':' and white space).
+root=$dir/root
+cp -r "$(dirname "$0")/../fixtures/linux-6.18" "$root"
+printf '  \033]0;pwn\007\342\200\256\377: 3267 29 0 0 0 0 0 0 3267 29 0 0 0 0 0 0\n' \
+	>>"$root/proc/net/dev"
+"$RMON_BIN/rmon-collectd" --once --print --root "$root" >"$out/agent.txt" 2>"$out/agent.err"
+check "the agent's output is clean" python3 "$lib/check_output.py" "$out/agent.txt" "$out/agent.err"
+agent_escaped() {
+	grep -q '/node_network_receive_bytes_total{device="\\\\x1b\]0;pwn\\\\x07\\\\u202e\\\\xff"} 3267$' \
+		"$out/agent.txt"
+}
+check "the agent keeps the interface's series, its name escaped" agent_escaped
 
 if [ $failed -ne 0 ]; then
 	echo "--- store log"; cat "$stored_log"
