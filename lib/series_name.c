@@ -3,6 +3,7 @@
 #include "lib/series_name.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,25 @@ struct fault {
 	char why[80];
 };
 
+/* Fills f and returns false, so a scan can `return fault(f, i, ...)`. */
+__attribute__((format(printf, 3, 4))) static bool fault(struct fault *f, size_t at, const char *fmt,
+							...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	f->at = at;
+	vsnprintf(f->why, sizeof f->why, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool bad_byte(struct fault *f, size_t at, unsigned char c, const char *allowed)
+{
+	if (c > 0x20 && c < 0x7f)
+		return fault(f, at, "'%c' is not allowed (%s)", c, allowed);
+	return fault(f, at, "byte 0x%02x is not allowed (%s)", c, allowed);
+}
+
 static bool is_alpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -53,34 +73,17 @@ static bool is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static void bad_byte(struct fault *f, size_t at, unsigned char c, const char *allowed)
-{
-	f->at = at;
-	if (c > 0x20 && c < 0x7f)
-		snprintf(f->why, sizeof f->why, "'%c' is not allowed (%s)", c, allowed);
-	else
-		snprintf(f->why, sizeof f->why, "byte 0x%02x is not allowed (%s)", c, allowed);
-}
-
-/* Each scan returns true when s[0..len) keeps the rule, else fills f. */
+/* Each scan returns true when s[0..len) keeps its rule, else fills f. */
 static bool scan_host(const char *s, size_t len, struct fault *f)
 {
-	static const char allowed[] = "letters, digits, '.', '-', '_', ':'";
-	if (len == 0 || len > SERIES_HOST_MAX) {
-		f->at = 0;
-		snprintf(f->why, sizeof f->why, "must be 1 to %d bytes long", SERIES_HOST_MAX);
-		return false;
-	}
-	if (s[0] == '.' || s[0] == '-') {
-		bad_byte(f, 0, (unsigned char)s[0], "not first");
-		return false;
-	}
+	if (len == 0 || len > SERIES_HOST_MAX)
+		return fault(f, 0, "must be 1 to %d bytes long", SERIES_HOST_MAX);
+	if (s[0] == '.' || s[0] == '-')
+		return bad_byte(f, 0, (unsigned char)s[0], "not first");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!(is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_' || c == ':')) {
-			bad_byte(f, i, c, allowed);
-			return false;
-		}
+		if (!(is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_' || c == ':'))
+			return bad_byte(f, i, c, "letters, digits, '.', '-', '_', ':'");
 	}
 	return true;
 }
@@ -89,17 +92,12 @@ static bool scan_host(const char *s, size_t len, struct fault *f)
 static bool scan_identifier(const char *s, size_t len, bool colons, struct fault *f)
 {
 	const char *allowed = colons ? "[a-zA-Z_:][a-zA-Z0-9_:]*" : "[a-zA-Z_][a-zA-Z0-9_]*";
-	if (len == 0) {
-		f->at = 0;
-		snprintf(f->why, sizeof f->why, "is empty (it must match %s)", allowed);
-		return false;
-	}
+	if (len == 0)
+		return fault(f, 0, "is empty (it must match %s)", allowed);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!(is_alpha(c) || c == '_' || (colons && c == ':') || (i > 0 && is_digit(c)))) {
-			bad_byte(f, i, c, allowed);
-			return false;
-		}
+		if (!(is_alpha(c) || c == '_' || (colons && c == ':') || (i > 0 && is_digit(c))))
+			return bad_byte(f, i, c, allowed);
 	}
 	return true;
 }
@@ -116,31 +114,78 @@ static bool scan_value(const char *s, size_t len, bool quoted, struct fault *f)
 			continue;
 		}
 		size_t n = utf8_next(s + i, len - i, &cp);
-		f->at = i;
-		if (n == 0) {
-			snprintf(f->why, sizeof f->why, "byte 0x%02x is not valid UTF-8",
-				 (unsigned char)s[i]);
-			return false;
-		}
-		if (utf8_unsafe(cp)) {
-			snprintf(f->why, sizeof f->why,
-				 "U+%04X is a control or bidirectional character", cp);
-			return false;
-		}
-		if (quoted && cp == '"') {
-			snprintf(f->why, sizeof f->why, "'\"' must be escaped");
-			return false;
-		}
+		if (n == 0)
+			return fault(f, i, "byte 0x%02x is not valid UTF-8", c);
+		if (utf8_unsafe(cp))
+			return fault(f, i, "U+%04X is a control or bidirectional character", cp);
+		if (quoted && cp == '"')
+			return fault(f, i, "'\"' must be escaped");
 		if (quoted && cp == '\\') {
-			if (i + 1 >= len || (s[i + 1] != '\\' && s[i + 1] != '"')) {
-				snprintf(f->why, sizeof f->why, "only \\\\ and \\\" are escapes");
-				return false;
-			}
+			if (i + 1 >= len || (s[i + 1] != '\\' && s[i + 1] != '"'))
+				return fault(f, i, "only \\\\ and \\\" are escapes");
 			n = 2;
 		}
 		i += n;
 	}
 	return true;
+}
+
+/* The closing quote of the quoted value starting at s, or NULL. */
+static const char *value_end(const char *s, const char *end)
+{
+	for (; s < end; s++) {
+		if (*s == '\\' && s + 1 < end)
+			s++;
+		else if (*s == '"')
+			return s;
+	}
+	return NULL;
+}
+
+/* Orders label names as strcmp does (series_canonical sorts with it). */
+static int compare_keys(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	int order = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	return order ? order : (a_len > b_len) - (a_len < b_len);
+}
+
+/* The label list after the '{' at s: k1="v1",k2="v2"} up to end.  *part
+ * and *what say which piece broke its rule. */
+static bool scan_labels(const char *s, const char *end, const char **part, const char **what,
+			struct fault *f)
+{
+	const char *prev = NULL;
+	size_t prev_len = 0;
+	for (int n = 1;; n++) {
+		*part = s;
+		*what = "label name";
+		const char *eq = memchr(s, '=', (size_t)(end - s));
+		if (!eq || eq + 1 >= end || eq[1] != '"')
+			return fault(f, 0, "expected name=\"value\"");
+		size_t len = (size_t)(eq - s);
+		if (!scan_identifier(s, len, false, f))
+			return false;
+		if (prev && compare_keys(prev, prev_len, s, len) >= 0)
+			return fault(f, 0, "labels must be sorted by name, each once");
+		if (n > SERIES_LABELS_MAX)
+			return fault(f, 0, "more than %d labels", SERIES_LABELS_MAX);
+		prev = s;
+		prev_len = len;
+		*part = eq + 2;
+		*what = "label value";
+		const char *close = value_end(*part, end);
+		if (!close)
+			return fault(f, (size_t)(end - *part), "the quote is never closed");
+		if (!scan_value(*part, (size_t)(close - *part), true, f))
+			return false;
+		if (close + 2 == end && close[1] == '}')
+			return true;
+		*part = close + 1;
+		*what = "label list";
+		if (close + 1 >= end || close[1] != ',')
+			return fault(f, 0, "expected ',' or a final '}'");
+		s = close + 2;
+	}
 }
 
 /* The message for a part that broke its rule: what, the value (escaped,
@@ -177,92 +222,21 @@ int series_check_label_value(const char *s, size_t len, struct err *e)
 	return scan_value(s, len, false, &f) ? 0 : fault_error(e, "label value", s, len, &f);
 }
 
-/* The end of the quoted value starting at s (the byte after the closing
- * quote's position), or NULL when it is not closed. */
-static const char *value_end(const char *s, const char *end)
-{
-	for (; s < end; s++) {
-		if (*s == '\\' && s + 1 < end)
-			s++;
-		else if (*s == '"')
-			return s;
-	}
-	return NULL;
-}
-
 int series_name_check(const char *name, size_t len, struct err *e)
 {
-	const char *end = name + len, *part = name, *what = "host";
-	struct fault f = { 0, "" };
-	bool ok = len > 0 && len <= SERIES_NAME_MAX;
-	if (!ok)
-		snprintf(f.why, sizeof f.why, "a name is 1 to %d bytes long", SERIES_NAME_MAX);
-	const char *slash = ok ? memchr(name, '/', len) : NULL;
-	if (ok && !slash) {
-		ok = false;
-		f.at = len;
-		snprintf(f.why, sizeof f.why, "no '/' after the host");
-	}
-	ok = ok && scan_host(name, (size_t)(slash - name), &f);
-	const char *brace = ok ? memchr(slash, '{', (size_t)(end - slash)) : NULL;
-	if (ok) {
+	const char *end = name + len, *part = name, *what = "host", *slash;
+	struct fault f;
+	bool ok;
+	if (len == 0 || len > SERIES_NAME_MAX) {
+		ok = fault(&f, 0, "a name is 1 to %d bytes long", SERIES_NAME_MAX);
+	} else if (!(slash = memchr(name, '/', len))) {
+		ok = fault(&f, len, "no '/' after the host");
+	} else if ((ok = scan_host(name, (size_t)(slash - name), &f))) {
 		part = slash + 1;
 		what = "metric";
-		ok = scan_identifier(part, (size_t)((brace ? brace : end) - part), true, &f);
-	}
-	const char *key = NULL, *prev_key = NULL;
-	size_t key_len = 0, prev_len = 0;
-	for (int n = 0; ok && brace;) {
-		part = key = n == 0 ? brace + 1 : key;
-		what = "label name";
-		const char *eq = memchr(key, '=', (size_t)(end - key));
-		if (!eq || eq + 1 >= end || eq[1] != '"') {
-			ok = false;
-			f.at = 0;
-			snprintf(f.why, sizeof f.why, "expected name=\"value\"");
-			break;
-		}
-		key_len = (size_t)(eq - key);
-		if (!(ok = scan_identifier(key, key_len, false, &f)))
-			break;
-		int order =
-		    prev_key ? memcmp(prev_key, key, prev_len < key_len ? prev_len : key_len) : -1;
-		if (order > 0 || (order == 0 && prev_len >= key_len)) {
-			ok = false;
-			f.at = 0;
-			snprintf(f.why, sizeof f.why, "labels must be sorted by name, each once");
-			break;
-		}
-		if (++n > SERIES_LABELS_MAX) {
-			ok = false;
-			f.at = 0;
-			snprintf(f.why, sizeof f.why, "more than %d labels", SERIES_LABELS_MAX);
-			break;
-		}
-		part = eq + 2;
-		what = "label value";
-		const char *close = value_end(part, end);
-		if (!close) {
-			ok = false;
-			f.at = (size_t)(end - part);
-			snprintf(f.why, sizeof f.why, "the quote is never closed");
-			break;
-		}
-		if (!(ok = scan_value(part, (size_t)(close - part), true, &f)))
-			break;
-		prev_key = key;
-		prev_len = key_len;
-		if (close + 2 == end && close[1] == '}')
-			break; /* the end of the name */
-		if (close + 1 >= end || close[1] != ',') {
-			ok = false;
-			part = close + 1;
-			what = "label list";
-			f.at = 0;
-			snprintf(f.why, sizeof f.why, "expected ',' or a final '}'");
-			break;
-		}
-		key = close + 2;
+		const char *brace = memchr(part, '{', (size_t)(end - part));
+		ok = scan_identifier(part, (size_t)((brace ? brace : end) - part), true, &f) &&
+		     (!brace || scan_labels(brace + 1, end, &part, &what, &f));
 	}
 	if (ok)
 		return 0;
