@@ -245,6 +245,12 @@ int main(int argc, char **argv)
 		log_error("collectd", "%s", e.msg);
 		return 2;
 	}
+	/* The machine's own name may break the rules too (a configured one is
+	 * checked with the file): every series would be refused. */
+	if (series_check_host(a.config.host, strlen(a.config.host), &e) != 0) {
+		log_error("collectd", "%s; set host = NAME in the configuration", e.msg);
+		return 2;
+	}
 	raise_open_files();
 	a.state = coll_state_new(&a.config, a.root);
 	a.output = coll_output_new(&a.config, print ? stdout : NULL);

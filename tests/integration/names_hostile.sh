@@ -76,6 +76,22 @@ agent_escaped() {
 }
 check "the agent keeps the interface's series, its name escaped" agent_escaped
 
+# A machine whose own name breaks the host rule (set in a UTS namespace of
+# our own, where the system allows one): the agent says so and stops.
+hostile_hostname() {
+	if ! unshare -Ur --uts true 2>/dev/null; then
+		echo "skipped: no user namespaces here"
+		return 0
+	fi
+	local rc=0
+	unshare -Ur --uts sh -c 'printf "evil\033]0;x\007" >/proc/sys/kernel/hostname &&
+		exec "$0" --once --print' "$RMON_BIN/rmon-collectd" \
+		>"$out/hostname.txt" 2>"$out/hostname.err" || rc=$?
+	[ $rc -eq 2 ] && grep -q 'bad host name "evil\\x1b\]0;x\\x07"' "$out/hostname.err" &&
+		python3 "$lib/check_output.py" "$out/hostname.txt" "$out/hostname.err"
+}
+check "an agent on a machine with a hostile host name refuses to start" hostile_hostname
+
 if [ $failed -ne 0 ]; then
 	echo "--- store log"; cat "$stored_log"
 	echo "--- rmon series"; cat -v "$out/series.txt"
