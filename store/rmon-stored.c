@@ -414,6 +414,10 @@ int main(int argc, char **argv)
 	struct err e = { 0 };
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
+	if (series_check_host(host, strlen(host), &e) != 0) {
+		log_warn("stored", "%s: the store's own series go under host localhost", e.msg);
+		snprintf(host, sizeof host, "localhost");
+	}
 	drainer_config_default(config, data);
 	ingest_config_default(&set.ingest);
 	config->host = host;
