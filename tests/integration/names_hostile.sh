@@ -76,6 +76,22 @@ agent_escaped() {
 }
 check "the agent keeps the interface's series, its name escaped" agent_escaped
 
+# A hostile store: its ERROR text forges a line in the agent's log.
+server_port=$(free_port)
+python3 "$lib/hostile_names.py" --server $server_port 4 &
+hostile_server=$!
+pids+=($hostile_server)
+sleep 0.3
+"$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$server_port --spool "$dir/spool" --host agent1 \
+	--series 1 --samples 1 --timeout 2 >/dev/null 2>"$out/agent_ship.err"
+wait $hostile_server
+agent_log_clean() {
+	grep -q 'refused: "no\\ninfo ingest: host admin' "$out/agent_ship.err" &&
+		! grep -q "^info ingest: host admin" "$out/agent_ship.err" &&
+		python3 "$lib/check_output.py" "$out/agent_ship.err"
+}
+check "a store's ERROR text cannot forge a line in the agent's log" agent_log_clean
+
 # A machine whose own name breaks the host rule (set in a UTS namespace of
 # our own, where the system allows one): the agent says so and stops.
 hostile_hostname() {

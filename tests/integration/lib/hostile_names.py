@@ -4,14 +4,19 @@ log lines forged through host names, agent names and ERROR texts.  Each
 attempt has a connection of its own; it prints what the server did and
 exits 1 when a hostile attempt was not refused.  One honest but tricky
 series (quotes, backslashes, non-ASCII) must be stored, so the outputs
-have something to escape.  Usage: hostile_names.py PORT"""
+have something to escape.  Usage: hostile_names.py PORT
+
+With --server it plays a hostile store instead: it listens on PORT and
+answers every HELLO with an ERROR whose text forges a log line, for
+SECONDS.  Usage: hostile_names.py --server PORT SECONDS"""
 import os
 import socket
 import struct
 import sys
 import time
 
-port = int(sys.argv[1])
+serving = sys.argv[1] == "--server"
+port = int(sys.argv[2 if serving else 1])
 FORGED = "info ingest: host admin connected from 10.0.0.1:4242 (TLS)"
 M64 = (1 << 64) - 1
 
@@ -135,6 +140,28 @@ def attempt(what, chunks, want):
             or (want == "refused" and not errors):
         failures.append(what)
 
+
+def serve(seconds):
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        conn.settimeout(2)
+        try:
+            conn.recv(4096)  # the HELLO
+            conn.sendall(error(2, ("no\n" + FORGED + "\x1b]0;pwned\x07").encode() + b"\xff"))
+        except OSError:
+            pass
+        conn.close()
+    sys.exit(0)
+
+
+if serving:
+    serve(float(sys.argv[3]))
 
 ESC_TITLE = b"\x1b]0;pwned\x07"
 hostile_hosts = {
