@@ -94,7 +94,8 @@ size_t escape(enum escape_style style, char *dst, size_t cap, const char *s, siz
 			/* Each plain byte is a unit of its own: the run may be cut anywhere. */
 			size_t fits = cut || at + q + 1 >= cap ? 0 : cap - at - q - 1;
 			size_t n = run < fits ? run : fits;
-			memcpy(dst + at, s + i, n);
+			if (n) /* dst may be NULL when cap is 0 */
+				memcpy(dst + at, s + i, n);
 			at += n;
 			cut = cut || n < run;
 			total += run;

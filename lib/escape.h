@@ -34,9 +34,9 @@ enum escape_style {
 };
 
 /* Writes s[0..len) escaped in style into dst (cap bytes, NUL-terminated
- * when cap > 0) and returns the length the whole result needs, as snprintf
- * does: a result >= cap means it was cut.  A cut never splits a character
- * or an escape, and a quoted style keeps its closing quote. */
+ * when cap > 0; dst may be NULL when cap is 0) and returns the length the
+ * whole result needs, as snprintf does: a result >= cap means it was cut.  A cut never splits a
+ * character or an escape, and a quoted style keeps its closing quote. */
 size_t escape(enum escape_style style, char *dst, size_t cap, const char *s, size_t len);
 
 /* escape() of the NUL-terminated s in ESCAPE_LOG style, returning dst, for

@@ -338,6 +338,7 @@ static void test_escape_cut(void **state)
 	char full[64], out[64];
 	for (int style = ESCAPE_TEXT; style <= ESCAPE_LOG; style++) {
 		size_t want = escape((enum escape_style)style, full, sizeof full, in, 5);
+		assert_int_equal(escape((enum escape_style)style, NULL, 0, in, 5), want);
 		for (size_t cap = 0; cap <= want + 1; cap++) {
 			memset(out, '#', sizeof out);
 			size_t got = escape((enum escape_style)style, out, cap, in, 5);
