@@ -49,7 +49,8 @@ void query_selector_free(struct query_selector *sel);
 bool query_selector_match(const struct query_selector *sel, const char *name, size_t len);
 
 /* Calls fn for every series matching sel (NULL matches all), ordered by
- * id.  name is valid during the call only.  fn returns 0 to go on or a
+ * id, skipping stored names that break the name rules (query_bad_names).
+ * name is valid during the call only.  fn returns 0 to go on or a
  * code that stops the listing and is returned. */
 typedef int (*query_series_fn)(void *ctx, uint64_t id, const char *name, size_t len);
 int query_series(struct query *q, const struct query_selector *sel, query_series_fn fn, void *ctx,
