@@ -78,13 +78,14 @@ check "the agent keeps the interface's series, its name escaped" agent_escaped
 
 # A hostile store: its ERROR text forges a line in the agent's log.
 server_port=$(free_port)
-python3 "$lib/hostile_names.py" --server $server_port 4 &
+python3 "$lib/hostile_names.py" --server $server_port 30 >"$out/server.out" &
 hostile_server=$!
 pids+=($hostile_server)
-sleep 0.3
+for _ in $(seq 200); do grep -q listening "$out/server.out" && break; sleep 0.05; done
 "$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$server_port --spool "$dir/spool" --host agent1 \
 	--series 1 --samples 1 --timeout 2 >/dev/null 2>"$out/agent_ship.err"
-wait $hostile_server
+kill $hostile_server
+wait $hostile_server 2>/dev/null
 agent_log_clean() {
 	grep -q 'refused: "no\\ninfo ingest: host admin' "$out/agent_ship.err" &&
 		! grep -q "^info ingest: host admin" "$out/agent_ship.err" &&

@@ -144,6 +144,7 @@ def attempt(what, chunks, want):
 def serve(seconds):
     listener = socket.create_server(("127.0.0.1", port))
     listener.settimeout(0.2)
+    print("listening", flush=True)
     end = time.time() + seconds
     while time.time() < end:
         try:
