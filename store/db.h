@@ -85,7 +85,12 @@ int db_checkpoint(struct db *db, struct err *e);
 /* The WAL position stored by the last db_commit (0 for a new database). */
 uint64_t db_applied_position(struct db *db);
 
-/* Removes chunks past their retention.  Called by the drainer now and then. */
+/* Removes chunks and rollups past their retention.  Called by the drainer
+ * at each checkpoint.  Incremental: a call looks at no more than
+ * DB_RETENTION_BUDGET records of each resolution and goes on where the
+ * previous call stopped, so its cost does not grow with the database; an
+ * expired record goes within (series + expired records) / budget calls. */
+#define DB_RETENTION_BUDGET 4096
 int db_apply_retention(struct db *db, int64_t now_ns, struct err *e);
 
 struct db_stats {

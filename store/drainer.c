@@ -132,7 +132,7 @@ static void record_latency(struct drainer *d, int64_t ns)
 /* Writes the names of ids met for the first time and notes each sample's
  * series; returns how many of the batch's samples remain (samples of
  * unknown or refused ids are dropped). */
-static size_t register_new(struct drainer *d, struct sample *s, size_t n, struct err *e)
+static size_t register_new(struct drainer *d, struct sample *s, size_t n)
 {
 	size_t kept = 0;
 	db_find_series(d->db, s, n, d->series);
@@ -145,13 +145,17 @@ static size_t register_new(struct drainer *d, struct sample *s, size_t n, struct
 				d->stats.unknown_series++;
 				continue;
 			}
+			/* The WAL first: a name the database holds must have its record
+			 * there, or samples of it replayed after a crash would find no
+			 * name. A record whose name is then refused replays as refused. */
 			struct err local = { 0 };
-			if (db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
-				d->stats.refused_series++;
+			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, &local) != 0 ||
+			    db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
+				if (d->stats.refused_series++ == 0 && d->config.notice)
+					d->config.notice(
+					    local.msg); /* the first; the rest are counted */
 				continue;
 			}
-			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, e) != 0)
-				continue;
 			if (d->config.on_series)
 				d->config.on_series(d->config.forward_ctx, s[i].id, name,
 						    (size_t)len);
@@ -339,7 +343,7 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 	}
 	if (n > 0) {
 		d->pending_since = rtime_mono_ns();
-		d->pending = register_new(d, d->batch, n, e);
+		d->pending = register_new(d, d->batch, n);
 		if (d->pending > 0 &&
 		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0)
 			return rc;
@@ -358,8 +362,8 @@ static int register_names(struct drainer *d, const struct sample *s, size_t n,
 		if (!names[i] || db_knows_series(d->db, s[i].id))
 			continue;
 		size_t len = strlen(names[i]);
-		if ((rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0 ||
-		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0)
+		if ((rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
+		    (rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0)
 			return rc;
 		if (d->config.on_series)
 			d->config.on_series(d->config.forward_ctx, s[i].id, names[i], len);
