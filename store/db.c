@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/slab.h"
 #include "store/codec.h"
 #include "store/layout.h"
@@ -70,9 +73,24 @@ void db_config_default(struct db_config *c)
 	c->initial_map_bytes = 64ull << 20;
 }
 
+/* LMDB reports a short write as EIO: a file system with (almost) no room
+ * left tells a full disk (-ENOSPC, which the drainer waits out) from a
+ * failing one. */
+static bool no_room(const char *dir)
+{
+	struct statvfs st;
+	if (statvfs(dir, &st) != 0)
+		return false;
+	uint64_t room = (uint64_t)(geteuid() == 0 ? st.f_bfree : st.f_bavail) * st.f_frsize;
+	return room < (1u << 20) || room < (uint64_t)st.f_blocks * st.f_frsize / 200;
+}
+
 static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
 {
 	int code = rc == ENOMEM ? -ENOMEM : rc == ENOSPC ? -ENOSPC : rc > 0 ? -rc : -EIO;
+	if (rc == EDQUOT || (rc == EIO && no_room(dir)))
+		return err_set(e, -ENOSPC, "db %s: %s: the file system is full (%s)", dir, what,
+			       mdb_strerror(rc));
 	return err_set(e, code, "db %s: %s: %s", dir, what, mdb_strerror(rc));
 }
 
@@ -651,6 +669,8 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 		int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
 		if (rc == 0 && (rc = write_all(db, txn, wal_position)) != 0)
 			mdb_txn_abort(txn);
+		else if (rc == 0 && (rc = FAULT("db.commit")) != 0)
+			mdb_txn_abort(txn); /* as if LMDB's commit had failed */
 		else if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		if (rc == MDB_MAP_FULL) {

@@ -75,7 +75,9 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
  * and wal_position, in one LMDB transaction (no fsync).  Grows the map when
- * it fills instead of failing. */
+ * it fills instead of failing.  A full file system is -ENOSPC (also when
+ * LMDB saw only a short write): nothing in memory changed, so a later call
+ * writes it all.  Other failures are -EIO and the like, with a message. */
 int db_commit(struct db *db, uint64_t wal_position, struct err *e);
 
 /* Flushes LMDB to disk (fsync).  After it returns 0, WAL records up to the

@@ -301,6 +301,30 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 	return drainer_submit(d, samples, n, names, e);
 }
 
+/* LMDB's file system is full: commits pause and are retried each commit
+ * interval. What they would write stays in memory and its samples in the
+ * WAL, so acknowledged samples stay safe; readers see them once it passes. */
+static int commit_paused(struct drainer *d, int rc, const struct err *why)
+{
+	if (rc == -ENOSPC) {
+		if (!d->stats.db_full && d->config.notice) {
+			char msg[700];
+			snprintf(msg, sizeof msg,
+				 "database disk full, commits paused until space returns (samples "
+				 "are kept in the WAL): %s",
+				 why->msg);
+			d->config.notice(msg);
+		}
+		d->stats.db_full = true;
+		return 0;
+	}
+	if (rc == 0 && d->stats.db_full && d->config.notice)
+		d->config.notice("database disk space is back, commits resumed");
+	if (rc == 0)
+		d->stats.db_full = false;
+	return rc;
+}
+
 static int periodic(struct drainer *d, struct err *e)
 {
 	int64_t now = rtime_mono_ns();
@@ -310,15 +334,22 @@ static int periodic(struct drainer *d, struct err *e)
 		d->last_self = now;
 	}
 	if (rc == 0 && now - d->last_commit >= d->config.commit_interval_ns) {
-		rc = db_commit(d->db, wal_end(d->wal), e);
+		struct err why = { 0 };
+		rc = commit_paused(d, db_commit(d->db, wal_end(d->wal), &why), &why);
+		if (rc != 0 && e)
+			*e = why;
 		d->last_commit = now;
 	}
-	if (rc == 0 && now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
-		rc = db_checkpoint(d->db, e);
+	if (rc == 0 && !d->stats.db_full &&
+	    now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
+		struct err why = { 0 };
+		rc = db_checkpoint(d->db, &why);
 		if (rc == 0)
-			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
+			rc = wal_truncate_before(d->wal, db_applied_position(d->db), &why);
 		if (rc == 0)
-			rc = db_apply_retention(d->db, rtime_now_ns(), e);
+			rc = db_apply_retention(d->db, rtime_now_ns(), &why);
+		if ((rc = commit_paused(d, rc, &why)) != 0 && e)
+			*e = why;
 		d->last_checkpoint = now;
 	}
 	return rc;
