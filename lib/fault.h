@@ -9,8 +9,9 @@
  * Programs are built without it, and FAULT() is the constant 0.
  *
  * Points: "wal.append_series", "wal.append_samples" (as if the buffer could
- * not grow: -ENOMEM), "wal.write" (the commit's write: -ENOSPC, -EIO),
- * "db.commit" (the result of LMDB's commit, e.g. MDB_MAP_FULL or EIO),
+ * not grow: -ENOMEM), "wal.write" (the commit's write or fdatasync: -ENOSPC,
+ * -EIO), "db.alloc" (a new name cannot be held: -ENOMEM), "db.commit" (the
+ * result of LMDB's commit, e.g. MDB_MAP_FULL, ENOSPC or EIO),
  * "coll.alloc" (the agent's process table cannot grow), "coll.sysconf"
  * (sysconf fails). */
 #ifndef RMON_FAULT_H

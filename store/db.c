@@ -433,7 +433,7 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 		db->names_pending = p;
 		db->names_cap = cap;
 	}
-	char *copy = malloc(len);
+	char *copy = FAULT("db.alloc") ? NULL : malloc(len);
 	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
 		free(copy);
 		return err_set(e, -ENOMEM, "db: out of memory");

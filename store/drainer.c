@@ -376,8 +376,12 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 		d->pending_since = rtime_mono_ns();
 		d->pending = register_new(d, d->batch, n);
 		if (d->pending > 0 &&
-		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0)
+		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0) {
+			/* Not in the WAL, so not into the heads either: the ring keeps
+			 * the batch (unreleased) for the next start. */
+			d->pending = 0;
 			return rc;
+		}
 		if ((rc = make_durable(d, true, e)) != 0)
 			return rc;
 	}

@@ -551,6 +551,8 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		rc = commit_sync(pieces, n);
 		w->durable_ns = rtime_mono_ns();
 	}
+	if (rc == 0)
+		rc = FAULT("wal.write"); /* as if the write or its fdatasync had failed */
 	if (rc != 0) {
 		if (new_fd >= 0) {
 			char path[4200];
