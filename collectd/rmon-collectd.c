@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGHUP, on_hup);
 	bool waiting_logged = false;
+	int status = 0;
 	/* Ticks sit on multiples of the interval, so timestamps are regular
 	 * (they compress to a bit each) and hosts line up. */
 	int64_t tick = rtime_now_ns() / a.config.interval_ns * a.config.interval_ns;
@@ -316,7 +317,8 @@ int main(int argc, char **argv)
 				log_info("collectd", "attached to the store's ring %s", ring_name);
 			} else if (once) {
 				log_error("collectd", "%s", e.msg);
-				return 1;
+				status = 1;
+				break;
 			} else if (!waiting_logged) {
 				log_warn("collectd", "%s; retrying every interval", e.msg);
 				waiting_logged = true;
@@ -345,5 +347,5 @@ int main(int argc, char **argv)
 	shipper_close(shipper);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
-	return 0;
+	return status;
 }

@@ -13,7 +13,7 @@
  * -EIO), "db.alloc" (a new name cannot be held: -ENOMEM), "db.commit" (the
  * result of LMDB's commit, e.g. MDB_MAP_FULL, ENOSPC or EIO),
  * "coll.alloc" (the agent's process table cannot grow), "coll.sysconf"
- * (sysconf fails). */
+ * (sysconf fails), "spool.write" (a sender's spool write: -ENOSPC, -EIO). */
 #ifndef RMON_FAULT_H
 #define RMON_FAULT_H
 

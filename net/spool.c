@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/series_name.h"
 
 #define RECORD_HEADER 20 /* u32 length, u32 check, u64 seq, u32 samples */
@@ -148,7 +149,10 @@ int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e)
 	memcpy(head + 4, &id, sizeof id);
 	struct iovec iov[2] = { { head, sizeof head }, { (void *)name, len } };
 	off_t before = lseek(s->names_fd, 0, SEEK_END);
-	ssize_t wrote = s->names_behind ? -1 : writev(s->names_fd, iov, 2);
+	int fault = s->names_behind ? 0 : FAULT("spool.write");
+	ssize_t wrote = s->names_behind ? -1
+			: fault		? (errno = -fault, -1)
+					: writev(s->names_fd, iov, 2);
 	if (wrote != (ssize_t)(sizeof head + len)) {
 		int rc = s->names_behind ? -ENOSPC : wrote < 0 ? -errno : -ENOSPC;
 		if (rc != -ENOSPC && rc != -EDQUOT)
@@ -487,7 +491,8 @@ static int write_record(struct spool *s, uint64_t seq, const uint8_t *h, size_t 
 		}
 		last = &s->segments[s->n_segments - 1];
 	}
-	ssize_t wrote = write(s->write_fd, h, len);
+	int fault = FAULT("spool.write");
+	ssize_t wrote = fault ? (errno = -fault, -1) : write(s->write_fd, h, len);
 	if (wrote != (ssize_t)len) {
 		rc = wrote < 0 ? -errno : -ENOSPC;
 		/* A partial record would be cut at the next open; cut it now. */
