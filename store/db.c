@@ -61,7 +61,11 @@ struct db {
 	struct pending_name *names_pending;
 	size_t n_names, names_cap;
 	uint64_t applied, samples, duplicates, out_of_order;
-	uint64_t retention_next[3]; /* the series each resolution's retention goes on with */
+	/* Retention passes: when the last began, and per resolution the series
+	 * it goes on with and whether this pass is done with it. */
+	int64_t retention_began;
+	uint64_t retention_next[3];
+	bool retention_done[3];
 	char dir[4096];
 };
 
@@ -723,7 +727,8 @@ static bool is_live_head(struct db *db, uint64_t id, int64_t start)
  * are old, then seek past it. *next is where the next call goes on (0
  * again after the last series), so each call costs the same however much
  * the database holds, and every record is met within a few calls. */
-static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t budget, uint64_t *next)
+static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t budget, uint64_t *next,
+		  bool *done)
 {
 	MDB_dbi dbis[] = { db->chunks, db->rollups[0], db->rollups[1] };
 	MDB_cursor *cur;
@@ -757,8 +762,9 @@ static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t bud
 	}
 	if (rc == 0 && got != 0 && got != MDB_NOTFOUND)
 		rc = got;
-	if (got == MDB_NOTFOUND || (rc == 0 && got == 0 && budget > 0))
-		*next = 0; /* the whole resolution was walked: start over next time */
+	*done = got == MDB_NOTFOUND || (rc == 0 && got == 0 && budget > 0);
+	if (*done)
+		*next = 0; /* the whole resolution was walked: the next pass starts over */
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -767,13 +773,23 @@ int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
 {
 	const int64_t keep[] = { db->config.retention_raw_ns, db->config.retention_1m_ns,
 				 db->config.retention_1h_ns };
+	bool *done = db->retention_done;
+	if (!db->retention_began) /* the first pass starts now */
+		db->retention_began = now_ns;
+	if (done[0] && done[1] && done[2]) { /* between passes */
+		if (now_ns - db->retention_began < DB_RETENTION_EVERY_NS)
+			return 0;
+		db->retention_began = now_ns;
+		done[0] = done[1] = done[2] = false;
+	}
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
 	/* A record starting before the cutoff holds nothing newer than what
 	 * retention keeps. */
 	for (int r = 0; r < 3 && rc == 0; r++)
-		rc = expire(db, txn, r, now_ns - keep[r] - layout_record_span_ns[r],
-			    DB_RETENTION_BUDGET, &db->retention_next[r]);
+		if (!done[r])
+			rc = expire(db, txn, r, now_ns - keep[r] - layout_record_span_ns[r],
+				    DB_RETENTION_BUDGET, &db->retention_next[r], &done[r]);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else

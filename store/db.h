@@ -88,11 +88,14 @@ int db_checkpoint(struct db *db, struct err *e);
 uint64_t db_applied_position(struct db *db);
 
 /* Removes chunks and rollups past their retention.  Called by the drainer
- * at each checkpoint.  Incremental: a call looks at no more than
- * DB_RETENTION_BUDGET records of each resolution and goes on where the
- * previous call stopped, so its cost does not grow with the database; an
- * expired record goes within (series + expired records) / budget calls. */
-#define DB_RETENTION_BUDGET 4096
+ * at each checkpoint.  Incremental: a pass over the database starts at most
+ * every DB_RETENTION_EVERY_NS (of now_ns), and each call of a pass looks at
+ * no more than DB_RETENTION_BUDGET records of each resolution, going on
+ * where the previous call stopped, so no call's cost grows with the
+ * database; a pass takes about (series + expired records) / budget calls,
+ * and calls between passes do nothing. */
+#define DB_RETENTION_BUDGET   4096
+#define DB_RETENTION_EVERY_NS (INT64_C(600) * 1000000000) /* 10 min */
 int db_apply_retention(struct db *db, int64_t now_ns, struct err *e);
 
 struct db_stats {
