@@ -36,6 +36,16 @@ static int section_end(void *ctx, const struct conf_entry *entry, struct err *e)
 
 static char dir[64];
 
+static void remove_dir(void)
+{
+	char path[128];
+	for (const char *const *f = (const char *const[]){ "a.conf", "b.conf", NULL }; *f; f++) {
+		snprintf(path, sizeof path, "%s/%s", dir, *f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static void put(const char *name, const char *text)
 {
 	char path[128];
@@ -54,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mkdir(dir, 0700);
 		put("a.conf", "[rule a]\nexpr = up < 1 # c\ninclude = b.conf\n");
 		put("b.conf", "[rule b]\nfor = 010\ninclude = *.conf\n");
+		atexit(remove_dir);
 	}
 	char *text = malloc(size + 1);
 	if (!text)
