@@ -18,7 +18,7 @@
 
 #define HOUR (3600 * RTIME_NS_PER_SEC)
 
-static void die(const char *what, const struct err *e)
+__attribute__((noreturn)) static void die(const char *what, const struct err *e)
 {
 	fprintf(stderr, "bench-retention: %s: %s\n", what, e ? e->msg : "");
 	exit(1);
