@@ -99,8 +99,15 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *what, const struct err *e)
 {
-	fprintf(stderr, "rmon query: %s%s%s\n", what, e ? ": " : "", e ? e->msg : "");
+	fprintf(stderr, "rmon query: %s%s%s\n", what, what[0] && e ? ": " : "", e ? e->msg : "");
 	return 2;
+}
+
+/* The multiple of step at or before t (t may be negative). */
+static int64_t align_down(int64_t t, int64_t step)
+{
+	int64_t r = t % step;
+	return r < 0 ? t - r - step : t - r;
 }
 
 int cmd_query(int argc, char **argv)
@@ -165,9 +172,15 @@ int cmd_query(int argc, char **argv)
 		return bad_usage("--to must come after --from", NULL);
 	if (step && rtime_parse_duration(step, &p.step, &e) != 0)
 		return bad_usage("--step", &e);
+	if (step && p.step <= 0)
+		return bad_usage("--step must be longer than 0", NULL);
 	if (step && (p.to - p.from) / p.step > 10000000)
 		return bad_usage("--step is too small for that range (over 10 million steps)",
 				 NULL);
+	if (step) { /* windows on multiples of the step: the first holds --from */
+		p.from = align_down(p.from, p.step);
+		p.to = align_down(p.to - 1, p.step) + p.step;
+	}
 	struct query_selector *sel;
 	if (query_selector_parse(argv[optind], &sel, &e) != 0)
 		return bad_usage("", &e);

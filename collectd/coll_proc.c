@@ -13,6 +13,7 @@
 
 #include "collectd/coll.h"
 #include "collectd/parse.h"
+#include "lib/fault.h"
 #include "lib/rtime.h"
 
 #define PF_KTHREAD 0x00200000
@@ -80,8 +81,8 @@ static struct proc_entry *slot(struct proc_entry *entries, size_t cap, int pid)
 }
 
 /* Rebuilds the table with only the processes seen this time, growing it
- * when it is more than a quarter full. */
-static void sweep(struct coll_proc_table *t)
+ * when it is more than a quarter full; -ENOMEM leaves it as it was. */
+static int sweep(struct coll_proc_table *t)
 {
 	size_t live = 0;
 	/* Entries of this and the previous collection stay: a sweep in the
@@ -91,9 +92,9 @@ static void sweep(struct coll_proc_table *t)
 	size_t cap = t->cap;
 	while (live * 4 > cap)
 		cap *= 2;
-	struct proc_entry *fresh = calloc(cap, sizeof *fresh);
+	struct proc_entry *fresh = FAULT("coll.alloc") ? NULL : calloc(cap, sizeof *fresh);
 	if (!fresh)
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct proc_entry *e = &t->entries[i];
 		if (e->pid && e->generation + 1 >= t->generation) {
@@ -110,13 +111,16 @@ static void sweep(struct coll_proc_table *t)
 	t->entries = fresh;
 	t->cap = cap;
 	t->used = live;
+	return 0;
 }
 
-/* The table entry of pid, created (without history) when new. */
+/* The table entry of pid, created (without history) when new; NULL when
+ * the table is half full and cannot be rebuilt (a fuller one would make
+ * slot()'s probe long, a full one endless). */
 static struct proc_entry *entry_for(struct coll_proc_table *t, int pid)
 {
-	if ((t->used + 1) * 2 > t->cap)
-		sweep(t);
+	if ((t->used + 1) * 2 > t->cap && sweep(t) != 0)
+		return NULL;
 	struct proc_entry *e = slot(t->entries, t->cap, pid);
 	if (!e->pid) {
 		*e = (struct proc_entry){
@@ -390,9 +394,18 @@ static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)
 	DIR *d = opendir(path);
 	if (!d)
 		return err_sys(e, -errno, "cannot list %s", path);
-	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-			scan_one(st, entry_for(t, atoi(de->d_name)), scan);
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		struct proc_entry *entry = entry_for(t, atoi(de->d_name));
+		if (!entry) {
+			closedir(d);
+			return err_set(e, -ENOMEM,
+				       "out of memory for the process table (%zu processes)",
+				       t->used);
+		}
+		scan_one(st, entry, scan);
+	}
 	closedir(d);
 	return 0;
 }
@@ -422,8 +435,12 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 	t->generation++;
 	struct scan scan = { .top_n = c->top_n < 100 ? c->top_n : 100,
 			     .elapsed = elapsed,
-			     .hz = sysconf(_SC_CLK_TCK),
-			     .page = sysconf(_SC_PAGESIZE) };
+			     .hz = FAULT("coll.sysconf") ? -1 : sysconf(_SC_CLK_TCK),
+			     .page = FAULT("coll.sysconf") ? -1 : sysconf(_SC_PAGESIZE) };
+	/* both divide or multiply every process's figures */
+	if (scan.hz <= 0 || scan.page <= 0)
+		return err_set(e, -EINVAL, "sysconf gave a clock tick of %ld and a page of %ld",
+			       scan.hz, scan.page);
 	int rc = 0;
 	/* No pid handed out since the last listing means no process or thread
 	 * was created: the known ones are all there is, and listing /proc (a

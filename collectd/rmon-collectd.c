@@ -123,6 +123,27 @@ static void ship_notice(enum log_level level, const char *message)
 	log_msg(level, "collectd", "%s", message);
 }
 
+static const char default_data[] = COLLECTD_DEFAULT_DATA;
+
+/* The default data folder is relative to the current one: an agent started
+ * elsewhere than its store would wait on another ring without a word, so
+ * it names the absolute folder and the ring when no store is there yet. */
+static void say_default_data(const char *data, const char *ring_name)
+{
+	char where[4096] = "", db[4200];
+	struct stat st;
+	if (data[0] != '/' && getcwd(where, sizeof where - 1 - strlen(data)))
+		strcat(strcat(where, "/"), data);
+	else
+		snprintf(where, sizeof where, "%s", data);
+	snprintf(db, sizeof db, "%s/db", where);
+	if (stat(db, &st) != 0)
+		log_warn("collectd",
+			 "no --data given and no store in %s (the default folder, relative to the "
+			 "current one): waiting for the ring %s of an rmon-stored --data %s",
+			 where, ring_name, where);
+}
+
 /* --server or [server]: the shipper, its spool under the data folder. */
 static struct shipper *open_shipper(struct agent *a, const char *data, struct err *e)
 {
@@ -181,7 +202,7 @@ static void raise_open_files(void)
 int main(int argc, char **argv)
 {
 	struct agent a = { 0 };
-	const char *data = COLLECTD_DEFAULT_DATA;
+	const char *data = default_data;
 	bool once = false, print = false;
 	const char *server = NULL;
 	struct shipper *shipper = NULL;
@@ -270,10 +291,13 @@ int main(int argc, char **argv)
 	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
+	if (data == default_data && !print && !shipper) /* no --data */
+		say_default_data(data, ring_name);
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	signal(SIGHUP, on_hup);
 	bool waiting_logged = false;
+	int status = 0;
 	/* Ticks sit on multiples of the interval, so timestamps are regular
 	 * (they compress to a bit each) and hosts line up. */
 	int64_t tick = rtime_now_ns() / a.config.interval_ns * a.config.interval_ns;
@@ -300,7 +324,8 @@ int main(int argc, char **argv)
 				log_info("collectd", "attached to the store's ring %s", ring_name);
 			} else if (once) {
 				log_error("collectd", "%s", e.msg);
-				return 1;
+				status = 1;
+				break;
 			} else if (!waiting_logged) {
 				log_warn("collectd", "%s; retrying every interval", e.msg);
 				waiting_logged = true;
@@ -329,5 +354,5 @@ int main(int argc, char **argv)
 	shipper_close(shipper);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
-	return 0;
+	return status;
 }

@@ -35,6 +35,8 @@ struct shipper {
 	struct shipper_stats stats;
 	char logged_error[sizeof(struct shipper_stats){ 0 }.last_error];
 	int64_t logged_at;
+	bool spool_disk_full; /* as last said */
+	int64_t space_tried;  /* when held batches were last tried on the disk */
 };
 
 void shipper_config_default(struct shipper_config *c, const char *server, const char *spool_dir)
@@ -303,9 +305,28 @@ static void flush(struct shipper *sh)
 		fail(sh, e.msg);
 }
 
+/* One line when the spool's disk fills (batches are then held in memory,
+ * see spool.h), one when it takes them again. */
+static void note_spool_space(struct shipper *sh)
+{
+	struct spool_stats st;
+	spool_get_stats(sh->spool, &st);
+	if (st.disk_full == sh->spool_disk_full)
+		return;
+	sh->spool_disk_full = st.disk_full;
+	if (st.disk_full)
+		say(sh, LOG_WARN,
+		    "spool disk full, batches held in memory (up to %llu bytes) until space "
+		    "returns: %s",
+		    (unsigned long long)sh->config.spool.max_bytes, st.held_why);
+	else
+		say(sh, LOG_INFO, "spool disk space is back, held batches written");
+}
+
 int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err *e)
 {
 	int rc = spool_define(sh->spool, id, name, e);
+	note_spool_space(sh);
 	if (rc == 1 && sh->state == READY) /* new: the server learns it now */
 		rc = proto_put_series(&sh->link.out, &id, &name, 1);
 	return rc < 0 ? rc : 0;
@@ -322,6 +343,7 @@ int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct er
 		say(sh, LOG_WARN,
 		    "spool full (%llu bytes): dropped the oldest batches, %llu samples so far",
 		    (unsigned long long)after.bytes, (unsigned long long)after.dropped_samples);
+	note_spool_space(sh);
 	if (rc == 0 && sh->state == READY) {
 		pump(sh);
 		flush(sh);
@@ -332,6 +354,11 @@ int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct er
 int shipper_step(struct shipper *sh, int timeout_ms, struct err *e)
 {
 	int64_t now = rtime_mono_ns();
+	if (sh->spool_disk_full && now - sh->space_tried >= RTIME_NS_PER_SEC) {
+		sh->space_tried = now; /* has space returned for what is held? */
+		spool_write_held(sh->spool);
+		note_spool_space(sh);
+	}
 	if (sh->state == IDLE) {
 		if (now < sh->retry_at) {
 			int64_t wait_ms = (sh->retry_at - now) / RTIME_NS_PER_MS + 1;

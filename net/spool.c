@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/series_name.h"
 
 #define RECORD_HEADER 20 /* u32 length, u32 check, u64 seq, u32 samples */
@@ -22,6 +23,7 @@ struct record {
 	uint64_t segment; /* first seq of its segment (the file name) */
 	uint64_t offset;  /* of the frame, after the record header */
 	uint32_t length, samples;
+	uint8_t *held; /* header and frame while the disk has no room for them, else NULL */
 };
 
 struct segment {
@@ -41,7 +43,9 @@ struct spool {
 	int names_fd;
 	uint64_t *ids; /* open addressing, 0 = empty */
 	size_t ids_cap, n_ids;
-	char **names; /* parallel to ids */
+	char **names;	   /* parallel to ids */
+	bool names_behind; /* a definition is only in memory: the disk was full */
+	size_t first_held; /* records[first_held..n_records) are held, when any is */
 	struct spool_stats stats;
 	struct proto_buf scratch;
 };
@@ -144,8 +148,24 @@ int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e)
 	put32(head, (uint32_t)len);
 	memcpy(head + 4, &id, sizeof id);
 	struct iovec iov[2] = { { head, sizeof head }, { (void *)name, len } };
-	if (writev(s->names_fd, iov, 2) != (ssize_t)(sizeof head + len))
-		return err_sys(e, -errno, "spool %s: cannot record a series name", s->dir);
+	off_t before = lseek(s->names_fd, 0, SEEK_END);
+	int fault = s->names_behind ? 0 : FAULT("spool.write");
+	ssize_t wrote = s->names_behind ? -1
+			: fault		? (errno = -fault, -1)
+					: writev(s->names_fd, iov, 2);
+	if (wrote != (ssize_t)(sizeof head + len)) {
+		int rc = s->names_behind ? -ENOSPC : wrote < 0 ? -errno : -ENOSPC;
+		if (rc != -ENOSPC && rc != -EDQUOT)
+			return err_sys(e, rc, "spool %s: cannot record a series name", s->dir);
+		/* Disk full: kept in memory, and the file rewritten whole before
+		 * any batch reaches the disk (so a torn entry is cut now). */
+		if (wrote > 0 && before >= 0 && ftruncate(s->names_fd, before) != 0)
+			return err_sys(e, -errno, "spool %s: cannot cut a torn name", s->dir);
+		s->names_behind = true;
+		s->stats.disk_full = true;
+		snprintf(s->stats.held_why, sizeof s->stats.held_why,
+			 "spool %.100s: cannot record a series name: %s", s->dir, strerror(-rc));
+	}
 	if (ids_add(s, id, name, len) != 0)
 		return err_set(e, -ENOMEM, "spool: out of memory");
 	return 1;
@@ -187,6 +207,11 @@ static int load_names(struct spool *s, bool keep, struct err *e)
 	return 0;
 }
 
+static bool disk_full(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT;
+}
+
 /* ---- segments and records ---- */
 
 static int add_record(struct spool *s, struct record r)
@@ -196,6 +221,7 @@ static int add_record(struct spool *s, struct record r)
 			memmove(s->records, s->records + s->head,
 				(s->n_records - s->head) * sizeof *s->records);
 			s->n_records -= s->head;
+			s->first_held = s->first_held > s->head ? s->first_held - s->head : 0;
 			s->head = 0;
 		} else {
 			size_t cap = s->records_cap ? s->records_cap * 2 : 256;
@@ -278,8 +304,8 @@ static int scan_segment(struct spool *s, uint64_t first_seq, struct err *e)
 		if (seq > s->stats.last_seq)
 			s->stats.last_seq = seq;
 		if (seq > s->stats.acked)
-			rc = add_record(
-			    s, (struct record){ seq, first_seq, at + RECORD_HEADER, len, samples });
+			rc = add_record(s, (struct record){ seq, first_seq, at + RECORD_HEADER, len,
+							    samples, NULL });
 		at += RECORD_HEADER + len;
 	}
 	free(data);
@@ -342,11 +368,12 @@ static int open_write_segment(struct spool *s, uint64_t first_seq, struct err *e
 {
 	char path[4200];
 	segment_path(s, first_seq, path, sizeof path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) /* the segment written so far stays the last */
+		return err_sys(e, -errno, "spool: cannot create %s", path);
 	if (s->write_fd >= 0)
 		close(s->write_fd);
-	s->write_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (s->write_fd < 0)
-		return err_sys(e, -errno, "spool: cannot create %s", path);
+	s->write_fd = fd;
 	return 0;
 }
 
@@ -406,24 +433,118 @@ void spool_close(struct spool *s)
 	free(s->ids);
 	free(s->names);
 	free(s->segments);
+	for (size_t i = s->head; i < s->n_records; i++)
+		free(s->records[i].held);
 	free(s->records);
 	proto_buf_free(&s->scratch);
 	free(s);
+}
+
+/* Writes the definitions file anew from memory (after a full disk kept
+ * some only there), replacing the old one only once complete. */
+static int rewrite_names(struct spool *s)
+{
+	char path[4200], fresh[4300];
+	snprintf(path, sizeof path, "%s/series", s->dir);
+	snprintf(fresh, sizeof fresh, "%s.new", path);
+	int fd = open(fresh, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	for (size_t i = 0; i < s->ids_cap && rc == 0; i++) {
+		if (!s->ids[i])
+			continue;
+		size_t len = strlen(s->names[i]);
+		uint8_t head[NAME_HEADER];
+		put32(head, (uint32_t)len);
+		memcpy(head + 4, &s->ids[i], sizeof s->ids[i]);
+		struct iovec iov[2] = { { head, sizeof head }, { s->names[i], len } };
+		ssize_t wrote = writev(fd, iov, 2);
+		if (wrote != (ssize_t)(sizeof head + len))
+			rc = wrote < 0 ? -errno : -ENOSPC;
+	}
+	if (rc == 0 && rename(fresh, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		close(fd);
+		unlink(fresh);
+		return rc;
+	}
+	close(s->names_fd);
+	s->names_fd = fd;
+	s->names_behind = false;
+	return 0;
+}
+
+/* Writes one record (header and frame, len bytes) at the end of the last
+ * segment, starting a new segment first when that one is full. */
+static int write_record(struct spool *s, uint64_t seq, const uint8_t *h, size_t len, struct err *e)
+{
+	struct segment *last = &s->segments[s->n_segments - 1];
+	int rc;
+	if (last->bytes >= s->config.segment_bytes) {
+		if ((rc = add_segment(s, seq, 0)) != 0)
+			return err_set(e, rc, "spool: out of memory");
+		if ((rc = open_write_segment(s, seq, e)) != 0) {
+			s->n_segments--;
+			return rc;
+		}
+		last = &s->segments[s->n_segments - 1];
+	}
+	int fault = FAULT("spool.write");
+	ssize_t wrote = fault ? (errno = -fault, -1) : write(s->write_fd, h, len);
+	if (wrote != (ssize_t)len) {
+		rc = wrote < 0 ? -errno : -ENOSPC;
+		/* A partial record would be cut at the next open; cut it now. */
+		if (wrote > 0 && ftruncate(s->write_fd, (off_t)last->bytes) != 0)
+			rc = -errno;
+		return err_sys(e, rc, "spool %s: cannot write a batch", s->dir);
+	}
+	return 0;
+}
+
+/* Writes the held records, oldest first, while the disk takes them. */
+static int write_held(struct spool *s, struct err *e)
+{
+	int rc = 0;
+	if (s->names_behind && (rc = rewrite_names(s)) != 0)
+		return err_sys(e, rc, "spool %s: cannot write the series names", s->dir);
+	for (; s->first_held < s->n_records; s->first_held++) {
+		struct record *r = &s->records[s->first_held];
+		if (!r->held)
+			continue; /* acknowledged meanwhile */
+		size_t len = RECORD_HEADER + r->length;
+		if ((rc = write_record(s, r->seq, r->held, len, e)) != 0)
+			return rc;
+		struct segment *last = &s->segments[s->n_segments - 1];
+		r->segment = last->first_seq;
+		r->offset = last->bytes + RECORD_HEADER;
+		last->bytes += len;
+		s->stats.bytes += len;
+		s->stats.held_batches--;
+		s->stats.held_bytes -= len;
+		free(r->held);
+		r->held = NULL;
+	}
+	return 0;
+}
+
+void spool_write_held(struct spool *s)
+{
+	struct err why = { 0 };
+	if (!s->stats.held_batches && !s->names_behind)
+		return;
+	int rc = write_held(s, &why);
+	s->stats.disk_full = rc != 0;
+	if (rc != 0)
+		snprintf(s->stats.held_why, sizeof s->stats.held_why, "%.199s", why.msg);
 }
 
 int spool_append(struct spool *s, const struct sample *samples, size_t n, uint64_t *seq,
 		 struct err *e)
 {
 	uint64_t next = s->stats.last_seq + 1;
-	struct segment *last = &s->segments[s->n_segments - 1];
 	int rc;
-	if (last->bytes >= s->config.segment_bytes) {
-		if ((rc = add_segment(s, next, 0)) != 0)
-			return err_set(e, rc, "spool: out of memory");
-		if ((rc = open_write_segment(s, next, e)) != 0)
-			return rc;
-		last = &s->segments[s->n_segments - 1];
-	}
 	s->scratch.len = 0;
 	uint8_t head[RECORD_HEADER] = { 0 };
 	if (proto_buf_append(&s->scratch, head, sizeof head) != 0 ||
@@ -435,19 +556,44 @@ int spool_append(struct spool *s, const struct sample *samples, size_t n, uint64
 	put32(h + 4, check_of(next, h + RECORD_HEADER, len));
 	memcpy(h + 8, &next, sizeof next);
 	put32(h + 16, (uint32_t)n);
-	ssize_t wrote = write(s->write_fd, h, s->scratch.len);
-	if (wrote != (ssize_t)s->scratch.len) {
-		rc = wrote < 0 ? -errno : -ENOSPC;
-		/* A partial record would be cut at the next open; cut it now. */
-		if (wrote > 0 && ftruncate(s->write_fd, (off_t)last->bytes) != 0)
-			rc = -errno;
-		return err_sys(e, rc, "spool %s: cannot write a batch", s->dir);
+	struct err why = { 0 };
+	rc = s->stats.held_batches || s->names_behind ? write_held(s, &why) : 0;
+	if (rc == 0 && (rc = write_record(s, next, h, s->scratch.len, &why)) == 0) {
+		struct segment *last = &s->segments[s->n_segments - 1];
+		rc = add_record(s,
+				(struct record){ next, last->first_seq, last->bytes + RECORD_HEADER,
+						 len, (uint32_t)n, NULL });
+		if (rc != 0)
+			return err_set(e, rc, "spool: out of memory");
+		last->bytes += s->scratch.len;
+		s->stats.bytes += s->scratch.len;
+		s->stats.disk_full = false;
+	} else if (disk_full(rc)) {
+		s->stats.disk_full = true;
+		/* Held in memory, sent from there, written once space returns. */
+		uint8_t *copy = s->stats.held_bytes + s->scratch.len <= s->config.max_bytes
+				    ? malloc(s->scratch.len)
+				    : NULL;
+		if (!copy)
+			return err_set(e, rc,
+				       "%s; %llu bytes already held in memory: batch refused",
+				       why.msg, (unsigned long long)s->stats.held_bytes);
+		memcpy(copy, h, s->scratch.len);
+		if (!s->stats.held_batches)
+			s->first_held = s->n_records;
+		if (add_record(s, (struct record){ next, UINT64_MAX, 0, len, (uint32_t)n, copy }) !=
+		    0) {
+			free(copy);
+			return err_set(e, -ENOMEM, "spool: out of memory");
+		}
+		s->stats.held_batches++;
+		s->stats.held_bytes += s->scratch.len;
+		snprintf(s->stats.held_why, sizeof s->stats.held_why, "%.199s", why.msg);
+	} else {
+		if (e)
+			*e = why;
+		return rc;
 	}
-	if ((rc = add_record(s, (struct record){ next, last->first_seq, last->bytes + RECORD_HEADER,
-						 len, (uint32_t)n })) != 0)
-		return err_set(e, rc, "spool: out of memory");
-	last->bytes += s->scratch.len;
-	s->stats.bytes += s->scratch.len;
 	s->stats.last_seq = next;
 	*seq = next;
 	while (s->stats.bytes > s->config.max_bytes && s->n_segments > 1)
@@ -465,8 +611,15 @@ int spool_ack(struct spool *s, uint64_t seq, struct err *e)
 		return err_set(e, -EPROTO, "spool: ack of batch %llu, but the last sent is %llu",
 			       (unsigned long long)seq, (unsigned long long)s->stats.last_seq);
 	s->stats.acked = seq;
-	while (s->head < s->n_records && s->records[s->head].seq <= seq)
-		s->head++;
+	for (; s->head < s->n_records && s->records[s->head].seq <= seq; s->head++) {
+		struct record *r = &s->records[s->head];
+		if (r->held) { /* acknowledged before the disk had room: never written */
+			s->stats.held_batches--;
+			s->stats.held_bytes -= RECORD_HEADER + r->length;
+			free(r->held);
+			r->held = NULL;
+		}
+	}
 	s->stats.pending_batches = s->n_records - s->head;
 	/* Whole segments acknowledged go; the one being written stays. */
 	while (s->n_segments > 1 &&
@@ -476,10 +629,12 @@ int spool_ack(struct spool *s, uint64_t seq, struct err *e)
 	snprintf(path, sizeof path, "%s/acked", s->dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || pwrite(fd, &seq, sizeof seq, 0) != sizeof seq) {
-		int rc = err_sys(e, -errno, "spool: cannot write %s", path);
+		int rc = -errno;
 		if (fd >= 0)
 			close(fd);
-		return rc;
+		/* On a full disk the mark stays behind: after a restart the
+		 * batches since are sent again, and the server skips them. */
+		return disk_full(rc) ? 0 : err_sys(e, rc, "spool: cannot write %s", path);
 	}
 	close(fd);
 	return 0;
@@ -500,7 +655,7 @@ int spool_read_after(struct spool *s, uint64_t after, struct proto_buf *out, uin
 		return 0;
 	const struct record *r = &s->records[lo];
 	char path[4200];
-	if (s->read_fd < 0 || s->read_segment != r->segment) {
+	if (!r->held && (s->read_fd < 0 || s->read_segment != r->segment)) {
 		if (s->read_fd >= 0)
 			close(s->read_fd);
 		segment_path(s, r->segment, path, sizeof path);
@@ -511,6 +666,12 @@ int spool_read_after(struct spool *s, uint64_t after, struct proto_buf *out, uin
 	}
 	if (proto_buf_reserve(out, r->length) != 0)
 		return err_set(e, -ENOMEM, "spool: out of memory");
+	if (r->held) {
+		memcpy(out->data + out->len, r->held + RECORD_HEADER, r->length);
+		out->len += r->length;
+		*seq = r->seq;
+		return 1;
+	}
 	if (pread(s->read_fd, out->data + out->len, r->length, (off_t)r->offset) !=
 	    (ssize_t)r->length)
 		return err_sys(e, -EIO, "spool %s: cannot read batch %llu", s->dir,

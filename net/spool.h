@@ -44,9 +44,17 @@ void spool_close(struct spool *s);
  * free), or an error. */
 int spool_define(struct spool *s, uint64_t id, const char *name, struct err *e);
 
-/* Appends a batch under the next sequence number (*seq). */
+/* Appends a batch under the next sequence number (*seq).  When the disk
+ * is full (ENOSPC, EDQUOT) the batch is held in memory instead and 0 is
+ * returned (see held_batches); once max_bytes are held, -ENOSPC.  Series
+ * definitions refused by a full disk are kept in memory too and written
+ * before any later batch. */
 int spool_append(struct spool *s, const struct sample *samples, size_t n, uint64_t *seq,
 		 struct err *e);
+
+/* Tries to write the batches (and definitions) held in memory while the
+ * disk was full, oldest first; stats.disk_full tells whether it could. */
+void spool_write_held(struct spool *s);
 
 /* Notes that every batch up to seq is durable at the server; segments
  * holding only such batches are removed. */
@@ -71,6 +79,12 @@ struct spool_stats {
 	uint64_t dropped_samples;
 	uint64_t torn; /* torn records cut off at open */
 	uint64_t series;
+	/* The disk was full: batches held in memory (sent from there, written
+	 * in order once space returns, lost only if the process dies first),
+	 * at most max_bytes of them; why the disk refused the first. */
+	uint64_t held_batches, held_bytes;
+	char held_why[200];
+	bool disk_full; /* the last write was refused for want of space */
 };
 
 void spool_get_stats(struct spool *s, struct spool_stats *out);

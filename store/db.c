@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/slab.h"
 #include "store/codec.h"
 #include "store/layout.h"
@@ -58,6 +61,11 @@ struct db {
 	struct pending_name *names_pending;
 	size_t n_names, names_cap;
 	uint64_t applied, samples, duplicates, out_of_order;
+	/* Retention passes: when the last began, and per resolution the series
+	 * it goes on with and whether this pass is done with it. */
+	int64_t retention_began;
+	uint64_t retention_next[3];
+	bool retention_done[3];
 	char dir[4096];
 };
 
@@ -69,9 +77,24 @@ void db_config_default(struct db_config *c)
 	c->initial_map_bytes = 64ull << 20;
 }
 
+/* LMDB reports a short write as EIO: a file system with (almost) no room
+ * left tells a full disk (-ENOSPC, which the drainer waits out) from a
+ * failing one. */
+static bool no_room(const char *dir)
+{
+	struct statvfs st;
+	if (statvfs(dir, &st) != 0)
+		return false;
+	uint64_t room = (uint64_t)(geteuid() == 0 ? st.f_bfree : st.f_bavail) * st.f_frsize;
+	return room < (1u << 20) || room < (uint64_t)st.f_blocks * st.f_frsize / 200;
+}
+
 static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
 {
 	int code = rc == ENOMEM ? -ENOMEM : rc == ENOSPC ? -ENOSPC : rc > 0 ? -rc : -EIO;
+	if (rc == EDQUOT || (rc == EIO && no_room(dir)))
+		return err_set(e, -ENOSPC, "db %s: %s: the file system is full (%s)", dir, what,
+			       mdb_strerror(rc));
 	return err_set(e, code, "db %s: %s: %s", dir, what, mdb_strerror(rc));
 }
 
@@ -414,7 +437,7 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 		db->names_pending = p;
 		db->names_cap = cap;
 	}
-	char *copy = malloc(len);
+	char *copy = FAULT("db.alloc") ? NULL : malloc(len);
 	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
 		free(copy);
 		return err_set(e, -ENOMEM, "db: out of memory");
@@ -548,9 +571,11 @@ static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
 		int64_t start;
 		layout_key_parse(k.mv_data, &key_id, &start);
 		int got = rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS);
-		/* Extend the newest record while it has room and comes before. */
+		/* Extend the newest record while it has room, comes before and
+		 * stays within a record's span (readers and retention rely on it). */
 		if (got > 0 && merged[got - 1].start <= fresh[0].start &&
-		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS) {
+		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS &&
+		    fresh[n_fresh - 1].start - start < layout_record_span_ns[res + 1]) {
 			n = (size_t)got;
 			key_start = start;
 		}
@@ -648,6 +673,8 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 		int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
 		if (rc == 0 && (rc = write_all(db, txn, wal_position)) != 0)
 			mdb_txn_abort(txn);
+		else if (rc == 0 && (rc = FAULT("db.commit")) != 0)
+			mdb_txn_abort(txn); /* as if LMDB's commit had failed */
 		else if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		if (rc == MDB_MAP_FULL) {
@@ -694,34 +721,75 @@ static bool is_live_head(struct db *db, uint64_t id, int64_t start)
 	return h && h->enc.count > 0 && h->chunk_start == start;
 }
 
+/* Deletes expired records of one resolution, at most `budget` keys looked
+ * at, starting with series *next. Keys sort by id then time, so a series'
+ * expired records are the first of its run: seek to it, delete while they
+ * are old, then seek past it. *next is where the next call goes on (0
+ * again after the last series), so each call costs the same however much
+ * the database holds, and every record is met within a few calls. */
+static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t budget, uint64_t *next,
+		  bool *done)
+{
+	MDB_dbi dbis[] = { db->chunks, db->rollups[0], db->rollups[1] };
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbis[r], &cur);
+	if (rc)
+		return rc;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, *next, INT64_MIN);
+	MDB_val k = { sizeof kbuf, kbuf }, v;
+	int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; got == 0 && budget > 0; budget--) {
+		uint64_t id;
+		int64_t start;
+		if (k.mv_size != LAYOUT_KEY_BYTES) {
+			got = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			continue;
+		}
+		layout_key_parse(k.mv_data, &id, &start);
+		*next = id;
+		if (start < cutoff && !(r == 0 && is_live_head(db, id, start))) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			got = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* the one after */
+			continue;
+		}
+		if (id == UINT64_MAX)
+			break;
+		layout_key(kbuf, id + 1, INT64_MIN); /* the rest of this series is newer */
+		k = (MDB_val){ sizeof kbuf, kbuf };
+		got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	if (rc == 0 && got != 0 && got != MDB_NOTFOUND)
+		rc = got;
+	*done = got == MDB_NOTFOUND || (rc == 0 && got == 0 && budget > 0);
+	if (*done)
+		*next = 0; /* the whole resolution was walked: the next pass starts over */
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
 {
 	const int64_t keep[] = { db->config.retention_raw_ns, db->config.retention_1m_ns,
 				 db->config.retention_1h_ns };
-	MDB_dbi dbis[] = { db->chunks, db->rollups[0], db->rollups[1] };
+	bool *done = db->retention_done;
+	if (!db->retention_began) /* the first pass starts now */
+		db->retention_began = now_ns;
+	if (done[0] && done[1] && done[2]) { /* between passes */
+		if (now_ns - db->retention_began < DB_RETENTION_EVERY_NS)
+			return 0;
+		db->retention_began = now_ns;
+		done[0] = done[1] = done[2] = false;
+	}
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
-	for (int r = 0; r < 3 && rc == 0; r++) {
-		MDB_cursor *cur;
-		if ((rc = mdb_cursor_open(txn, dbis[r], &cur)) != 0)
-			break;
-		/* A record starting before this holds nothing newer than the cutoff. */
-		int64_t cutoff = now_ns - keep[r] - layout_record_span_ns[r];
-		MDB_val k, v;
-		int got;
-		for (got = mdb_cursor_get(cur, &k, &v, MDB_FIRST); got == 0;
-		     got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			uint64_t id;
-			int64_t start;
-			if (k.mv_size != LAYOUT_KEY_BYTES)
-				continue;
-			layout_key_parse(k.mv_data, &id, &start);
-			if (start < cutoff && !(r == 0 && is_live_head(db, id, start)) &&
-			    (rc = mdb_cursor_del(cur, 0)) != 0)
-				break;
-		}
-		mdb_cursor_close(cur);
-	}
+	/* A record starting before the cutoff holds nothing newer than what
+	 * retention keeps. */
+	for (int r = 0; r < 3 && rc == 0; r++)
+		if (!done[r])
+			rc = expire(db, txn, r, now_ns - keep[r] - layout_record_span_ns[r],
+				    DB_RETENTION_BUDGET, &db->retention_next[r], &done[r]);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else

@@ -75,7 +75,9 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
  * and wal_position, in one LMDB transaction (no fsync).  Grows the map when
- * it fills instead of failing. */
+ * it fills instead of failing.  A full file system is -ENOSPC (also when
+ * LMDB saw only a short write): nothing in memory changed, so a later call
+ * writes it all.  Other failures are -EIO and the like, with a message. */
 int db_commit(struct db *db, uint64_t wal_position, struct err *e);
 
 /* Flushes LMDB to disk (fsync).  After it returns 0, WAL records up to the
@@ -85,7 +87,15 @@ int db_checkpoint(struct db *db, struct err *e);
 /* The WAL position stored by the last db_commit (0 for a new database). */
 uint64_t db_applied_position(struct db *db);
 
-/* Removes chunks past their retention.  Called by the drainer now and then. */
+/* Removes chunks and rollups past their retention.  Called by the drainer
+ * at each checkpoint.  Incremental: a pass over the database starts at most
+ * every DB_RETENTION_EVERY_NS (of now_ns), and each call of a pass looks at
+ * no more than DB_RETENTION_BUDGET records of each resolution, going on
+ * where the previous call stopped, so no call's cost grows with the
+ * database; a pass takes about (series + expired records) / budget calls,
+ * and calls between passes do nothing. */
+#define DB_RETENTION_BUDGET   4096
+#define DB_RETENTION_EVERY_NS (INT64_C(600) * 1000000000) /* 10 min */
 int db_apply_retention(struct db *db, int64_t now_ns, struct err *e);
 
 struct db_stats {

@@ -132,7 +132,7 @@ static void record_latency(struct drainer *d, int64_t ns)
 /* Writes the names of ids met for the first time and notes each sample's
  * series; returns how many of the batch's samples remain (samples of
  * unknown or refused ids are dropped). */
-static size_t register_new(struct drainer *d, struct sample *s, size_t n, struct err *e)
+static size_t register_new(struct drainer *d, struct sample *s, size_t n)
 {
 	size_t kept = 0;
 	db_find_series(d->db, s, n, d->series);
@@ -145,13 +145,17 @@ static size_t register_new(struct drainer *d, struct sample *s, size_t n, struct
 				d->stats.unknown_series++;
 				continue;
 			}
+			/* The WAL first: a name the database holds must have its record
+			 * there, or samples of it replayed after a crash would find no
+			 * name. A record whose name is then refused replays as refused. */
 			struct err local = { 0 };
-			if (db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
-				d->stats.refused_series++;
+			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, &local) != 0 ||
+			    db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
+				if (d->stats.refused_series++ == 0 && d->config.notice)
+					d->config.notice(
+					    local.msg); /* the first; the rest are counted */
 				continue;
 			}
-			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, e) != 0)
-				continue;
 			if (d->config.on_series)
 				d->config.on_series(d->config.forward_ctx, s[i].id, name,
 						    (size_t)len);
@@ -297,6 +301,30 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 	return drainer_submit(d, samples, n, names, e);
 }
 
+/* LMDB's file system is full: commits pause and are retried each commit
+ * interval. What they would write stays in memory and its samples in the
+ * WAL, so acknowledged samples stay safe; readers see them once it passes. */
+static int commit_paused(struct drainer *d, int rc, const struct err *why)
+{
+	if (rc == -ENOSPC) {
+		if (!d->stats.db_full && d->config.notice) {
+			char msg[700];
+			snprintf(msg, sizeof msg,
+				 "database disk full, commits paused until space returns (samples "
+				 "are kept in the WAL): %s",
+				 why->msg);
+			d->config.notice(msg);
+		}
+		d->stats.db_full = true;
+		return 0;
+	}
+	if (rc == 0 && d->stats.db_full && d->config.notice)
+		d->config.notice("database disk space is back, commits resumed");
+	if (rc == 0)
+		d->stats.db_full = false;
+	return rc;
+}
+
 static int periodic(struct drainer *d, struct err *e)
 {
 	int64_t now = rtime_mono_ns();
@@ -306,15 +334,22 @@ static int periodic(struct drainer *d, struct err *e)
 		d->last_self = now;
 	}
 	if (rc == 0 && now - d->last_commit >= d->config.commit_interval_ns) {
-		rc = db_commit(d->db, wal_end(d->wal), e);
+		struct err why = { 0 };
+		rc = commit_paused(d, db_commit(d->db, wal_end(d->wal), &why), &why);
+		if (rc != 0 && e)
+			*e = why;
 		d->last_commit = now;
 	}
-	if (rc == 0 && now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
-		rc = db_checkpoint(d->db, e);
+	if (rc == 0 && !d->stats.db_full &&
+	    now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
+		struct err why = { 0 };
+		rc = db_checkpoint(d->db, &why);
 		if (rc == 0)
-			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
+			rc = wal_truncate_before(d->wal, db_applied_position(d->db), &why);
 		if (rc == 0)
-			rc = db_apply_retention(d->db, rtime_now_ns(), e);
+			rc = db_apply_retention(d->db, rtime_now_ns(), &why);
+		if ((rc = commit_paused(d, rc, &why)) != 0 && e)
+			*e = why;
 		d->last_checkpoint = now;
 	}
 	return rc;
@@ -339,10 +374,14 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e)
 	}
 	if (n > 0) {
 		d->pending_since = rtime_mono_ns();
-		d->pending = register_new(d, d->batch, n, e);
+		d->pending = register_new(d, d->batch, n);
 		if (d->pending > 0 &&
-		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0)
+		    (rc = wal_append_samples(d->wal, d->batch, d->pending, e)) != 0) {
+			/* Not in the WAL, so not into the heads either: the ring keeps
+			 * the batch (unreleased) for the next start. */
+			d->pending = 0;
 			return rc;
+		}
 		if ((rc = make_durable(d, true, e)) != 0)
 			return rc;
 	}
@@ -358,8 +397,8 @@ static int register_names(struct drainer *d, const struct sample *s, size_t n,
 		if (!names[i] || db_knows_series(d->db, s[i].id))
 			continue;
 		size_t len = strlen(names[i]);
-		if ((rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0 ||
-		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0)
+		if ((rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
+		    (rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0)
 			return rc;
 		if (d->config.on_series)
 			d->config.on_series(d->config.forward_ctx, s[i].id, names[i], len);

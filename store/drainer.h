@@ -94,9 +94,10 @@ struct drainer_stats {
 	uint64_t samples;		      /* made durable and applied */
 	uint64_t batches;		      /* WAL group commits */
 	uint64_t unknown_series;	      /* samples dropped: id not in the series table */
-	uint64_t refused_series;	      /* samples dropped: id collision */
+	uint64_t refused_series;	      /* samples dropped: id collision, name unwritable */
 	int64_t commit_p50_ns, commit_p99_ns; /* peek to durable, recent batches */
 	bool disk_full;			      /* draining is stopped until space returns */
+	bool db_full;			      /* LMDB commits wait for space (WAL keeps all) */
 	bool io_uring;
 };
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 
@@ -401,6 +402,8 @@ static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_l
 
 int wal_append_series(struct wal *w, uint64_t id, const char *name, size_t len, struct err *e)
 {
+	if (FAULT("wal.append_series"))
+		return err_set(e, -ENOMEM, "wal: out of memory (injected)");
 	return append_record(w, WAL_SERIES, &id, sizeof id, name, len, e);
 }
 
@@ -409,6 +412,8 @@ int wal_append_samples(struct wal *w, const struct sample *s, size_t n, struct e
 	/* struct sample is three 8-byte fields, little-endian on every
 	 * platform we build for: it is the record format as it stands. */
 	_Static_assert(sizeof(struct sample) == 24, "sample layout");
+	if (FAULT("wal.append_samples"))
+		return err_set(e, -ENOMEM, "wal: out of memory (injected)");
 	return append_record(w, WAL_SAMPLES, s, n * sizeof *s, NULL, 0, e);
 }
 
@@ -546,6 +551,8 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		rc = commit_sync(pieces, n);
 		w->durable_ns = rtime_mono_ns();
 	}
+	if (rc == 0)
+		rc = FAULT("wal.write"); /* as if the write or its fdatasync had failed */
 	if (rc != 0) {
 		if (new_fd >= 0) {
 			char path[4200];

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 
 #include "collectd/coll.h"
 #include "collectd/config.h"
+#include "lib/fault.h"
 
 /* A sink that keeps every value under its canonical name (host "h"). */
 struct recorder {
@@ -492,6 +494,60 @@ static void test_config_errors(void **state)
 	assert_true(c.disk_partitions);
 }
 
+static int fail_sysconf(const char *point)
+{
+	return strcmp(point, "coll.sysconf") == 0 ? -EINVAL : 0;
+}
+
+static int fail_alloc(const char *point)
+{
+	return strcmp(point, "coll.alloc") == 0 ? -ENOMEM : 0;
+}
+
+/* 300 processes under a made-up root, the process table unable to grow
+ * past its 256 entries: the collection fails with a message (it used to
+ * go on silently until slot() probed a full table forever). sysconf
+ * failing is an error too, not a division by -1. */
+static void test_process_table_out_of_memory(void **state)
+{
+	char root[] = "/tmp/rmon-test-procs-XXXXXX", path[128];
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof path, "%s/proc", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (int pid = 1; pid <= 300; pid++) {
+		snprintf(path, sizeof path, "%s/proc/%d", root, pid);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof path, "%s/proc/%d/stat", root, pid);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f,
+			"%d (p%d) S 1 %d %d 0 -1 4194560 0 0 0 0 1 2 0 0 20 0 1 0 100 "
+			"1000000 100 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+			pid, pid, pid, pid);
+		fclose(f);
+	}
+	struct recorder *r = recorder_new();
+	run(root, coll_processes, r, 0);
+	assert_true(find(r, "h/node_processes_state{state=\"sleeping\"}") == 300);
+	fault_hook = fail_sysconf;
+	struct coll_state *st = coll_state_new(&config, root);
+	struct err e = { 0 };
+	assert_int_equal(coll_processes(st, &r->sink, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "sysconf gave a clock tick of -1"));
+	fault_hook = NULL;
+	coll_state_free(st);
+	st = coll_state_new(&config, root);
+	fault_hook = fail_alloc;
+	assert_int_equal(coll_processes(st, &r->sink, &e), -ENOMEM);
+	assert_non_null(strstr(e.msg, "out of memory for the process table"));
+	fault_hook = NULL;
+	coll_state_free(st);
+	free(r);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	coll_config_default(&config);
@@ -513,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_watched_process_absent_is_zero),
 		cmocka_unit_test_teardown(test_idle_and_busy_processes, kill_children),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_process_table_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

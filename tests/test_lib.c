@@ -125,7 +125,7 @@ static void test_conf(void **state)
 
 static void test_conf_sizes(void **state)
 {
-	struct conf_entry entry = { "f", 1, "", "", "spool", "100MiB" };
+	struct conf_entry entry = { "f", 1, "", "", "spool", "100MiB", 0 };
 	uint64_t size;
 	struct err e = { 0 };
 	assert_int_equal(conf_size(&entry, &size, &e), 0);

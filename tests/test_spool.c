@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "lib/fault.h"
 #include "net/spool.h"
 
 static char dir[256];
@@ -206,6 +207,74 @@ static void test_definitions(void **state)
 	spool_close(s);
 }
 
+static int spool_fault = -ENOSPC;
+
+static int full_disk(const char *point)
+{
+	return strcmp(point, "spool.write") == 0 ? spool_fault : 0;
+}
+
+/* The disk is full: definitions and batches are held in memory, served
+ * and acknowledged from there, written in order once space returns, and a
+ * reopen finds every batch not acknowledged; past max_bytes held, a batch
+ * is refused. */
+static void test_disk_full_holds_in_memory(void **state)
+{
+	struct err e = { 0 };
+	struct spool_stats st;
+	struct spool *s = open_spool(1 << 20, 0);
+	fault_hook = full_disk;
+	assert_int_equal(spool_define(s, 11, "h/a", &e), 1);
+	for (uint64_t k = 1; k <= 3; k++)
+		append(s, k, 4);
+	spool_get_stats(s, &st);
+	assert_true(st.disk_full && st.held_batches == 3 && st.pending_batches == 3);
+	assert_true(st.bytes == 0 && st.held_bytes > 0);
+	assert_non_null(strstr(st.held_why, "No space left on device"));
+	assert_int_equal(read_batch(s, 0, 1, 4), 1); /* from memory */
+	assert_int_equal(read_batch(s, 1, 2, 4), 2);
+	assert_int_equal(spool_ack(s, 1, &e), 0); /* never to be written */
+	spool_write_held(s);			  /* still full */
+	spool_get_stats(s, &st);
+	assert_true(st.disk_full && st.held_batches == 2);
+
+	fault_hook = NULL; /* space returns */
+	spool_write_held(s);
+	spool_get_stats(s, &st);
+	assert_true(!st.disk_full && st.held_batches == 0 && st.held_bytes == 0 && st.bytes > 0);
+	append(s, 4, 4);
+	spool_close(s);
+
+	s = open_spool(1 << 20, 0);
+	assert_int_equal(read_batch(s, 0, 2, 4), 2);
+	assert_int_equal(read_batch(s, 2, 3, 4), 3);
+	assert_int_equal(read_batch(s, 3, 4, 4), 4);
+	assert_int_equal(read_batch(s, 4, 0, 0), 0);
+	spool_get_stats(s, &st);
+	assert_int_equal(st.series, 1); /* its definition was written too */
+
+	/* Held memory is bounded by max_bytes; another error is an error. */
+	fault_hook = full_disk;
+	struct sample big[64] = { { 0 } };
+	uint64_t seq;
+	int rc = 0;
+	for (int i = 0; i < 100000 && rc == 0; i++)
+		rc = spool_append(s, big, 64, &seq, &e);
+	assert_int_equal(rc, -ENOSPC);
+	assert_non_null(strstr(e.msg, "held in memory: batch refused"));
+	spool_get_stats(s, &st);
+	assert_true(st.held_bytes <= 1 << 20);
+	spool_fault = -EIO;
+	fault_hook = NULL;
+	spool_write_held(s); /* room again: the held batches go */
+	fault_hook = full_disk;
+	assert_int_equal(spool_append(s, big, 64, &seq, &e), -EIO);
+	assert_non_null(strstr(e.msg, "cannot write a batch"));
+	fault_hook = NULL;
+	spool_fault = -ENOSPC;
+	spool_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +282,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_bound_drops_oldest, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_definitions, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_disk_full_holds_in_memory, make_dir,
+						remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
