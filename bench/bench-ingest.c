@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench/procstat.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "lib/series_name.h"
@@ -1074,11 +1075,24 @@ static uint32_t raise_file_limit(uint32_t wanted)
 
 int main(int argc, char **argv)
 {
-	bool quick = argc == 2 && strcmp(argv[1], "--quick") == 0;
-	if (argc > 2 || (argc == 2 && !quick)) {
-		fprintf(stderr, "usage: bench-ingest [--quick]\n");
-		return 2;
-	}
+	bool quick = false;
+	const struct cmdline_option options[] = {
+		{ .name = "quick",
+		  .letter = 'q',
+		  .kind = CMDLINE_FLAG,
+		  .field = &quick,
+		  .help = "fewer samples and agents" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "bench-ingest",
+		.about = "The ingest server's decode rate, ack latency, throughput and many-agent\n"
+			 "figures, each against a baseline in the same run.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	main_pid = getpid();
 	ssize_t n = readlink("/proc/self/exe", bin, sizeof bin - 1);
 	if (n <= 0)

@@ -1,7 +1,6 @@
 /* rmon-collectd.c - the agent: collects every metric family on a fixed
  * tick and pushes it into the store's shared-memory ring (or prints it). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "collectd/coll.h"
 #include "collectd/output.h"
+#include "lib/cmdline.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 
@@ -147,24 +147,6 @@ static struct shipper *open_shipper(struct agent *a, const char *data, struct er
 	return shipper_open(&c, &sh, e) == 0 ? sh : NULL;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rmon-collectd [--config FILE] [--data DIR] [--interval 10s] [--once] "
-		"[--print]\n"
-		"                     [-v] [--help] [--version]\n\n"
-		"Collects CPU, memory, disks, network, processes, cgroups and more every interval\n"
-		"and pushes them into the store's ring for data folder DIR (default %s).\n\n"
-		"  --print        print 'series value' lines instead\n"
-		"  --once         collect once and exit\n"
-		"  --interval D   override the configured interval (at least 100ms)\n"
-		"  --server ADDR  ship to a central rmon-stored at host:port instead of the\n"
-		"                 local ring, spooling under DIR/spool (docs/protocol.md)\n"
-		"  --root DIR     read /proc and /sys below DIR (for tests)\n"
-		"SIGHUP reloads the configuration; SIGTERM stops.\n",
-		COLLECTD_DEFAULT_DATA);
-}
-
 /* The agent keeps the files it reads every collection open (thousands with
  * many cgroups and processes); the soft limit is often 1024, the hard one
  * far higher, and nothing here uses select(). */
@@ -186,59 +168,53 @@ int main(int argc, char **argv)
 	struct shipper *shipper = NULL;
 	int64_t interval = 0;
 	struct err e = { 0 };
-	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
-						 { "data", required_argument, NULL, 'd' },
-						 { "interval", required_argument, NULL, 'i' },
-						 { "once", no_argument, NULL, '1' },
-						 { "print", no_argument, NULL, 'p' },
-						 { "root", required_argument, NULL, 'r' },
-						 { "server", required_argument, NULL, 'S' },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, 'V' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "c:d:i:1pr:vhV", options, NULL)) != -1;) {
-		switch (c) {
-		case 'c':
-			a.config_file = optarg;
-			break;
-		case 'd':
-			data = optarg;
-			break;
-		case 'i':
-			if (rtime_parse_duration(optarg, &interval, &e) != 0 ||
-			    interval < 100 * RTIME_NS_PER_MS) {
-				fprintf(stderr, "rmon-collectd: --interval: %s\n",
-					e.msg[0] ? e.msg : "must be at least 100ms");
-				return 2;
-			}
-			break;
-		case '1':
-			once = true;
-			break;
-		case 'p':
-			print = true;
-			break;
-		case 'r':
-			a.root = optarg;
-			break;
-		case 'S':
-			server = optarg;
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("rmon-collectd %s\n", COLLECTD_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	const struct cmdline_option options[] = {
+		CMDLINE_CONFIG(&a.config_file),
+		CMDLINE_DATA(&data),
+		{ .name = "interval",
+		  .letter = 'i',
+		  .kind = CMDLINE_DURATION,
+		  .field = &interval,
+		  .arg = "D",
+		  .help = "override the configured interval (at least 100ms)",
+		  .min = 100 * RTIME_NS_PER_MS,
+		  .max = INT64_MAX },
+		{ .name = "once",
+		  .letter = '1',
+		  .kind = CMDLINE_FLAG,
+		  .field = &once,
+		  .help = "collect once and exit" },
+		{ .name = "print",
+		  .letter = 'p',
+		  .kind = CMDLINE_FLAG,
+		  .field = &print,
+		  .help = "print 'series value' lines instead" },
+		{ .name = "server",
+		  .kind = CMDLINE_STRING,
+		  .field = &server,
+		  .arg = "ADDR",
+		  .help = "ship to a central rmon-stored at host:port instead of the\n"
+			  "local ring, spooling under DIR/spool (docs/protocol.md)" },
+		{ .name = "root",
+		  .letter = 'r',
+		  .kind = CMDLINE_STRING,
+		  .field = &a.root,
+		  .arg = "DIR",
+		  .help = "read /proc and /sys below DIR (for tests)" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-collectd",
+		.version = COLLECTD_VERSION,
+		.about = "Collects CPU, memory, disks, network, processes, cgroups and more every\n"
+			 "interval and pushes them into the store's ring for data folder DIR\n"
+			 "(default " COLLECTD_DEFAULT_DATA ").",
+		.options = options,
+		.epilog = "SIGHUP reloads the configuration; SIGTERM stops.",
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	coll_config_default(&a.config);
 	if (load_config(&a, interval, &e) != 0) {
 		log_error("collectd", "%s", e.msg);

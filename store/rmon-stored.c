@@ -2,13 +2,13 @@
  * ring into the write-ahead log and LMDB (store/drainer.h) until SIGTERM or
  * SIGINT, then commits, checkpoints and exits 0. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cmdline.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
@@ -22,6 +22,8 @@
 
 #define STORED_VERSION	    "0.1.0"
 #define STORED_DEFAULT_DATA "var"
+#define QUOTE_(x)	    #x
+#define QUOTE(x)	    QUOTE_(x) /* a number as text, for the usage */
 
 static volatile sig_atomic_t stop;
 
@@ -334,81 +336,53 @@ static int serve(const struct drainer_config *c, struct drainer *d, struct inges
 	return rc;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(
-	    out,
-	    "usage: rmon-stored [--data DIR] [--config FILE] [--listen ADDR] [--upstream ADDR]\n"
-	    "                   [--reset] [-v] [--help] [--version]\n\n"
-	    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
-	    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
-	    "store in DIR (default %s).\n\n"
-	    "  --data DIR     the data folder: ring name, wal/, db/\n"
-	    "  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
-	    "                 default port %d; see docs/protocol.md)\n"
-	    "  --upstream ADDR  relay: forward everything stored to the rmon-stored at\n"
-	    "                 ADDR, spooling under DIR/upstream-spool\n"
-	    "  --config FILE  settings in [store], [ingest], [host NAME] and [upstream]\n"
-	    "                 sections (see docs/stored.md and docs/protocol.md)\n"
-	    "  --reset        remove the ring segment first (samples still in it are lost)\n"
-	    "  --drop-ring    remove the ring segment and exit\n"
-	    "  -v, --verbose  log more\n",
-	    STORED_DEFAULT_DATA, PROTO_DEFAULT_PORT);
-}
-
 int main(int argc, char **argv)
 {
 	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL,
 		   *upstream = NULL;
 	bool reset = false, drop_only = false;
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "config", required_argument, NULL, 'c' },
-						 { "listen", required_argument, NULL, 'l' },
-						 { "upstream", required_argument, NULL, 'u' },
-						 { "reset", no_argument, NULL, 'r' },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "drop-ring", no_argument, NULL, 'D' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, 'V' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "d:c:rvhV", options, NULL)) != -1;) {
-		switch (c) {
-		case 'd':
-			data = optarg;
-			break;
-		case 'c':
-			config_file = optarg;
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'u':
-			upstream = optarg;
-			break;
-		case 'r':
-			reset = true;
-			break;
-		case 'D':
-			reset = drop_only = true;
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("rmon-stored %s\n", STORED_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "rmon-stored: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		CMDLINE_CONFIG(&config_file),
+		{ .name = "listen",
+		  .kind = CMDLINE_STRING,
+		  .field = &listen,
+		  .arg = "ADDR",
+		  .help = "also take agents' msgpack streams on ADDR (host:port;\n"
+			  "default port " QUOTE(PROTO_DEFAULT_PORT) "; see docs/protocol.md)" },
+		{ .name = "upstream",
+		  .kind = CMDLINE_STRING,
+		  .field = &upstream,
+		  .arg = "ADDR",
+		  .help = "relay: forward everything stored to the rmon-stored at\n"
+			  "ADDR, spooling under DIR/upstream-spool" },
+		{ .name = "reset",
+		  .letter = 'r',
+		  .kind = CMDLINE_FLAG,
+		  .field = &reset,
+		  .help = "remove the ring segment first (samples still in it are lost)" },
+		{ .name = "drop-ring",
+		  .kind = CMDLINE_FLAG,
+		  .field = &drop_only,
+		  .help = "remove the ring segment and exit" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-stored",
+		.version = STORED_VERSION,
+		.about =
+		    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
+		    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
+		    "store in DIR (default " STORED_DEFAULT_DATA
+		    ").  The config file holds [store],\n"
+		    "[ingest], [host NAME] and [upstream] sections (docs/stored.md,\n"
+		    "docs/protocol.md).",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	reset = reset || drop_only;
 	struct settings set = { 0 };
 	struct drainer_config *config = &set.store;
 	struct err e = { 0 };
