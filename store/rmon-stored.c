@@ -10,6 +10,7 @@
 
 #include "lib/cmdline.h"
 #include "lib/conf.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 #include "store/drainer.h"
@@ -25,8 +26,6 @@
 #define QUOTE_(x)	    #x
 #define QUOTE(x)	    QUOTE_(x) /* a number as text, for the usage */
 
-static volatile sig_atomic_t stop;
-
 /* Everything the config file and the options set. */
 struct settings {
 	struct drainer_config store;
@@ -37,12 +36,6 @@ struct settings {
 	char *strings[8]; /* copies of string settings, freed at exit */
 	int n_strings;
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void notice(const char *message)
 {
@@ -304,35 +297,181 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 	return rc == -ENOSPC || rc == -EAGAIN ? 0 : rc; /* a full disk is logged already */
 }
 
+/* What the loop's callbacks share. */
+struct server {
+	const struct drainer_config *config;
+	struct drainer *d;
+	struct ingest *in;
+	struct shipper *up;
+	int rc;
+	struct err *e;
+};
+
+static int64_t on_self_interval(struct evloop *loop, void *ctx)
+{
+	struct server *srv = ctx;
+	if ((srv->rc = record_network(srv->d, srv->in, srv->up, srv->config->host, srv->e)) != 0)
+		evloop_stop(loop);
+	return srv->config->self_interval_ns;
+}
+
+static void on_stop_signal(struct evloop *loop, int signo, void *ctx)
+{
+	evloop_stop(loop);
+}
+
+/* The ring has no descriptor to wait on: after a pass that drained
+ * something it is looked at again at once, then after a wait that doubles
+ * from RING_WAIT_MIN up to RING_WAIT_MAX while it stays empty, so a burst
+ * is drained within microseconds and an idle store wakes 200 times a
+ * second.  Network events end the wait early. */
+#define RING_WAIT_MIN (50 * 1000)
+#define RING_WAIT_MAX (5 * RTIME_NS_PER_MS)
+
+static int64_t next_ring_wait(int64_t wait, bool drained)
+{
+	if (drained)
+		return 0;
+	wait = wait < RING_WAIT_MIN ? RING_WAIT_MIN : wait * 2;
+	return wait < RING_WAIT_MAX ? wait : RING_WAIT_MAX;
+}
+
 /* Drains the ring, serves the network and forwards upstream in one loop:
  * a pass reads every connection that has something, then one WAL group
  * commit covers the ring batch and every network batch, then the acks go
- * out.  When idle it waits in epoll (or the shipper's poll) for 5 ms. */
-static int serve(const struct drainer_config *c, struct drainer *d, struct ingest *in,
-		 struct shipper *up, struct err *e)
+ * out.  Without network the ring's own wait (which spins briefly) is the
+ * wait, for the lowest latency. */
+static int serve(struct evloop *loop, const struct drainer_config *c, struct drainer *d,
+		 struct ingest *in, struct shipper *up, struct err *e)
 {
+	struct server srv = { c, d, in, up, 0, e };
+	bool network = in || up;
+	uint64_t self_timer = 0;
+	int64_t wait = 0;
+	if (network && (srv.rc = evloop_add_timer(loop, c->self_interval_ns, on_self_interval, &srv,
+						  &self_timer, e)) != 0)
+		return srv.rc;
 	int rc = 0;
-	int64_t last_self = rtime_mono_ns();
-	while (!stop && rc == 0) {
-		if (rtime_mono_ns() - last_self >= c->self_interval_ns) {
-			last_self = rtime_mono_ns();
-			if ((rc = record_network(d, in, up, c->host, e)) != 0)
-				break;
-		}
+	while (!evloop_stopped(loop) && rc == 0) {
 		uint64_t before = drainer_samples(d);
-		if ((rc = drainer_step(d, 0, e)) != 0)
+		if ((rc = drainer_step(d, network ? 0 : 100, e)) != 0)
 			break;
-		int wait_ms = drainer_samples(d) != before ? 0 : 5;
-		if (in && (rc = ingest_poll(in, wait_ms, e)) != 0)
+		wait = next_ring_wait(wait, drainer_samples(d) != before);
+		if ((rc = evloop_run_once(loop, network ? wait : 0, e)) < 0 || (rc = srv.rc) != 0)
 			break;
-		if (up && (rc = shipper_step(up, in ? 0 : wait_ms, e)) != 0)
-			break;
+		if (!network)
+			continue;
 		rc = drainer_sync(d, e);
 		if (rc == 0 && in)
 			ingest_acknowledge(in);
 		else if (rc == -ENOSPC)
 			rc = 0; /* kept; acknowledged once space returns */
 	}
+	evloop_del_timer(loop, self_timer);
+	return rc;
+}
+
+/* The defaults, then the config file (if any) over them. */
+static int load_settings(struct settings *set, const char *data, const char *config_file,
+			 const char *host, struct err *e)
+{
+	static char spool_dir[4200];
+	drainer_config_default(&set->store, data);
+	set->store.host = host;
+	set->store.notice = notice;
+	ingest_config_default(&set->ingest);
+	set->ingest.notice = ingest_notice;
+	snprintf(spool_dir, sizeof spool_dir, "%s/upstream-spool", data);
+	shipper_config_default(&set->upstream, NULL, spool_dir);
+	set->upstream.host = host;
+	set->upstream.agent = "rmon-stored " STORED_VERSION;
+	set->upstream.relay = true;
+	set->upstream.notice = relay_notice;
+	int rc = config_file ? conf_parse_file(config_file, apply_setting, set, e) : 0;
+	if (rc == 0 && !set->ingest.tls_cert != !set->ingest.tls_key)
+		rc = err_set(e, -EINVAL, "%s: [ingest] tls_cert and tls_key go together",
+			     config_file ? config_file : "settings");
+	return rc;
+}
+
+/* Everything the daemon runs: opened in this order, closed in reverse. */
+struct daemon {
+	struct evloop *loop;
+	struct shipper *up;
+	struct drainer *d;
+	struct ingest *in;
+	bool served;
+};
+
+static int open_daemon(struct settings *set, const char *data, struct daemon *dm, struct err *e)
+{
+	int rc;
+	/* Signals early: a stop while recovering is clean too. */
+	if ((rc = evloop_new(&dm->loop, e)) != 0 ||
+	    (rc = evloop_add_signal(dm->loop, SIGINT, on_stop_signal, NULL, e)) != 0 ||
+	    (rc = evloop_add_signal(dm->loop, SIGTERM, on_stop_signal, NULL, e)) != 0)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	set->ingest.loop = set->upstream.loop = dm->loop;
+	if (set->upstream.server) {
+		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
+		if ((rc = shipper_open(&set->upstream, &dm->up, e)) != 0)
+			return rc;
+		set->store.on_series = forward_series;
+		set->store.on_durable = forward_samples;
+		set->store.forward_ctx = dm->up;
+		log_info("stored", "relaying to %s", set->upstream.server);
+	}
+	if ((rc = drainer_open(&set->store, &dm->d, e)) != 0)
+		return rc;
+	if (set->listening) {
+		raise_file_limit();
+		if ((rc = ingest_open(&set->ingest, dm->d, &dm->in, e)) != 0)
+			return rc;
+		log_info("stored", "taking agents' streams on %s%s%s", set->ingest.listen,
+			 set->ingest.tls_cert ? " (TLS)" : "",
+			 set->ingest.secret || set->ingest.n_hosts ? " with credentials" : "");
+	}
+	struct drainer_stats st;
+	drainer_get_stats(dm->d, &st);
+	if (!st.io_uring)
+		log_warn(
+		    "stored",
+		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
+	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
+		 set->store.ring.lanes, set->store.ring.slots_per_lane,
+		 st.io_uring ? "io_uring" : "pwrite");
+	return 0;
+}
+
+/* Closes what open_daemon opened; rc is how serving ended.  Returns it,
+ * or the final commit's error. */
+static int close_daemon(struct daemon *dm, int rc, struct err *e)
+{
+	ingest_close(dm->in);
+	if (dm->up) { /* what was stored last is in the spool: a moment to send it */
+		for (int i = 0; i < 40; i++) {
+			struct shipper_stats ss;
+			shipper_get_stats(dm->up, &ss);
+			if (!ss.connected || ss.spool.pending_batches == 0 ||
+			    shipper_step(dm->up, 50, e) != 0)
+				break;
+		}
+	}
+	if (dm->d) {
+		struct drainer_stats st;
+		drainer_get_stats(dm->d, &st);
+		if (drainer_close(dm->d, rc ? NULL : e) != 0 && rc == 0) {
+			log_error("stored", "%s", e->msg);
+			rc = -1;
+		}
+		if (dm->served)
+			log_info("stored",
+				 "stopped after storing %llu samples in %llu group commits",
+				 (unsigned long long)st.samples, (unsigned long long)st.batches);
+	}
+	shipper_close(dm->up);
+	evloop_free(dm->loop);
 	return rc;
 }
 
@@ -384,23 +523,10 @@ int main(int argc, char **argv)
 		return status;
 	reset = reset || drop_only;
 	struct settings set = { 0 };
-	struct drainer_config *config = &set.store;
 	struct err e = { 0 };
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
-	drainer_config_default(config, data);
-	ingest_config_default(&set.ingest);
-	config->host = host;
-	config->notice = notice;
-	set.ingest.notice = ingest_notice;
-	static char spool_dir[4200];
-	snprintf(spool_dir, sizeof spool_dir, "%s/upstream-spool", data);
-	shipper_config_default(&set.upstream, NULL, spool_dir);
-	set.upstream.host = host;
-	set.upstream.agent = "rmon-stored " STORED_VERSION;
-	set.upstream.relay = true;
-	set.upstream.notice = relay_notice;
-	if (config_file && conf_parse_file(config_file, apply_setting, &set, &e) != 0) {
+	if (load_settings(&set, data, config_file, host, &e) != 0) {
 		log_error("stored", "%s", e.msg);
 		free_settings(&set);
 		return 2;
@@ -411,12 +537,6 @@ int main(int argc, char **argv)
 	}
 	if (upstream)
 		set.upstream.server = upstream;
-	if (!set.ingest.tls_cert != !set.ingest.tls_key) {
-		log_error("stored", "%s: [ingest] tls_cert and tls_key go together",
-			  config_file ? config_file : "settings");
-		free_settings(&set);
-		return 2;
-	}
 	if (reset) {
 		char name[64];
 		ring_name_for_dir(data, name, sizeof name);
@@ -424,76 +544,15 @@ int main(int argc, char **argv)
 		if (drop_only)
 			return 0;
 	}
-	struct drainer *d;
-	struct ingest *in = NULL;
-	struct shipper *up = NULL;
-	signal(SIGINT, on_signal); /* early: a stop while recovering is clean too */
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	if (set.upstream.server) {
-		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
-		if (shipper_open(&set.upstream, &up, &e) != 0) {
-			log_error("stored", "%s", e.msg);
-			free_settings(&set);
-			return 1;
-		}
-		config->on_series = forward_series;
-		config->on_durable = forward_samples;
-		config->forward_ctx = up;
-		log_info("stored", "relaying to %s", set.upstream.server);
-	}
-	if (drainer_open(config, &d, &e) != 0) {
-		log_error("stored", "%s", e.msg);
-		free_settings(&set);
-		return 1;
-	}
-	if (set.listening) {
-		raise_file_limit();
-		if (ingest_open(&set.ingest, d, &in, &e) != 0) {
-			log_error("stored", "%s", e.msg);
-			drainer_close(d, NULL);
-			free_settings(&set);
-			return 1;
-		}
-		log_info("stored", "taking agents' streams on %s%s%s", set.ingest.listen,
-			 set.ingest.tls_cert ? " (TLS)" : "",
-			 set.ingest.secret || set.ingest.n_hosts ? " with credentials" : "");
-	}
-	struct drainer_stats st;
-	drainer_get_stats(d, &st);
-	if (!st.io_uring)
-		log_warn(
-		    "stored",
-		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
-	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
-		 config->ring.lanes, config->ring.slots_per_lane,
-		 st.io_uring ? "io_uring" : "pwrite");
-	int rc = 0;
-	if (in || up)
-		rc = serve(config, d, in, up, &e);
-	else
-		while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
-			;
-	ingest_close(in);
-	if (up) { /* what was stored last is in the spool: a moment to send it */
-		for (int i = 0; i < 40; i++) {
-			struct shipper_stats ss;
-			shipper_get_stats(up, &ss);
-			if (!ss.connected || ss.spool.pending_batches == 0 ||
-			    shipper_step(up, 50, &e) != 0)
-				break;
-		}
+	struct daemon dm = { 0 };
+	int rc = open_daemon(&set, data, &dm, &e);
+	if (rc == 0) {
+		dm.served = true;
+		rc = serve(dm.loop, &set.store, dm.d, dm.in, dm.up, &e);
 	}
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);
-	drainer_get_stats(d, &st);
-	if (drainer_close(d, rc ? NULL : &e) != 0 && rc == 0) {
-		log_error("stored", "%s", e.msg);
-		rc = -1;
-	}
-	log_info("stored", "stopped after storing %llu samples in %llu group commits",
-		 (unsigned long long)st.samples, (unsigned long long)st.batches);
-	shipper_close(up);
+	rc = close_daemon(&dm, rc, &e);
 	free_settings(&set);
 	return rc ? 1 : 0;
 }
