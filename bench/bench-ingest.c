@@ -36,6 +36,7 @@
 
 #include "bench/procstat.h"
 #include "lib/cmdline.h"
+#include "lib/grow.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "lib/series_name.h"
@@ -586,12 +587,9 @@ static void agent_acked(struct fleet *f, struct agent *a, uint64_t seq)
 	for (uint64_t s = a->acked + 1; s <= seq; s++) {
 		if (s < f->record_from)
 			continue;
-		if (f->n_latencies == f->latencies_cap) {
-			f->latencies_cap = f->latencies_cap ? f->latencies_cap * 2 : 65536;
-			f->latencies = realloc(f->latencies, f->latencies_cap * sizeof(int64_t));
-			if (!f->latencies)
-				die("out of memory");
-		}
+		if (!grow_array_from(&f->latencies, &f->latencies_cap, f->n_latencies + 1,
+				     sizeof *f->latencies, 65536))
+			die("out of memory");
 		f->latencies[f->n_latencies++] = now - a->sent_at[s % WINDOW_MAX];
 	}
 	f->acked_batches += seq - a->acked;

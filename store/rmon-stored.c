@@ -2,6 +2,7 @@
  * ring into the write-ahead log and LMDB (store/drainer.h) until SIGTERM or
  * SIGINT, then commits, checkpoints and exits 0. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include "lib/conf.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/grow.h"
 #include "lib/rtime.h"
+#include "lib/settings.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
 #include "lib/series_name.h"
@@ -27,14 +30,54 @@
 #define QUOTE(x)	    QUOTE_(x) /* a number as text, for the usage */
 
 /* Everything the config file and the options set. */
-struct settings {
+struct stored_settings {
 	struct drainer_config store;
 	struct ingest_config ingest;
 	bool listening;
 	struct shipper_config upstream; /* .server NULL: not a relay */
 	struct ingest_secret *hosts;
-	char *strings[8]; /* copies of string settings, freed at exit */
-	int n_strings;
+	size_t hosts_cap;
+	struct settings reader; /* the table below; keeps the strings */
+};
+
+#define AT(field) offsetof(struct stored_settings, field)
+#define MiB	  (1 << 20)
+
+/* Every setting of [store], [ingest] and [upstream]; docs/stored.md and
+ * docs/protocol.md describe them. */
+static const struct setting table[] = {
+	{ "store", "ring_lanes", SETTING_UINT32, AT(store.ring.lanes), 1, RING_MAX_LANES, 0 },
+	{ "store", "ring_slots_per_lane", SETTING_UINT32, AT(store.ring.slots_per_lane), 64,
+	  1 << 24, SETTING_POWER_OF_TWO },
+	{ "store", "ring_series", SETTING_UINT32, AT(store.ring.series_capacity), 1, 1 << 24, 0 },
+	{ "store", "commit_interval", SETTING_DURATION, AT(store.commit_interval_ns),
+	  10 * RTIME_NS_PER_MS, 0, 0 },
+	{ "store", "checkpoint_interval", SETTING_DURATION, AT(store.checkpoint_interval_ns),
+	  RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "self_interval", SETTING_DURATION, AT(store.self_interval_ns), RTIME_NS_PER_SEC,
+	  0, 0 },
+	{ "store", "wal_segment_size", SETTING_SIZE, AT(store.wal.segment_bytes), MiB, 0, 0 },
+	{ "store", "io_uring", SETTING_BOOL, AT(store.wal.use_io_uring), 0, 0, 0 },
+	{ "store", "retention_raw", SETTING_DURATION, AT(store.db.retention_raw_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "retention_1m", SETTING_DURATION, AT(store.db.retention_1m_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "retention_1h", SETTING_DURATION, AT(store.db.retention_1h_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "ingest", "listen", SETTING_STRING, AT(ingest.listen), 0, 0, 0 },
+	{ "ingest", "secret", SETTING_STRING, AT(ingest.secret), 0, 0, 0 },
+	{ "ingest", "tls_cert", SETTING_STRING, AT(ingest.tls_cert), 0, 0, 0 },
+	{ "ingest", "tls_key", SETTING_STRING, AT(ingest.tls_key), 0, 0, 0 },
+	{ "ingest", "max_frame", SETTING_SIZE32, AT(ingest.max_frame), 4096, PROTO_MAX_FRAME, 0 },
+	{ "ingest", "max_series", SETTING_UINT32, AT(ingest.max_series), 1, UINT32_MAX, 0 },
+	{ "ingest", "max_rate", SETTING_INT64, AT(ingest.max_rate), 1, INT64_MAX, 0 },
+	{ "ingest", "max_connections", SETTING_UINT32, AT(ingest.max_connections), 1, 1000000, 0 },
+	{ "upstream", "address", SETTING_STRING, AT(upstream.server), 0, 0, 0 },
+	{ "upstream", "secret", SETTING_STRING, AT(upstream.secret), 0, 0, 0 },
+	{ "upstream", "tls", SETTING_BOOL, AT(upstream.tls), 0, 0, 0 },
+	{ "upstream", "tls_ca", SETTING_STRING, AT(upstream.tls_ca), 0, 0, 0 },
+	{ "upstream", "spool_size", SETTING_SIZE, AT(upstream.spool.max_bytes), MiB, 0, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
 static void notice(const char *message)
@@ -42,132 +85,8 @@ static void notice(const char *message)
 	log_warn("stored", "%s", message);
 }
 
-/* Reads one [store] setting of the config file into c. */
-static int apply_store(struct drainer_config *c, const struct conf_entry *entry, struct err *e)
-{
-	const char *k = entry->key;
-	int64_t v;
-	uint64_t size;
-	bool flag;
-	int rc = 0;
-	if (strcmp(k, "ring_lanes") == 0) {
-		if ((rc = conf_int(entry, 1, RING_MAX_LANES, &v, e)) == 0)
-			c->ring.lanes = (uint32_t)v;
-	} else if (strcmp(k, "ring_slots_per_lane") == 0) {
-		if ((rc = conf_int(entry, 64, 1 << 24, &v, e)) == 0 && (v & (v - 1)))
-			return conf_error(e, entry, "must be a power of two");
-		if (rc == 0)
-			c->ring.slots_per_lane = (uint32_t)v;
-	} else if (strcmp(k, "ring_series") == 0) {
-		if ((rc = conf_int(entry, 1, 1 << 24, &v, e)) == 0)
-			c->ring.series_capacity = (uint32_t)v;
-	} else if (strcmp(k, "commit_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_MS * 10, &c->commit_interval_ns, e);
-	} else if (strcmp(k, "checkpoint_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC, &c->checkpoint_interval_ns, e);
-	} else if (strcmp(k, "self_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC, &c->self_interval_ns, e);
-	} else if (strcmp(k, "wal_segment_size") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 && size < (1 << 20))
-			return conf_error(e, entry, "must be at least 1MiB");
-		if (rc == 0)
-			c->wal.segment_bytes = size;
-	} else if (strcmp(k, "io_uring") == 0) {
-		if ((rc = conf_bool(entry, &flag, e)) == 0)
-			c->wal.use_io_uring = flag;
-	} else if (strcmp(k, "retention_raw") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_raw_ns, e);
-	} else if (strcmp(k, "retention_1m") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1m_ns, e);
-	} else if (strcmp(k, "retention_1h") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1h_ns, e);
-	} else {
-		return conf_error(e, entry, "unknown setting");
-	}
-	return rc;
-}
-
-static int keep_string(struct settings *set, const struct conf_entry *entry, const char **out,
-		       struct err *e)
-{
-	if ((size_t)set->n_strings >= sizeof set->strings / sizeof set->strings[0])
-		return conf_error(e, entry, "too many settings of this kind");
-	char *copy = strdup(entry->value);
-	if (!copy)
-		return conf_error(e, entry, "out of memory");
-	set->strings[set->n_strings++] = copy;
-	*out = copy;
-	return 0;
-}
-
-static int apply_ingest(struct settings *set, const struct conf_entry *entry, struct err *e)
-{
-	struct ingest_config *c = &set->ingest;
-	const char *k = entry->key;
-	int64_t v;
-	uint64_t size;
-	int rc;
-	if (strcmp(k, "listen") == 0) {
-		set->listening = true;
-		return keep_string(set, entry, &c->listen, e);
-	}
-	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
-	if (strcmp(k, "tls_cert") == 0)
-		return keep_string(set, entry, &c->tls_cert, e);
-	if (strcmp(k, "tls_key") == 0)
-		return keep_string(set, entry, &c->tls_key, e);
-	if (strcmp(k, "max_frame") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 &&
-		    (size < 4096 || size > PROTO_MAX_FRAME))
-			return conf_error(e, entry, "must be from 4KiB to 64MiB");
-		c->max_frame = (uint32_t)size;
-		return rc;
-	}
-	if (strcmp(k, "max_series") == 0) {
-		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
-			c->max_series = (uint32_t)v;
-		return rc;
-	}
-	if (strcmp(k, "max_rate") == 0) {
-		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
-			c->max_rate = (uint64_t)v;
-		return rc;
-	}
-	if (strcmp(k, "max_connections") == 0) {
-		if ((rc = conf_int(entry, 1, 1000000, &v, e)) == 0)
-			c->max_connections = (uint32_t)v;
-		return rc;
-	}
-	return conf_error(e, entry, "unknown setting");
-}
-
-/* [upstream]: where a relay forwards what it stores. */
-static int apply_upstream(struct settings *set, const struct conf_entry *entry, struct err *e)
-{
-	struct shipper_config *c = &set->upstream;
-	const char *k = entry->key;
-	uint64_t size;
-	int rc;
-	if (strcmp(k, "address") == 0)
-		return keep_string(set, entry, &c->server, e);
-	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
-	if (strcmp(k, "tls") == 0)
-		return conf_bool(entry, &c->tls, e);
-	if (strcmp(k, "tls_ca") == 0)
-		return keep_string(set, entry, &c->tls_ca, e);
-	if (strcmp(k, "spool_size") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 && size < (1u << 20))
-			return conf_error(e, entry, "must be at least 1MiB");
-		c->spool.max_bytes = size;
-		return rc;
-	}
-	return conf_error(e, entry, "unknown setting (address, secret, tls, tls_ca, spool_size)");
-}
-
 /* [host NAME] secret = ...: that host's own secret. */
-static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
+static int apply_host(struct stored_settings *set, const struct conf_entry *entry, struct err *e)
 {
 	if (strcmp(entry->key, "secret") != 0)
 		return conf_error(e, entry,
@@ -175,45 +94,37 @@ static int apply_host(struct settings *set, const struct conf_entry *entry, stru
 	if (entry->name[0] == '\0')
 		return conf_error(e, entry, "the section needs the host name: [host NAME]");
 	size_t n = set->ingest.n_hosts;
-	struct ingest_secret *grown = realloc(set->hosts, (n + 1) * sizeof *grown);
-	char *host = strdup(entry->name), *secret = strdup(entry->value);
-	if (!grown || !host || !secret) {
-		free(host);
-		free(secret);
+	const char *host = settings_keep(&set->reader, entry->name);
+	const char *secret = settings_keep(&set->reader, entry->value);
+	if (!host || !secret ||
+	    !grow_array(&set->hosts, &set->hosts_cap, n + 1, sizeof *set->hosts))
 		return conf_error(e, entry, "out of memory");
-	}
-	grown[n] = (struct ingest_secret){ host, secret };
-	set->hosts = grown;
-	set->ingest.hosts = grown;
+	set->hosts[n] = (struct ingest_secret){ host, secret };
+	set->ingest.hosts = set->hosts;
 	set->ingest.n_hosts = n + 1;
 	return 0;
 }
 
 static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 {
-	struct settings *set = ctx;
-	if (strcmp(entry->section, "store") == 0)
-		return apply_store(&set->store, entry, e);
-	if (strcmp(entry->section, "ingest") == 0)
-		return apply_ingest(set, entry, e);
+	struct stored_settings *set = ctx;
 	if (strcmp(entry->section, "host") == 0)
 		return apply_host(set, entry, e);
-	if (strcmp(entry->section, "upstream") == 0)
-		return apply_upstream(set, entry, e);
-	return conf_error(e, entry,
-			  "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
-			  "[upstream])");
+	if (strcmp(entry->section, "ingest") == 0 && strcmp(entry->key, "listen") == 0)
+		set->listening = true;
+	int rc = settings_apply(&set->reader, entry, e);
+	if (rc == SETTINGS_UNKNOWN)
+		return conf_error(
+		    e, entry,
+		    "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
+		    "[upstream])");
+	return rc;
 }
 
-static void free_settings(struct settings *set)
+static void free_settings(struct stored_settings *set)
 {
-	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
-		free((char *)set->hosts[i].host);
-		free((char *)set->hosts[i].secret);
-	}
 	free(set->hosts);
-	for (int i = 0; i < set->n_strings; i++)
-		free(set->strings[i]);
+	settings_release(&set->reader);
 }
 
 static void ingest_notice(enum log_level level, const char *message)
@@ -256,44 +167,32 @@ static void relay_notice(enum log_level level, const char *message)
 /* The network side's own series, beside the drainer's rmon_store_*: how
  * many agents are connected, refused or slowed, and how far behind a
  * relay's forwarding is. */
-static int record_network(struct drainer *d, struct ingest *in, struct shipper *up,
-			  const char *host, struct err *e)
+static int record_network(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
 {
-	struct self_value {
-		const char *metric;
-		double value;
-	} v[8];
+	struct drainer_metric v[8];
 	size_t n = 0;
 	if (in) {
 		struct ingest_stats is;
 		ingest_get_stats(in, &is);
-		v[n++] = (struct self_value){ "rmon_ingest_connections", (double)is.connections };
-		v[n++] = (struct self_value){ "rmon_ingest_refused_total", (double)is.refused };
-		v[n++] = (struct self_value){ "rmon_ingest_samples_total", (double)is.samples };
-		v[n++] = (struct self_value){ "rmon_ingest_throttled_total", (double)is.throttled };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_ingest_connections", (double)is.connections };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_refused_total", (double)is.refused };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_samples_total", (double)is.samples };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_ingest_throttled_total", (double)is.throttled };
 	}
 	if (up) {
 		struct shipper_stats ss;
 		shipper_get_stats(up, &ss);
-		v[n++] = (struct self_value){ "rmon_relay_connected", ss.connected ? 1 : 0 };
-		v[n++] = (struct self_value){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
-		v[n++] = (struct self_value){ "rmon_relay_spool_pending_batches",
-					      (double)ss.spool.pending_batches };
-		v[n++] = (struct self_value){ "rmon_relay_spool_dropped_samples_total",
-					      (double)ss.spool.dropped_samples };
+		v[n++] = (struct drainer_metric){ "rmon_relay_connected", ss.connected ? 1 : 0 };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
+		v[n++] = (struct drainer_metric){ "rmon_relay_spool_pending_batches",
+						  (double)ss.spool.pending_batches };
+		v[n++] = (struct drainer_metric){ "rmon_relay_spool_dropped_samples_total",
+						  (double)ss.spool.dropped_samples };
 	}
-	struct sample samples[8];
-	const char *names[8];
-	char buf[8][SERIES_NAME_MAX + 1];
-	int64_t now = rtime_now_ns();
-	for (size_t i = 0; i < n; i++) {
-		int len = series_canonical(buf[i], sizeof buf[i], host, v[i].metric, NULL, 0, e);
-		if (len < 0)
-			return len;
-		samples[i] = (struct sample){ series_id(buf[i], (size_t)len), now, v[i].value };
-		names[i] = buf[i];
-	}
-	int rc = drainer_submit(d, samples, n, names, e);
+	int rc = drainer_record(d, v, n, e);
 	return rc == -ENOSPC || rc == -EAGAIN ? 0 : rc; /* a full disk is logged already */
 }
 
@@ -310,7 +209,7 @@ struct server {
 static int64_t on_self_interval(struct evloop *loop, void *ctx)
 {
 	struct server *srv = ctx;
-	if ((srv->rc = record_network(srv->d, srv->in, srv->up, srv->config->host, srv->e)) != 0)
+	if ((srv->rc = record_network(srv->d, srv->in, srv->up, srv->e)) != 0)
 		evloop_stop(loop);
 	return srv->config->self_interval_ns;
 }
@@ -372,7 +271,7 @@ static int serve(struct evloop *loop, const struct drainer_config *c, struct dra
 }
 
 /* The defaults, then the config file (if any) over them. */
-static int load_settings(struct settings *set, const char *data, const char *config_file,
+static int load_settings(struct stored_settings *set, const char *data, const char *config_file,
 			 const char *host, struct err *e)
 {
 	static char spool_dir[4200];
@@ -403,7 +302,8 @@ struct daemon {
 	bool served;
 };
 
-static int open_daemon(struct settings *set, const char *data, struct daemon *dm, struct err *e)
+static int open_daemon(struct stored_settings *set, const char *data, struct daemon *dm,
+		       struct err *e)
 {
 	int rc;
 	/* Signals early: a stop while recovering is clean too. */
@@ -522,7 +422,7 @@ int main(int argc, char **argv)
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
 	reset = reset || drop_only;
-	struct settings set = { 0 };
+	struct stored_settings set = { .reader = { .table = table, .base = &set } };
 	struct err e = { 0 };
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
