@@ -76,7 +76,8 @@ static void measure(const char *bin, const char *dir, int rounds, struct figures
 	double cpu = procstat_cpu_seconds(pid);
 	int64_t start = rtime_mono_ns();
 	usleep(3000000);
-	out->idle_cpu = (procstat_cpu_seconds(pid) - cpu) / ((double)(rtime_mono_ns() - start) / 1e9);
+	out->idle_cpu =
+	    (procstat_cpu_seconds(pid) - cpu) / ((double)(rtime_mono_ns() - start) / 1e9);
 
 	int64_t *lat = malloc((size_t)rounds * sizeof *lat);
 	if (!lat)
@@ -98,7 +99,8 @@ static void measure(const char *bin, const char *dir, int rounds, struct figures
 		while (st.released == released && rtime_mono_ns() - t0 < RTIME_NS_PER_SEC);
 		lat[i] = rtime_mono_ns() - t0;
 	}
-	out->busy_cpu = (procstat_cpu_seconds(pid) - cpu) / ((double)(rtime_mono_ns() - start) / 1e9);
+	out->busy_cpu =
+	    (procstat_cpu_seconds(pid) - cpu) / ((double)(rtime_mono_ns() - start) / 1e9);
 	out->p50 = bench_quantile(lat, (size_t)rounds, 0.50);
 	out->p99 = bench_quantile(lat, (size_t)rounds, 0.99);
 	free(lat);
@@ -116,8 +118,8 @@ static void report(const char *what, const struct figures *f, const struct figur
 	       what, f->idle_cpu * 100, (double)f->p50 / 1e6, (double)f->p99 / 1e6,
 	       f->busy_cpu * 100);
 	if (base && base != f)
-		printf("   p50 %.2fx, idle CPU %.2fx the baseline", (double)f->p50 / (double)base->p50,
-		       f->idle_cpu / base->idle_cpu);
+		printf("   p50 %.2fx, idle CPU %.2fx the baseline",
+		       (double)f->p50 / (double)base->p50, f->idle_cpu / base->idle_cpu);
 	printf("\n");
 }
 
@@ -126,10 +128,19 @@ int main(int argc, char **argv)
 	const char *baseline = NULL;
 	int64_t rounds = 500;
 	const struct cmdline_option options[] = {
-		{ .name = "baseline", .kind = CMDLINE_STRING, .field = &baseline, .arg = "BIN_DIR",
+		{ .name = "baseline",
+		  .kind = CMDLINE_STRING,
+		  .field = &baseline,
+		  .arg = "BIN_DIR",
 		  .help = "also measure the rmon-stored in BIN_DIR, first" },
-		{ .name = "rounds", .letter = 'n', .kind = CMDLINE_INT, .field = &rounds, .arg = "N",
-		  .help = "samples timed per build (default 500)", .min = 10, .max = 1000000 },
+		{ .name = "rounds",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &rounds,
+		  .arg = "N",
+		  .help = "samples timed per build (default 500)",
+		  .min = 10,
+		  .max = 1000000 },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -151,8 +162,9 @@ int main(int argc, char **argv)
 	if (baseline)
 		measure(baseline, dir, (int)rounds, &base);
 	measure(bin, dir, (int)rounds, &ours);
-	printf("bench-drain: rmon-stored --listen, one sample at random 1-20 ms gaps, %lld rounds\n",
-	       (long long)rounds);
+	printf(
+	    "bench-drain: rmon-stored --listen, one sample at random 1-20 ms gaps, %lld rounds\n",
+	    (long long)rounds);
 	if (baseline)
 		report("baseline", &base, NULL);
 	report("this build", &ours, baseline ? &base : NULL);
