@@ -65,13 +65,16 @@ static int apply_row(struct settings *s, const struct setting *r, const struct c
 	switch (r->kind) {
 	case SETTING_BOOL:
 		return conf_bool(entry, field, e);
+	case SETTING_INT:
 	case SETTING_UINT32:
 	case SETTING_INT64:
 		if ((rc = conf_int(entry, r->min, r->max, &v, e)) != 0)
 			return rc;
 		if ((r->flags & SETTING_POWER_OF_TWO) && (v & (v - 1)))
 			return conf_error(e, entry, "must be a power of two");
-		if (r->kind == SETTING_UINT32)
+		if (r->kind == SETTING_INT)
+			*(int *)field = (int)v;
+		else if (r->kind == SETTING_UINT32)
 			*(uint32_t *)field = (uint32_t)v;
 		else
 			*(int64_t *)field = v;
@@ -81,6 +84,12 @@ static int apply_row(struct settings *s, const struct setting *r, const struct c
 	case SETTING_SIZE:
 	case SETTING_SIZE32:
 		return apply_size(r, entry, field, e);
+	case SETTING_TEXT:
+		if (strlen(entry->value) >= (size_t)r->max)
+			return conf_error(e, entry, "longer than %lld characters",
+					  (long long)r->max - 1);
+		snprintf(field, (size_t)r->max, "%s", entry->value);
+		return 0;
 	case SETTING_STRING: {
 		char *copy = settings_keep(s, entry->value);
 		if (!copy)

@@ -27,12 +27,14 @@
 /* The kind of a value, and so the type of its field. */
 enum setting_kind {
 	SETTING_BOOL,	  /* bool: true/false, yes/no, on/off, 1/0 */
+	SETTING_INT,	  /* int, a whole number in [min, max] */
 	SETTING_UINT32,	  /* uint32_t, a whole number in [min, max] */
 	SETTING_INT64,	  /* int64_t (or uint64_t below 2^63), a whole number in [min, max] */
 	SETTING_DURATION, /* int64_t ns ("10s"), at least min (ns) */
 	SETTING_SIZE,	  /* uint64_t bytes ("64KiB"), in [min, max] (max 0: no maximum) */
 	SETTING_SIZE32,	  /* uint32_t bytes, in [min, max] */
 	SETTING_STRING,	  /* const char *, a copy kept until settings_release */
+	SETTING_TEXT,	  /* char[max]: copied in, at most max - 1 characters */
 };
 
 #define SETTING_POWER_OF_TWO 1u /* flags: the number must be a power of two */

@@ -21,6 +21,8 @@ struct mine {
 	int64_t rate, interval;
 	uint64_t spool;
 	const char *address;
+	int depth;
+	char name[8];
 };
 
 #define AT(f) offsetof(struct mine, f)
@@ -33,6 +35,8 @@ static const struct setting rows[] = {
 	{ "b", "spool", SETTING_SIZE, AT(spool), 1 << 20, 0, 0 },
 	{ "b", "frame", SETTING_SIZE32, AT(frame), 4096, 64 << 20, 0 },
 	{ "b", "address", SETTING_STRING, AT(address), 0, 0, 0 },
+	{ "b", "depth", SETTING_INT, AT(depth), 0, 8, 0 },
+	{ "b", "name", SETTING_TEXT, AT(name), 0, sizeof(char[8]), 0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -56,7 +60,8 @@ static void test_kinds(void **state)
 	struct settings s;
 	struct err e;
 	assert_int_equal(parse("[a]\nflag = yes\nlanes = 16\nrate = 2000000\ninterval = 1m\n"
-			       "[b]\nspool = 100MiB\nframe = 64KiB\naddress = 10.0.0.1:7470\n",
+			       "[b]\nspool = 100MiB\nframe = 64KiB\naddress = 10.0.0.1:7470\n"
+			       "depth = 3\nname = seven..\n",
 			       &m, &s, &e),
 			 0);
 	assert_true(m.flag);
@@ -66,6 +71,8 @@ static void test_kinds(void **state)
 	assert_true(m.spool == 100ull << 20);
 	assert_int_equal(m.frame, 64 << 10);
 	assert_string_equal(m.address, "10.0.0.1:7470");
+	assert_int_equal(m.depth, 3);
+	assert_string_equal(m.name, "seven..");
 	assert_int_equal(s.n_copies, 1);
 	settings_release(&s);
 	assert_int_equal(s.n_copies, 0);
@@ -87,6 +94,9 @@ static void test_errors(void **state)
 		{ "[a]\nsmell = nice\n",
 		  "t.conf:2: a.smell = 'nice': unknown setting (flag, lanes, rate, interval)" },
 		{ "[c]\nx = 1\n", "t.conf:2: c.x = '1': unknown section (known: [a], [b])" },
+		{ "[b]\ndepth = 9\n", "t.conf:2: b.depth = '9': must be between 0 and 8" },
+		{ "[b]\nname = eight...\n",
+		  "t.conf:2: b.name = 'eight...': longer than 7 characters" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct mine m;
