@@ -76,6 +76,11 @@ void evloop_free(struct evloop *loop)
 	if (!loop)
 		return;
 	if (loop->signal_fd >= 0) {
+		/* Signals that came since the last pass were the loop's: taken
+		 * now, they do not kill the process once unblocked. */
+		struct signalfd_siginfo info;
+		while (read(loop->signal_fd, &info, sizeof info) == (ssize_t)sizeof info)
+			;
 		close(loop->signal_fd);
 		pthread_sigmask(SIG_SETMASK, &loop->old_mask, NULL);
 	}

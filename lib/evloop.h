@@ -38,8 +38,9 @@ typedef void (*evloop_signal_fn)(struct evloop *loop, int signo, void *ctx);
 /* Creates a loop; *out is the caller's: evloop_free it. */
 int evloop_new(struct evloop **out, struct err *e);
 
-/* Closes the loop's own descriptors, unblocks the signals it took, and
- * frees it.  The files registered stay open: they are their owners'. */
+/* Closes the loop's own descriptors, unblocks the signals it took (those
+ * that came and were not handled yet are dropped), and frees it.  The
+ * files registered stay open: they are their owners'. */
 void evloop_free(struct evloop *loop);
 
 /* Watches fd for the events in mask (EVLOOP_READ | EVLOOP_WRITE; 0 keeps

@@ -1,6 +1,8 @@
 /* rmon-stored.c - the store daemon: drains the local agents' shared-memory
- * ring into the write-ahead log and LMDB (store/drainer.h) until SIGTERM or
- * SIGINT, then commits, checkpoints and exits 0. */
+ * ring into the write-ahead log and LMDB (store/drainer.h), serves remote
+ * agents (store/ingest.h) and forwards upstream as a relay (net/shipper.h),
+ * all on one event loop (lib/evloop.h), until SIGTERM or SIGINT; then
+ * commits, checkpoints and exits 0. */
 #include <errno.h>
 #include <stddef.h>
 #include <signal.h>
@@ -12,8 +14,8 @@
 #include "lib/cmdline.h"
 #include "lib/conf.h"
 #include "lib/evloop.h"
-#include "lib/log.h"
 #include "lib/grow.h"
+#include "lib/log.h"
 #include "lib/rtime.h"
 #include "lib/settings.h"
 #include "store/drainer.h"
