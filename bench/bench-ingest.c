@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +37,7 @@
 #include "bench/fleet.h"
 #include "bench/procstat.h"
 #include "lib/cmdline.h"
+#include "lib/evloop.h"
 #include "lib/grow.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
@@ -314,64 +314,64 @@ static uint64_t server_stop(void)
 
 /* ---- the throughput baseline: a sink ---- */
 
+static struct sample sink_scratch[65536];
+
+/* One connection's turn: answer the handshake, acknowledge what came. */
+static void sink_read(struct evloop *loop, int fd, unsigned events, void *ctx)
+{
+	static const uint8_t nonce[PROTO_NONCE_BYTES];
+	struct link *l = ctx;
+	struct err e = { 0 };
+	int64_t got = link_fill(l, 1u << 20, &e), len;
+	const uint8_t *payload;
+	uint64_t seq = 0;
+	size_t count;
+	if (got < 0 && got != -EAGAIN) {
+		evloop_del_file(loop, fd);
+		link_close(l); /* the client is done */
+		free(l);
+		return;
+	}
+	while ((len = link_next_frame(l, PROTO_MAX_FRAME, &payload, &e)) >= 0) {
+		int type = proto_frame_type(payload, (size_t)len, &e);
+		if (type == PROTO_HELLO)
+			proto_put_challenge(&l->out, nonce, false);
+		else if (type == PROTO_AUTH)
+			proto_put_welcome(&l->out, NULL);
+		else if (type == PROTO_SAMPLES &&
+			 proto_decode_samples(payload, (size_t)len, &seq, sink_scratch, 65536,
+					      &count, &e) != 0)
+			_exit(1);
+	}
+	if (seq)
+		proto_put_ack(&l->out, seq);
+	link_compact(l);
+	link_flush(l, &e);
+	evloop_set_file(loop, fd, EVLOOP_READ | (l->out.len ? EVLOOP_WRITE : 0), NULL);
+}
+
+static void sink_accept(struct evloop *loop, int listen_fd, unsigned events, void *ctx)
+{
+	struct err e = { 0 };
+	for (int fd; (fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+		struct link *l = calloc(1, sizeof *l);
+		if (!l || link_init(l, fd, NULL, true, NULL, &e) != 0 ||
+		    evloop_add_file(loop, fd, EVLOOP_READ, sink_read, l, &e) != 0)
+			_exit(1);
+	}
+}
+
 /* Answers the same exchange and acknowledges every read's batches at once
  * (no disk, no store): what this client and loopback TCP can do here.
  * Runs in a child process until killed. */
 static __attribute__((noreturn)) void sink_serve(int listen_fd)
 {
-	static const uint8_t nonce[PROTO_NONCE_BYTES];
-	struct epoll_event events[256], ev = { .events = EPOLLIN, .data.ptr = NULL };
-	struct sample *scratch = malloc(65536 * sizeof *scratch);
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!scratch || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+	struct evloop *loop;
+	if (evloop_new(&loop, NULL) != 0 ||
+	    evloop_add_file(loop, listen_fd, EVLOOP_READ, sink_accept, NULL, NULL) != 0 ||
+	    evloop_run(loop, NULL) != 0)
 		_exit(1);
-	for (;;) {
-		int n = epoll_wait(ep, events, 256, -1);
-		for (int i = 0; i < n; i++) {
-			struct link *l = events[i].data.ptr;
-			struct err e = { 0 };
-			if (!l) {
-				int fd;
-				while ((fd = accept4(listen_fd, NULL, NULL,
-						     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-					l = calloc(1, sizeof *l);
-					ev = (struct epoll_event){ .events = EPOLLIN,
-								   .data.ptr = l };
-					if (!l || link_init(l, fd, NULL, true, NULL, &e) != 0 ||
-					    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-						_exit(1);
-				}
-				continue;
-			}
-			int64_t got = link_fill(l, 1u << 20, &e), len;
-			const uint8_t *payload;
-			uint64_t seq = 0;
-			size_t count;
-			if (got < 0 && got != -EAGAIN) {
-				link_close(l); /* the client is done */
-				free(l);
-				continue;
-			}
-			while ((len = link_next_frame(l, PROTO_MAX_FRAME, &payload, &e)) >= 0) {
-				int type = proto_frame_type(payload, (size_t)len, &e);
-				if (type == PROTO_HELLO)
-					proto_put_challenge(&l->out, nonce, false);
-				else if (type == PROTO_AUTH)
-					proto_put_welcome(&l->out, NULL);
-				else if (type == PROTO_SAMPLES &&
-					 proto_decode_samples(payload, (size_t)len, &seq, scratch,
-							      65536, &count, &e) != 0)
-					_exit(1);
-			}
-			if (seq)
-				proto_put_ack(&l->out, seq);
-			link_compact(l);
-			link_flush(l, &e);
-			ev = (struct epoll_event){ .events = EPOLLIN | (l->out.len ? EPOLLOUT : 0),
-						   .data.ptr = l };
-			epoll_ctl(ep, EPOLL_CTL_MOD, l->fd, &ev);
-		}
-	}
+	_exit(0);
 }
 
 static int sink_start(void)
