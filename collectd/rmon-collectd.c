@@ -13,27 +13,16 @@
 #include "collectd/coll.h"
 #include "collectd/output.h"
 #include "lib/cmdline.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 
 #define COLLECTD_VERSION      "0.1.0"
 #define COLLECTD_DEFAULT_DATA "var"
 
-static volatile sig_atomic_t stop, reload;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	reload = 1;
-}
-
 struct agent {
+	struct evloop *loop; /* signals, and the shipper's connection */
+	bool reload;	     /* SIGHUP came */
 	struct coll_config config;
 	const char *config_file, *root;
 	struct coll_state *state;
@@ -97,23 +86,26 @@ static void collect(struct agent *a, int64_t ts, bool all)
 	coll_output_end(a->output);
 }
 
-/* Sleeps until the wall-clock time, or, when shipping, keeps the
- * connection going meanwhile (sending, reading acks, reconnecting). */
-static void wait_until(struct shipper *sh, int64_t wall_ns)
+static void on_stop(struct evloop *loop, int signo, void *ctx)
 {
-	for (int64_t left; !stop && (left = wall_ns - rtime_now_ns()) > 0;) {
-		if (sh) {
-			struct err e = { 0 };
-			int ms = (int)((left + RTIME_NS_PER_MS - 1) / RTIME_NS_PER_MS);
-			if (shipper_step(sh, ms, &e) != 0) {
-				log_warn("collectd", "%s", e.msg);
-				sh = NULL;
-			}
-			continue;
+	evloop_stop(loop);
+}
+
+static void on_hup(struct evloop *loop, int signo, void *ctx)
+{
+	((struct agent *)ctx)->reload = true;
+}
+
+/* Runs the loop until the wall-clock time: signals, and when shipping the
+ * connection (sending, reading acks, reconnecting). */
+static void wait_until(struct agent *a, int64_t wall_ns)
+{
+	struct err e = { 0 };
+	for (int64_t left; !evloop_stopped(a->loop) && (left = wall_ns - rtime_now_ns()) > 0;) {
+		if (evloop_run_once(a->loop, left, &e) < 0) {
+			log_warn("collectd", "%s", e.msg);
+			break;
 		}
-		struct timespec ts = { (time_t)(left / RTIME_NS_PER_SEC),
-				       (long)(left % RTIME_NS_PER_SEC) };
-		nanosleep(&ts, NULL);
 	}
 }
 
@@ -144,6 +136,7 @@ static struct shipper *open_shipper(struct agent *a, const char *data, struct er
 	c.tls_ca = a->config.tls_ca[0] ? a->config.tls_ca : NULL;
 	c.spool.max_bytes = a->config.spool_bytes;
 	c.notice = ship_notice;
+	c.loop = a->loop;
 	return shipper_open(&c, &sh, e) == 0 ? sh : NULL;
 }
 
@@ -221,6 +214,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	raise_open_files();
+	if (evloop_new(&a.loop, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGTERM, on_stop, &a, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGINT, on_stop, &a, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGHUP, on_hup, &a, &e) != 0) {
+		log_error("collectd", "%s", e.msg);
+		return 1;
+	}
 	a.state = coll_state_new(&a.config, a.root);
 	a.output = coll_output_new(&a.config, print ? stdout : NULL);
 	if (!a.state || !a.output) {
@@ -239,9 +239,6 @@ int main(int argc, char **argv)
 	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
-	signal(SIGTERM, on_stop);
-	signal(SIGINT, on_stop);
-	signal(SIGHUP, on_hup);
 	bool waiting_logged = false;
 	/* Ticks sit on multiples of the interval, so timestamps are regular
 	 * (they compress to a bit each) and hosts line up. */
@@ -252,9 +249,9 @@ int main(int argc, char **argv)
 			 print	   ? "stdout"
 			 : shipper ? a.config.server
 				   : data);
-	while (!stop) {
-		if (reload) {
-			reload = 0;
+	while (!evloop_stopped(a.loop)) {
+		if (a.reload) {
+			a.reload = false;
 			if (load_config(&a, interval, &e) != 0) {
 				log_error("collectd", "keeping the running configuration: %s",
 					  e.msg);
@@ -284,11 +281,11 @@ int main(int argc, char **argv)
 		if (tick <= now) /* fell behind (suspend, overload): skip to the next tick */
 			tick = now / a.config.interval_ns * a.config.interval_ns +
 			       a.config.interval_ns;
-		wait_until(shipper, tick);
+		wait_until(&a, tick);
 	}
 	if (once && shipper) /* one collection: give it a few seconds to land */
 		for (int64_t end = rtime_now_ns() + 5 * RTIME_NS_PER_SEC;
-		     !stop && rtime_now_ns() < end;) {
+		     !evloop_stopped(a.loop) && rtime_now_ns() < end;) {
 			struct shipper_stats st;
 			shipper_get_stats(shipper, &st);
 			if (st.spool.pending_batches == 0 || shipper_step(shipper, 50, &e) != 0)
@@ -296,6 +293,7 @@ int main(int argc, char **argv)
 		}
 	coll_output_free(a.output);
 	shipper_close(shipper);
+	evloop_free(a.loop);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
 	return 0;
