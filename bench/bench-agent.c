@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bench/procstat.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 
 struct cost {
@@ -213,9 +214,27 @@ static void report(const char *name, const struct cost *c, const struct cost *ou
 
 int main(int argc, char **argv)
 {
-	double seconds = 20;
-	if (argc > 2 && strcmp(argv[1], "--seconds") == 0)
-		seconds = atof(argv[2]);
+	int64_t whole_seconds = 20;
+	const struct cmdline_option options[] = {
+		{ .name = "seconds",
+		  .kind = CMDLINE_INT,
+		  .field = &whole_seconds,
+		  .arg = "N",
+		  .help = "how long each agent collects (default 20)",
+		  .min = 1,
+		  .max = 86400 },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "bench-agent",
+		.about = "The CPU and memory each agent (ours, collectd, node_exporter) costs\n"
+			 "collecting on this machine, side by side.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	double seconds = (double)whole_seconds;
 	char bin_dir[4096], tmp[] = "/tmp/rmon-bench-agent-XXXXXX";
 	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
 	if (n <= 0 || !mkdtemp(tmp))

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 
@@ -252,21 +252,38 @@ static void handoff_latency(uint64_t n, int64_t *p50, int64_t *p99, int64_t *p99
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 50000000, latency_n = 1000000;
-	static const struct option options[] = { { "quick", no_argument, NULL, 'q' },
-						 { "samples", required_argument, NULL, 'n' },
-						 { "help", no_argument, NULL, 'h' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "qn:h", options, NULL)) != -1;) {
-		if (c == 'q')
-			n = 5000000, latency_n = 200000;
-		else if (c == 'n')
-			n = strtoull(optarg, NULL, 10);
-		else {
-			fprintf(stderr, "usage: bench-ring [--quick] [--samples N]\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
+	int64_t n = 50000000;
+	uint64_t latency_n = 1000000;
+	bool quick = false;
+	const struct cmdline_option options[] = {
+		{ .name = "quick",
+		  .letter = 'q',
+		  .kind = CMDLINE_FLAG,
+		  .field = &quick,
+		  .help = "a tenth of the samples" },
+		{ .name = "samples",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &n,
+		  .arg = "N",
+		  .help = "samples per throughput run (default 50 million)",
+		  .min = 1000,
+		  .max = INT64_MAX },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "bench-ring",
+		.about = "The ring's throughput and hand-off latency between processes, against\n"
+			 "a pipe in the same run.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	if (quick && n == 50000000)
+		n = 5000000;
+	if (quick)
+		latency_n = 200000;
 	snprintf(ring_name, sizeof ring_name, "/rmon-bench-%d", (int)getpid());
 	ring_unlink(ring_name, NULL);
 	pin_to_cpu(0);

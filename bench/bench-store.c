@@ -9,7 +9,6 @@
  *
  * Usage: bench-store [--quick]
  */
-#include <getopt.h>
 #include <lmdb.h>
 #include <math.h>
 #include <sched.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench/procstat.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "shmring/series.h"
 #include "store/codec.h"
@@ -404,15 +404,39 @@ static int reads_only(void)
 
 int main(int argc, char **argv)
 {
-	const char *mode = argc > 1 ? argv[1] : "";
-	bool quick = strcmp(mode, "--quick") == 0;
+	bool quick = false, ingest_alone = false, reads_alone = false;
+	const struct cmdline_option options[] = {
+		{ .name = "quick",
+		  .letter = 'q',
+		  .kind = CMDLINE_FLAG,
+		  .field = &quick,
+		  .help = "fewer samples" },
+		{ .name = "ingest",
+		  .kind = CMDLINE_FLAG,
+		  .field = &ingest_alone,
+		  .help = "only the drainer's ingest (for profiling)" },
+		{ .name = "reads",
+		  .kind = CMDLINE_FLAG,
+		  .field = &reads_alone,
+		  .help = "only the reads (for profiling)" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "bench-store",
+		.about = "The store's ingest rate, bytes per sample and reads, each against a\n"
+			 "baseline in the same run.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	uint64_t series = 10000, samples = quick ? 60 : 300;
 	snprintf(dir, sizeof dir, "/tmp/rmon-bench-store-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	if (strcmp(mode, "--ingest") == 0) /* for profiling the drainer alone */
+	if (ingest_alone) /* for profiling the drainer alone */
 		return ingest_only(series, samples);
-	if (strcmp(mode, "--reads") == 0) /* for profiling reads alone */
+	if (reads_alone) /* for profiling reads alone */
 		return reads_only();
 	double rate, lmdb_rate, bps, lmdb_bps, day_ms, year_ms;
 	int64_t p50, p99;

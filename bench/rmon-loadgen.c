@@ -20,7 +20,6 @@
  * every batch is in the spool, waits until the server acknowledged all of
  * them, prints "acked N" and exits 0 (1 when refused or out of time).
  * --samples 0 only sends what an earlier run left in the spool. */
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/cmdline.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 #include "net/shipper.h"
@@ -53,7 +53,7 @@ static int attach(const char *data, struct ring **r, struct ring_lane **lane)
 
 struct ship_options {
 	const char *server, *spool, *host, *secret, *tls_ca;
-	long rounds_per_batch, timeout_s;
+	int64_t rounds_per_batch, timeout_s;
 };
 
 static void ship_notice(enum log_level level, const char *message)
@@ -142,67 +142,95 @@ int main(int argc, char **argv)
 {
 	struct ship_options ship_o = { .host = "loadgen", .rounds_per_batch = 1, .timeout_s = 120 };
 	const char *data = NULL;
-	long series = 100, samples = 10000;
+	int64_t series = 100, samples = 10000;
 	int64_t start = rtime_now_ns() / RTIME_NS_PER_SEC * RTIME_NS_PER_SEC;
-	bool wait = true;
-	long pace_us = 0;
-	static const struct option options[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "series", required_argument, NULL, 's' },
-		{ "samples", required_argument, NULL, 'n' },
-		{ "start-ns", required_argument, NULL, 't' },
-		{ "no-wait", no_argument, NULL, 'w' },
-		{ "pace-us", required_argument, NULL, 'p' },
-		{ "server", required_argument, NULL, 'S' },
-		{ "spool", required_argument, NULL, 'P' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "secret", required_argument, NULL, 'K' },
-		{ "tls-ca", required_argument, NULL, 'C' },
-		{ "rounds-per-batch", required_argument, NULL, 'R' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 }
+	bool no_wait = false;
+	int64_t pace_us = 0;
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		{ .name = "series",
+		  .letter = 's',
+		  .kind = CMDLINE_INT,
+		  .field = &series,
+		  .arg = "N",
+		  .help = "how many series (default 100)" },
+		{ .name = "samples",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &samples,
+		  .arg = "N",
+		  .help = "samples per series (default 10000)" },
+		{ .name = "start-ns",
+		  .letter = 't',
+		  .kind = CMDLINE_INT,
+		  .field = &start,
+		  .arg = "T",
+		  .help = "the first timestamp (default: this second)" },
+		{ .name = "no-wait",
+		  .letter = 'w',
+		  .kind = CMDLINE_FLAG,
+		  .field = &no_wait,
+		  .help = "drop what a full lane refuses instead of waiting" },
+		{ .name = "pace-us",
+		  .letter = 'p',
+		  .kind = CMDLINE_INT,
+		  .field = &pace_us,
+		  .arg = "U",
+		  .help = "sleep U microseconds after each round" },
+		{ .name = "server",
+		  .kind = CMDLINE_STRING,
+		  .field = &ship_o.server,
+		  .arg = "ADDR",
+		  .help = "ship to the rmon-stored at ADDR instead" },
+		{ .name = "spool",
+		  .kind = CMDLINE_STRING,
+		  .field = &ship_o.spool,
+		  .arg = "DIR",
+		  .help = "the shipper's spool folder" },
+		{ .name = "host",
+		  .kind = CMDLINE_STRING,
+		  .field = &ship_o.host,
+		  .arg = "NAME",
+		  .help = "the host name to ship as (default loadgen)" },
+		{ .name = "secret",
+		  .kind = CMDLINE_STRING,
+		  .field = &ship_o.secret,
+		  .arg = "S",
+		  .help = "the shared secret" },
+		{ .name = "tls-ca",
+		  .kind = CMDLINE_STRING,
+		  .field = &ship_o.tls_ca,
+		  .arg = "FILE",
+		  .help = "use TLS, trusting the CA in FILE" },
+		{ .name = "rounds-per-batch",
+		  .kind = CMDLINE_INT,
+		  .field = &ship_o.rounds_per_batch,
+		  .arg = "R",
+		  .help = "rounds in one batch (default 1)" },
+		{ .name = "timeout",
+		  .kind = CMDLINE_INT,
+		  .field = &ship_o.timeout_s,
+		  .arg = "S",
+		  .help = "seconds to wait for the acks (default 120)" },
+		{ 0 },
 	};
-	for (int c; (c = getopt_long(argc, argv, "d:s:n:t:wp:", options, NULL)) != -1;) {
-		if (c == 'd')
-			data = optarg;
-		else if (c == 's')
-			series = atol(optarg);
-		else if (c == 'n')
-			samples = atol(optarg);
-		else if (c == 't')
-			start = atoll(optarg);
-		else if (c == 'w')
-			wait = false;
-		else if (c == 'p')
-			pace_us = atol(optarg);
-		else if (c == 'S')
-			ship_o.server = optarg;
-		else if (c == 'P')
-			ship_o.spool = optarg;
-		else if (c == 'H')
-			ship_o.host = optarg;
-		else if (c == 'K')
-			ship_o.secret = optarg;
-		else if (c == 'C')
-			ship_o.tls_ca = optarg;
-		else if (c == 'R')
-			ship_o.rounds_per_batch = atol(optarg);
-		else if (c == 'T')
-			ship_o.timeout_s = atol(optarg);
-		else
-			return 2;
-	}
+	const struct cmdline cl = {
+		.program = "rmon-loadgen",
+		.synopsis =
+		    "--data DIR [OPTIONS]\n       rmon-loadgen --server ADDR --spool DIR [OPTIONS]",
+		.about = "Pushes a known sample set into the ring of DIR, or ships it as a\n"
+			 "remote agent does; sample K of series I has time start + K ms, value K.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	bool wait = !no_wait;
 	if (ship_o.server && ship_o.spool && series >= 1 && series <= 100000 && samples >= 0 &&
 	    ship_o.rounds_per_batch >= 1)
 		return ship(&ship_o, series, samples, start, pace_us);
 	if (!data || series < 1 || series > 100000 || samples < 1) {
-		fprintf(stderr,
-			"usage: rmon-loadgen --data DIR [--series N] [--samples N] "
-			"[--start-ns T] [--no-wait]\n"
-			"       rmon-loadgen --server ADDR --spool DIR [--host NAME] "
-			"[--secret S] [--tls-ca FILE]\n"
-			"                    [--rounds-per-batch R] [--timeout S] [--series N] "
-			"[--samples N] [--pace-us U]\n");
+		cmdline_usage(&cl, stderr);
 		return 2;
 	}
 	struct ring *r;

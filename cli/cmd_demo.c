@@ -4,7 +4,6 @@
  * query API like any other reader, printing a live summary until Ctrl-C or
  * --duration; then it stops what it started. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "lib/series_name.h"
@@ -184,17 +184,6 @@ static void print_summary(const char *data, struct query *q, int64_t elapsed_s,
 	*last_samples = st.samples;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rmon demo [--data DIR] [--duration 60s]\n\n"
-		"Runs the whole pipeline on this machine with the built-in configuration:\n"
-		"rmon-stored and rmon-collectd (every second) on data folder DIR (default\n"
-		"%s), printing a live summary read back from the store, until Ctrl-C or\n"
-		"the duration ends.  Then it stops both and shows how to query the data.\n",
-		DEMO_DEFAULT_DATA);
-}
-
 /* Waits for the store to create its database, so readers can open it. */
 static struct query *wait_for_store(const char *data, pid_t stored)
 {
@@ -213,24 +202,31 @@ int cmd_demo(int argc, char **argv)
 {
 	const char *data = DEMO_DEFAULT_DATA;
 	int64_t duration = 60 * RTIME_NS_PER_SEC;
-	struct err e = { 0 };
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "duration", required_argument, NULL, 't' },
-						 { "help", no_argument, NULL, 'h' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "d:t:h", options, NULL)) != -1;) {
-		if (c == 'd') {
-			data = optarg;
-		} else if (c == 't') {
-			if (rtime_parse_duration(optarg, &duration, &e) != 0) {
-				fprintf(stderr, "rmon demo: --duration: %s\n", e.msg);
-				return 2;
-			}
-		} else {
-			usage(c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
-		}
-	}
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		{ .name = "duration",
+		  .letter = 't',
+		  .kind = CMDLINE_DURATION,
+		  .field = &duration,
+		  .arg = "D",
+		  .help = "stop after D (default 60s)" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon demo",
+		.version = CLI_VERSION,
+		.about =
+		    "Runs the whole pipeline on this machine with the built-in configuration:\n"
+		    "rmon-stored and rmon-collectd (every second) on data folder DIR "
+		    "(default\n" DEMO_DEFAULT_DATA
+		    "), printing a live summary read back from the store, until\n"
+		    "Ctrl-C or the duration ends.  Then it stops both and shows how to query\n"
+		    "the data.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	char bin_dir[PATH_MAX], log_path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
 	if (n <= 0) {

@@ -1,6 +1,5 @@
 /* cmd_query.c - `rmon query SELECTOR`: prints stored samples of every
  * matching series, raw or aggregated by step, as text, CSV or JSON. */
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "lib/escape.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 
 enum format { TEXT, CSV, JSON };
@@ -86,17 +86,6 @@ static int print_series(void *ctx, uint64_t id, const char *name, size_t len)
 	return rc;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rmon query SELECTOR [--data DIR] [--from -1h] [--to now] [--step 1m]\n"
-		"                  [--agg avg] [--format text|csv|json]\n\n"
-		"Prints the samples of every series matching SELECTOR (docs/query.md), raw, or\n"
-		"with --step aggregated per step by --agg: avg, min, max, last, sum, count,\n"
-		"rate or increase (for counters: resets are handled).  Times are 'now',\n"
-		"'-1h', 'now-30m', unix seconds or 2026-11-24T10:00:00Z.\n");
-}
-
 static int bad_usage(const char *what, const struct err *e)
 {
 	fprintf(stderr, "rmon query: %s%s%s\n", what, what[0] && e ? ": " : "", e ? e->msg : "");
@@ -114,55 +103,68 @@ int cmd_query(int argc, char **argv)
 {
 	const char *data = CLI_DEFAULT_DATA, *from = "-1h", *to = "now", *step = NULL;
 	struct printer p = { .agg = QUERY_AVG, .format = TEXT };
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "from", required_argument, NULL, 'f' },
-						 { "to", required_argument, NULL, 't' },
-						 { "step", required_argument, NULL, 's' },
-						 { "agg", required_argument, NULL, 'a' },
-						 { "format", required_argument, NULL, 'o' },
-						 { "help", no_argument, NULL, 'h' },
-						 { NULL, 0, NULL, 0 } };
+	const char *agg = NULL, *format = "text";
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		{ .name = "from",
+		  .letter = 'f',
+		  .kind = CMDLINE_STRING,
+		  .field = &from,
+		  .arg = "TIME",
+		  .help = "from TIME (default -1h)" },
+		{ .name = "to",
+		  .letter = 't',
+		  .kind = CMDLINE_STRING,
+		  .field = &to,
+		  .arg = "TIME",
+		  .help = "to TIME (default now)" },
+		{ .name = "step",
+		  .letter = 's',
+		  .kind = CMDLINE_STRING,
+		  .field = &step,
+		  .arg = "D",
+		  .help = "aggregate per step of D (e.g. 1m)" },
+		{ .name = "agg",
+		  .letter = 'a',
+		  .kind = CMDLINE_STRING,
+		  .field = &agg,
+		  .arg = "AGG",
+		  .help = "avg (default), min, max, last, sum, count, rate, increase" },
+		{ .name = "format",
+		  .letter = 'o',
+		  .kind = CMDLINE_STRING,
+		  .field = &format,
+		  .arg = "FORMAT",
+		  .help = "text (default), csv or json" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon query",
+		.version = CLI_VERSION,
+		.synopsis = "SELECTOR [OPTIONS]",
+		.about =
+		    "Prints the samples of every series matching SELECTOR (docs/query.md), raw,\n"
+		    "or with --step aggregated per step by --agg (for counters, rate and\n"
+		    "increase handle resets).  Times are 'now', '-1h', 'now-30m', unix\n"
+		    "seconds or 2026-11-24T10:00:00Z.",
+		.options = options,
+		.min_operands = 1,
+		.max_operands = 1,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	struct err e = { 0 };
-	for (int c; (c = getopt_long(argc, argv, "d:f:t:s:a:o:h", options, NULL)) != -1;) {
-		switch (c) {
-		case 'd':
-			data = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 's':
-			step = optarg;
-			break;
-		case 'a':
-			if (query_agg_parse(optarg, &p.agg, &e) != 0)
-				return bad_usage("--agg", &e);
-			break;
-		case 'o':
-			if (strcmp(optarg, "text") == 0)
-				p.format = TEXT;
-			else if (strcmp(optarg, "csv") == 0)
-				p.format = CSV;
-			else if (strcmp(optarg, "json") == 0)
-				p.format = JSON;
-			else
-				return bad_usage("--format must be text, csv or json", NULL);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (agg && query_agg_parse(agg, &p.agg, &e) != 0)
+		return bad_usage("--agg", &e);
+	if (strcmp(format, "text") == 0)
+		p.format = TEXT;
+	else if (strcmp(format, "csv") == 0)
+		p.format = CSV;
+	else if (strcmp(format, "json") == 0)
+		p.format = JSON;
+	else
+		return bad_usage("--format must be text, csv or json", NULL);
 	int64_t now = rtime_now_ns();
 	if (rtime_parse_time(from, now, &p.from, &e) != 0)
 		return bad_usage("--from", &e);
@@ -182,7 +184,7 @@ int cmd_query(int argc, char **argv)
 		p.to = align_down(p.to - 1, p.step) + p.step;
 	}
 	struct query_selector *sel;
-	if (query_selector_parse(argv[optind], &sel, &e) != 0)
+	if (query_selector_parse(argv[first], &sel, &e) != 0)
 		return bad_usage("", &e);
 	p.q = cli_open_store("query", data);
 	int rc = 1;
@@ -199,7 +201,7 @@ int cmd_query(int argc, char **argv)
 			fprintf(stderr, "rmon query: %s\n", p.e.msg[0] ? p.e.msg : e.msg);
 		else if (p.series == 0)
 			fprintf(stderr, "rmon query: no series matches '%s' (see rmon series)\n",
-				argv[optind]);
+				argv[first]);
 		rc = rc ? 1 : 0;
 	}
 	query_selector_free(sel);

@@ -1,9 +1,9 @@
 /* cmd_series.c - `rmon series [SELECTOR]`: lists the stored series. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "lib/escape.h"
+#include "lib/cmdline.h"
 
 static int print_name(void *ctx, uint64_t id, const char *name, size_t len)
 {
@@ -17,29 +17,23 @@ static int print_name(void *ctx, uint64_t id, const char *name, size_t len)
 int cmd_series(int argc, char **argv)
 {
 	const char *data = CLI_DEFAULT_DATA;
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "help", no_argument, NULL, 'h' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "d:h", options, NULL)) != -1;) {
-		if (c == 'd') {
-			data = optarg;
-			continue;
-		}
-		fprintf(
-		    c == 'h' ? stdout : stderr,
-		    "usage: rmon series [SELECTOR] [--data DIR]\n\n"
-		    "Lists the series stored in DIR (default %s) that match SELECTOR,\n"
-		    "e.g. 'node_cpu_*', 'web?/node_load1', '{mode=\"idle\"}' (docs/query.md).\n",
-		    CLI_DEFAULT_DATA);
-		return c == 'h' ? 0 : 2;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "rmon series: one selector at most\n");
-		return 2;
-	}
+	const struct cmdline_option options[] = { CMDLINE_DATA(&data), { 0 } };
+	const struct cmdline cl = {
+		.program = "rmon series",
+		.version = CLI_VERSION,
+		.synopsis = "[SELECTOR] [OPTIONS]",
+		.about = "Lists the series stored in DIR (default " CLI_DEFAULT_DATA
+			 ") that match SELECTOR,\n"
+			 "e.g. 'node_cpu_*', 'web?/node_load1', '{mode=\"idle\"}' (docs/query.md).",
+		.options = options,
+		.max_operands = 1,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	struct query_selector *sel = NULL;
 	struct err e = { 0 };
-	if (optind < argc && query_selector_parse(argv[optind], &sel, &e) != 0) {
+	if (first < argc && query_selector_parse(argv[first], &sel, &e) != 0) {
 		fprintf(stderr, "rmon series: %s\n", e.msg);
 		return 2;
 	}

@@ -1,12 +1,12 @@
 /* cmd_stats.c - `rmon stats`: how much the store holds and what it costs. */
 #include <dirent.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "store/db.h"
 
@@ -71,20 +71,16 @@ static struct rate latest_of(struct query *q, const char *metric)
 int cmd_stats(int argc, char **argv)
 {
 	const char *data = CLI_DEFAULT_DATA;
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "help", no_argument, NULL, 'h' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "d:h", options, NULL)) != -1;) {
-		if (c == 'd') {
-			data = optarg;
-			continue;
-		}
-		fprintf(
-		    c == 'h' ? stdout : stderr,
-		    "usage: rmon stats [--data DIR]\n\nSummarises the store in DIR (default %s).\n",
-		    CLI_DEFAULT_DATA);
-		return c == 'h' ? 0 : 2;
-	}
+	const struct cmdline_option options[] = { CMDLINE_DATA(&data), { 0 } };
+	const struct cmdline cl = {
+		.program = "rmon stats",
+		.version = CLI_VERSION,
+		.about = "Summarises the store in DIR (default " CLI_DEFAULT_DATA ").",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	struct query *q = cli_open_store("stats", data);
 	if (!q)
 		return 1;

@@ -1,9 +1,11 @@
 /* rmon.c - the `rmon` command line: dispatches to one subcommand per file
  * (see cli.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/cmdline.h"
 
 static const struct {
 	const char *name;
@@ -16,32 +18,39 @@ static const struct {
 	{ "stats", cmd_stats, "summarise what the store holds" },
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: rmon COMMAND [OPTIONS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'rmon COMMAND --help' describes each command.\n");
-}
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 int main(int argc, char **argv)
 {
+	char list[1024];
+	int len = snprintf(list, sizeof list, "commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		len += snprintf(list + len, sizeof list - (size_t)len, "  %-8s %s\n",
+				commands[i].name, commands[i].summary);
+	snprintf(list + len, sizeof list - (size_t)len,
+		 "\n'rmon COMMAND --help' describes each command.");
+	const struct cmdline_option options[] = { { 0 } };
+	const struct cmdline cl = {
+		.program = "rmon",
+		.version = CLI_VERSION,
+		.synopsis = "COMMAND [OPTIONS]",
+		.options = options,
+		.epilog = list,
+		.min_operands = 1,
+		.max_operands = INT_MAX,
+		.commands = true,
+	};
 	if (argc < 2) {
-		usage(stderr);
+		cmdline_usage(&cl, stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("rmon %s\n", CLI_VERSION);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "rmon: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[first], commands[i].name) == 0)
+			return commands[i].run(argc - first, argv + first);
+	fprintf(stderr, "rmon: unknown command '%s'\n", argv[first]);
+	cmdline_usage(&cl, stderr);
 	return 2;
 }

@@ -145,11 +145,19 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 int coll_cgroup(struct coll_state *st, struct coll_sink *sink, struct err *e);
 int coll_hwmon(struct coll_state *st, struct coll_sink *sink, struct err *e);
 
-/* The process collector's memory between runs; owned by coll_state. */
+/* The process collector's memory between runs. */
 struct coll_proc_table;
 struct coll_proc_table *coll_proc_table_new(void);
 void coll_proc_table_free(struct coll_proc_table *t);
-struct coll_proc_table *coll_state_procs(struct coll_state *st);
+
+/* What a collector keeps between runs beyond what coll_state knows: set
+ * once by the collector, freed by coll_state_free with the free function
+ * given.  The state knows no collector, so the collectors depend on it and
+ * not the other way round (collectd/families.c lists them). */
+enum coll_private { COLL_PRIVATE_PROCS, COLL_N_PRIVATE };
+void *coll_state_private(struct coll_state *st, enum coll_private which);
+void coll_state_keep(struct coll_state *st, enum coll_private which, void *data,
+		     void (*free_fn)(void *data));
 
 /* The mounts the filesystem collector reports, as "mountpoint NUL fstype
  * NUL device NUL" each: mountinfo parsed and filtered again only when the

@@ -72,6 +72,20 @@ void coll_proc_table_free(struct coll_proc_table *t)
 	free(t);
 }
 
+static void free_table(void *t)
+{
+	coll_proc_table_free(t);
+}
+
+/* The table kept in the state, made at the first run. */
+static struct coll_proc_table *table_of(struct coll_state *st)
+{
+	struct coll_proc_table *t = coll_state_private(st, COLL_PRIVATE_PROCS);
+	if (!t && (t = coll_proc_table_new()))
+		coll_state_keep(st, COLL_PRIVATE_PROCS, t, free_table);
+	return t;
+}
+
 static struct proc_entry *slot(struct proc_entry *entries, size_t cap, int pid)
 {
 	size_t i = ((size_t)pid * 2654435761u) & (cap - 1);
@@ -349,7 +363,7 @@ static bool still_idle(struct coll_proc_table *t, struct proc_entry *entry, cons
 static void scan_one(struct coll_state *st, struct proc_entry *entry, struct scan *scan)
 {
 	const struct coll_config *c = coll_state_config(st);
-	struct coll_proc_table *t = coll_state_procs(st);
+	struct coll_proc_table *t = table_of(st);
 	long hz = scan->hz, page = scan->page;
 	char *text = NULL;
 	struct coll_proc_stat ps;
@@ -388,7 +402,7 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
 
 static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)
 {
-	struct coll_proc_table *t = coll_state_procs(st);
+	struct coll_proc_table *t = table_of(st);
 	char path[512];
 	snprintf(path, sizeof path, "%s/proc", coll_root(coll_state_files(st)));
 	DIR *d = opendir(path);
@@ -428,7 +442,9 @@ int coll_processes(struct coll_state *st, struct coll_sink *sink, struct err *e)
 						   "dead",    "idle",	  "paging" };
 	const struct coll_config *c = coll_state_config(st);
 	struct coll_files *f = coll_state_files(st);
-	struct coll_proc_table *t = coll_state_procs(st);
+	struct coll_proc_table *t = table_of(st);
+	if (!t)
+		return err_set(e, -ENOMEM, "processes: out of memory");
 	int64_t now = rtime_mono_ns();
 	double elapsed = t->last_ns ? (double)(now - t->last_ns) / 1e9 : 0;
 	t->last_ns = now;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "collectd/coll.h"
 #include "lib/conf.h"
 #include "lib/rtime.h"
+#include "lib/settings.h"
 
 void coll_config_default(struct coll_config *c)
 {
@@ -149,85 +151,54 @@ static int watch_setting(struct coll_config *c, const struct conf_entry *entry, 
 	return 0;
 }
 
-static int server_setting(struct coll_config *c, const struct conf_entry *entry, struct err *e)
-{
-	const char *k = entry->key;
-	if (strcmp(k, "address") == 0)
-		return copy_text(entry, c->server, sizeof c->server, e);
-	if (strcmp(k, "secret") == 0)
-		return copy_text(entry, c->secret, sizeof c->secret, e);
-	if (strcmp(k, "tls") == 0)
-		return conf_bool(entry, &c->tls, e);
-	if (strcmp(k, "tls_ca") == 0)
-		return copy_text(entry, c->tls_ca, sizeof c->tls_ca, e);
-	if (strcmp(k, "spool") == 0)
-		return copy_text(entry, c->spool_dir, sizeof c->spool_dir, e);
-	if (strcmp(k, "spool_size") == 0) {
-		int rc = conf_size(entry, &c->spool_bytes, e);
-		if (rc == 0 && c->spool_bytes < (1u << 20))
-			return conf_error(e, entry, "must be at least 1MiB");
-		return rc;
+#define AT(field) offsetof(struct coll_config, field)
+#define TEXT(section, key, field)                                                                  \
+	{                                                                                          \
+		section, key, SETTING_TEXT, AT(field), 0, sizeof((struct coll_config *)0)->field,  \
+		    0                                                                              \
 	}
-	return conf_error(e, entry,
-			  "unknown setting (address, secret, tls, tls_ca, spool, spool_size)");
-}
+
+/* The sections of plain settings; [collector NAME], [process NAME] and
+ * the top level are read below. */
+static const struct setting table[] = {
+	TEXT("filesystem", "exclude_types", fs_exclude_types),
+	TEXT("filesystem", "exclude_mounts", fs_exclude_mounts),
+	TEXT("filesystem", "include_mounts", fs_include_mounts),
+	TEXT("disk", "exclude", disk_exclude),
+	{ "disk", "partitions", SETTING_BOOL, AT(disk_partitions), 0, 0, 0 },
+	TEXT("network", "exclude", net_exclude),
+	TEXT("network", "netstat_fields", netstat_fields),
+	TEXT("memory", "vmstat_fields", vmstat_fields),
+	{ "processes", "top", SETTING_INT, AT(top_n), 0, 100, 0 },
+	{ "cgroup", "depth", SETTING_INT, AT(cgroup_depth), 0, 8, 0 },
+	TEXT("cgroup", "exclude", cgroup_exclude),
+	TEXT("server", "address", server),
+	TEXT("server", "secret", secret),
+	{ "server", "tls", SETTING_BOOL, AT(tls), 0, 0, 0 },
+	TEXT("server", "tls_ca", tls_ca),
+	TEXT("server", "spool", spool_dir),
+	{ "server", "spool_size", SETTING_SIZE, AT(spool_bytes), 1 << 20, 0, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, 0 },
+};
 
 static int apply(void *ctx, const struct conf_entry *entry, struct err *e)
 {
 	struct coll_config *c = ctx;
-	const char *s = entry->section, *k = entry->key;
-	int64_t v;
+	const char *s = entry->section;
 	if (!s[0])
 		return top_level(c, entry, e);
 	if (strcmp(s, "collector") == 0)
 		return collector_setting(c, entry, e);
 	if (strcmp(s, "process") == 0)
 		return watch_setting(c, entry, e);
-	if (strcmp(s, "filesystem") == 0) {
-		if (strcmp(k, "exclude_types") == 0)
-			return copy_text(entry, c->fs_exclude_types, sizeof c->fs_exclude_types, e);
-		if (strcmp(k, "exclude_mounts") == 0)
-			return copy_text(entry, c->fs_exclude_mounts, sizeof c->fs_exclude_mounts,
-					 e);
-		if (strcmp(k, "include_mounts") == 0)
-			return copy_text(entry, c->fs_include_mounts, sizeof c->fs_include_mounts,
-					 e);
-	} else if (strcmp(s, "disk") == 0) {
-		if (strcmp(k, "exclude") == 0)
-			return copy_text(entry, c->disk_exclude, sizeof c->disk_exclude, e);
-		if (strcmp(k, "partitions") == 0)
-			return conf_bool(entry, &c->disk_partitions, e);
-	} else if (strcmp(s, "network") == 0) {
-		if (strcmp(k, "exclude") == 0)
-			return copy_text(entry, c->net_exclude, sizeof c->net_exclude, e);
-		if (strcmp(k, "netstat_fields") == 0)
-			return copy_text(entry, c->netstat_fields, sizeof c->netstat_fields, e);
-	} else if (strcmp(s, "memory") == 0) {
-		if (strcmp(k, "vmstat_fields") == 0)
-			return copy_text(entry, c->vmstat_fields, sizeof c->vmstat_fields, e);
-	} else if (strcmp(s, "processes") == 0) {
-		if (strcmp(k, "top") == 0) {
-			int rc = conf_int(entry, 0, 100, &v, e);
-			c->top_n = (int)v;
-			return rc;
-		}
-	} else if (strcmp(s, "cgroup") == 0) {
-		if (strcmp(k, "depth") == 0) {
-			int rc = conf_int(entry, 0, 8, &v, e);
-			c->cgroup_depth = (int)v;
-			return rc;
-		}
-		if (strcmp(k, "exclude") == 0)
-			return copy_text(entry, c->cgroup_exclude, sizeof c->cgroup_exclude, e);
-	} else if (strcmp(s, "server") == 0) {
-		return server_setting(c, entry, e);
-	} else {
+	struct settings reader = { .table = table, .base = c };
+	int rc = settings_apply(&reader, entry, e);
+	if (rc == SETTINGS_UNKNOWN)
 		return conf_error(e, entry,
 				  "unknown section [%s] (collector, filesystem, disk, network, "
 				  "memory, processes, process, cgroup, server)",
 				  s);
-	}
-	return conf_error(e, entry, "unknown setting in [%s]", s);
+	return rc;
 }
 
 int coll_config_parse(struct coll_config *c, const char *text, const char *name, struct err *e)

@@ -128,13 +128,8 @@ static long read_all(struct coll_files *f, int fd, size_t want, char **text)
 		len += (size_t)n;
 		if (all)
 			break;
-		if (len + 1 == f->cap) {
-			char *bigger = realloc(f->buf, f->cap * 2);
-			if (!bigger)
-				return -ENOMEM;
-			f->buf = bigger;
-			f->cap *= 2;
-		}
+		if (len + 1 == f->cap && !grow_bytes(&f->buf, &f->cap, f->cap + 1, f->cap))
+			return -ENOMEM;
 	}
 	f->buf[len] = '\0';
 	*text = f->buf;
@@ -182,14 +177,8 @@ static struct cached *new_cached(struct coll_files *f, int64_t now)
 		free(c->names);
 	}
 	f->n_cached = kept;
-	if (f->n_cached == f->cache_cap) {
-		size_t cap = f->cache_cap ? f->cache_cap * 2 : 64;
-		struct cached *bigger = realloc(f->cache, cap * sizeof *bigger);
-		if (!bigger)
-			return NULL;
-		f->cache = bigger;
-		f->cache_cap = cap;
-	}
+	if (!grow_array_from(&f->cache, &f->cache_cap, f->n_cached + 1, sizeof *f->cache, 64))
+		return NULL;
 	return &f->cache[f->n_cached++];
 }
 
@@ -317,13 +306,8 @@ long coll_read_mounts(struct coll_files *f, char **text)
 		f->mounts_version++;
 	}
 	/* Callers parse in place: hand them a copy in the shared buffer. */
-	if (f->mounts_len + 1 > f->cap) {
-		char *bigger = realloc(f->buf, f->mounts_len + 1);
-		if (!bigger)
-			return -ENOMEM;
-		f->buf = bigger;
-		f->cap = f->mounts_len + 1;
-	}
+	if (!grow_bytes(&f->buf, &f->cap, f->mounts_len + 1, f->mounts_len + 1))
+		return -ENOMEM;
 	memcpy(f->buf, f->mounts, f->mounts_len + 1);
 	*text = f->buf;
 	return (long)f->mounts_len;

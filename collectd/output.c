@@ -111,17 +111,10 @@ static void memo_set(struct coll_output *o, size_t p, uint64_t id, const char *m
 	size_t n = key_parts(metric, labels, n_labels, parts), len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(parts[i]) + 1;
-	if (p >= o->memo_cap) {
-		size_t cap = o->memo_cap ? o->memo_cap * 2 : 1024;
-		while (cap <= p)
-			cap *= 2;
-		struct memo *grown = realloc(o->memo, cap * sizeof *grown);
-		if (!grown)
-			return;
-		memset(grown + o->memo_cap, 0, (cap - o->memo_cap) * sizeof *grown);
-		o->memo = grown;
-		o->memo_cap = cap;
-	}
+	size_t old_cap = o->memo_cap;
+	if (!grow_array_from(&o->memo, &o->memo_cap, p + 1, sizeof *o->memo, 1024))
+		return;
+	memset(o->memo + old_cap, 0, (o->memo_cap - old_cap) * sizeof *o->memo);
 	if (!grow_bytes(&o->keys, &o->keys_cap, o->keys_len + len, 64 * 1024))
 		return;
 	char *at = o->keys + o->keys_len;
@@ -159,14 +152,8 @@ static void memo_compact(struct coll_output *o)
 
 static void append_sample(struct coll_output *o, uint64_t id, double value)
 {
-	if (o->n_batch == o->batch_cap) {
-		size_t cap = o->batch_cap ? o->batch_cap * 2 : 1024;
-		struct sample *b = realloc(o->batch, cap * sizeof *b);
-		if (!b)
-			return;
-		o->batch = b;
-		o->batch_cap = cap;
-	}
+	if (!grow_array_from(&o->batch, &o->batch_cap, o->n_batch + 1, sizeof *o->batch, 1024))
+		return;
 	o->batch[o->n_batch++] = (struct sample){ id, o->ts, value };
 }
 

@@ -1,7 +1,6 @@
 /* rmon-collectd.c - the agent: collects every metric family on a fixed
  * tick and pushes it into the store's shared-memory ring (or prints it). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,27 +12,17 @@
 
 #include "collectd/coll.h"
 #include "collectd/output.h"
+#include "lib/cmdline.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 
 #define COLLECTD_VERSION      "0.1.0"
 #define COLLECTD_DEFAULT_DATA "var"
 
-static volatile sig_atomic_t stop, reload;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	reload = 1;
-}
-
 struct agent {
+	struct evloop *loop; /* signals, and the shipper's connection */
+	bool reload;	     /* SIGHUP came */
 	struct coll_config config;
 	const char *config_file, *root;
 	struct coll_state *state;
@@ -98,23 +87,26 @@ static void collect(struct agent *a, int64_t ts, bool all)
 	coll_output_end(a->output);
 }
 
-/* Sleeps until the wall-clock time, or, when shipping, keeps the
- * connection going meanwhile (sending, reading acks, reconnecting). */
-static void wait_until(struct shipper *sh, int64_t wall_ns)
+static void on_stop(struct evloop *loop, int signo, void *ctx)
 {
-	for (int64_t left; !stop && (left = wall_ns - rtime_now_ns()) > 0;) {
-		if (sh) {
-			struct err e = { 0 };
-			int ms = (int)((left + RTIME_NS_PER_MS - 1) / RTIME_NS_PER_MS);
-			if (shipper_step(sh, ms, &e) != 0) {
-				log_warn("collectd", "%s", e.msg);
-				sh = NULL;
-			}
-			continue;
+	evloop_stop(loop);
+}
+
+static void on_hup(struct evloop *loop, int signo, void *ctx)
+{
+	((struct agent *)ctx)->reload = true;
+}
+
+/* Runs the loop until the wall-clock time: signals, and when shipping the
+ * connection (sending, reading acks, reconnecting). */
+static void wait_until(struct agent *a, int64_t wall_ns)
+{
+	struct err e = { 0 };
+	for (int64_t left; !evloop_stopped(a->loop) && (left = wall_ns - rtime_now_ns()) > 0;) {
+		if (evloop_run_once(a->loop, left, &e) < 0) {
+			log_warn("collectd", "%s", e.msg);
+			break;
 		}
-		struct timespec ts = { (time_t)(left / RTIME_NS_PER_SEC),
-				       (long)(left % RTIME_NS_PER_SEC) };
-		nanosleep(&ts, NULL);
 	}
 }
 
@@ -166,25 +158,8 @@ static struct shipper *open_shipper(struct agent *a, const char *data, struct er
 	c.tls_ca = a->config.tls_ca[0] ? a->config.tls_ca : NULL;
 	c.spool.max_bytes = a->config.spool_bytes;
 	c.notice = ship_notice;
+	c.loop = a->loop;
 	return shipper_open(&c, &sh, e) == 0 ? sh : NULL;
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rmon-collectd [--config FILE] [--data DIR] [--interval 10s] [--once] "
-		"[--print]\n"
-		"                     [-v] [--help] [--version]\n\n"
-		"Collects CPU, memory, disks, network, processes, cgroups and more every interval\n"
-		"and pushes them into the store's ring for data folder DIR (default %s).\n\n"
-		"  --print        print 'series value' lines instead\n"
-		"  --once         collect once and exit\n"
-		"  --interval D   override the configured interval (at least 100ms)\n"
-		"  --server ADDR  ship to a central rmon-stored at host:port instead of the\n"
-		"                 local ring, spooling under DIR/spool (docs/protocol.md)\n"
-		"  --root DIR     read /proc and /sys below DIR (for tests)\n"
-		"SIGHUP reloads the configuration; SIGTERM stops.\n",
-		COLLECTD_DEFAULT_DATA);
 }
 
 /* The agent keeps the files it reads every collection open (thousands with
@@ -208,59 +183,53 @@ int main(int argc, char **argv)
 	struct shipper *shipper = NULL;
 	int64_t interval = 0;
 	struct err e = { 0 };
-	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
-						 { "data", required_argument, NULL, 'd' },
-						 { "interval", required_argument, NULL, 'i' },
-						 { "once", no_argument, NULL, '1' },
-						 { "print", no_argument, NULL, 'p' },
-						 { "root", required_argument, NULL, 'r' },
-						 { "server", required_argument, NULL, 'S' },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, 'V' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "c:d:i:1pr:vhV", options, NULL)) != -1;) {
-		switch (c) {
-		case 'c':
-			a.config_file = optarg;
-			break;
-		case 'd':
-			data = optarg;
-			break;
-		case 'i':
-			if (rtime_parse_duration(optarg, &interval, &e) != 0 ||
-			    interval < 100 * RTIME_NS_PER_MS) {
-				fprintf(stderr, "rmon-collectd: --interval: %s\n",
-					e.msg[0] ? e.msg : "must be at least 100ms");
-				return 2;
-			}
-			break;
-		case '1':
-			once = true;
-			break;
-		case 'p':
-			print = true;
-			break;
-		case 'r':
-			a.root = optarg;
-			break;
-		case 'S':
-			server = optarg;
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("rmon-collectd %s\n", COLLECTD_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	const struct cmdline_option options[] = {
+		CMDLINE_CONFIG(&a.config_file),
+		CMDLINE_DATA(&data),
+		{ .name = "interval",
+		  .letter = 'i',
+		  .kind = CMDLINE_DURATION,
+		  .field = &interval,
+		  .arg = "D",
+		  .help = "override the configured interval (at least 100ms)",
+		  .min = 100 * RTIME_NS_PER_MS,
+		  .max = INT64_MAX },
+		{ .name = "once",
+		  .letter = '1',
+		  .kind = CMDLINE_FLAG,
+		  .field = &once,
+		  .help = "collect once and exit" },
+		{ .name = "print",
+		  .letter = 'p',
+		  .kind = CMDLINE_FLAG,
+		  .field = &print,
+		  .help = "print 'series value' lines instead" },
+		{ .name = "server",
+		  .kind = CMDLINE_STRING,
+		  .field = &server,
+		  .arg = "ADDR",
+		  .help = "ship to a central rmon-stored at host:port instead of the\n"
+			  "local ring, spooling under DIR/spool (docs/protocol.md)" },
+		{ .name = "root",
+		  .letter = 'r',
+		  .kind = CMDLINE_STRING,
+		  .field = &a.root,
+		  .arg = "DIR",
+		  .help = "read /proc and /sys below DIR (for tests)" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-collectd",
+		.version = COLLECTD_VERSION,
+		.about = "Collects CPU, memory, disks, network, processes, cgroups and more every\n"
+			 "interval and pushes them into the store's ring for data folder DIR\n"
+			 "(default " COLLECTD_DEFAULT_DATA ").",
+		.options = options,
+		.epilog = "SIGHUP reloads the configuration; SIGTERM stops.",
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
 	coll_config_default(&a.config);
 	if (load_config(&a, interval, &e) != 0) {
 		log_error("collectd", "%s", e.msg);
@@ -273,6 +242,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	raise_open_files();
+	if (evloop_new(&a.loop, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGTERM, on_stop, &a, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGINT, on_stop, &a, &e) != 0 ||
+	    evloop_add_signal(a.loop, SIGHUP, on_hup, &a, &e) != 0) {
+		log_error("collectd", "%s", e.msg);
+		return 1;
+	}
 	a.state = coll_state_new(&a.config, a.root);
 	a.output = coll_output_new(&a.config, print ? stdout : NULL);
 	if (!a.state || !a.output) {
@@ -293,11 +269,8 @@ int main(int argc, char **argv)
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
 	if (data == default_data && !print && !shipper) /* no --data */
 		say_default_data(data, ring_name);
-	signal(SIGTERM, on_stop);
-	signal(SIGINT, on_stop);
-	signal(SIGHUP, on_hup);
 	bool waiting_logged = false;
-	int status = 0;
+	status = 0;
 	/* Ticks sit on multiples of the interval, so timestamps are regular
 	 * (they compress to a bit each) and hosts line up. */
 	int64_t tick = rtime_now_ns() / a.config.interval_ns * a.config.interval_ns;
@@ -307,9 +280,9 @@ int main(int argc, char **argv)
 			 print	   ? "stdout"
 			 : shipper ? a.config.server
 				   : data);
-	while (!stop) {
-		if (reload) {
-			reload = 0;
+	while (!evloop_stopped(a.loop)) {
+		if (a.reload) {
+			a.reload = false;
 			if (load_config(&a, interval, &e) != 0) {
 				log_error("collectd", "keeping the running configuration: %s",
 					  e.msg);
@@ -340,11 +313,11 @@ int main(int argc, char **argv)
 		if (tick <= now) /* fell behind (suspend, overload): skip to the next tick */
 			tick = now / a.config.interval_ns * a.config.interval_ns +
 			       a.config.interval_ns;
-		wait_until(shipper, tick);
+		wait_until(&a, tick);
 	}
 	if (once && shipper) /* one collection: give it a few seconds to land */
 		for (int64_t end = rtime_now_ns() + 5 * RTIME_NS_PER_SEC;
-		     !stop && rtime_now_ns() < end;) {
+		     !evloop_stopped(a.loop) && rtime_now_ns() < end;) {
 			struct shipper_stats st;
 			shipper_get_stats(shipper, &st);
 			if (st.spool.pending_batches == 0 || shipper_step(shipper, 50, &e) != 0)
@@ -352,6 +325,7 @@ int main(int argc, char **argv)
 		}
 	coll_output_free(a.output);
 	shipper_close(shipper);
+	evloop_free(a.loop);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
 	return status;

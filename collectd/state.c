@@ -1,23 +1,14 @@
-/* state.c - what the collectors keep between runs, and the list of
- * families in collection order. */
+/* state.c - what the collectors keep between runs: the file cache, the
+ * mount list, and each collector's own memory (coll_state_keep). */
 #include <stdlib.h>
 
 #include "collectd/coll.h"
 
-const struct coll_family coll_families[] = {
-	{ "cpu", coll_cpu },	       { "load", coll_load },
-	{ "pressure", coll_pressure }, { "memory", coll_memory },
-	{ "diskio", coll_diskio },     { "filesystem", coll_filesystem },
-	{ "network", coll_network },   { "tcp", coll_tcp },
-	{ "misc", coll_misc },	       { "processes", coll_processes },
-	{ "cgroup", coll_cgroup },     { "hwmon", coll_hwmon },
-};
-const size_t coll_n_families = sizeof coll_families / sizeof coll_families[0];
-
 struct coll_state {
 	const struct coll_config *config;
 	struct coll_files *files;
-	struct coll_proc_table *procs;
+	void *private[COLL_N_PRIVATE];
+	void (*free_private[COLL_N_PRIVATE])(void *data);
 	struct coll_mount_list mounts;
 	unsigned config_version;
 };
@@ -29,8 +20,7 @@ struct coll_state *coll_state_new(const struct coll_config *c, const char *root)
 		return NULL;
 	st->config = c;
 	st->files = coll_files_new(root);
-	st->procs = coll_proc_table_new();
-	if (!st->files || !st->procs) {
+	if (!st->files) {
 		coll_state_free(st);
 		return NULL;
 	}
@@ -42,7 +32,9 @@ void coll_state_free(struct coll_state *st)
 	if (!st)
 		return;
 	coll_files_free(st->files);
-	coll_proc_table_free(st->procs);
+	for (int i = 0; i < COLL_N_PRIVATE; i++)
+		if (st->private[i])
+			st->free_private[i](st->private[i]);
 	free(st->mounts.text);
 	free(st);
 }
@@ -57,9 +49,16 @@ const struct coll_config *coll_state_config(struct coll_state *st)
 	return st->config;
 }
 
-struct coll_proc_table *coll_state_procs(struct coll_state *st)
+void *coll_state_private(struct coll_state *st, enum coll_private which)
 {
-	return st->procs;
+	return st->private[which];
+}
+
+void coll_state_keep(struct coll_state *st, enum coll_private which, void *data,
+		     void (*free_fn)(void *data))
+{
+	st->private[which] = data;
+	st->free_private[which] = free_fn;
 }
 
 struct coll_mount_list *coll_state_mounts(struct coll_state *st)

@@ -1,6 +1,7 @@
 /* proto.c - ingest protocol frames; see proto.h and docs/protocol.md. */
 #include "net/proto.h"
 #include "net/ossl.h"
+#include "lib/grow.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -30,17 +31,7 @@ void proto_buf_consume(struct proto_buf *b, size_t n)
 
 int proto_buf_reserve(struct proto_buf *b, size_t more)
 {
-	if (b->len + more <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	uint8_t *data = realloc(b->data, cap);
-	if (!data)
-		return -ENOMEM;
-	b->data = data;
-	b->cap = cap;
-	return 0;
+	return grow_array_from(&b->data, &b->cap, b->len + more, 1, 256) ? 0 : -ENOMEM;
 }
 
 int proto_buf_append(struct proto_buf *b, const void *bytes, size_t len)

@@ -2,7 +2,6 @@
 #include "net/shipper.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +17,13 @@
 #define SERVER_ROLE    "rmon/1 server"
 #define MAX_QUEUED     (4u << 20) /* bytes queued on the socket before waiting */
 #define DEFS_PER_FRAME 256
+#define TICK_NS	       RTIME_NS_PER_SEC /* looks at the ack timeout */
 
 enum ship_state { IDLE, CONNECTING, HELLO, AUTH, READY };
+
+struct shipper;
+static void on_io(struct evloop *loop, int fd, unsigned events, void *ctx);
+static int64_t on_timer(struct evloop *loop, void *ctx);
 
 struct shipper {
 	struct shipper_config config;
@@ -32,6 +36,9 @@ struct shipper {
 	uint64_t sent;		   /* highest seq sent on this connection */
 	int64_t retry_at, backoff; /* monotonic ns */
 	int64_t waiting_since;	   /* oldest unacked send, for the ack timeout */
+	struct evloop *loop;
+	bool own_loop;
+	uint64_t timer; /* reconnects and ack timeouts */
 	struct shipper_stats stats;
 	char logged_error[sizeof(struct shipper_stats){ 0 }.last_error];
 	int64_t logged_at;
@@ -74,7 +81,11 @@ int shipper_open(const struct shipper_config *c, struct shipper **out, struct er
 	sh->config = *c;
 	sh->link.fd = -1;
 	sh->backoff = c->backoff_min_ns;
-	if ((rc = link_split_address(c->server, sh->server_host, sizeof sh->server_host, port,
+	sh->loop = c->loop;
+	sh->own_loop = !c->loop;
+	if ((!sh->loop && (rc = evloop_new(&sh->loop, e)) != 0) ||
+	    (rc = evloop_add_timer(sh->loop, 0, on_timer, sh, &sh->timer, e)) != 0 ||
+	    (rc = link_split_address(c->server, sh->server_host, sizeof sh->server_host, port,
 				     sizeof port, e)) != 0 ||
 	    (rc = spool_open(&c->spool, &sh->spool, e)) != 0 ||
 	    (c->tls && (rc = link_tls_client_context(c->tls_ca, &sh->tls, e)) != 0) ||
@@ -90,8 +101,14 @@ void shipper_close(struct shipper *sh)
 {
 	if (!sh)
 		return;
-	if (sh->state != IDLE)
+	if (sh->state != IDLE) {
+		evloop_del_file(sh->loop, sh->link.fd);
 		link_close(&sh->link);
+	}
+	if (sh->loop)
+		evloop_del_timer(sh->loop, sh->timer);
+	if (sh->own_loop)
+		evloop_free(sh->loop);
 	spool_close(sh->spool);
 	link_tls_context_free(sh->tls);
 	free(sh);
@@ -115,8 +132,10 @@ static void fail(struct shipper *sh, const char *reason)
 		sh->logged_at = now;
 	}
 	snprintf(sh->stats.last_error, sizeof sh->stats.last_error, "%s", why);
-	if (sh->state != IDLE)
+	if (sh->state != IDLE) {
+		evloop_del_file(sh->loop, sh->link.fd);
 		link_close(&sh->link);
+	}
 	sh->state = IDLE;
 	sh->stats.connected = false;
 	sh->stats.failures++;
@@ -127,6 +146,7 @@ static void fail(struct shipper *sh, const char *reason)
 	sh->retry_at = now + (int64_t)((double)sh->backoff * jitter);
 	sh->backoff = sh->backoff * 2 > sh->config.backoff_max_ns ? sh->config.backoff_max_ns
 								  : sh->backoff * 2;
+	evloop_set_timer(sh->loop, sh->timer, sh->retry_at - now);
 }
 
 static void start_connect(struct shipper *sh)
@@ -138,6 +158,11 @@ static void start_connect(struct shipper *sh)
 		return;
 	}
 	sh->link = (struct link){ .fd = fd };
+	if (evloop_add_file(sh->loop, fd, EVLOOP_WRITE, on_io, sh, &e) != 0) {
+		link_close(&sh->link);
+		fail(sh, e.msg);
+		return;
+	}
 	sh->state = CONNECTING;
 }
 
@@ -323,12 +348,71 @@ static void note_spool_space(struct shipper *sh)
 		say(sh, LOG_INFO, "spool disk space is back, held batches written");
 }
 
+/* ---- what the loop calls ---- */
+
+/* Asks the loop for what the connection waits for now. */
+static void watch(struct shipper *sh)
+{
+	if (sh->state == IDLE)
+		return;
+	bool out = sh->state == CONNECTING || sh->link.out.len > 0 || sh->link.want_write ||
+		   sh->link.handshaking;
+	evloop_set_file(sh->loop, sh->link.fd, EVLOOP_READ | (out ? EVLOOP_WRITE : 0), NULL);
+}
+
+static void on_io(struct evloop *loop, int fd, unsigned events, void *ctx)
+{
+	struct shipper *sh = ctx;
+	if (sh->state == CONNECTING) {
+		on_connected(sh);
+	} else {
+		read_frames(sh);
+		if (sh->state == READY)
+			pump(sh);
+	}
+	if (sh->state != IDLE)
+		flush(sh);
+	watch(sh);
+}
+
+/* Connects when the back-off has passed; gives up on a server that does
+ * not acknowledge in time. */
+static int64_t on_timer(struct evloop *loop, void *ctx)
+{
+	struct shipper *sh = ctx;
+	int64_t now = rtime_mono_ns();
+	if (sh->spool_disk_full && now - sh->space_tried >= RTIME_NS_PER_SEC) {
+		sh->space_tried = now; /* has space returned for what is held? */
+		spool_write_held(sh->spool);
+		note_spool_space(sh);
+	}
+	if (sh->state == IDLE) {
+		if (now < sh->retry_at)
+			return sh->retry_at - now;
+		start_connect(sh);
+		if (sh->state == IDLE)
+			return sh->retry_at - now;
+	}
+	if (sh->state == READY) {
+		pump(sh);
+		if (sh->waiting_since && now - sh->waiting_since > sh->config.ack_timeout_ns) {
+			fail(sh, "no acknowledgement in time");
+			return sh->retry_at - now;
+		}
+		flush(sh);
+	}
+	watch(sh);
+	return TICK_NS;
+}
+
 int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err *e)
 {
 	int rc = spool_define(sh->spool, id, name, e);
 	note_spool_space(sh);
-	if (rc == 1 && sh->state == READY) /* new: the server learns it now */
+	if (rc == 1 && sh->state == READY) { /* new: the server learns it now */
 		rc = proto_put_series(&sh->link.out, &id, &name, 1);
+		watch(sh);
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -347,54 +431,15 @@ int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct er
 	if (rc == 0 && sh->state == READY) {
 		pump(sh);
 		flush(sh);
+		watch(sh);
 	}
 	return rc;
 }
 
 int shipper_step(struct shipper *sh, int timeout_ms, struct err *e)
 {
-	int64_t now = rtime_mono_ns();
-	if (sh->spool_disk_full && now - sh->space_tried >= RTIME_NS_PER_SEC) {
-		sh->space_tried = now; /* has space returned for what is held? */
-		spool_write_held(sh->spool);
-		note_spool_space(sh);
-	}
-	if (sh->state == IDLE) {
-		if (now < sh->retry_at) {
-			int64_t wait_ms = (sh->retry_at - now) / RTIME_NS_PER_MS + 1;
-			poll(NULL, 0, wait_ms < timeout_ms ? (int)wait_ms : timeout_ms);
-			return 0;
-		}
-		start_connect(sh);
-		if (sh->state == IDLE)
-			return 0;
-	}
-	if (sh->state == READY) {
-		pump(sh);
-		if (sh->waiting_since && now - sh->waiting_since > sh->config.ack_timeout_ns) {
-			fail(sh, "no acknowledgement in time");
-			return 0;
-		}
-	}
-	struct pollfd p = { .fd = sh->link.fd, .events = POLLIN };
-	if (sh->state == CONNECTING || sh->link.out.len > 0 || sh->link.want_write ||
-	    sh->link.handshaking)
-		p.events |= POLLOUT;
-	int n = poll(&p, 1, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : err_sys(e, -errno, "shipper: poll");
-	if (n == 0)
-		return 0;
-	if (sh->state == CONNECTING) {
-		on_connected(sh);
-	} else {
-		read_frames(sh);
-		if (sh->state == READY)
-			pump(sh);
-	}
-	if (sh->state != IDLE)
-		flush(sh);
-	return 0;
+	int rc = evloop_run_once(sh->loop, (int64_t)timeout_ms * RTIME_NS_PER_MS, e);
+	return rc < 0 ? rc : 0;
 }
 
 void shipper_get_stats(struct shipper *sh, struct shipper_stats *out)

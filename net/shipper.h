@@ -9,7 +9,8 @@
  * again and resends, in order, everything not acknowledged.  Resent batches
  * are harmless: the store skips samples it already holds.
  *
- * Single-threaded: the owner calls shipper_step from its loop. */
+ * Single-threaded: the owner runs the shipper's loop, with shipper_step
+ * or (a loop shared with other parts) evloop_run_once. */
 #ifndef RMON_SHIPPER_H
 #define RMON_SHIPPER_H
 
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
 #include "net/spool.h"
 
@@ -34,6 +36,9 @@ struct shipper_config {
 	int64_t backoff_max_ns; /* default 60 s */
 	int64_t ack_timeout_ns; /* no ack for this long while waiting: reconnect; 30 s */
 	void (*notice)(enum log_level level, const char *message);
+	/* The loop the connection and its timer join (the owner runs it);
+	 * NULL: the shipper's own, which shipper_step runs. */
+	struct evloop *loop;
 };
 
 void shipper_config_default(struct shipper_config *c, const char *server, const char *spool_dir);
@@ -53,8 +58,9 @@ int shipper_define(struct shipper *sh, uint64_t id, const char *name, struct err
 int shipper_send(struct shipper *sh, const struct sample *s, size_t n, struct err *e);
 
 /* Moves everything on: connecting, authenticating, sending, reading acks,
- * waiting up to timeout_ms for the socket.  Network trouble is not an
- * error here (it is noticed and retried). */
+ * waiting up to timeout_ms for the socket: one pass of the shipper's loop
+ * (with all else on it when shared).  Network trouble is not an error
+ * here (it is noticed and retried). */
 int shipper_step(struct shipper *sh, int timeout_ms, struct err *e);
 
 struct shipper_stats {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/fault.h"
+#include "lib/grow.h"
 #include "lib/series_name.h"
 
 #define RECORD_HEADER 20 /* u32 length, u32 check, u64 seq, u32 samples */
@@ -223,13 +224,9 @@ static int add_record(struct spool *s, struct record r)
 			s->n_records -= s->head;
 			s->first_held = s->first_held > s->head ? s->first_held - s->head : 0;
 			s->head = 0;
-		} else {
-			size_t cap = s->records_cap ? s->records_cap * 2 : 256;
-			struct record *grown = realloc(s->records, cap * sizeof *grown);
-			if (!grown)
-				return -ENOMEM;
-			s->records = grown;
-			s->records_cap = cap;
+		} else if (!grow_array_from(&s->records, &s->records_cap, s->n_records + 1,
+					    sizeof *s->records, 256)) {
+			return -ENOMEM;
 		}
 	}
 	s->records[s->n_records++] = r;
@@ -239,14 +236,8 @@ static int add_record(struct spool *s, struct record r)
 
 static int add_segment(struct spool *s, uint64_t first_seq, uint64_t bytes)
 {
-	if (s->n_segments == s->segments_cap) {
-		size_t cap = s->segments_cap ? s->segments_cap * 2 : 16;
-		struct segment *grown = realloc(s->segments, cap * sizeof *grown);
-		if (!grown)
-			return -ENOMEM;
-		s->segments = grown;
-		s->segments_cap = cap;
-	}
+	if (!grow_array(&s->segments, &s->segments_cap, s->n_segments + 1, sizeof *s->segments))
+		return -ENOMEM;
 	s->segments[s->n_segments++] = (struct segment){ first_seq, bytes };
 	s->stats.bytes += bytes;
 	return 0;
@@ -338,15 +329,10 @@ static int load_segments(struct spool *s, struct err *e)
 		uint64_t first = strtoull(d->d_name, &end, 16);
 		if (end == d->d_name || strcmp(end, ".spool") != 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			uint64_t *grown = realloc(firsts, cap * sizeof *grown);
-			if (!grown) {
-				free(firsts);
-				closedir(dir);
-				return err_set(e, -ENOMEM, "spool: out of memory");
-			}
-			firsts = grown;
+		if (!grow_array_from(&firsts, &cap, n + 1, sizeof *firsts, 64)) {
+			free(firsts);
+			closedir(dir);
+			return err_set(e, -ENOMEM, "spool: out of memory");
 		}
 		firsts[n++] = first;
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/fault.h"
+#include "lib/grow.h"
 #include "lib/slab.h"
 #include "store/codec.h"
 #include "store/layout.h"
@@ -155,14 +156,9 @@ static struct head *add_head(struct db *db, uint64_t id)
  * commit, and starts an empty one. */
 static int close_head(struct db *db, struct head *h, bool prefer_float)
 {
-	if (db->n_closed == db->closed_cap) {
-		size_t cap = db->closed_cap ? db->closed_cap * 2 : 256;
-		struct closed_chunk *c = realloc(db->closed, cap * sizeof *c);
-		if (!c)
-			return -ENOMEM;
-		db->closed = c;
-		db->closed_cap = cap;
-	}
+	if (!grow_array_from(&db->closed, &db->closed_cap, db->n_closed + 1, sizeof *db->closed,
+			     256))
+		return -ENOMEM;
 	size_t len = codec_finish(&h->enc);
 	uint8_t *bytes = malloc(len + 1);
 	if (!bytes)
@@ -429,14 +425,9 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 		return rc;
 	}
 	mdb_txn_abort(txn);
-	if (db->n_names == db->names_cap) {
-		size_t cap = db->names_cap ? db->names_cap * 2 : 64;
-		struct pending_name *p = realloc(db->names_pending, cap * sizeof *p);
-		if (!p)
-			return err_set(e, -ENOMEM, "db: out of memory");
-		db->names_pending = p;
-		db->names_cap = cap;
-	}
+	if (!grow_array_from(&db->names_pending, &db->names_cap, db->n_names + 1,
+			     sizeof *db->names_pending, 64))
+		return err_set(e, -ENOMEM, "db: out of memory");
 	char *copy = FAULT("db.alloc") ? NULL : malloc(len);
 	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
 		free(copy);

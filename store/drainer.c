@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/grow.h"
 #include "lib/rtime.h"
 #include "shmring/series.h"
 
@@ -259,6 +260,30 @@ static void latency_percentiles(struct drainer *d)
 	d->stats.commit_p99_ns = sorted[n * 99 / 100];
 }
 
+static int record_at(struct drainer *d, int64_t now_ns, const struct drainer_metric *m, size_t n,
+		     struct err *e)
+{
+	struct sample samples[DRAINER_RECORD_MAX];
+	const char *names[DRAINER_RECORD_MAX];
+	char buf[DRAINER_RECORD_MAX][SERIES_NAME_MAX + 1];
+	if (n > DRAINER_RECORD_MAX)
+		return err_set(e, -E2BIG, "drainer: %zu of the store's own series at once", n);
+	for (size_t i = 0; i < n; i++) {
+		int len =
+		    series_canonical(buf[i], sizeof buf[i], d->self_host, m[i].metric, NULL, 0, e);
+		if (len < 0)
+			return len;
+		samples[i] = (struct sample){ series_id(buf[i], (size_t)len), now_ns, m[i].value };
+		names[i] = buf[i];
+	}
+	return drainer_submit(d, samples, n, names, e);
+}
+
+int drainer_record(struct drainer *d, const struct drainer_metric *m, size_t n, struct err *e)
+{
+	return record_at(d, rtime_now_ns(), m, n, e);
+}
+
 /* The store's own series: written straight to the WAL and LMDB. */
 static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, struct err *e)
 {
@@ -269,10 +294,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 	wal_get_stats(d->wal, &ws);
 	db_get_stats(d->db, &ds, NULL);
 	latency_percentiles(d);
-	const struct {
-		const char *metric;
-		double value;
-	} values[] = {
+	const struct drainer_metric values[] = {
 		{ "rmon_store_samples_total", (double)d->stats.samples },
 		{ "rmon_store_ingest_samples_per_second",
 		  (double)(d->stats.samples - d->last_self_samples) / elapsed_s },
@@ -284,21 +306,8 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_ring_lost_total", (double)rs.lost_dead },
 		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
 	};
-	size_t n = sizeof values / sizeof values[0];
-	struct sample samples[sizeof values / sizeof values[0]];
-	const char *names[sizeof values / sizeof values[0]];
-	char buf[sizeof values / sizeof values[0]][SERIES_NAME_MAX + 1];
-	for (size_t i = 0; i < n; i++) {
-		int len = series_canonical(buf[i], sizeof buf[i], d->self_host, values[i].metric,
-					   NULL, 0, e);
-		if (len < 0)
-			return len;
-		samples[i] =
-		    (struct sample){ series_id(buf[i], (size_t)len), now_ns, values[i].value };
-		names[i] = buf[i];
-	}
 	d->last_self_samples = d->stats.samples;
-	return drainer_submit(d, samples, n, names, e);
+	return record_at(d, now_ns, values, sizeof values / sizeof values[0], e);
 }
 
 /* LMDB's file system is full: commits pause and are retried each commit
@@ -431,16 +440,8 @@ int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char 
 				       (unsigned long long)s[i].id);
 	if ((rc = register_names(d, s, n, names, e)) != 0)
 		return rc;
-	if (d->n_net + n > d->net_cap) {
-		size_t cap = d->net_cap ? d->net_cap : 4096;
-		while (cap < d->n_net + n)
-			cap *= 2;
-		struct sample *grown = realloc(d->net, cap * sizeof *grown);
-		if (!grown)
-			return err_set(e, -ENOMEM, "drainer: out of memory");
-		d->net = grown;
-		d->net_cap = cap;
-	}
+	if (!grow_array_from(&d->net, &d->net_cap, d->n_net + n, sizeof *d->net, 4096))
+		return err_set(e, -ENOMEM, "drainer: out of memory");
 	if ((rc = wal_append_samples(d->wal, s, n, e)) != 0)
 		return rc;
 	if (d->n_net == 0)

@@ -86,6 +86,20 @@ bool drainer_accepting(struct drainer *d);
 int drainer_submit(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
 		   struct err *e);
 
+/* A value of one of the store's own series (rmon_*: no labels, the
+ * host of drainer_config.host). */
+struct drainer_metric {
+	const char *metric;
+	double value;
+};
+
+#define DRAINER_RECORD_MAX 16 /* values drainer_record takes at once */
+
+/* drainer_submit of the n values (at most DRAINER_RECORD_MAX), timestamped
+ * now, as the store's own series: how the drainer records its figures
+ * (rmon_store_*) and the programs theirs (rmon_ingest_*, rmon_relay_*). */
+int drainer_record(struct drainer *d, const struct drainer_metric *m, size_t n, struct err *e);
+
 /* Final commit and checkpoint, then closes everything.  Returns the first
  * error met (the drainer is freed either way). */
 int drainer_close(struct drainer *d, struct err *e);

@@ -8,20 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/escape.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "net/link.h"
 #include "net/ossl.h"
 
-#define MAX_EVENTS     256
-#define READ_PER_EVENT (1u << 20) /* bytes read from one connection per turn */
+#define RESUME_EVERY   (5 * RTIME_NS_PER_MS)   /* looks for paused connections due */
+#define HELD_EVERY     (100 * RTIME_NS_PER_MS) /* looks whether the disk has room */
+#define READ_PER_EVENT (1u << 20)	       /* bytes read from one connection per turn */
 #define AGENT_ROLE     "rmon/1 agent"
 #define SERVER_ROLE    "rmon/1 server"
 
@@ -30,11 +31,12 @@ enum conn_state { WANT_HELLO, WANT_AUTH, READY, CLOSING };
 struct conn {
 	struct link link;
 	enum conn_state state;
-	size_t index;	      /* in ingest.conns */
-	uint32_t events;      /* epoll events asked for */
-	int64_t deadline_ns;  /* to finish the hello; 0 once ready */
-	int64_t paused_until; /* rate limit: no reading before (monotonic ns) */
-	double tokens;	      /* samples it may still send this second */
+	size_t index;	       /* in ingest.conns */
+	unsigned events;       /* EVLOOP_READ | EVLOOP_WRITE asked for */
+	struct ingest *server; /* for the loop's callbacks */
+	int64_t deadline_ns;   /* to finish the hello; 0 once ready */
+	int64_t paused_until;  /* rate limit: no reading before (monotonic ns) */
+	double tokens;	       /* samples it may still send this second */
 	int64_t tokens_at;
 	uint32_t defined; /* series defined on this connection */
 	bool relay;
@@ -48,7 +50,12 @@ struct conn {
 struct ingest {
 	struct ingest_config config;
 	struct drainer *drainer;
-	int listen_fd, epoll_fd;
+	int listen_fd;
+	struct evloop *loop;
+	bool own_loop;
+	bool held; /* disk full: no fd watched until there is room */
+	uint64_t sweep_timer, held_timer;
+	uint64_t resume_timer; /* set while connections are paused */
 	SSL_CTX *tls;
 	struct ingest_secret *hosts; /* sorted by host */
 	struct conn **conns;
@@ -56,7 +63,6 @@ struct ingest {
 	struct sample *samples; /* decoding scratch */
 	size_t samples_cap;
 	char name[SERIES_NAME_MAX + 1];
-	int64_t last_sweep;
 	size_t n_paused; /* connections waiting for their rate budget */
 	bool acks_due;
 	struct ingest_stats stats;
@@ -116,14 +122,15 @@ static bool is_loopback(int fd)
 	return false;
 }
 
-static int watch(struct ingest *s, struct conn *c, uint32_t events)
+static int watch(struct ingest *s, struct conn *c, unsigned events)
 {
-	if (c->events == events)
-		return 0;
-	struct epoll_event ev = { .events = events, .data.ptr = c };
 	c->events = events;
-	return epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->link.fd, &ev);
+	return s->held ? 0 : evloop_set_file(s->loop, c->link.fd, events, NULL);
 }
+
+static void on_listener(struct evloop *loop, int fd, unsigned events, void *ctx);
+static void on_connection(struct evloop *loop, int fd, unsigned events, void *ctx);
+static int64_t on_sweep(struct evloop *loop, void *ctx);
 
 int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest **out,
 		struct err *e)
@@ -134,7 +141,7 @@ int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest 
 		return err_set(e, -ENOMEM, "ingest: out of memory");
 	s->config = *c;
 	s->drainer = d;
-	s->listen_fd = s->epoll_fd = -1;
+	s->listen_fd = -1;
 	if (c->n_hosts) {
 		s->hosts = malloc(c->n_hosts * sizeof *s->hosts);
 		if (!s->hosts) {
@@ -158,12 +165,14 @@ int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest 
 		goto fail;
 	if ((c->secret || c->n_hosts) && (rc = ossl_load_crypto(e)) != 0)
 		goto fail; /* HMAC: better now than at the first agent */
-	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (s->epoll_fd < 0 || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0) {
-		rc = err_sys(e, -errno, "ingest: epoll");
+	s->loop = c->loop;
+	if (!s->loop && (rc = evloop_new(&s->loop, e)) != 0)
 		goto fail;
-	}
+	s->own_loop = !c->loop;
+	if ((rc = evloop_add_file(s->loop, s->listen_fd, EVLOOP_READ, on_listener, s, e)) != 0 ||
+	    (rc = evloop_add_timer(s->loop, RTIME_NS_PER_SEC, on_sweep, s, &s->sweep_timer, e)) !=
+		0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -180,7 +189,8 @@ static void drop(struct ingest *s, struct conn *c)
 	struct conn *last = s->conns[--s->n_conns];
 	last->index = c->index;
 	s->conns[c->index] = last;
-	link_close(&c->link); /* closing the fd also removes it from epoll */
+	evloop_del_file(s->loop, c->link.fd);
+	link_close(&c->link);
 	free(c);
 	s->stats.connections = s->n_conns;
 }
@@ -209,14 +219,7 @@ static void accept_all(struct ingest *s)
 		}
 		struct conn *c = calloc(1, sizeof *c);
 		struct err e = { 0 };
-		if (s->n_conns == s->conns_cap) {
-			size_t cap = s->conns_cap ? s->conns_cap * 2 : 64;
-			struct conn **grown = realloc(s->conns, cap * sizeof *grown);
-			if (grown) {
-				s->conns = grown;
-				s->conns_cap = cap;
-			}
-		}
+		grow_array(&s->conns, &s->conns_cap, s->n_conns + 1, sizeof *s->conns);
 		if (!c || s->n_conns == s->conns_cap || s->n_conns >= s->config.max_connections) {
 			say(s, LOG_WARN, "refusing a connection: %zu open, the limit is %u",
 			    s->n_conns, s->config.max_connections);
@@ -232,9 +235,10 @@ static void accept_all(struct ingest *s)
 		}
 		c->state = WANT_HELLO;
 		c->deadline_ns = rtime_mono_ns() + s->config.hello_timeout_ns;
-		c->events = EPOLLIN;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		c->events = EVLOOP_READ;
+		c->server = s;
+		if (evloop_add_file(s->loop, fd, s->held ? 0 : EVLOOP_READ, on_connection, c,
+				    NULL) != 0) {
 			link_close(&c->link);
 			free(c);
 			continue;
@@ -483,7 +487,7 @@ static bool send_queued(struct ingest *s, struct conn *c)
 		return false;
 	}
 	bool more = c->link.out.len > 0 || c->link.want_write;
-	uint32_t events = (c->paused_until ? 0 : EPOLLIN) | (more ? EPOLLOUT : 0);
+	unsigned events = (c->paused_until ? 0 : EVLOOP_READ) | (more ? EVLOOP_WRITE : 0);
 	watch(s, c, events);
 	return true;
 }
@@ -527,33 +531,83 @@ static void resume_paused(struct ingest *s, int64_t now)
 	}
 }
 
+/* ---- the dispatch: what the loop calls ---- */
+
+/* Every fd watched as its connection wants (held false), or none. */
+static void hold(struct ingest *s, bool held)
+{
+	s->held = held;
+	evloop_set_file(s->loop, s->listen_fd, held ? 0 : EVLOOP_READ, NULL);
+	for (size_t i = 0; i < s->n_conns; i++)
+		evloop_set_file(s->loop, s->conns[i]->link.fd, held ? 0 : s->conns[i]->events,
+				NULL);
+}
+
+static int64_t on_held(struct evloop *loop, void *ctx)
+{
+	struct ingest *s = ctx;
+	if (!drainer_accepting(s->drainer))
+		return HELD_EVERY;
+	hold(s, false);
+	s->held_timer = 0;
+	return EVLOOP_TIMER_DONE;
+}
+
+/* The disk is full: read nothing, agents keep their batches. */
+static bool holding(struct ingest *s)
+{
+	if (drainer_accepting(s->drainer))
+		return false;
+	hold(s, true);
+	evloop_add_timer(s->loop, HELD_EVERY, on_held, s, &s->held_timer, NULL);
+	return true;
+}
+
+static int64_t on_resume(struct evloop *loop, void *ctx)
+{
+	struct ingest *s = ctx;
+	if (s->n_paused)
+		resume_paused(s, rtime_mono_ns());
+	if (s->n_paused)
+		return RESUME_EVERY;
+	s->resume_timer = 0;
+	return EVLOOP_TIMER_DONE;
+}
+
+/* A rate limit paused a connection: look again shortly. */
+static void arm_resume(struct ingest *s)
+{
+	if (s->n_paused && !s->resume_timer)
+		evloop_add_timer(s->loop, RESUME_EVERY, on_resume, s, &s->resume_timer, NULL);
+}
+
+static void on_listener(struct evloop *loop, int fd, unsigned events, void *ctx)
+{
+	struct ingest *s = ctx;
+	if (!holding(s))
+		accept_all(s);
+}
+
+static void on_connection(struct evloop *loop, int fd, unsigned events, void *ctx)
+{
+	struct conn *c = ctx;
+	struct ingest *s = c->server;
+	if (holding(s))
+		return;
+	handle(s, c);
+	arm_resume(s);
+}
+
+static int64_t on_sweep(struct evloop *loop, void *ctx)
+{
+	sweep(ctx, rtime_mono_ns());
+	return RTIME_NS_PER_SEC;
+}
+
 int ingest_poll(struct ingest *s, int timeout_ms, struct err *e)
 {
-	struct epoll_event events[MAX_EVENTS];
-	if (!drainer_accepting(s->drainer)) {
-		/* The disk is full: read nothing, agents keep their batches. */
-		struct timespec ts = { 0, (long)timeout_ms * 1000000L };
-		nanosleep(&ts, NULL);
-		return 0;
-	}
-	int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, timeout_ms);
-	if (n < 0 && errno != EINTR)
-		return err_sys(e, -errno, "ingest: epoll_wait");
-	for (int i = 0; i < n; i++) {
-		struct conn *c = events[i].data.ptr;
-		if (!c)
-			accept_all(s);
-		else
-			handle(s, c);
-	}
-	int64_t now = rtime_mono_ns();
-	if (s->n_paused)
-		resume_paused(s, now);
-	if (now - s->last_sweep >= RTIME_NS_PER_SEC) {
-		sweep(s, now);
-		s->last_sweep = now;
-	}
-	return 0;
+	int rc = evloop_run_once(s->loop, (int64_t)timeout_ms * RTIME_NS_PER_MS, e);
+	return rc < 0 ? rc : 0;
 }
 
 void ingest_acknowledge(struct ingest *s)
@@ -581,10 +635,16 @@ void ingest_close(struct ingest *s)
 		return;
 	while (s->n_conns)
 		drop(s, s->conns[0]);
+	if (s->loop) {
+		evloop_del_file(s->loop, s->listen_fd);
+		evloop_del_timer(s->loop, s->sweep_timer);
+		evloop_del_timer(s->loop, s->held_timer);
+		evloop_del_timer(s->loop, s->resume_timer);
+	}
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
-	if (s->epoll_fd >= 0)
-		close(s->epoll_fd);
+	if (s->own_loop)
+		evloop_free(s->loop);
 	link_tls_context_free(s->tls);
 	free(s->conns);
 	free(s->hosts);

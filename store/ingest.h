@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
 #include "store/drainer.h"
 
@@ -38,6 +39,10 @@ struct ingest_config {
 	int64_t hello_timeout_ns;	/* to finish TLS, HELLO and AUTH; default 10 s */
 	/* Connections coming and going, refusals: one line each, for the log. */
 	void (*notice)(enum log_level level, const char *message);
+	/* The loop whose sockets and timers the server joins (the owner runs
+	 * it, e.g. with the drainer's and a relay's shipper's); NULL: its own,
+	 * which ingest_poll runs. */
+	struct evloop *loop;
 };
 
 void ingest_config_default(struct ingest_config *c);
@@ -50,8 +55,10 @@ int ingest_open(const struct ingest_config *c, struct drainer *d, struct ingest 
 		struct err *e);
 
 /* Waits up to timeout_ms for network events, then accepts, reads and
- * decodes whatever arrived, adding samples to the drainer.  Returns 0, or
- * an error of the server itself (never one of a connection). */
+ * decodes whatever arrived, adding samples to the drainer: one pass of the
+ * loop (its own, or c->loop with all else on it).  While the drainer is
+ * not accepting (disk full) the server reads nothing.  Returns 0, or an
+ * error of the server itself (never one of a connection). */
 int ingest_poll(struct ingest *s, int timeout_ms, struct err *e);
 
 /* After drainer_sync returned 0: acknowledges every batch added. */

@@ -1,17 +1,23 @@
 /* rmon-stored.c - the store daemon: drains the local agents' shared-memory
- * ring into the write-ahead log and LMDB (store/drainer.h) until SIGTERM or
- * SIGINT, then commits, checkpoints and exits 0. */
+ * ring into the write-ahead log and LMDB (store/drainer.h), serves remote
+ * agents (store/ingest.h) and forwards upstream as a relay (net/shipper.h),
+ * all on one event loop (lib/evloop.h), until SIGTERM or SIGINT; then
+ * commits, checkpoints and exits 0. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cmdline.h"
 #include "lib/conf.h"
+#include "lib/evloop.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/rtime.h"
+#include "lib/settings.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
 #include "lib/series_name.h"
@@ -22,157 +28,67 @@
 
 #define STORED_VERSION	    "0.1.0"
 #define STORED_DEFAULT_DATA "var"
-
-static volatile sig_atomic_t stop;
+#define QUOTE_(x)	    #x
+#define QUOTE(x)	    QUOTE_(x) /* a number as text, for the usage */
 
 /* Everything the config file and the options set. */
-struct settings {
+struct stored_settings {
 	struct drainer_config store;
 	struct ingest_config ingest;
 	bool listening;
 	struct shipper_config upstream; /* .server NULL: not a relay */
 	struct ingest_secret *hosts;
-	char *strings[8]; /* copies of string settings, freed at exit */
-	int n_strings;
+	size_t hosts_cap;
+	struct settings reader; /* the table below; keeps the strings */
 };
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#define AT(field) offsetof(struct stored_settings, field)
+#define MiB	  (1 << 20)
+
+/* Every setting of [store], [ingest] and [upstream]; docs/stored.md and
+ * docs/protocol.md describe them. */
+static const struct setting table[] = {
+	{ "store", "ring_lanes", SETTING_UINT32, AT(store.ring.lanes), 1, RING_MAX_LANES, 0 },
+	{ "store", "ring_slots_per_lane", SETTING_UINT32, AT(store.ring.slots_per_lane), 64,
+	  1 << 24, SETTING_POWER_OF_TWO },
+	{ "store", "ring_series", SETTING_UINT32, AT(store.ring.series_capacity), 1, 1 << 24, 0 },
+	{ "store", "commit_interval", SETTING_DURATION, AT(store.commit_interval_ns),
+	  10 * RTIME_NS_PER_MS, 0, 0 },
+	{ "store", "checkpoint_interval", SETTING_DURATION, AT(store.checkpoint_interval_ns),
+	  RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "self_interval", SETTING_DURATION, AT(store.self_interval_ns), RTIME_NS_PER_SEC,
+	  0, 0 },
+	{ "store", "wal_segment_size", SETTING_SIZE, AT(store.wal.segment_bytes), MiB, 0, 0 },
+	{ "store", "io_uring", SETTING_BOOL, AT(store.wal.use_io_uring), 0, 0, 0 },
+	{ "store", "retention_raw", SETTING_DURATION, AT(store.db.retention_raw_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "retention_1m", SETTING_DURATION, AT(store.db.retention_1m_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "retention_1h", SETTING_DURATION, AT(store.db.retention_1h_ns),
+	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "ingest", "listen", SETTING_STRING, AT(ingest.listen), 0, 0, 0 },
+	{ "ingest", "secret", SETTING_STRING, AT(ingest.secret), 0, 0, 0 },
+	{ "ingest", "tls_cert", SETTING_STRING, AT(ingest.tls_cert), 0, 0, 0 },
+	{ "ingest", "tls_key", SETTING_STRING, AT(ingest.tls_key), 0, 0, 0 },
+	{ "ingest", "max_frame", SETTING_SIZE32, AT(ingest.max_frame), 4096, PROTO_MAX_FRAME, 0 },
+	{ "ingest", "max_series", SETTING_UINT32, AT(ingest.max_series), 1, UINT32_MAX, 0 },
+	{ "ingest", "max_rate", SETTING_INT64, AT(ingest.max_rate), 1, INT64_MAX, 0 },
+	{ "ingest", "max_connections", SETTING_UINT32, AT(ingest.max_connections), 1, 1000000, 0 },
+	{ "upstream", "address", SETTING_STRING, AT(upstream.server), 0, 0, 0 },
+	{ "upstream", "secret", SETTING_STRING, AT(upstream.secret), 0, 0, 0 },
+	{ "upstream", "tls", SETTING_BOOL, AT(upstream.tls), 0, 0, 0 },
+	{ "upstream", "tls_ca", SETTING_STRING, AT(upstream.tls_ca), 0, 0, 0 },
+	{ "upstream", "spool_size", SETTING_SIZE, AT(upstream.spool.max_bytes), MiB, 0, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, 0 },
+};
 
 static void notice(const char *message)
 {
 	log_warn("stored", "%s", message);
 }
 
-/* Reads one [store] setting of the config file into c. */
-static int apply_store(struct drainer_config *c, const struct conf_entry *entry, struct err *e)
-{
-	const char *k = entry->key;
-	int64_t v;
-	uint64_t size;
-	bool flag;
-	int rc = 0;
-	if (strcmp(k, "ring_lanes") == 0) {
-		if ((rc = conf_int(entry, 1, RING_MAX_LANES, &v, e)) == 0)
-			c->ring.lanes = (uint32_t)v;
-	} else if (strcmp(k, "ring_slots_per_lane") == 0) {
-		if ((rc = conf_int(entry, 64, 1 << 24, &v, e)) == 0 && (v & (v - 1)))
-			return conf_error(e, entry, "must be a power of two");
-		if (rc == 0)
-			c->ring.slots_per_lane = (uint32_t)v;
-	} else if (strcmp(k, "ring_series") == 0) {
-		if ((rc = conf_int(entry, 1, 1 << 24, &v, e)) == 0)
-			c->ring.series_capacity = (uint32_t)v;
-	} else if (strcmp(k, "commit_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_MS * 10, &c->commit_interval_ns, e);
-	} else if (strcmp(k, "checkpoint_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC, &c->checkpoint_interval_ns, e);
-	} else if (strcmp(k, "self_interval") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC, &c->self_interval_ns, e);
-	} else if (strcmp(k, "wal_segment_size") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 && size < (1 << 20))
-			return conf_error(e, entry, "must be at least 1MiB");
-		if (rc == 0)
-			c->wal.segment_bytes = size;
-	} else if (strcmp(k, "io_uring") == 0) {
-		if ((rc = conf_bool(entry, &flag, e)) == 0)
-			c->wal.use_io_uring = flag;
-	} else if (strcmp(k, "retention_raw") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_raw_ns, e);
-	} else if (strcmp(k, "retention_1m") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1m_ns, e);
-	} else if (strcmp(k, "retention_1h") == 0) {
-		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1h_ns, e);
-	} else {
-		return conf_error(e, entry, "unknown setting");
-	}
-	return rc;
-}
-
-static int keep_string(struct settings *set, const struct conf_entry *entry, const char **out,
-		       struct err *e)
-{
-	if ((size_t)set->n_strings >= sizeof set->strings / sizeof set->strings[0])
-		return conf_error(e, entry, "too many settings of this kind");
-	char *copy = strdup(entry->value);
-	if (!copy)
-		return conf_error(e, entry, "out of memory");
-	set->strings[set->n_strings++] = copy;
-	*out = copy;
-	return 0;
-}
-
-static int apply_ingest(struct settings *set, const struct conf_entry *entry, struct err *e)
-{
-	struct ingest_config *c = &set->ingest;
-	const char *k = entry->key;
-	int64_t v;
-	uint64_t size;
-	int rc;
-	if (strcmp(k, "listen") == 0) {
-		set->listening = true;
-		return keep_string(set, entry, &c->listen, e);
-	}
-	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
-	if (strcmp(k, "tls_cert") == 0)
-		return keep_string(set, entry, &c->tls_cert, e);
-	if (strcmp(k, "tls_key") == 0)
-		return keep_string(set, entry, &c->tls_key, e);
-	if (strcmp(k, "max_frame") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 &&
-		    (size < 4096 || size > PROTO_MAX_FRAME))
-			return conf_error(e, entry, "must be from 4KiB to 64MiB");
-		c->max_frame = (uint32_t)size;
-		return rc;
-	}
-	if (strcmp(k, "max_series") == 0) {
-		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
-			c->max_series = (uint32_t)v;
-		return rc;
-	}
-	if (strcmp(k, "max_rate") == 0) {
-		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
-			c->max_rate = (uint64_t)v;
-		return rc;
-	}
-	if (strcmp(k, "max_connections") == 0) {
-		if ((rc = conf_int(entry, 1, 1000000, &v, e)) == 0)
-			c->max_connections = (uint32_t)v;
-		return rc;
-	}
-	return conf_error(e, entry, "unknown setting");
-}
-
-/* [upstream]: where a relay forwards what it stores. */
-static int apply_upstream(struct settings *set, const struct conf_entry *entry, struct err *e)
-{
-	struct shipper_config *c = &set->upstream;
-	const char *k = entry->key;
-	uint64_t size;
-	int rc;
-	if (strcmp(k, "address") == 0)
-		return keep_string(set, entry, &c->server, e);
-	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
-	if (strcmp(k, "tls") == 0)
-		return conf_bool(entry, &c->tls, e);
-	if (strcmp(k, "tls_ca") == 0)
-		return keep_string(set, entry, &c->tls_ca, e);
-	if (strcmp(k, "spool_size") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 && size < (1u << 20))
-			return conf_error(e, entry, "must be at least 1MiB");
-		c->spool.max_bytes = size;
-		return rc;
-	}
-	return conf_error(e, entry, "unknown setting (address, secret, tls, tls_ca, spool_size)");
-}
-
 /* [host NAME] secret = ...: that host's own secret. */
-static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
+static int apply_host(struct stored_settings *set, const struct conf_entry *entry, struct err *e)
 {
 	if (strcmp(entry->key, "secret") != 0)
 		return conf_error(e, entry,
@@ -180,45 +96,37 @@ static int apply_host(struct settings *set, const struct conf_entry *entry, stru
 	if (entry->name[0] == '\0')
 		return conf_error(e, entry, "the section needs the host name: [host NAME]");
 	size_t n = set->ingest.n_hosts;
-	struct ingest_secret *grown = realloc(set->hosts, (n + 1) * sizeof *grown);
-	char *host = strdup(entry->name), *secret = strdup(entry->value);
-	if (!grown || !host || !secret) {
-		free(host);
-		free(secret);
+	const char *host = settings_keep(&set->reader, entry->name);
+	const char *secret = settings_keep(&set->reader, entry->value);
+	if (!host || !secret ||
+	    !grow_array(&set->hosts, &set->hosts_cap, n + 1, sizeof *set->hosts))
 		return conf_error(e, entry, "out of memory");
-	}
-	grown[n] = (struct ingest_secret){ host, secret };
-	set->hosts = grown;
-	set->ingest.hosts = grown;
+	set->hosts[n] = (struct ingest_secret){ host, secret };
+	set->ingest.hosts = set->hosts;
 	set->ingest.n_hosts = n + 1;
 	return 0;
 }
 
 static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 {
-	struct settings *set = ctx;
-	if (strcmp(entry->section, "store") == 0)
-		return apply_store(&set->store, entry, e);
-	if (strcmp(entry->section, "ingest") == 0)
-		return apply_ingest(set, entry, e);
+	struct stored_settings *set = ctx;
 	if (strcmp(entry->section, "host") == 0)
 		return apply_host(set, entry, e);
-	if (strcmp(entry->section, "upstream") == 0)
-		return apply_upstream(set, entry, e);
-	return conf_error(e, entry,
-			  "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
-			  "[upstream])");
+	if (strcmp(entry->section, "ingest") == 0 && strcmp(entry->key, "listen") == 0)
+		set->listening = true;
+	int rc = settings_apply(&set->reader, entry, e);
+	if (rc == SETTINGS_UNKNOWN)
+		return conf_error(
+		    e, entry,
+		    "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
+		    "[upstream])");
+	return rc;
 }
 
-static void free_settings(struct settings *set)
+static void free_settings(struct stored_settings *set)
 {
-	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
-		free((char *)set->hosts[i].host);
-		free((char *)set->hosts[i].secret);
-	}
 	free(set->hosts);
-	for (int i = 0; i < set->n_strings; i++)
-		free(set->strings[i]);
+	settings_release(&set->reader);
 }
 
 static void ingest_notice(enum log_level level, const char *message)
@@ -261,99 +169,214 @@ static void relay_notice(enum log_level level, const char *message)
 /* The network side's own series, beside the drainer's rmon_store_*: how
  * many agents are connected, refused or slowed, and how far behind a
  * relay's forwarding is. */
-static int record_network(struct drainer *d, struct ingest *in, struct shipper *up,
-			  const char *host, struct err *e)
+static int record_network(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
 {
-	struct self_value {
-		const char *metric;
-		double value;
-	} v[8];
+	struct drainer_metric v[8];
 	size_t n = 0;
 	if (in) {
 		struct ingest_stats is;
 		ingest_get_stats(in, &is);
-		v[n++] = (struct self_value){ "rmon_ingest_connections", (double)is.connections };
-		v[n++] = (struct self_value){ "rmon_ingest_refused_total", (double)is.refused };
-		v[n++] = (struct self_value){ "rmon_ingest_samples_total", (double)is.samples };
-		v[n++] = (struct self_value){ "rmon_ingest_throttled_total", (double)is.throttled };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_ingest_connections", (double)is.connections };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_refused_total", (double)is.refused };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_samples_total", (double)is.samples };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_ingest_throttled_total", (double)is.throttled };
 	}
 	if (up) {
 		struct shipper_stats ss;
 		shipper_get_stats(up, &ss);
-		v[n++] = (struct self_value){ "rmon_relay_connected", ss.connected ? 1 : 0 };
-		v[n++] = (struct self_value){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
-		v[n++] = (struct self_value){ "rmon_relay_spool_pending_batches",
-					      (double)ss.spool.pending_batches };
-		v[n++] = (struct self_value){ "rmon_relay_spool_dropped_samples_total",
-					      (double)ss.spool.dropped_samples };
+		v[n++] = (struct drainer_metric){ "rmon_relay_connected", ss.connected ? 1 : 0 };
+		v[n++] =
+		    (struct drainer_metric){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
+		v[n++] = (struct drainer_metric){ "rmon_relay_spool_pending_batches",
+						  (double)ss.spool.pending_batches };
+		v[n++] = (struct drainer_metric){ "rmon_relay_spool_dropped_samples_total",
+						  (double)ss.spool.dropped_samples };
 	}
-	struct sample samples[8];
-	const char *names[8];
-	char buf[8][SERIES_NAME_MAX + 1];
-	int64_t now = rtime_now_ns();
-	for (size_t i = 0; i < n; i++) {
-		int len = series_canonical(buf[i], sizeof buf[i], host, v[i].metric, NULL, 0, e);
-		if (len < 0)
-			return len;
-		samples[i] = (struct sample){ series_id(buf[i], (size_t)len), now, v[i].value };
-		names[i] = buf[i];
-	}
-	int rc = drainer_submit(d, samples, n, names, e);
+	int rc = drainer_record(d, v, n, e);
 	return rc == -ENOSPC || rc == -EAGAIN ? 0 : rc; /* a full disk is logged already */
+}
+
+/* What the loop's callbacks share. */
+struct server {
+	const struct drainer_config *config;
+	struct drainer *d;
+	struct ingest *in;
+	struct shipper *up;
+	int rc;
+	struct err *e;
+};
+
+static int64_t on_self_interval(struct evloop *loop, void *ctx)
+{
+	struct server *srv = ctx;
+	if ((srv->rc = record_network(srv->d, srv->in, srv->up, srv->e)) != 0)
+		evloop_stop(loop);
+	return srv->config->self_interval_ns;
+}
+
+static void on_stop_signal(struct evloop *loop, int signo, void *ctx)
+{
+	evloop_stop(loop);
+}
+
+/* The ring has no descriptor to wait on: after a pass that drained
+ * something it is looked at again at once, then after a wait that doubles
+ * from RING_WAIT_MIN up to RING_WAIT_MAX while it stays empty: samples
+ * that follow others closely (an agent's collection) wait a quarter of a
+ * millisecond, an idle store wakes 200 times a second as it did with a
+ * fixed 5 ms wait.  Network events end the wait early.  bench-drain
+ * measures it. */
+#define RING_WAIT_MIN (250 * 1000)
+#define RING_WAIT_MAX (5 * RTIME_NS_PER_MS)
+
+static int64_t next_ring_wait(int64_t wait, bool drained)
+{
+	if (drained)
+		return 0;
+	wait = wait < RING_WAIT_MIN ? RING_WAIT_MIN : wait * 2;
+	return wait < RING_WAIT_MAX ? wait : RING_WAIT_MAX;
 }
 
 /* Drains the ring, serves the network and forwards upstream in one loop:
  * a pass reads every connection that has something, then one WAL group
  * commit covers the ring batch and every network batch, then the acks go
- * out.  When idle it waits in epoll (or the shipper's poll) for 5 ms. */
-static int serve(const struct drainer_config *c, struct drainer *d, struct ingest *in,
-		 struct shipper *up, struct err *e)
+ * out.  Without network the ring's own wait (which spins briefly) is the
+ * wait, for the lowest latency. */
+static int serve(struct evloop *loop, const struct drainer_config *c, struct drainer *d,
+		 struct ingest *in, struct shipper *up, struct err *e)
 {
+	struct server srv = { c, d, in, up, 0, e };
+	bool network = in || up;
+	uint64_t self_timer = 0;
+	int64_t wait = 0;
+	if (network && (srv.rc = evloop_add_timer(loop, c->self_interval_ns, on_self_interval, &srv,
+						  &self_timer, e)) != 0)
+		return srv.rc;
 	int rc = 0;
-	int64_t last_self = rtime_mono_ns();
-	while (!stop && rc == 0) {
-		if (rtime_mono_ns() - last_self >= c->self_interval_ns) {
-			last_self = rtime_mono_ns();
-			if ((rc = record_network(d, in, up, c->host, e)) != 0)
-				break;
-		}
+	while (!evloop_stopped(loop) && rc == 0) {
 		uint64_t before = drainer_samples(d);
-		if ((rc = drainer_step(d, 0, e)) != 0)
+		if ((rc = drainer_step(d, network ? 0 : 100, e)) != 0)
 			break;
-		int wait_ms = drainer_samples(d) != before ? 0 : 5;
-		if (in && (rc = ingest_poll(in, wait_ms, e)) != 0)
+		wait = next_ring_wait(wait, drainer_samples(d) != before);
+		if ((rc = evloop_run_once(loop, network ? wait : 0, e)) < 0 || (rc = srv.rc) != 0)
 			break;
-		if (up && (rc = shipper_step(up, in ? 0 : wait_ms, e)) != 0)
-			break;
+		if (!network)
+			continue;
 		rc = drainer_sync(d, e);
 		if (rc == 0 && in)
 			ingest_acknowledge(in);
 		else if (rc == -ENOSPC)
 			rc = 0; /* kept; acknowledged once space returns */
 	}
+	evloop_del_timer(loop, self_timer);
 	return rc;
 }
 
-static void usage(FILE *out)
+/* The defaults, then the config file (if any) over them. */
+static int load_settings(struct stored_settings *set, const char *data, const char *config_file,
+			 const char *host, struct err *e)
 {
-	fprintf(
-	    out,
-	    "usage: rmon-stored [--data DIR] [--config FILE] [--listen ADDR] [--upstream ADDR]\n"
-	    "                   [--reset] [-v] [--help] [--version]\n\n"
-	    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
-	    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
-	    "store in DIR (default %s).\n\n"
-	    "  --data DIR     the data folder: ring name, wal/, db/\n"
-	    "  --listen ADDR  also take agents' msgpack streams on ADDR (host:port;\n"
-	    "                 default port %d; see docs/protocol.md)\n"
-	    "  --upstream ADDR  relay: forward everything stored to the rmon-stored at\n"
-	    "                 ADDR, spooling under DIR/upstream-spool\n"
-	    "  --config FILE  settings in [store], [ingest], [host NAME] and [upstream]\n"
-	    "                 sections (see docs/stored.md and docs/protocol.md)\n"
-	    "  --reset        remove the ring segment first (samples still in it are lost)\n"
-	    "  --drop-ring    remove the ring segment and exit\n"
-	    "  -v, --verbose  log more\n",
-	    STORED_DEFAULT_DATA, PROTO_DEFAULT_PORT);
+	static char spool_dir[4200];
+	drainer_config_default(&set->store, data);
+	set->store.host = host;
+	set->store.notice = notice;
+	ingest_config_default(&set->ingest);
+	set->ingest.notice = ingest_notice;
+	snprintf(spool_dir, sizeof spool_dir, "%s/upstream-spool", data);
+	shipper_config_default(&set->upstream, NULL, spool_dir);
+	set->upstream.host = host;
+	set->upstream.agent = "rmon-stored " STORED_VERSION;
+	set->upstream.relay = true;
+	set->upstream.notice = relay_notice;
+	int rc = config_file ? conf_parse_file(config_file, apply_setting, set, e) : 0;
+	if (rc == 0 && !set->ingest.tls_cert != !set->ingest.tls_key)
+		rc = err_set(e, -EINVAL, "%s: [ingest] tls_cert and tls_key go together",
+			     config_file ? config_file : "settings");
+	return rc;
+}
+
+/* Everything the daemon runs: opened in this order, closed in reverse. */
+struct daemon {
+	struct evloop *loop;
+	struct shipper *up;
+	struct drainer *d;
+	struct ingest *in;
+	bool served;
+};
+
+static int open_daemon(struct stored_settings *set, const char *data, struct daemon *dm,
+		       struct err *e)
+{
+	int rc;
+	/* Signals early: a stop while recovering is clean too. */
+	if ((rc = evloop_new(&dm->loop, e)) != 0 ||
+	    (rc = evloop_add_signal(dm->loop, SIGINT, on_stop_signal, NULL, e)) != 0 ||
+	    (rc = evloop_add_signal(dm->loop, SIGTERM, on_stop_signal, NULL, e)) != 0)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	set->ingest.loop = set->upstream.loop = dm->loop;
+	if (set->upstream.server) {
+		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
+		if ((rc = shipper_open(&set->upstream, &dm->up, e)) != 0)
+			return rc;
+		set->store.on_series = forward_series;
+		set->store.on_durable = forward_samples;
+		set->store.forward_ctx = dm->up;
+		log_info("stored", "relaying to %s", set->upstream.server);
+	}
+	if ((rc = drainer_open(&set->store, &dm->d, e)) != 0)
+		return rc;
+	if (set->listening) {
+		raise_file_limit();
+		if ((rc = ingest_open(&set->ingest, dm->d, &dm->in, e)) != 0)
+			return rc;
+		log_info("stored", "taking agents' streams on %s%s%s", set->ingest.listen,
+			 set->ingest.tls_cert ? " (TLS)" : "",
+			 set->ingest.secret || set->ingest.n_hosts ? " with credentials" : "");
+	}
+	struct drainer_stats st;
+	drainer_get_stats(dm->d, &st);
+	if (!st.io_uring)
+		log_warn(
+		    "stored",
+		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
+	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
+		 set->store.ring.lanes, set->store.ring.slots_per_lane,
+		 st.io_uring ? "io_uring" : "pwrite");
+	return 0;
+}
+
+/* Closes what open_daemon opened; rc is how serving ended.  Returns it,
+ * or the final commit's error. */
+static int close_daemon(struct daemon *dm, int rc, struct err *e)
+{
+	ingest_close(dm->in);
+	if (dm->up) { /* what was stored last is in the spool: a moment to send it */
+		for (int i = 0; i < 40; i++) {
+			struct shipper_stats ss;
+			shipper_get_stats(dm->up, &ss);
+			if (!ss.connected || ss.spool.pending_batches == 0 ||
+			    shipper_step(dm->up, 50, e) != 0)
+				break;
+		}
+	}
+	if (dm->d) {
+		struct drainer_stats st;
+		drainer_get_stats(dm->d, &st);
+		if (drainer_close(dm->d, rc ? NULL : e) != 0 && rc == 0) {
+			log_error("stored", "%s", e->msg);
+			rc = -1;
+		}
+		if (dm->served)
+			log_info("stored",
+				 "stopped after storing %llu samples in %llu group commits",
+				 (unsigned long long)st.samples, (unsigned long long)st.batches);
+	}
+	shipper_close(dm->up);
+	evloop_free(dm->loop);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -361,56 +384,49 @@ int main(int argc, char **argv)
 	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL,
 		   *upstream = NULL;
 	bool reset = false, drop_only = false;
-	static const struct option options[] = { { "data", required_argument, NULL, 'd' },
-						 { "config", required_argument, NULL, 'c' },
-						 { "listen", required_argument, NULL, 'l' },
-						 { "upstream", required_argument, NULL, 'u' },
-						 { "reset", no_argument, NULL, 'r' },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "drop-ring", no_argument, NULL, 'D' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, 'V' },
-						 { NULL, 0, NULL, 0 } };
-	for (int c; (c = getopt_long(argc, argv, "d:c:rvhV", options, NULL)) != -1;) {
-		switch (c) {
-		case 'd':
-			data = optarg;
-			break;
-		case 'c':
-			config_file = optarg;
-			break;
-		case 'l':
-			listen = optarg;
-			break;
-		case 'u':
-			upstream = optarg;
-			break;
-		case 'r':
-			reset = true;
-			break;
-		case 'D':
-			reset = drop_only = true;
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("rmon-stored %s\n", STORED_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "rmon-stored: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	struct settings set = { 0 };
-	struct drainer_config *config = &set.store;
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		CMDLINE_CONFIG(&config_file),
+		{ .name = "listen",
+		  .kind = CMDLINE_STRING,
+		  .field = &listen,
+		  .arg = "ADDR",
+		  .help = "also take agents' msgpack streams on ADDR (host:port;\n"
+			  "default port " QUOTE(PROTO_DEFAULT_PORT) "; see docs/protocol.md)" },
+		{ .name = "upstream",
+		  .kind = CMDLINE_STRING,
+		  .field = &upstream,
+		  .arg = "ADDR",
+		  .help = "relay: forward everything stored to the rmon-stored at\n"
+			  "ADDR, spooling under DIR/upstream-spool" },
+		{ .name = "reset",
+		  .letter = 'r',
+		  .kind = CMDLINE_FLAG,
+		  .field = &reset,
+		  .help = "remove the ring segment first (samples still in it are lost)" },
+		{ .name = "drop-ring",
+		  .kind = CMDLINE_FLAG,
+		  .field = &drop_only,
+		  .help = "remove the ring segment and exit" },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-stored",
+		.version = STORED_VERSION,
+		.about =
+		    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
+		    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
+		    "store in DIR (default " STORED_DEFAULT_DATA
+		    ").  The config file holds [store],\n"
+		    "[ingest], [host NAME] and [upstream] sections (docs/stored.md,\n"
+		    "docs/protocol.md).",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	reset = reset || drop_only;
+	struct stored_settings set = { .reader = { .table = table, .base = &set } };
 	struct err e = { 0 };
 	char host[256] = "localhost";
 	gethostname(host, sizeof host - 1);
@@ -418,19 +434,7 @@ int main(int argc, char **argv)
 		log_warn("stored", "%s: the store's own series go under host localhost", e.msg);
 		snprintf(host, sizeof host, "localhost");
 	}
-	drainer_config_default(config, data);
-	ingest_config_default(&set.ingest);
-	config->host = host;
-	config->notice = notice;
-	set.ingest.notice = ingest_notice;
-	static char spool_dir[4200];
-	snprintf(spool_dir, sizeof spool_dir, "%s/upstream-spool", data);
-	shipper_config_default(&set.upstream, NULL, spool_dir);
-	set.upstream.host = host;
-	set.upstream.agent = "rmon-stored " STORED_VERSION;
-	set.upstream.relay = true;
-	set.upstream.notice = relay_notice;
-	if (config_file && conf_parse_file(config_file, apply_setting, &set, &e) != 0) {
+	if (load_settings(&set, data, config_file, host, &e) != 0) {
 		log_error("stored", "%s", e.msg);
 		free_settings(&set);
 		return 2;
@@ -441,12 +445,6 @@ int main(int argc, char **argv)
 	}
 	if (upstream)
 		set.upstream.server = upstream;
-	if (!set.ingest.tls_cert != !set.ingest.tls_key) {
-		log_error("stored", "%s: [ingest] tls_cert and tls_key go together",
-			  config_file ? config_file : "settings");
-		free_settings(&set);
-		return 2;
-	}
 	if (reset) {
 		char name[64];
 		ring_name_for_dir(data, name, sizeof name);
@@ -454,76 +452,15 @@ int main(int argc, char **argv)
 		if (drop_only)
 			return 0;
 	}
-	struct drainer *d;
-	struct ingest *in = NULL;
-	struct shipper *up = NULL;
-	signal(SIGINT, on_signal); /* early: a stop while recovering is clean too */
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	if (set.upstream.server) {
-		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
-		if (shipper_open(&set.upstream, &up, &e) != 0) {
-			log_error("stored", "%s", e.msg);
-			free_settings(&set);
-			return 1;
-		}
-		config->on_series = forward_series;
-		config->on_durable = forward_samples;
-		config->forward_ctx = up;
-		log_info("stored", "relaying to %s", set.upstream.server);
-	}
-	if (drainer_open(config, &d, &e) != 0) {
-		log_error("stored", "%s", e.msg);
-		free_settings(&set);
-		return 1;
-	}
-	if (set.listening) {
-		raise_file_limit();
-		if (ingest_open(&set.ingest, d, &in, &e) != 0) {
-			log_error("stored", "%s", e.msg);
-			drainer_close(d, NULL);
-			free_settings(&set);
-			return 1;
-		}
-		log_info("stored", "taking agents' streams on %s%s%s", set.ingest.listen,
-			 set.ingest.tls_cert ? " (TLS)" : "",
-			 set.ingest.secret || set.ingest.n_hosts ? " with credentials" : "");
-	}
-	struct drainer_stats st;
-	drainer_get_stats(d, &st);
-	if (!st.io_uring)
-		log_warn(
-		    "stored",
-		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
-	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
-		 config->ring.lanes, config->ring.slots_per_lane,
-		 st.io_uring ? "io_uring" : "pwrite");
-	int rc = 0;
-	if (in || up)
-		rc = serve(config, d, in, up, &e);
-	else
-		while (!stop && (rc = drainer_step(d, 100, &e)) == 0)
-			;
-	ingest_close(in);
-	if (up) { /* what was stored last is in the spool: a moment to send it */
-		for (int i = 0; i < 40; i++) {
-			struct shipper_stats ss;
-			shipper_get_stats(up, &ss);
-			if (!ss.connected || ss.spool.pending_batches == 0 ||
-			    shipper_step(up, 50, &e) != 0)
-				break;
-		}
+	struct daemon dm = { 0 };
+	int rc = open_daemon(&set, data, &dm, &e);
+	if (rc == 0) {
+		dm.served = true;
+		rc = serve(dm.loop, &set.store, dm.d, dm.in, dm.up, &e);
 	}
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);
-	drainer_get_stats(d, &st);
-	if (drainer_close(d, rc ? NULL : &e) != 0 && rc == 0) {
-		log_error("stored", "%s", e.msg);
-		rc = -1;
-	}
-	log_info("stored", "stopped after storing %llu samples in %llu group commits",
-		 (unsigned long long)st.samples, (unsigned long long)st.batches);
-	shipper_close(up);
+	rc = close_daemon(&dm, rc, &e);
 	free_settings(&set);
 	return rc ? 1 : 0;
 }

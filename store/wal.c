@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/fault.h"
+#include "lib/grow.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 
@@ -142,14 +143,9 @@ static int segment_path(struct wal *w, uint64_t start, char *path, size_t len)
 
 static int push_segment(struct wal *w, uint64_t start, int fd, struct err *e)
 {
-	if (w->n_segments == w->segments_cap) {
-		size_t cap = w->segments_cap ? w->segments_cap * 2 : 8;
-		struct segment *s = realloc(w->segments, cap * sizeof *s);
-		if (!s)
-			return err_set(e, -ENOMEM, "wal: out of memory");
-		w->segments = s;
-		w->segments_cap = cap;
-	}
+	if (!grow_array_from(&w->segments, &w->segments_cap, w->n_segments + 1, sizeof *w->segments,
+			     8))
+		return err_set(e, -ENOMEM, "wal: out of memory");
 	w->segments[w->n_segments++] = (struct segment){ start, fd };
 	return 0;
 }
@@ -234,13 +230,8 @@ static int read_record(struct segment *s, uint64_t pos, uint64_t limit, struct r
 	    (type != WAL_SERIES && type != WAL_SAMPLES) || h->zero != 0 ||
 	    pos + HEADER_BYTES + h->len > limit)
 		return -EBADMSG;
-	if (h->len > *scratch_cap) {
-		uint8_t *p = realloc(*scratch, h->len);
-		if (!p)
-			return -ENOMEM;
-		*scratch = p;
-		*scratch_cap = h->len;
-	}
+	if (!grow_array_from(scratch, scratch_cap, h->len, 1, h->len))
+		return -ENOMEM;
 	if (h->len && pread(s->fd, *scratch, h->len, (off_t)(pos + HEADER_BYTES - s->start)) !=
 			  (ssize_t)h->len)
 		return -EBADMSG;
@@ -368,16 +359,8 @@ static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_l
 		return err_set(e, -EBUSY, "wal: append while a commit is under way");
 	if (len > UINT32_MAX / 2)
 		return err_set(e, -E2BIG, "wal: record of %zu bytes is too big", len);
-	if (w->len + need > w->cap) {
-		size_t cap = w->cap ? w->cap : 1 << 20;
-		while (cap < w->len + need)
-			cap *= 2;
-		uint8_t *p = realloc(w->buf, cap);
-		if (!p)
-			return err_set(e, -ENOMEM, "wal: out of memory for a %zu-byte buffer", cap);
-		w->buf = p;
-		w->cap = cap;
-	}
+	if (!grow_array_from(&w->buf, &w->cap, w->len + need, 1, 1 << 20))
+		return err_set(e, -ENOMEM, "wal: out of memory for a %zu-byte record", need);
 	/* Records never straddle segments: mark where the next one begins. */
 	uint64_t seg_start = w->split == NO_SPLIT ? last_segment(w)->start : w->end + w->split;
 	size_t seg_used =
