@@ -10,9 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/rtime.h"
 #include "lib/slab.h"
 #include "store/codec.h"
+#include "store/commit_signal.h"
 #include "store/layout.h"
+#include "store/lmdb_env.h"
 #include "store/rollup.h"
 
 #define VALUE_CLOSED 1	/* first byte of a chunk value: the chunk is final */
@@ -25,6 +28,11 @@ struct head {
 	double last_value;   /* newest value stored, NaN when none */
 	double before_chunk; /* the value before the head chunk's first, NaN when none */
 	bool dirty;	     /* appended to since the last commit */
+	bool unsaved;	     /* its ordinal and latest record are not in LMDB yet */
+	uint32_t ordinal;    /* registration order: its place in change records */
+	int64_t first_ts;    /* oldest timestamp ever stored, INT64_MIN when none */
+	int64_t minute_end;  /* the end of the minute bucket */
+	struct rollup_bucket minute; /* the samples of the newest minute */
 	struct codec_encoder enc;
 	uint8_t buf[LAYOUT_HEAD_BYTES];
 };
@@ -44,8 +52,15 @@ struct pending_name {
 };
 
 struct db {
-	MDB_env *env;
+	struct lmdb_env le;
+	MDB_env *env; /* le's, by their old names */
 	MDB_dbi names, chunks, rollups[2], meta;
+	struct commit_signal *signal;
+	uint64_t seq;	       /* commits that changed something, meta "seq" */
+	uint32_t next_ordinal; /* the ordinal of the next new series */
+	uint32_t *changed;     /* ordinals changed in the commit being written */
+	uint8_t *change_record;
+	size_t changed_cap, change_record_cap;
 	bool read_only;
 	struct db_config config;
 	size_t map_size;
@@ -67,12 +82,12 @@ void db_config_default(struct db_config *c)
 	c->retention_1m_ns = INT64_C(365) * 86400 * 1000000000;
 	c->retention_1h_ns = INT64_C(3650) * 86400 * 1000000000;
 	c->initial_map_bytes = 64ull << 20;
+	c->changes_horizon_ns = INT64_C(3600) * 1000000000;
 }
 
 static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
 {
-	int code = rc == ENOMEM ? -ENOMEM : rc == ENOSPC ? -ENOSPC : rc > 0 ? -rc : -EIO;
-	return err_set(e, code, "db %s: %s: %s", dir, what, mdb_strerror(rc));
+	return lmdb_env_error(e, rc, what, dir);
 }
 
 /* ---- heads ---- */
@@ -122,6 +137,11 @@ static struct head *add_head(struct db *db, uint64_t id)
 	h->last_value = NAN;
 	h->before_chunk = NAN;
 	h->dirty = false;
+	h->unsaved = false;
+	h->ordinal = 0;
+	h->first_ts = INT64_MIN;
+	h->minute_end = INT64_MIN;
+	h->minute = (struct rollup_bucket){ INT64_MIN, NAN, NAN, 0, 0, NAN, 0 };
 	codec_init(&h->enc, h->buf, sizeof h->buf, false);
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
@@ -155,31 +175,14 @@ static int close_head(struct db *db, struct head *h, bool prefer_float)
 
 /* ---- opening ---- */
 
-static int open_dbs(struct db *db, MDB_txn *txn, unsigned flags)
-{
-	int rc;
-	if ((rc = mdb_dbi_open(txn, "names", flags, &db->names)) ||
-	    (rc = mdb_dbi_open(txn, "chunks", flags, &db->chunks)) ||
-	    (rc = mdb_dbi_open(txn, "rollup_1m", flags, &db->rollups[0])) ||
-	    (rc = mdb_dbi_open(txn, "rollup_1h", flags, &db->rollups[1])) ||
-	    (rc = mdb_dbi_open(txn, "meta", flags, &db->meta)))
-		return rc;
-	return 0;
-}
-
 static uint64_t meta_get(struct db *db, MDB_txn *txn, const char *key)
 {
-	MDB_val k = { strlen(key), (void *)key }, v;
-	uint64_t value = 0;
-	if (mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size == sizeof value)
-		memcpy(&value, v.mv_data, sizeof value);
-	return value;
+	return lmdb_env_meta(&db->le, txn, key);
 }
 
 static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value)
 {
-	MDB_val k = { strlen(key), (void *)key }, v = { sizeof value, &value };
-	return mdb_put(txn, db->meta, &k, &v, 0);
+	return lmdb_env_meta_put(&db->le, txn, key, value);
 }
 
 /* Finds the newest record of series id in dbi: 0 with *k and *v set
@@ -207,6 +210,68 @@ static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB
 	return rc == 0 ? MDB_NOTFOUND : rc;
 }
 
+/* Folds a sample into the head's minute bucket, starting the next
+ * bucket when ts leaves the current one. */
+static void fold_minute(struct head *h, int64_t ts, double value, double prev)
+{
+	if (ts >= h->minute_end) {
+		int64_t start = layout_bucket_start(ts, layout_bucket_ns[LAYOUT_1M]);
+		h->minute = (struct rollup_bucket){ start, NAN, NAN, 0, 0, NAN, 0 };
+		h->minute_end = start + layout_bucket_ns[LAYOUT_1M];
+	}
+	rollup_fold(&h->minute, value, prev);
+}
+
+/* The first timestamp of series id's oldest chunk, INT64_MIN when none. */
+static int64_t oldest_chunk(struct db *db, MDB_txn *txn, uint64_t id)
+{
+	MDB_cursor *cur;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id, INT64_MIN);
+	MDB_val k = { sizeof kbuf, kbuf }, v;
+	int64_t result = INT64_MIN;
+	if (mdb_cursor_open(txn, db->chunks, &cur) != 0)
+		return result;
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == LAYOUT_KEY_BYTES) {
+		uint64_t key_id;
+		int64_t start;
+		layout_key_parse(k.mv_data, &key_id, &start);
+		if (key_id == id)
+			result = start;
+	}
+	mdb_cursor_close(cur);
+	return result;
+}
+
+/* Takes a series' ordinal, first time and minute from its latest record;
+ * a series of a version 1 store has none: it gets the next ordinal and its
+ * record is written at the next commit. */
+static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
+{
+	uint8_t key[8];
+	layout_put_be64(key, h->id);
+	MDB_val k = { sizeof key, key }, v;
+	struct layout_latest l;
+	if (mdb_get(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v) == 0 && v.mv_size == sizeof l) {
+		memcpy(&l, v.mv_data, sizeof l);
+		h->ordinal = l.ordinal;
+		h->first_ts = l.first_ts;
+		if (l.minute_start == layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M])) {
+			h->minute = (struct rollup_bucket){ l.minute_start, l.minute_min,
+							    l.minute_max,   l.minute_sum,
+							    l.minute_count, l.minute_last,
+							    l.minute_rise };
+			h->minute_end = l.minute_start + layout_bucket_ns[LAYOUT_1M];
+		}
+		return;
+	}
+	h->ordinal = db->next_ordinal++;
+	h->first_ts = h->last_ts == INT64_MIN ? INT64_MIN : oldest_chunk(db, txn, h->id);
+	h->unsaved = true;
+}
+
+static int put_series(struct db *db, MDB_txn *txn, struct head *h);
+
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
@@ -229,6 +294,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			/* Same mode as before: the first value decides the rest. */
 			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
 			while (codec_next(&dec, &ts, &value) == 1) {
+				fold_minute(h, ts, value, h->last_value);
 				h->last_ts = ts;
 				h->last_value = value;
 				if (!closed)
@@ -239,6 +305,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			h->chunk_start = start;
 		}
 	}
+	load_latest(db, txn, h);
 	return 0;
 }
 
@@ -254,6 +321,11 @@ static int load_heads(struct db *db, MDB_txn *txn)
 		if (k.mv_size != 8)
 			continue;
 		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
+		if (lrc == 0 && db->le.version < 2) /* by_name came with version 2 */
+			lrc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
+		struct head *h = find_head(db, layout_get_be64(k.mv_data));
+		if (lrc == 0 && h->unsaved && (lrc = put_series(db, txn, h)) == 0)
+			h->unsaved = false;
 		if (lrc) {
 			rc = lrc;
 			break;
@@ -270,76 +342,65 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	MDB_txn *txn = NULL;
 	int rc;
 	if (!db)
-		return err_set(e, -ENOMEM, "db %s: out of memory", dir);
+		return err_set(e, -ENOMEM, "store %s: out of memory", dir);
 	snprintf(db->dir, sizeof db->dir, "%s", dir);
 	db->config = *c;
 	db->read_only = read_only;
-	if (!read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = err_sys(e, -errno, "db: cannot create folder %s", dir);
+	if ((rc = lmdb_env_open(&db->le, dir, read_only, c->initial_map_bytes, e)) != 0)
+		goto fail;
+	db->env = db->le.env;
+	db->names = db->le.dbi[LAYOUT_DB_NAMES];
+	db->chunks = db->le.dbi[LAYOUT_DB_CHUNKS];
+	db->rollups[0] = db->le.dbi[LAYOUT_DB_ROLLUP_1M];
+	db->rollups[1] = db->le.dbi[LAYOUT_DB_ROLLUP_1H];
+	db->meta = db->le.dbi[LAYOUT_DB_META];
+	db->map_size = db->le.map_size;
+	/* A version 1 store is upgraded below; a newer one is not ours. */
+	if (db->le.version > LAYOUT_VERSION || (read_only && db->le.version != LAYOUT_VERSION)) {
+		rc = err_set(e, -EPROTO, "store %s: layout version %llu, this program reads %d%s",
+			     dir, (unsigned long long)db->le.version, LAYOUT_VERSION,
+			     db->le.version < LAYOUT_VERSION ? " (start rmon-stored to upgrade it)"
+							     : "");
 		goto fail;
 	}
-	if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, 8)) ||
-	    (rc = mdb_env_set_mapsize(db->env, c->initial_map_bytes))) {
-		rc = lmdb_error(e, rc, "cannot create the environment", dir);
+	if (read_only)
+		rc = lmdb_env_begin_read(&db->le, &txn, e);
+	else if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0)
+		rc = lmdb_error(e, rc, "cannot write", dir);
+	if (rc)
 		goto fail;
-	}
-	/* Commits do not fsync: a killed process leaves the page cache, and
-	 * LMDB stays at its last committed transaction; db_checkpoint syncs
-	 * before the WAL is trimmed, which covers a machine crash. */
-	unsigned flags = read_only ? MDB_RDONLY : MDB_NOSYNC | MDB_NOMETASYNC;
-	if ((rc = mdb_env_open(db->env, dir, flags | MDB_NOTLS, 0600))) {
-		rc = lmdb_error(e, rc, "cannot open", dir);
-		goto fail;
-	}
-	MDB_envinfo info;
-	MDB_stat env_stat;
-	mdb_env_info(db->env, &info);
-	mdb_env_stat(db->env, &env_stat);
-	db->map_size = info.me_mapsize;
-	/* Leave room to write: a map nearly as full as the file would fail
-	 * the very first commit. */
-	size_t used = (size_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
-	if (!read_only && db->map_size < used * 2 + c->initial_map_bytes) {
-		db->map_size = used * 2 + c->initial_map_bytes;
-		if ((rc = mdb_env_set_mapsize(db->env, db->map_size))) {
-			rc = lmdb_error(e, rc, "cannot grow the map", dir);
-			goto fail;
-		}
-	}
-	if ((rc = mdb_txn_begin(db->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) ||
-	    (rc = open_dbs(db, txn, read_only ? 0 : MDB_CREATE))) {
-		rc = lmdb_error(e, rc, read_only ? "no store here yet" : "cannot open databases",
-				dir);
-		goto fail;
-	}
-	uint64_t version = meta_get(db, txn, "version");
-	if (version != 0 && version != LAYOUT_VERSION) {
-		rc = err_set(e, -EPROTO, "db %s: layout version %llu, this program reads %d", dir,
-			     (unsigned long long)version, LAYOUT_VERSION);
-		goto fail;
-	}
 	db->applied = meta_get(db, txn, "applied");
 	db->samples = meta_get(db, txn, "samples");
 	db->duplicates = meta_get(db, txn, "duplicates");
 	db->out_of_order = meta_get(db, txn, "out_of_order");
-	if (!read_only && (rc = load_heads(db, txn)) != 0) {
+	db->seq = meta_get(db, txn, "seq");
+	if (read_only) {
+		mdb_txn_abort(txn);
+		*out = db;
+		return 0;
+	}
+	MDB_stat st;
+	if ((rc = mdb_stat(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &st)) != 0 ||
+	    (db->next_ordinal = (uint32_t)st.ms_entries, (rc = load_heads(db, txn)) != 0)) {
 		rc = lmdb_error(e, rc, "cannot load the newest chunks", dir);
 		goto fail;
 	}
-	if (read_only) {
-		/* Committing, even read-only, keeps the database handles open. */
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-		if (rc) {
-			rc = lmdb_error(e, rc, "cannot read", dir);
-			goto fail;
-		}
-	} else if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
-		   (rc = mdb_txn_commit(txn))) {
-		txn = NULL;
+	/* Changes are recorded from here on: a store older than them has none
+	 * before its current sequence. */
+	if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
+	    (db->le.version < 2 && (rc = meta_put(db, txn, "changes_floor", db->seq)))) {
 		rc = lmdb_error(e, rc, "cannot write", dir);
 		goto fail;
 	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc) {
+		rc = lmdb_error(e, rc, "cannot write", dir);
+		goto fail;
+	}
+	if ((rc = commit_signal_create(dir, &db->signal, e)) != 0)
+		goto fail;
+	commit_signal_publish(db->signal, db->seq);
 	*out = db;
 	return 0;
 fail:
@@ -353,8 +414,10 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
-	if (db->env)
-		mdb_env_close(db->env);
+	lmdb_env_close(&db->le);
+	commit_signal_close(db->signal);
+	free(db->changed);
+	free(db->change_record);
 	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)
@@ -415,9 +478,14 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 		db->names_cap = cap;
 	}
 	char *copy = malloc(len);
-	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
+	struct head *h = find_head(db, id);
+	if (!copy || (!h && !(h = add_head(db, id)))) {
 		free(copy);
 		return err_set(e, -ENOMEM, "db: out of memory");
+	}
+	if (!h->unsaved) { /* numbered now, written with its name */
+		h->ordinal = db->next_ordinal++;
+		h->unsaved = true;
 	}
 	memcpy(copy, name, len);
 	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy };
@@ -452,6 +520,9 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 		return rc;
 	if (h->enc.count == 1)
 		h->chunk_start = ts;
+	if (h->first_ts == INT64_MIN)
+		h->first_ts = ts;
+	fold_minute(h, ts, value, h->last_value);
 	h->last_ts = ts;
 	h->last_value = value;
 	h->dirty = true;
@@ -613,15 +684,106 @@ static int write_head(struct db *db, MDB_txn *txn, struct head *h)
 	return mdb_put(txn, db->chunks, &k, &v, 0);
 }
 
+/* ---- what readers get without decoding: latest records and changes ---- */
+
+/* The series' latest record, and its ordinal when it is new. */
+static int put_series(struct db *db, MDB_txn *txn, struct head *h)
+{
+	uint8_t key[8];
+	layout_put_be64(key, h->id);
+	const struct rollup_bucket *m = &h->minute;
+	struct layout_latest l = { h->ordinal,	 0,	 h->first_ts, h->last_ts, h->last_value,
+				   m->start,	 m->min, m->max,      m->sum,	  m->count,
+				   m->last,	 m->rise };
+	MDB_val k = { sizeof key, key }, v = { sizeof l, &l };
+	int rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v, 0);
+	if (rc == 0 && h->unsaved) {
+		uint8_t okey[4] = { (uint8_t)(h->ordinal >> 24), (uint8_t)(h->ordinal >> 16),
+				    (uint8_t)(h->ordinal >> 8), (uint8_t)h->ordinal };
+		MDB_val ok = { sizeof okey, okey }, ov = { sizeof h->id, &h->id };
+		rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &ok, &ov, 0);
+	}
+	return rc;
+}
+
+/* Records which series changed in commit seq: their ordinals as a list or
+ * as a bitmap, whichever is smaller (layout.h). */
+static int put_changes(struct db *db, MDB_txn *txn, uint64_t seq, size_t n_changed)
+{
+	size_t list = n_changed * 4, bitmap = ((size_t)db->next_ordinal + 7) / 8;
+	size_t len = LAYOUT_CHANGES_HEADER + (list <= bitmap ? list : bitmap);
+	if (len > db->change_record_cap) {
+		uint8_t *grown = realloc(db->change_record, len);
+		if (!grown)
+			return ENOMEM;
+		db->change_record = grown;
+		db->change_record_cap = len;
+	}
+	uint8_t *r = db->change_record;
+	int64_t now = rtime_now_ns();
+	memcpy(r, &now, 8);
+	r[8] = list <= bitmap ? LAYOUT_CHANGES_LIST : LAYOUT_CHANGES_BITMAP;
+	if (list <= bitmap) {
+		memcpy(r + LAYOUT_CHANGES_HEADER, db->changed, list);
+	} else {
+		memset(r + LAYOUT_CHANGES_HEADER, 0, bitmap);
+		for (size_t i = 0; i < n_changed; i++)
+			r[LAYOUT_CHANGES_HEADER + db->changed[i] / 8] |=
+			    (uint8_t)(1u << (db->changed[i] % 8));
+	}
+	uint8_t key[8];
+	layout_put_be64(key, seq);
+	MDB_val k = { sizeof key, key }, v = { len, r };
+	return mdb_put(txn, db->le.dbi[LAYOUT_DB_CHANGES], &k, &v, 0);
+}
+
+/* Removes change records older than the horizon: they are the oldest
+ * keys, so this looks at what it removes and one more. */
+static int prune_changes(struct db *db, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int64_t cutoff = rtime_now_ns() - db->config.changes_horizon_ns;
+	uint64_t floor = 0;
+	int rc = mdb_cursor_open(txn, db->le.dbi[LAYOUT_DB_CHANGES], &cur);
+	if (rc)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		int64_t when;
+		if (k.mv_size != 8 || v.mv_size < LAYOUT_CHANGES_HEADER)
+			break;
+		memcpy(&when, v.mv_data, 8);
+		if (when >= cutoff)
+			break;
+		floor = layout_get_be64(k.mv_data);
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return floor ? meta_put(db, txn, "changes_floor", floor) : 0;
+}
+
 static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 {
 	int rc = 0;
+	bool news = db->n_names > 0 || db->n_closed > 0;
+	size_t n_changed = 0;
+	if (db->changed_cap < db->n_heads) {
+		uint32_t *grown = realloc(db->changed, db->n_heads * sizeof *grown);
+		if (!grown)
+			return ENOMEM;
+		db->changed = grown;
+		db->changed_cap = db->n_heads;
+	}
 	for (size_t i = 0; i < db->n_names && rc == 0; i++) {
 		uint8_t key[8];
 		layout_put_be64(key, db->names_pending[i].id);
 		MDB_val k = { sizeof key, key },
 			v = { db->names_pending[i].len, db->names_pending[i].name };
-		rc = mdb_put(txn, db->names, &k, &v, 0);
+		if ((rc = mdb_put(txn, db->names, &k, &v, 0)) == 0)
+			rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
 	}
 	for (size_t i = 0; i < db->n_closed && rc == 0; i++)
 		rc = write_closed(db, txn, &db->closed[i]);
@@ -629,7 +791,19 @@ static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 		struct head *h = db->table[i];
 		if (h && h->dirty && h->enc.count > 0)
 			rc = write_head(db, txn, h);
+		if (rc == 0 && h && (h->dirty || h->unsaved)) {
+			rc = put_series(db, txn, h);
+			news = true;
+		}
+		if (h && h->dirty)
+			db->changed[n_changed++] = h->ordinal;
 	}
+	if (rc == 0 && news)
+		rc = put_changes(db, txn, db->seq + 1, n_changed);
+	if (rc == 0 && news)
+		rc = meta_put(db, txn, "seq", db->seq + 1);
+	if (rc == 0)
+		rc = prune_changes(db, txn);
 	if (rc == 0)
 		rc = meta_put(db, txn, "applied", wal_position);
 	if (rc == 0)
@@ -662,16 +836,25 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 			return lmdb_error(e, rc, "commit failed", db->dir);
 		break;
 	}
+	/* What write_all's has_news saw, before the lists are emptied. */
+	bool names_or_chunks = db->n_names > 0 || db->n_closed > 0;
 	for (size_t i = 0; i < db->n_names; i++)
 		free(db->names_pending[i].name);
 	db->n_names = 0;
 	for (size_t i = 0; i < db->n_closed; i++)
 		free(db->closed[i].bytes);
 	db->n_closed = 0;
+	bool news = false;
 	for (size_t i = 0; i < db->table_cap; i++)
-		if (db->table[i])
-			db->table[i]->dirty = false;
+		if (db->table[i]) {
+			news |= db->table[i]->dirty || db->table[i]->unsaved;
+			db->table[i]->dirty = db->table[i]->unsaved = false;
+		}
 	db->applied = wal_position;
+	if (news || names_or_chunks) {
+		db->seq++;
+		commit_signal_publish(db->signal, db->seq);
+	}
 	return 0;
 }
 

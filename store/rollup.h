@@ -23,6 +23,10 @@ struct rollup_bucket {
 size_t rollup_add(struct rollup_bucket *b, size_t n, size_t cap, int64_t bucket_ns, int64_t ts,
 		  double value, double prev);
 
+/* Folds one sample into bucket b (the one its time falls in); prev as
+ * for rollup_add. */
+void rollup_fold(struct rollup_bucket *b, double value, double prev);
+
 /* The counter rise from prev to value: a fall is a reset, counting value. */
 double rollup_rise(double prev, double value);
 

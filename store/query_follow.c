@@ -1,0 +1,204 @@
+/* query_follow.c - following the writer: waiting for its next commit,
+ * the series changed since a commit sequence, and the latest sample of
+ * many series, all without decoding a chunk; see query.h and, for the
+ * records read here, layout.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/layout.h"
+#include "store/query_private.h"
+
+int query_wait(struct query *q, uint64_t after_seq, int timeout_ms, uint64_t *seq, struct err *e)
+{
+	uint64_t got;
+	if (!q->signal) {
+		/* The writer may have created it since the handle was opened. */
+		struct err ignored = { 0 };
+		if (commit_signal_open(q->le.dir, &q->signal, &ignored) != 0)
+			return err_set(e, -ENOENT,
+				       "store %s publishes no commits (%s): is its rmon-stored of "
+				       "this version?",
+				       q->le.dir, ignored.msg);
+	}
+	int rc = commit_signal_wait(q->signal, after_seq, timeout_ms, &got);
+	if (rc == -ETIMEDOUT)
+		return err_set(e, rc, "store %s: no commit after %llu within %d ms", q->le.dir,
+			       (unsigned long long)after_seq, timeout_ms);
+	if (rc == -EINTR)
+		return err_set(e, rc, "store %s: waiting interrupted by a signal", q->le.dir);
+	if (seq)
+		*seq = got;
+	return 0;
+}
+
+/* ---- changed series ---- */
+
+/* Extends the ordinal -> id cache to the snapshot's series: the ordinals
+ * only grow, so only new ones are read. */
+static int load_ids(struct query *q, MDB_txn *txn, struct err *e)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn, q->le.dbi[LAYOUT_DB_ORDINALS], &st);
+	if (rc)
+		return query_lmdb_error(q, e, rc, "cannot read ordinals");
+	if (st.ms_entries <= q->n_ids)
+		return 0;
+	if (st.ms_entries > q->ids_cap) {
+		size_t cap = st.ms_entries + st.ms_entries / 4 + 64;
+		uint64_t *grown = realloc(q->ids, cap * sizeof *grown);
+		if (!grown)
+			return err_set(e, -ENOMEM, "out of memory for %zu series", cap);
+		q->ids = grown;
+		q->ids_cap = cap;
+	}
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_ORDINALS], &cur)))
+		return query_lmdb_error(q, e, rc, "cannot read ordinals");
+	uint8_t key[4] = { (uint8_t)(q->n_ids >> 24), (uint8_t)(q->n_ids >> 16),
+			   (uint8_t)(q->n_ids >> 8), (uint8_t)q->n_ids };
+	MDB_val k = { sizeof key, key }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		uint32_t ordinal =
+		    (uint32_t)kb[0] << 24 | (uint32_t)kb[1] << 16 | (uint32_t)kb[2] << 8 | kb[3];
+		/* Ordinals are dense and written in order; a gap is damage. */
+		if (k.mv_size != 4 || v.mv_size != 8 || ordinal != q->n_ids ||
+		    q->n_ids >= q->ids_cap)
+			break;
+		memcpy(&q->ids[q->n_ids++], v.mv_data, 8);
+	}
+	mdb_cursor_close(cur);
+	if (q->n_ids < st.ms_entries)
+		return err_set(e, -EIO, "store %s: the series ordinals are damaged at %zu",
+			       q->le.dir, q->n_ids);
+	return 0;
+}
+
+/* ORs one change record's ordinals into the seen bitmap. */
+static int mark_changes(struct query *q, const uint8_t *r, size_t len)
+{
+	const uint8_t *p = r + LAYOUT_CHANGES_HEADER;
+	size_t n = len - LAYOUT_CHANGES_HEADER;
+	if (r[8] == LAYOUT_CHANGES_LIST && n % 4 == 0) {
+		for (size_t i = 0; i < n; i += 4) {
+			uint32_t ordinal;
+			memcpy(&ordinal, p + i, 4);
+			if (ordinal >= q->n_ids)
+				return -1;
+			q->seen[ordinal / 8] |= (uint8_t)(1u << (ordinal % 8));
+		}
+		return 0;
+	}
+	if (r[8] == LAYOUT_CHANGES_BITMAP && n <= (q->n_ids + 7) / 8) {
+		for (size_t i = 0; i < n; i++)
+			q->seen[i] |= p[i];
+		return 0;
+	}
+	return -1;
+}
+
+static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_fn fn,
+			void *ctx, struct err *e)
+{
+	uint64_t floor = lmdb_env_meta(&q->le, txn, "changes_floor");
+	if (since < floor)
+		return err_set(e, -ESTALE,
+			       "store %s: the changes after commit %llu are no longer kept (the "
+			       "oldest kept follow %llu): read everything again",
+			       q->le.dir, (unsigned long long)since, (unsigned long long)floor);
+	int rc = load_ids(q, txn, e);
+	if (rc)
+		return rc;
+	size_t bytes = (q->n_ids + 7) / 8;
+	if (bytes > q->seen_cap) {
+		uint8_t *grown = realloc(q->seen, bytes);
+		if (!grown)
+			return err_set(e, -ENOMEM, "out of memory");
+		q->seen = grown;
+		q->seen_cap = bytes;
+	}
+	memset(q->seen, 0, bytes);
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_CHANGES], &cur)))
+		return query_lmdb_error(q, e, rc, "cannot read changes");
+	uint8_t key[8];
+	layout_put_be64(key, since + 1);
+	MDB_val k = { sizeof key, key }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || v.mv_size < LAYOUT_CHANGES_HEADER ||
+		    mark_changes(q, v.mv_data, v.mv_size) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0)
+		return err_set(e, -EIO, "store %s: a damaged change record at commit %llu",
+			       q->le.dir, (unsigned long long)layout_get_be64(k.mv_data));
+	if (rc != MDB_NOTFOUND)
+		return query_lmdb_error(q, e, rc, "cannot read changes");
+	int result = 0;
+	for (size_t i = 0; i < bytes && result == 0; i++)
+		for (uint8_t b = q->seen[i]; b && result == 0; b &= (uint8_t)(b - 1))
+			result = fn(ctx, q->ids[i * 8 + (size_t)__builtin_ctz(b)]);
+	return result;
+}
+
+int query_changed(struct query *q, uint64_t since_seq, query_id_fn fn, void *ctx, struct err *e)
+{
+	MDB_txn *txn;
+	int rc = query_snapshot(q, &txn, e);
+	if (rc)
+		return rc;
+	rc = read_changes(q, txn, since_seq, fn, ctx, e);
+	query_done(q, txn);
+	return rc;
+}
+
+/* ---- latest values ---- */
+
+static void no_sample(struct query_latest *out)
+{
+	*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN, NAN, NAN,
+				      0,	 NAN,	    NAN };
+}
+
+int query_latest(struct query *q, const uint64_t *ids, size_t n, struct query_latest *out,
+		 struct err *e)
+{
+	MDB_txn *txn;
+	int rc = query_snapshot(q, &txn, e);
+	if (rc)
+		return rc;
+	MDB_dbi dbi = q->le.dbi[LAYOUT_DB_LATEST];
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint8_t key[8];
+		layout_put_be64(key, ids[i]);
+		MDB_val k = { sizeof key, key }, v;
+		struct layout_latest l;
+		int got = mdb_get(txn, dbi, &k, &v);
+		if (got == 0 && v.mv_size == sizeof l) {
+			memcpy(&l, v.mv_data, sizeof l);
+			out[i] = (struct query_latest){
+				l.first_ts,
+				l.last_ts,
+				l.last_ts == INT64_MIN ? NAN : l.last_value,
+				l.minute_start,
+				l.minute_count > 0 ? l.minute_min : NAN,
+				l.minute_count > 0 ? l.minute_max : NAN,
+				l.minute_count > 0 ? l.minute_sum / l.minute_count : NAN,
+				l.minute_count,
+				l.minute_last,
+				l.minute_rise,
+			};
+		} else if (got == 0 || got == MDB_NOTFOUND) {
+			no_sample(&out[i]);
+		} else {
+			rc = query_lmdb_error(q, e, got, "cannot read the latest values");
+		}
+	}
+	query_done(q, txn);
+	return rc;
+}
