@@ -50,8 +50,8 @@ static int map_page(const char *dir, bool writer, struct commit_signal **out, st
 		close(fd);
 		return rc;
 	}
-	void *p = mmap(NULL, PAGE_BYTES, writer ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-		       fd, 0);
+	void *p =
+	    mmap(NULL, PAGE_BYTES, writer ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return err_sys(e, -errno, "store: cannot map %s", path);

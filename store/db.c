@@ -23,15 +23,15 @@
 
 struct head {
 	uint64_t id;
-	int64_t chunk_start; /* first timestamp of the head chunk (when count > 0) */
-	int64_t last_ts;     /* newest timestamp stored, INT64_MIN when none */
-	double last_value;   /* newest value stored, NaN when none */
-	double before_chunk; /* the value before the head chunk's first, NaN when none */
-	bool dirty;	     /* appended to since the last commit */
-	bool unsaved;	     /* its ordinal and latest record are not in LMDB yet */
-	uint32_t ordinal;    /* registration order: its place in change records */
-	int64_t first_ts;    /* oldest timestamp ever stored, INT64_MIN when none */
-	int64_t minute_end;  /* the end of the minute bucket */
+	int64_t chunk_start;	     /* first timestamp of the head chunk (when count > 0) */
+	int64_t last_ts;	     /* newest timestamp stored, INT64_MIN when none */
+	double last_value;	     /* newest value stored, NaN when none */
+	double before_chunk;	     /* the value before the head chunk's first, NaN when none */
+	bool dirty;		     /* appended to since the last commit */
+	bool unsaved;		     /* its ordinal and latest record are not in LMDB yet */
+	uint32_t ordinal;	     /* registration order: its place in change records */
+	int64_t first_ts;	     /* oldest timestamp ever stored, INT64_MIN when none */
+	int64_t minute_end;	     /* the end of the minute bucket */
 	struct rollup_bucket minute; /* the samples of the newest minute */
 	struct codec_encoder enc;
 	uint8_t buf[LAYOUT_HEAD_BYTES];
@@ -256,11 +256,12 @@ static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 		memcpy(&l, v.mv_data, sizeof l);
 		h->ordinal = l.ordinal;
 		h->first_ts = l.first_ts;
-		if (l.minute_start == layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M])) {
-			h->minute = (struct rollup_bucket){ l.minute_start, l.minute_min,
-							    l.minute_max,   l.minute_sum,
-							    l.minute_count, l.minute_last,
-							    l.minute_rise };
+		if (l.minute_start ==
+		    layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M])) {
+			h->minute =
+			    (struct rollup_bucket){ l.minute_start, l.minute_min,   l.minute_max,
+						    l.minute_sum,   l.minute_count, l.minute_last,
+						    l.minute_rise };
 			h->minute_end = l.minute_start + layout_bucket_ns[LAYOUT_1M];
 		}
 		return;
@@ -692,9 +693,9 @@ static int put_series(struct db *db, MDB_txn *txn, struct head *h)
 	uint8_t key[8];
 	layout_put_be64(key, h->id);
 	const struct rollup_bucket *m = &h->minute;
-	struct layout_latest l = { h->ordinal,	 0,	 h->first_ts, h->last_ts, h->last_value,
-				   m->start,	 m->min, m->max,      m->sum,	  m->count,
-				   m->last,	 m->rise };
+	struct layout_latest l = { h->ordinal,	  0,	    h->first_ts, h->last_ts,
+				   h->last_value, m->start, m->min,	 m->max,
+				   m->sum,	  m->count, m->last,	 m->rise };
 	MDB_val k = { sizeof key, key }, v = { sizeof l, &l };
 	int rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v, 0);
 	if (rc == 0 && h->unsaved) {

@@ -82,7 +82,8 @@ enum layout_db {
 };
 
 static const char *const layout_dbs[LAYOUT_DBS] = {
-	"names", "chunks", "rollup_1m", "rollup_1h", "meta", "by_name", "latest", "ordinals", "changes",
+	"names",   "chunks", "rollup_1m", "rollup_1h", "meta",
+	"by_name", "latest", "ordinals",  "changes",
 };
 
 /* Each series' newest sample and the summary of the minute it falls in,

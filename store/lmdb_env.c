@@ -123,9 +123,9 @@ int lmdb_env_open(struct lmdb_env *le, const char *dir, bool read_only, uint64_t
 		return rc;
 	if ((rc = open_dbs(le, txn))) {
 		mdb_txn_abort(txn);
-		return lmdb_env_error(e, rc, read_only ? "not a Rusty Monitor store (yet)"
-						       : "cannot open databases",
-				      dir);
+		return lmdb_env_error(
+		    e, rc, read_only ? "not a Rusty Monitor store (yet)" : "cannot open databases",
+		    dir);
 	}
 	/* Committing, even read-only, keeps the database handles open. */
 	if ((rc = mdb_txn_commit(txn)))

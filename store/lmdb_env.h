@@ -19,7 +19,7 @@ struct lmdb_env {
 	MDB_env *env;
 	MDB_dbi dbi[LAYOUT_DBS]; /* by enum layout_db */
 	bool read_only;
-	size_t map_size; /* the writer's current map size */
+	size_t map_size;  /* the writer's current map size */
 	uint64_t version; /* meta "version" as found (0: a new store) */
 	char dir[4096];
 };

@@ -216,11 +216,11 @@ int query_range(struct query *q, uint64_t id, int64_t from, int64_t to, int64_t 
 
 struct query_stats {
 	uint64_t series;
-	uint64_t samples;      /* samples stored, all time */
-	uint64_t duplicates;   /* skipped: same timestamp as the last */
-	uint64_t out_of_order; /* skipped: older than the last */
-	uint64_t chunk_bytes;  /* pages of raw chunks */
-	uint64_t file_bytes;   /* the LMDB data file on disk */
+	uint64_t samples;	   /* samples stored, all time */
+	uint64_t duplicates;	   /* skipped: same timestamp as the last */
+	uint64_t out_of_order;	   /* skipped: older than the last */
+	uint64_t chunk_bytes;	   /* pages of raw chunks */
+	uint64_t file_bytes;	   /* the LMDB data file on disk */
 	uint64_t applied_position; /* of the write-ahead log */
 	uint64_t sequence;	   /* the snapshot's commit sequence */
 };

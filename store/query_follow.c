@@ -100,8 +100,8 @@ static int mark_changes(struct query *q, const uint8_t *r, size_t len)
 	return -1;
 }
 
-static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_fn fn,
-			void *ctx, struct err *e)
+static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_fn fn, void *ctx,
+			struct err *e)
 {
 	uint64_t floor = lmdb_env_meta(&q->le, txn, "changes_floor");
 	if (since < floor)
@@ -161,8 +161,8 @@ int query_changed(struct query *q, uint64_t since_seq, query_id_fn fn, void *ctx
 
 static void no_sample(struct query_latest *out)
 {
-	*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN, NAN, NAN,
-				      0,	 NAN,	    NAN };
+	*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
+				      NAN,	 NAN,	    0,	 NAN,	    NAN };
 }
 
 int query_latest(struct query *q, const uint64_t *ids, size_t n, struct query_latest *out,

@@ -13,7 +13,7 @@ struct query {
 	struct commit_signal *signal; /* NULL until a writer of this version ran */
 	MDB_txn *held;		      /* the snapshot of query_begin, or NULL */
 	uint64_t held_seq;
-	uint64_t *ids;		      /* by ordinal: a cache of the "ordinals" database */
+	uint64_t *ids; /* by ordinal: a cache of the "ordinals" database */
 	size_t n_ids, ids_cap;
 	uint8_t *seen; /* query_changed's bitmap over ordinals */
 	size_t seen_cap;

@@ -134,8 +134,8 @@ struct fold {
 	struct rollup_bucket *w;
 	size_t n;
 	int64_t from, step;
-	double prev;	   /* the value before the current raw sample, for rises */
-	int64_t fold_from; /* raw samples before this only set prev */
+	double prev;		       /* the value before the current raw sample, for rises */
+	int64_t fold_from;	       /* raw samples before this only set prev */
 	struct rollup_bucket *buckets; /* a decoded rollup record */
 };
 
@@ -195,8 +195,8 @@ static int record_start(struct query *q, MDB_txn *txn, int dbi, uint64_t id, boo
 
 /* Folds the buckets of rollup resolution res (LAYOUT_1M or LAYOUT_1H)
  * that start in [lo, hi). */
-static int fold_rollups(struct query *q, MDB_txn *txn, int res, uint64_t id, int64_t lo,
-			int64_t hi, struct fold *f, struct err *e)
+static int fold_rollups(struct query *q, MDB_txn *txn, int res, uint64_t id, int64_t lo, int64_t hi,
+			struct fold *f, struct err *e)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -240,16 +240,21 @@ static int fold_raw(struct query *q, MDB_txn *txn, uint64_t id, int64_t lo, int6
 			NULL, e);
 }
 
-/* Where data of a coarser resolution hands over to a finer one that
- * begins at first: the end of the coarse bucket first falls in (that
+/* Where data of a coarser resolution, kept from coarse_first on, hands
+ * over to a finer one kept from first on: from, when the finer one covers
+ * the range or the coarse one has nothing older (a series' beginning, not
+ * retention); else the end of the coarse bucket first falls in (that
  * bucket holds the finer data before it too), never after limit. */
-static int64_t handover(int64_t first, int64_t from, int64_t bucket, int64_t limit)
+static int64_t handover(int64_t first, int64_t coarse_first, int64_t from, int64_t bucket,
+			int64_t limit)
 {
-	if (first <= from)
+	if (first <= from || coarse_first == INT64_MAX)
 		return from;
 	if (first == INT64_MAX)
 		return limit;
 	int64_t start = layout_bucket_start(first, bucket);
+	if (coarse_first >= start)
+		return from;
 	int64_t end = start == first ? first : start + bucket;
 	return end < limit ? end : limit;
 }
@@ -268,23 +273,26 @@ static int fold_all(struct query *q, MDB_txn *txn, uint64_t id, int64_t from, in
 	int res = f->step >= layout_bucket_ns[LAYOUT_1H]   ? LAYOUT_1H
 		  : f->step >= layout_bucket_ns[LAYOUT_1M] ? LAYOUT_1M
 							   : LAYOUT_RAW;
-	int64_t head, oldest_raw, oldest_1m;
+	int64_t head, oldest_raw, oldest_1m, oldest_1h;
 	bool open = false;
 	int rc;
 	if ((rc = record_start(q, txn, LAYOUT_DB_CHUNKS, id, true, &head, &open, e)) ||
 	    (rc = record_start(q, txn, LAYOUT_DB_CHUNKS, id, false, &oldest_raw, NULL, e)) ||
-	    (rc = record_start(q, txn, LAYOUT_DB_ROLLUP_1M, id, false, &oldest_1m, NULL, e)))
+	    (rc = record_start(q, txn, LAYOUT_DB_ROLLUP_1M, id, false, &oldest_1m, NULL, e)) ||
+	    (rc = record_start(q, txn, LAYOUT_DB_ROLLUP_1H, id, false, &oldest_1h, NULL, e)))
 		return rc;
 	/* Rollups hold the closed chunks: everything before the open one. */
 	if (!open)
 		head = INT64_MAX;
 	int64_t raw_from, from_1m, from_1h = from;
 	if (res == LAYOUT_RAW) {
-		raw_from = handover(oldest_raw, from, layout_bucket_ns[LAYOUT_1M], head);
-		from_1m = handover(oldest_1m, from, layout_bucket_ns[LAYOUT_1H], raw_from);
+		raw_from = handover(oldest_raw, oldest_1m, from, layout_bucket_ns[LAYOUT_1M], head);
+		from_1m =
+		    handover(oldest_1m, oldest_1h, from, layout_bucket_ns[LAYOUT_1H], raw_from);
 	} else if (res == LAYOUT_1M) {
 		raw_from = head > from ? head : from;
-		from_1m = handover(oldest_1m, from, layout_bucket_ns[LAYOUT_1H], raw_from);
+		from_1m =
+		    handover(oldest_1m, oldest_1h, from, layout_bucket_ns[LAYOUT_1H], raw_from);
 	} else {
 		raw_from = head > from ? head : from;
 		from_1m = raw_from; /* no 1-minute data */
@@ -326,7 +334,12 @@ int query_range_multi(struct query *q, uint64_t id, int64_t from, int64_t to, in
 {
 	if (step <= 0 || to <= from)
 		return err_set(e, -EINVAL, "the step must be positive and the range not empty");
-	struct fold f = { calloc(n ? n : 1, sizeof *f.w), n, from, step, NAN, from,
+	struct fold f = { calloc(n ? n : 1, sizeof *f.w),
+			  n,
+			  from,
+			  step,
+			  NAN,
+			  from,
 			  malloc(LAYOUT_ROLLUP_BUCKETS * sizeof *f.buckets) };
 	MDB_txn *txn = NULL;
 	int rc = !f.w || !f.buckets ? err_set(e, -ENOMEM, "out of memory for %zu windows", n)

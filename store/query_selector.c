@@ -247,7 +247,6 @@ bool query_selector_match(const struct query_selector *sel, const char *name, si
 	return true;
 }
 
-
 bool query_name_label(const char *name, size_t len, const char *label, char *buf, size_t cap)
 {
 	const char *slash = memchr(name, '/', len);

@@ -1,0 +1,970 @@
+/* test_reader.c - the readers' API (store/query.h) against a real store in
+ * a temporary folder, written through the drainer (WAL, then LMDB) as
+ * rmon-stored writes it: snapshots held across calls, the wait for the
+ * next commit woken from another process, the series changed since a
+ * commit (late, replayed data included), latest values, several
+ * aggregates in one pass against a naive reference, retention falling
+ * back to rollups, listing in name order and label values, the version
+ * check, damaged rollups, and a reader open while the writer's map grows. */
+#include <errno.h>
+#include <lmdb.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/rtime.h"
+#include "lib/series_name.h"
+#include "shmring/ring.h"
+#include "store/db.h"
+#include "store/drainer.h"
+#include "store/query.h"
+
+#define SEC RTIME_NS_PER_SEC
+#define MIN (60 * SEC)
+static char data[256];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(data, sizeof data, "/tmp/rmon-test-reader-XXXXXX");
+	assert_non_null(mkdtemp(data));
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	char cmd[300], ring[64];
+	ring_name_for_dir(data, ring, sizeof ring);
+	ring_unlink(ring, NULL);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", data);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- writing through the drainer ---- */
+
+static struct drainer *open_drainer(int64_t horizon_ns)
+{
+	struct drainer_config c;
+	drainer_config_default(&c, data);
+	c.ring.lanes = 1;
+	c.ring.slots_per_lane = 1024;
+	c.ring.series_capacity = 1024;
+	c.commit_interval_ns = 0; /* every step commits */
+	c.checkpoint_interval_ns = 3600 * SEC;
+	c.self_interval_ns = 3600 * SEC;
+	if (horizon_ns)
+		c.db.changes_horizon_ns = horizon_ns;
+	struct drainer *d;
+	struct err e = { 0 };
+	if (drainer_open(&c, &d, &e) != 0)
+		fail_msg("drainer_open: %s", e.msg);
+	return d;
+}
+
+static uint64_t id_of(const char *name)
+{
+	return series_id(name, strlen(name));
+}
+
+/* Stores n samples of series name (defined on first use) through the WAL,
+ * without committing LMDB yet. */
+static void put(struct drainer *d, const char *name, const int64_t *ts, const double *v, size_t n)
+{
+	struct err e = { 0 };
+	struct sample *s = malloc(n * sizeof *s);
+	const char **names = malloc(n * sizeof *names);
+	for (size_t i = 0; i < n; i++) {
+		s[i] = (struct sample){ id_of(name), ts[i], v[i] };
+		names[i] = name;
+	}
+	if (drainer_submit(d, s, n, names, &e) != 0)
+		fail_msg("drainer_submit: %s", e.msg);
+	free(s);
+	free(names);
+}
+
+static void put1(struct drainer *d, const char *name, int64_t ts, double v)
+{
+	put(d, name, &ts, &v, 1);
+}
+
+/* One drainer step: with a commit interval of 0 it commits LMDB. */
+static void commit(struct drainer *d)
+{
+	struct err e = { 0 };
+	if (drainer_step(d, 0, &e) != 0)
+		fail_msg("drainer_step: %s", e.msg);
+}
+
+static void close_drainer(struct drainer *d)
+{
+	struct err e = { 0 };
+	if (drainer_close(d, &e) != 0)
+		fail_msg("drainer_close: %s", e.msg);
+}
+
+static struct query *open_query(void)
+{
+	struct query *q;
+	struct err e = { 0 };
+	if (query_open(data, &q, &e) != 0)
+		fail_msg("query_open: %s", e.msg);
+	return q;
+}
+
+static int count_sample(void *ctx, int64_t ts, double v)
+{
+	(void)ts;
+	(void)v;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t count_raw(struct query *q, const char *name)
+{
+	size_t n = 0;
+	struct err e = { 0 };
+	assert_int_equal(
+	    query_raw(q, id_of(name), INT64_MIN, INT64_MAX, count_sample, &n, NULL, &e), 0);
+	return n;
+}
+
+static int count_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	(void)id;
+	(void)name;
+	(void)len;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* ---- snapshots ---- */
+
+static void test_snapshot_holds_one_commit_across_calls(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t t0 = rtime_now_ns() / SEC * SEC - 100 * SEC;
+	for (int i = 0; i < 50; i++)
+		put1(d, "h/a", t0 + i * SEC, i);
+	commit(d);
+	struct query *q = open_query();
+	struct err e = { 0 };
+	assert_int_equal(query_begin(q, &e), 0);
+	assert_int_equal(query_begin(q, &e), -EBUSY);
+	uint64_t seq = query_sequence(q);
+	assert_true(seq > 0);
+	/* The writer goes on: more samples, a new series. */
+	for (int i = 50; i < 80; i++)
+		put1(d, "h/a", t0 + i * SEC, i);
+	put1(d, "h/b", t0, 1);
+	commit(d);
+	/* Every call still reads the held commit. */
+	assert_true(query_sequence(q) == seq);
+	assert_int_equal(count_raw(q, "h/a"), 50);
+	size_t series = 0;
+	assert_int_equal(query_series(q, NULL, count_series, &series, &e), 0);
+	assert_int_equal(series, 1);
+	struct query_latest l;
+	uint64_t a = id_of("h/a");
+	assert_int_equal(query_latest(q, &a, 1, &l, &e), 0);
+	assert_true(l.ts == t0 + 49 * SEC);
+	struct query_stats st;
+	assert_int_equal(query_get_stats(q, &st, &e), 0);
+	assert_true(st.sequence == seq && st.series == 1 && st.samples == 50);
+	query_end(q);
+	/* A new snapshot sees the new commit; without one, each call its own. */
+	assert_true(query_sequence(q) > seq);
+	assert_int_equal(count_raw(q, "h/a"), 80);
+	series = 0;
+	assert_int_equal(query_series(q, NULL, count_series, &series, &e), 0);
+	assert_int_equal(series, 2);
+	query_close(q);
+	close_drainer(d);
+}
+
+/* ---- waiting for the next commit ---- */
+
+static void test_wait_times_out_without_commit(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	put1(d, "h/a", rtime_now_ns(), 1);
+	commit(d);
+	struct query *q = open_query();
+	struct err e = { 0 };
+	uint64_t seq = query_sequence(q), got = 0;
+	/* Newer already: at once. */
+	assert_int_equal(query_wait(q, seq - 1, 1000, &got, &e), 0);
+	assert_true(got == seq);
+	/* A commit that brought nothing is no news. */
+	commit(d);
+	int64_t start = rtime_mono_ns();
+	assert_int_equal(query_wait(q, seq, 50, &got, &e), -ETIMEDOUT);
+	int64_t waited = rtime_mono_ns() - start;
+	assert_true(waited >= 45 * RTIME_NS_PER_MS && waited < 2000 * RTIME_NS_PER_MS);
+	assert_non_null(strstr(e.msg, "no commit after"));
+	query_close(q);
+	close_drainer(d);
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A reader in another process sleeps in query_wait; the writer commits;
+ * the reader reports when it woke.  The bound is on the median of several
+ * rounds (this machine is shared), each round well under a second. */
+static void test_wait_wakes_reader_in_other_process(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t t0 = rtime_now_ns();
+	put1(d, "h/a", t0, 0);
+	commit(d);
+	enum { ROUNDS = 9 };
+	int to_child[2], to_parent[2];
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(to_parent), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct query *q;
+		if (query_open(data, &q, NULL) != 0)
+			_exit(1);
+		uint64_t seq = query_sequence(q);
+		for (int r = 0; r < ROUNDS; r++) {
+			char go;
+			if (write(to_parent[1], &seq, sizeof seq) != sizeof seq ||
+			    read(to_child[0], &go, 1) != 1)
+				_exit(2);
+			int64_t woke = 0;
+			if (query_wait(q, seq, 5000, &seq, NULL) == 0)
+				woke = rtime_mono_ns();
+			if (write(to_parent[1], &woke, sizeof woke) != sizeof woke)
+				_exit(3);
+		}
+		query_close(q);
+		_exit(0);
+	}
+	int64_t latency[ROUNDS];
+	for (int r = 0; r < ROUNDS; r++) {
+		uint64_t child_seq;
+		assert_int_equal(read(to_parent[0], &child_seq, sizeof child_seq),
+				 sizeof child_seq);
+		assert_int_equal(write(to_child[1], "g", 1), 1);
+		usleep(20000); /* the child is asleep in the futex by now */
+		put1(d, "h/a", t0 + (r + 1) * SEC, r + 1);
+		int64_t before = rtime_mono_ns();
+		commit(d);
+		int64_t woke;
+		assert_int_equal(read(to_parent[0], &woke, sizeof woke), sizeof woke);
+		assert_true(woke != 0);	     /* woken, not timed out */
+		assert_true(woke >= before); /* by this commit, not earlier */
+		latency[r] = woke - before;
+		assert_true(latency[r] < SEC);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	qsort(latency, ROUNDS, sizeof *latency, compare_i64);
+	print_message("wake-up after commit: median %.3f ms, max %.3f ms\n",
+		      (double)latency[ROUNDS / 2] / 1e6, (double)latency[ROUNDS - 1] / 1e6);
+	assert_true(latency[ROUNDS / 2] < 5 * RTIME_NS_PER_MS);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close_drainer(d);
+}
+
+/* ---- changed series ---- */
+
+struct ids {
+	size_t n;
+	uint64_t id[64];
+};
+
+static int collect_id(void *ctx, uint64_t id)
+{
+	struct ids *s = ctx;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->id[i] == id)
+			fail_msg("id %016llx named twice", (unsigned long long)id);
+	if (s->n < 64)
+		s->id[s->n++] = id;
+	return 0;
+}
+
+static bool has_id(const struct ids *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->id[i] == id_of(name))
+			return true;
+	return false;
+}
+
+static struct ids changed_since(struct query *q, uint64_t seq)
+{
+	struct ids s = { 0 };
+	struct err e = { 0 };
+	if (query_changed(q, seq, collect_id, &s, &e) != 0)
+		fail_msg("query_changed: %s", e.msg);
+	return s;
+}
+
+static void test_changed_series_include_late_replayed_data(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t now = rtime_now_ns() / SEC * SEC;
+	/* host c was cut off two hours ago; a and b are current. */
+	put1(d, "a/m", now, 1);
+	put1(d, "b/m", now, 2);
+	put1(d, "c/m", now - 7200 * SEC, 3);
+	commit(d);
+	struct query *q = open_query();
+	uint64_t seq1 = query_sequence(q);
+	struct ids all = changed_since(q, 0);
+	assert_int_equal(all.n, 3);
+	assert_int_equal(changed_since(q, seq1).n, 0);
+	/* Its spool replays: an hour of samples into windows long past. */
+	int64_t ts[360];
+	double v[360];
+	for (int i = 0; i < 360; i++)
+		ts[i] = now - 7200 * SEC + (i + 1) * 10 * SEC, v[i] = i;
+	put(d, "c/m", ts, v, 360);
+	put1(d, "a/m", now + SEC, 5);
+	commit(d);
+	uint64_t seq2 = query_sequence(q);
+	assert_true(seq2 == seq1 + 1);
+	struct ids late = changed_since(q, seq1);
+	assert_int_equal(late.n, 2);
+	assert_true(has_id(&late, "c/m") && has_id(&late, "a/m") && !has_id(&late, "b/m"));
+	/* What changed in c is what follows its newest sample at seq1. */
+	double count[1];
+	double *outs[QUERY_AGGS] = { [QUERY_COUNT] = count };
+	struct err e = { 0 };
+	assert_int_equal(query_range_multi(q, id_of("c/m"), now - 7200 * SEC + 1,
+					   now - 3600 * SEC + 1, 3600 * SEC, outs, 1, &e),
+			 0);
+	assert_true(count[0] == 360);
+	/* A new series counts too, and a union of several commits names each
+	 * series once. */
+	put1(d, "d/m", now, 4);
+	commit(d);
+	put1(d, "a/m", now + 2 * SEC, 6);
+	commit(d);
+	struct ids union_ = changed_since(q, seq1);
+	assert_int_equal(union_.n, 3);
+	assert_true(has_id(&union_, "d/m"));
+	/* Inside a held snapshot the changes stop at its commit. */
+	assert_int_equal(query_begin(q, &e), 0);
+	uint64_t held = query_sequence(q);
+	put1(d, "b/m", now + SEC, 7);
+	commit(d);
+	assert_int_equal(changed_since(q, held).n, 0);
+	query_end(q);
+	struct ids b = changed_since(q, held);
+	assert_true(b.n == 1 && has_id(&b, "b/m"));
+	query_close(q);
+	close_drainer(d);
+}
+
+static void test_changes_past_the_horizon_are_stale(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(RTIME_NS_PER_MS); /* a 1 ms horizon */
+	int64_t now = rtime_now_ns();
+	for (int i = 0; i < 4; i++) {
+		put1(d, "a/m", now + i * SEC, i);
+		commit(d);
+		usleep(5000);
+	}
+	struct query *q = open_query();
+	uint64_t seq = query_sequence(q);
+	struct ids s = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(query_changed(q, 0, collect_id, &s, &e), -ESTALE);
+	assert_non_null(strstr(e.msg, "read everything again"));
+	assert_int_equal(query_changed(q, seq - 2, collect_id, &s, &e), -ESTALE);
+	/* The newest record is always within reach. */
+	assert_int_equal(query_changed(q, seq - 1, collect_id, &s, &e), 0);
+	assert_true(s.n == 1 && has_id(&s, "a/m"));
+	query_close(q);
+	close_drainer(d);
+}
+
+/* ---- latest values ---- */
+
+static void test_latest_values_and_minute_without_decoding(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t minute = (rtime_now_ns() / MIN - 5) * MIN;
+	char names[5][32];
+	uint64_t ids[6];
+	for (int s = 0; s < 5; s++) {
+		snprintf(names[s], sizeof names[s], "h/m{s=\"%d\"}", s);
+		ids[s] = id_of(names[s]);
+		/* Samples in the minute before and, for all but s=4, in this one. */
+		for (int i = 0; i < 6; i++)
+			put1(d, names[s], minute - MIN + i * 10 * SEC, 100 + i);
+		for (int i = 0; s < 4 && i <= s; i++)
+			put1(d, names[s], minute + i * 7 * SEC, s * 10 + i);
+	}
+	ids[5] = 42; /* unknown */
+	commit(d);
+	struct query *q = open_query();
+	struct query_latest l[6];
+	struct err e = { 0 };
+	assert_int_equal(query_latest(q, ids, 6, l, &e), 0);
+	for (int s = 0; s < 4; s++) {
+		assert_true(l[s].ts == minute + s * 7 * SEC);
+		assert_true(l[s].value == s * 10 + s);
+		assert_true(l[s].first_ts == minute - MIN);
+		assert_true(l[s].minute_start == minute);
+		assert_true(l[s].minute_count == s + 1);
+		assert_true(l[s].minute_min == s * 10 && l[s].minute_max == s * 10 + s);
+		assert_true(fabs(l[s].minute_avg - (s * 10 + s / 2.0)) < 1e-9);
+		assert_true(l[s].minute_last == s * 10 + s);
+	}
+	/* Series 4's newest minute is the one before. */
+	assert_true(l[4].ts == minute - MIN + 50 * SEC && l[4].minute_start == minute - MIN);
+	assert_true(l[4].minute_count == 6 && l[4].minute_avg == 102.5);
+	assert_true(l[5].ts == INT64_MIN && isnan(l[5].value));
+	query_close(q);
+	/* Across a restart of the writer the minute goes on where it was. */
+	close_drainer(d);
+	d = open_drainer(0);
+	put1(d, names[0], minute + 30 * SEC, -5);
+	commit(d);
+	q = open_query();
+	assert_int_equal(query_latest(q, ids, 1, l, &e), 0);
+	assert_true(l[0].ts == minute + 30 * SEC && l[0].value == -5);
+	assert_true(l[0].minute_count == 2 && l[0].minute_min == -5 && l[0].minute_max == 0);
+	assert_true(l[0].minute_increase == -5); /* two falls: resets, counting 0 and -5 */
+	query_close(q);
+	close_drainer(d);
+}
+
+/* ---- several aggregates in one pass ---- */
+
+struct series_data {
+	size_t n;
+	int64_t ts[6000];
+	double v[6000];
+};
+
+/* The reference: each aggregate straight from the raw samples. */
+static double naive(const struct series_data *s, enum query_agg agg, int64_t from, int64_t step)
+{
+	double min = NAN, max = NAN, sum = 0, count = 0, last = NAN, inc = 0, prev = NAN;
+	bool any = false;
+	for (size_t i = 0; i < s->n; i++) {
+		double v = s->v[i];
+		if (s->ts[i] >= from && s->ts[i] < from + step) {
+			any = true;
+			last = v;
+			if (!isnan(prev))
+				inc += v >= prev ? v - prev : v;
+			min = count == 0 || v < min ? v : min;
+			max = count == 0 || v > max ? v : max;
+			sum += v;
+			count++;
+		}
+		prev = v;
+	}
+	switch (agg) {
+	case QUERY_AVG:
+		return count ? sum / count : NAN;
+	case QUERY_MIN:
+		return count ? min : NAN;
+	case QUERY_MAX:
+		return count ? max : NAN;
+	case QUERY_LAST:
+		return any ? last : NAN;
+	case QUERY_SUM:
+		return count ? sum : NAN;
+	case QUERY_COUNT:
+		return count;
+	case QUERY_RATE:
+		return any ? inc / ((double)step / 1e9) : NAN;
+	default:
+		return any ? inc : NAN;
+	}
+}
+
+static void assert_close(double want, double got, const char *what, size_t i)
+{
+	if (isnan(want) && isnan(got))
+		return;
+	if (isnan(want) || isnan(got) || fabs(want - got) > 1e-6 * (fabs(want) + 1))
+		fail_msg("%s window %zu: want %.17g, got %.17g", what, i, want, got);
+}
+
+static void test_multi_aggregate_matches_naive_reference(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	static struct series_data s;
+	int64_t hour = (rtime_now_ns() / (3600 * SEC) - 20) * 3600 * SEC;
+	double value = 1000;
+	srand(7);
+	/* 20 h of a counter every 15 s with resets and gaps: chunks close
+	 * (and roll up) every 2 h; the newest is open. */
+	s.n = 0;
+	for (int64_t t = hour + 3 * SEC; t < hour + 20 * 3600 * SEC; t += 15 * SEC) {
+		if (rand() % 50 == 0)
+			continue;
+		value = rand() % 400 == 0 ? rand() % 10 : value + rand() % 100 / 10.0;
+		s.ts[s.n] = t, s.v[s.n] = value, s.n++;
+	}
+	put(d, "h/c", s.ts, s.v, s.n);
+	commit(d);
+	struct query *q = open_query();
+	const int64_t steps[] = {
+		10 * SEC, 45 * SEC, 60 * SEC, 5 * MIN, 3600 * SEC, 3 * 3600 * SEC
+	};
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		int64_t step = steps[k], from = hour - step, to = hour + 21 * 3600 * SEC;
+		size_t n = (size_t)((to - from + step - 1) / step);
+		double *buf = malloc(n * QUERY_AGGS * sizeof *buf), *outs[QUERY_AGGS];
+		for (int a = 0; a < QUERY_AGGS; a++)
+			outs[a] = buf + (size_t)a * n;
+		struct err e = { 0 };
+		assert_int_equal(query_range_multi(q, id_of("h/c"), from, to, step, outs, n, &e),
+				 0);
+		for (int a = 0; a < QUERY_AGGS; a++)
+			for (size_t i = 0; i < n; i++)
+				assert_close(
+				    naive(&s, (enum query_agg)a, from + (int64_t)i * step, step),
+				    outs[a][i], query_agg_name((enum query_agg)a), i);
+		/* One aggregate alone gives the same figures. */
+		double *one = malloc(n * sizeof *one);
+		assert_int_equal(
+		    query_range(q, id_of("h/c"), from, to, step, QUERY_RATE, one, n, &e), 0);
+		for (size_t i = 0; i < n; i++)
+			assert_close(outs[QUERY_RATE][i], one[i], "rate alone", i);
+		free(one);
+		free(buf);
+	}
+	query_close(q);
+	close_drainer(d);
+}
+
+/* Two threads, each with its handle, aggregate through rollups at once:
+ * with a shared decoding buffer (the old static one) they mix up their
+ * records. */
+struct worker {
+	const double *want;
+	int64_t from, to, step;
+	size_t n;
+	uint64_t id;
+	int bad;
+};
+
+static void *aggregate_often(void *arg)
+{
+	struct worker *w = arg;
+	struct query *q;
+	double out[64];
+	if (query_open(data, &q, NULL) != 0)
+		return (void *)1;
+	for (int r = 0; r < 200; r++) {
+		if (query_range(q, w->id, w->from, w->to, w->step, QUERY_AVG, out, w->n, NULL) != 0)
+			w->bad++;
+		for (size_t i = 0; i < w->n; i++)
+			if (!(isnan(out[i]) && isnan(w->want[i])) && out[i] != w->want[i])
+				w->bad++;
+	}
+	query_close(q);
+	return NULL;
+}
+
+static void test_aggregation_is_reentrant(void **state)
+{
+	(void)state;
+	struct db_config c;
+	db_config_default(&c);
+	struct db *db;
+	struct err e = { 0 };
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(db_open(dir, &c, false, &db, &e), 0);
+	int64_t hour = (rtime_now_ns() / (3600 * SEC) - 30) * 3600 * SEC;
+	uint64_t ids[2] = { 11, 22 };
+	db_register_series(db, ids[0], "h/x", 3, &e);
+	db_register_series(db, ids[1], "h/y", 3, &e);
+	for (int64_t t = hour; t < hour + 30 * 3600 * SEC; t += 20 * SEC) {
+		struct sample s[2] = { { ids[0], t, (double)(t / SEC % 977) },
+				       { ids[1], t, -(double)(t / SEC % 613) * 1000 } };
+		assert_int_equal(db_append(db, s, 2, &e), 0);
+	}
+	assert_int_equal(db_commit(db, 1, &e), 0);
+	db_close(db);
+	struct worker w[2];
+	double want[2][64];
+	struct query *q = open_query();
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct worker){ want[i], hour, hour + 28 * 3600 * SEC, 3600 * SEC, 28,
+					ids[i],	 0 };
+		assert_int_equal(query_range(q, ids[i], w[i].from, w[i].to, w[i].step, QUERY_AVG,
+					     want[i], w[i].n, &e),
+				 0);
+		assert_false(isnan(want[i][3]));
+	}
+	query_close(q);
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, aggregate_often, &w[i]);
+	for (int i = 0; i < 2; i++) {
+		void *rc;
+		pthread_join(th[i], &rc);
+		assert_null(rc);
+		assert_int_equal(w[i].bad, 0);
+	}
+}
+
+/* ---- retention: raw samples gone, rollups stand in ---- */
+
+static void test_short_step_past_raw_retention_reads_rollups(void **state)
+{
+	(void)state;
+	struct db_config c;
+	db_config_default(&c);
+	c.retention_raw_ns = 3600 * SEC;
+	struct db *db;
+	struct err e = { 0 };
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(db_open(dir, &c, false, &db, &e), 0);
+	int64_t now = rtime_now_ns() / MIN * MIN, start = now - 12 * 3600 * SEC;
+	static struct series_data s;
+	s.n = 0;
+	db_register_series(db, 5, "h/r", 3, &e);
+	for (int64_t t = start; t < now; t += 10 * SEC) {
+		struct sample smp = { 5, t, (double)(t / SEC % 7919) };
+		s.ts[s.n] = t, s.v[s.n] = smp.value, s.n++;
+		assert_int_equal(db_append(db, &smp, 1, &e), 0);
+	}
+	assert_int_equal(db_commit(db, 1, &e), 0);
+	assert_int_equal(db_apply_retention(db, now, &e), 0);
+	db_close(db);
+	struct query *q = open_query();
+	/* The raw samples of the first hours are gone... */
+	size_t raw = 0;
+	assert_int_equal(query_raw(q, 5, start, start + 3600 * SEC, count_sample, &raw, NULL, &e),
+			 0);
+	assert_int_equal(raw, 0);
+	/* ... yet a 10 s step over them gives each minute's figures, in the
+	 * window its minute starts in. */
+	int64_t step = 10 * SEC, from = start, to = start + 3 * 3600 * SEC;
+	size_t n = (size_t)((to - from) / step);
+	double *avg = calloc(n, sizeof *avg), *count = calloc(n, sizeof *count);
+	double *outs[QUERY_AGGS] = { [QUERY_AVG] = avg, [QUERY_COUNT] = count };
+	assert_int_equal(query_range_multi(q, 5, from, to, step, outs, n, &e), 0);
+	double total = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t w = from + (int64_t)i * step;
+		total += count[i];
+		if (w % MIN == 0) {
+			assert_close(naive(&s, QUERY_AVG, w, MIN), avg[i], "minute avg", i);
+			assert_true(count[i] == 6);
+		} else {
+			assert_true(isnan(avg[i]) && count[i] == 0);
+		}
+	}
+	assert_true(total == 3 * 360);
+	free(avg);
+	free(count);
+	query_close(q);
+}
+
+/* ---- listing ---- */
+
+struct names {
+	size_t n;
+	char name[16][64];
+};
+
+static int collect_name(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct names *s = ctx;
+	(void)id;
+	if (s->n < 16)
+		snprintf(s->name[s->n++], 64, "%.*s", (int)len, name);
+	return 0;
+}
+
+struct values {
+	size_t n;
+	char text[16][64];
+	size_t series[16];
+};
+
+static int collect_value(void *ctx, const char *value, size_t len, size_t series)
+{
+	struct values *s = ctx;
+	if (s->n < 16) {
+		snprintf(s->text[s->n], 64, "%.*s", (int)len, value);
+		s->series[s->n++] = series;
+	}
+	return 0;
+}
+
+static struct values label_values(struct query *q, const char *selector, const char *label)
+{
+	struct values v = { 0 };
+	struct query_selector *sel = NULL;
+	struct err e = { 0 };
+	if (selector && query_selector_parse(selector, &sel, &e) != 0)
+		fail_msg("selector: %s", e.msg);
+	if (query_label_values(q, sel, label, collect_value, &v, &e) != 0)
+		fail_msg("label values: %s", e.msg);
+	query_selector_free(sel);
+	return v;
+}
+
+static void test_listing_in_name_order_and_label_values(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	const char *names[] = {
+		"web2/node_filesystem_size_bytes{mountpoint=\"/\"}",
+		"db1/node_load1",
+		"web1/node_filesystem_size_bytes{mountpoint=\"/var\"}",
+		"web1/node_filesystem_size_bytes{mountpoint=\"/\"}",
+		"web1/node_load1",
+		"web10/node_filesystem_size_bytes{mountpoint=\"/srv\"}",
+	};
+	for (size_t i = 0; i < 6; i++)
+		put1(d, names[i], rtime_now_ns(), (double)i);
+	commit(d);
+	struct query *q = open_query();
+	struct names got = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(query_series(q, NULL, collect_name, &got, &e), 0);
+	assert_int_equal(got.n, 6);
+	for (size_t i = 1; i < got.n; i++)
+		assert_true(strcmp(got.name[i - 1], got.name[i]) < 0);
+	/* One host named: only its series (web10 is another host). */
+	struct query_selector *sel;
+	assert_int_equal(query_selector_parse("web1/node_filesystem_*", &sel, &e), 0);
+	got.n = 0;
+	assert_int_equal(query_series(q, sel, collect_name, &got, &e), 0);
+	query_selector_free(sel);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.name[0], "web1/node_filesystem_size_bytes{mountpoint=\"/\"}");
+	struct values hosts = label_values(q, NULL, "__host__");
+	assert_int_equal(hosts.n, 4);
+	assert_string_equal(hosts.text[0], "db1");
+	assert_string_equal(hosts.text[1], "web1");
+	assert_int_equal(hosts.series[1], 3);
+	assert_string_equal(hosts.text[3], "web2");
+	struct values mounts = label_values(q, "web1/node_filesystem_size_bytes", "mountpoint");
+	assert_int_equal(mounts.n, 2);
+	assert_string_equal(mounts.text[0], "/");
+	assert_string_equal(mounts.text[1], "/var");
+	struct values all_mounts = label_values(q, NULL, "mountpoint");
+	assert_int_equal(all_mounts.n, 3);
+	assert_true(all_mounts.series[0] == 2); /* "/" on web1 and web2 */
+	struct values metrics = label_values(q, "web1/*", "__name__");
+	assert_int_equal(metrics.n, 2);
+	assert_int_equal(query_label_values(q, NULL, "", collect_value, &metrics, &e), -EINVAL);
+	query_close(q);
+	close_drainer(d);
+}
+
+/* ---- the error contract ---- */
+
+/* Sets meta key of the store to value, behind the writer's back. */
+static void poke_meta(const char *key, uint64_t value)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	MDB_val k = { strlen(key), (void *)key }, v = { sizeof value, &value };
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_open_checks_layout_version(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	put1(d, "h/a", rtime_now_ns(), 1);
+	close_drainer(d);
+	poke_meta("version", 99);
+	struct query *q = NULL;
+	struct err e = { 0 };
+	assert_int_equal(query_open(data, &q, &e), -EPROTO);
+	assert_null(q);
+	assert_non_null(strstr(e.msg, "layout version 99"));
+	assert_non_null(strstr(e.msg, "reads version 2"));
+	/* No store at all: -ENOENT saying what to do. */
+	char empty[300];
+	snprintf(empty, sizeof empty, "%s/nothing", data);
+	assert_int_equal(query_open(empty, &q, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "start rmon-stored"));
+	/* Not an LMDB file: a negative errno code, not LMDB's own. */
+	char path[400];
+	snprintf(path, sizeof path, "%s/db", empty);
+	mkdir(empty, 0700);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/db/data.mdb", empty);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < 8192; i++)
+		fputc('x', f);
+	fclose(f);
+	int rc = query_open(empty, &q, &e);
+	assert_true(rc < 0 && rc > -4096);
+	assert_non_null(strstr(e.msg, "store "));
+}
+
+/* Replaces the first rollup record's value with garbage. */
+static void damage_rollup(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "rollup_1h", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	uint8_t key[16], junk[40];
+	memcpy(key, k.mv_data, sizeof key);
+	memset(junk, 0xee, sizeof junk);
+	mdb_cursor_close(cur);
+	MDB_val nk = { sizeof key, key }, nv = { sizeof junk, junk };
+	assert_int_equal(mdb_put(txn, dbi, &nk, &nv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_damaged_rollup_is_an_error(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t hour = (rtime_now_ns() / (3600 * SEC) - 10) * 3600 * SEC;
+	static struct series_data s;
+	s.n = 0;
+	for (int64_t t = hour; t < hour + 10 * 3600 * SEC; t += 30 * SEC)
+		s.ts[s.n] = t, s.v[s.n] = 1, s.n++;
+	put(d, "h/a", s.ts, s.v, s.n);
+	close_drainer(d);
+	damage_rollup();
+	struct query *q = open_query();
+	double out[10];
+	struct err e = { 0 };
+	assert_int_equal(query_range(q, id_of("h/a"), hour, hour + 10 * 3600 * SEC, 3600 * SEC,
+				     QUERY_AVG, out, 10, &e),
+			 -EIO);
+	assert_non_null(strstr(e.msg, "corrupt rollup record"));
+	query_close(q);
+}
+
+/* ---- a reader while the writer's map grows ---- */
+
+static void test_reader_keeps_working_while_map_grows(void **state)
+{
+	(void)state;
+	struct db_config c;
+	db_config_default(&c);
+	c.initial_map_bytes = 256 << 10;
+	struct db *db;
+	struct err e = { 0 };
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(db_open(dir, &c, false, &db, &e), 0);
+	int64_t t0 = rtime_now_ns() - 86400 * SEC;
+	db_register_series(db, 1, "h/first", 7, &e);
+	for (int i = 0; i < 100; i++) {
+		struct sample s = { 1, t0 + i * SEC, i };
+		db_append(db, &s, 1, &e);
+	}
+	assert_int_equal(db_commit(db, 1, &e), 0);
+	struct query *q = open_query();
+	assert_int_equal(query_begin(q, &e), 0);
+	/* Thousands of series later the map has doubled many times. */
+	char name[64];
+	for (uint64_t id = 2; id < 6000; id++) {
+		int len = snprintf(name, sizeof name, "h/m%llu", (unsigned long long)id);
+		assert_int_equal(db_register_series(db, id, name, (size_t)len, &e), 0);
+		for (int i = 0; i < 40; i++) {
+			struct sample s = { id, t0 + i * SEC, (double)(id * i) };
+			db_append(db, &s, 1, &e);
+		}
+		if (id % 500 == 0) {
+			assert_int_equal(db_commit(db, id, &e), 0);
+			/* The held snapshot reads on, unchanged. */
+			size_t n = 0;
+			assert_int_equal(
+			    query_raw(q, 1, INT64_MIN, INT64_MAX, count_sample, &n, NULL, &e), 0);
+			assert_int_equal(n, 100);
+		}
+	}
+	assert_int_equal(db_commit(db, 7000, &e), 0);
+	query_end(q);
+	/* A new snapshot adopts the grown map. */
+	struct query_stats st;
+	assert_int_equal(query_get_stats(q, &st, &e), 0);
+	assert_true(st.series == 5999);
+	assert_true(st.file_bytes > (256 << 10));
+	uint64_t last = 5999;
+	struct query_latest l;
+	assert_int_equal(query_latest(q, &last, 1, &l, &e), 0);
+	assert_true(l.ts == t0 + 39 * SEC && l.value == 5999.0 * 39);
+	query_close(q);
+	db_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+		T(test_snapshot_holds_one_commit_across_calls),
+		T(test_wait_times_out_without_commit),
+		T(test_wait_wakes_reader_in_other_process),
+		T(test_changed_series_include_late_replayed_data),
+		T(test_changes_past_the_horizon_are_stale),
+		T(test_latest_values_and_minute_without_decoding),
+		T(test_multi_aggregate_matches_naive_reference),
+		T(test_aggregation_is_reentrant),
+		T(test_short_step_past_raw_retention_reads_rollups),
+		T(test_listing_in_name_order_and_label_values),
+		T(test_open_checks_layout_version),
+		T(test_damaged_rollup_is_an_error),
+		T(test_reader_keeps_working_while_map_grows),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
