@@ -248,9 +248,8 @@ static int64_t oldest_chunk(struct db *db, MDB_txn *txn, uint64_t id)
  * record is written at the next commit. */
 static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 {
-	uint8_t key[8];
-	layout_put_be64(key, h->id);
-	MDB_val k = { sizeof key, key }, v;
+	uint64_t key = h->id;
+	MDB_val k = { sizeof key, &key }, v;
 	struct layout_latest l;
 	if (mdb_get(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v) == 0 && v.mv_size == sizeof l) {
 		memcpy(&l, v.mv_data, sizeof l);
@@ -690,13 +689,12 @@ static int write_head(struct db *db, MDB_txn *txn, struct head *h)
 /* The series' latest record, and its ordinal when it is new. */
 static int put_series(struct db *db, MDB_txn *txn, struct head *h)
 {
-	uint8_t key[8];
-	layout_put_be64(key, h->id);
+	uint64_t key = h->id;
 	const struct rollup_bucket *m = &h->minute;
 	struct layout_latest l = { h->ordinal,	  0,	    h->first_ts, h->last_ts,
 				   h->last_value, m->start, m->min,	 m->max,
 				   m->sum,	  m->count, m->last,	 m->rise };
-	MDB_val k = { sizeof key, key }, v = { sizeof l, &l };
+	MDB_val k = { sizeof key, &key }, v = { sizeof l, &l };
 	int rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v, 0);
 	if (rc == 0 && h->unsaved) {
 		uint8_t okey[4] = { (uint8_t)(h->ordinal >> 24), (uint8_t)(h->ordinal >> 16),

@@ -11,7 +11,7 @@
  *   rollup_1h  same key, first bucket start         -> rollup record
  *   meta       "applied", "version", "seq", counters -> u64 little-endian
  *   by_name    canonical name                        -> u64 id (big-endian)
- *   latest     u64 id (big-endian)                   -> struct layout_latest
+ *   latest     u64 id (native, MDB_INTEGERKEY)       -> struct layout_latest
  *   ordinals   u32 ordinal (big-endian)              -> u64 id (little-endian)
  *   changes    u64 commit sequence (big-endian)      -> the series changed in
  *                                                       that commit (below)

@@ -87,9 +87,13 @@ static int open_dbs(struct lmdb_env *le, MDB_txn *txn)
 	le->version = lmdb_env_meta(le, txn, "version");
 	if (le->read_only && le->version != LAYOUT_VERSION)
 		return 0;
+	/* Integer keys compare without memcmp: readers look up thousands of
+	 * latest records a pass. */
 	for (int i = 0; i < LAYOUT_DBS && rc == 0; i++)
 		if (i != LAYOUT_DB_META)
-			rc = mdb_dbi_open(txn, layout_dbs[i], flags, &le->dbi[i]);
+			rc = mdb_dbi_open(txn, layout_dbs[i],
+					  flags | (i == LAYOUT_DB_LATEST ? MDB_INTEGERKEY : 0),
+					  &le->dbi[i]);
 	return rc;
 }
 

@@ -159,10 +159,84 @@ int query_changed(struct query *q, uint64_t since_seq, query_id_fn fn, void *ctx
 
 /* ---- latest values ---- */
 
-static void no_sample(struct query_latest *out)
+/* Fills out from a latest record (NULL: none). */
+static void from_record(struct query_latest *out, const MDB_val *v)
 {
-	*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
-				      NAN,	 NAN,	    0,	 NAN,	    NAN };
+	struct layout_latest l;
+	if (!v || v->mv_size != sizeof l) {
+		*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
+					      NAN,	 NAN,	    0,	 NAN,	    NAN };
+		return;
+	}
+	memcpy(&l, v->mv_data, sizeof l);
+	bool counted = l.minute_count > 0;
+	*out = (struct query_latest){
+		l.first_ts,
+		l.last_ts,
+		l.last_ts == INT64_MIN ? NAN : l.last_value,
+		l.minute_start,
+		counted ? l.minute_min : NAN,
+		counted ? l.minute_max : NAN,
+		counted ? l.minute_sum / l.minute_count : NAN,
+		l.minute_count,
+		l.minute_last,
+		l.minute_rise,
+	};
+}
+
+#define ORDER_BITS 12
+
+/* The order to look ids up in: by their ORDER_BITS bits below the
+ * highest one in which they differ (one counting pass).  Neighbours in
+ * that order mostly sit on the same LMDB leaf page, where a cursor finds
+ * them without descending from the root again. */
+static size_t *lookup_order(const uint64_t *ids, size_t n)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	int width = n ? 64 - __builtin_clzll((hi - lo) | 1) : 1;
+	int shift = width > ORDER_BITS ? width - ORDER_BITS : 0;
+	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	size_t *start = calloc((1u << ORDER_BITS) + 1, sizeof *start);
+	if (order && start) {
+		for (size_t i = 0; i < n; i++)
+			start[((ids[i] - lo) >> shift) + 1]++;
+		for (size_t b = 1; b <= 1u << ORDER_BITS; b++)
+			start[b] += start[b - 1];
+		for (size_t i = 0; i < n; i++)
+			order[start[(ids[i] - lo) >> shift]++] = i;
+	} else {
+		free(order);
+		order = NULL;
+	}
+	free(start);
+	return order;
+}
+
+static int read_latest(struct query *q, MDB_txn *txn, const uint64_t *ids, size_t n,
+		       struct query_latest *out, struct err *e)
+{
+	size_t *order = lookup_order(ids, n);
+	MDB_cursor *cur = NULL;
+	if (!order)
+		return err_set(e, -ENOMEM, "out of memory for %zu series", n);
+	int rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_LATEST], &cur);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t at = order[i];
+		uint64_t key = ids[at];
+		MDB_val k = { sizeof key, &key }, v;
+		int got = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+		if (got != 0 && got != MDB_NOTFOUND)
+			rc = got;
+		from_record(&out[at], got == 0 ? &v : NULL);
+	}
+	if (cur) /* NULL when it could not be opened */
+		mdb_cursor_close(cur);
+	free(order);
+	return rc ? query_lmdb_error(q, e, rc, "cannot read the latest values") : 0;
 }
 
 int query_latest(struct query *q, const uint64_t *ids, size_t n, struct query_latest *out,
@@ -172,33 +246,7 @@ int query_latest(struct query *q, const uint64_t *ids, size_t n, struct query_la
 	int rc = query_snapshot(q, &txn, e);
 	if (rc)
 		return rc;
-	MDB_dbi dbi = q->le.dbi[LAYOUT_DB_LATEST];
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint8_t key[8];
-		layout_put_be64(key, ids[i]);
-		MDB_val k = { sizeof key, key }, v;
-		struct layout_latest l;
-		int got = mdb_get(txn, dbi, &k, &v);
-		if (got == 0 && v.mv_size == sizeof l) {
-			memcpy(&l, v.mv_data, sizeof l);
-			out[i] = (struct query_latest){
-				l.first_ts,
-				l.last_ts,
-				l.last_ts == INT64_MIN ? NAN : l.last_value,
-				l.minute_start,
-				l.minute_count > 0 ? l.minute_min : NAN,
-				l.minute_count > 0 ? l.minute_max : NAN,
-				l.minute_count > 0 ? l.minute_sum / l.minute_count : NAN,
-				l.minute_count,
-				l.minute_last,
-				l.minute_rise,
-			};
-		} else if (got == 0 || got == MDB_NOTFOUND) {
-			no_sample(&out[i]);
-		} else {
-			rc = query_lmdb_error(q, e, got, "cannot read the latest values");
-		}
-	}
+	rc = read_latest(q, txn, ids, n, out, e);
 	query_done(q, txn);
 	return rc;
 }

@@ -86,6 +86,8 @@ static int apply_store(struct drainer_config *c, const struct conf_entry *entry,
 		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1m_ns, e);
 	} else if (strcmp(k, "retention_1h") == 0) {
 		rc = conf_duration(entry, RTIME_NS_PER_SEC * 3600, &c->db.retention_1h_ns, e);
+	} else if (strcmp(k, "changes_horizon") == 0) {
+		rc = conf_duration(entry, RTIME_NS_PER_SEC * 60, &c->db.changes_horizon_ns, e);
 	} else {
 		return conf_error(e, entry, "unknown setting");
 	}
