@@ -23,17 +23,23 @@
 
 struct head {
 	uint64_t id;
-	int64_t chunk_start;	     /* first timestamp of the head chunk (when count > 0) */
-	int64_t last_ts;	     /* newest timestamp stored, INT64_MIN when none */
-	double last_value;	     /* newest value stored, NaN when none */
-	double before_chunk;	     /* the value before the head chunk's first, NaN when none */
-	bool dirty;		     /* appended to since the last commit */
-	bool unsaved;		     /* its ordinal and latest record are not in LMDB yet */
-	uint32_t ordinal;	     /* registration order: its place in change records */
-	int64_t first_ts;	     /* oldest timestamp ever stored, INT64_MIN when none */
-	int64_t minute_end;	     /* the end of the minute bucket */
-	struct rollup_bucket minute; /* the samples of the newest minute */
+	int64_t chunk_start; /* first timestamp of the head chunk (when count > 0) */
+	int64_t last_ts;     /* newest timestamp stored, INT64_MIN when none */
+	double last_value;   /* newest value stored, NaN when none */
+	double before_chunk; /* the value before the head chunk's first, NaN when none */
+	bool dirty;	     /* appended to since the last commit */
+	bool unsaved;	     /* its ordinal and latest record are not in LMDB yet */
+	uint32_t ordinal;    /* registration order: its place in change records */
 	struct codec_encoder enc;
+	/* The newest minute's samples, for the latest record readers get:
+	 * in the cache line the encoder's end shares, which every append
+	 * touches anyway (db_find_series prefetches the first two). */
+	struct minute {
+		int64_t end; /* of the minute; INT64_MIN: none yet */
+		double min, max, sum, rise;
+		uint32_t count;
+	} minute;
+	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
 	uint8_t buf[LAYOUT_HEAD_BYTES];
 };
 
@@ -140,8 +146,7 @@ static struct head *add_head(struct db *db, uint64_t id)
 	h->unsaved = false;
 	h->ordinal = 0;
 	h->first_ts = INT64_MIN;
-	h->minute_end = INT64_MIN;
-	h->minute = (struct rollup_bucket){ INT64_MIN, NAN, NAN, 0, 0, NAN, 0 };
+	h->minute = (struct minute){ INT64_MIN, NAN, NAN, 0, 0, 0 };
 	codec_init(&h->enc, h->buf, sizeof h->buf, false);
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
@@ -164,6 +169,8 @@ static int close_head(struct db *db, struct head *h, bool prefer_float)
 	uint8_t *bytes = malloc(len + 1);
 	if (!bytes)
 		return -ENOMEM;
+	if (h->first_ts == INT64_MIN)
+		h->first_ts = h->chunk_start; /* the series' first chunk closes */
 	bytes[0] = VALUE_CLOSED;
 	memcpy(bytes + 1, h->buf, len);
 	db->closed[db->n_closed++] =
@@ -210,16 +217,23 @@ static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB
 	return rc == 0 ? MDB_NOTFOUND : rc;
 }
 
-/* Folds a sample into the head's minute bucket, starting the next
- * bucket when ts leaves the current one. */
-static void fold_minute(struct head *h, int64_t ts, double value, double prev)
+/* Folds a sample into the head's newest minute, as rollup_fold would,
+ * starting the next minute when ts leaves it (samples come in time
+ * order). */
+static inline void fold_minute(struct head *h, int64_t ts, double value, double prev)
 {
-	if (ts >= h->minute_end) {
-		int64_t start = layout_bucket_start(ts, layout_bucket_ns[LAYOUT_1M]);
-		h->minute = (struct rollup_bucket){ start, NAN, NAN, 0, 0, NAN, 0 };
-		h->minute_end = start + layout_bucket_ns[LAYOUT_1M];
+	struct minute *m = &h->minute;
+	if (ts >= m->end) {
+		int64_t minute = layout_bucket_ns[LAYOUT_1M];
+		*m = (struct minute){ layout_bucket_start(ts, minute) + minute, NAN, NAN, 0, 0, 0 };
 	}
-	rollup_fold(&h->minute, value, prev);
+	m->rise += rollup_rise(prev, value);
+	if (value != value) /* NaN: only the last value changes */
+		return;
+	m->min = m->count == 0 || value < m->min ? value : m->min;
+	m->max = m->count == 0 || value > m->max ? value : m->max;
+	m->sum += value;
+	m->count++;
 }
 
 /* The first timestamp of series id's oldest chunk, INT64_MIN when none. */
@@ -255,14 +269,13 @@ static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 		memcpy(&l, v.mv_data, sizeof l);
 		h->ordinal = l.ordinal;
 		h->first_ts = l.first_ts;
-		if (l.minute_start ==
-		    layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M])) {
-			h->minute =
-			    (struct rollup_bucket){ l.minute_start, l.minute_min,   l.minute_max,
-						    l.minute_sum,   l.minute_count, l.minute_last,
-						    l.minute_rise };
-			h->minute_end = l.minute_start + layout_bucket_ns[LAYOUT_1M];
-		}
+		if (l.minute_start == layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M]))
+			h->minute = (struct minute){ l.minute_start + layout_bucket_ns[LAYOUT_1M],
+						     l.minute_min,
+						     l.minute_max,
+						     l.minute_sum,
+						     l.minute_rise,
+						     (uint32_t)l.minute_count };
 		return;
 	}
 	h->ordinal = db->next_ordinal++;
@@ -375,7 +388,7 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	db->out_of_order = meta_get(db, txn, "out_of_order");
 	db->seq = meta_get(db, txn, "seq");
 	if (read_only) {
-		mdb_txn_abort(txn);
+		lmdb_env_end_read(&db->le, txn);
 		*out = db;
 		return 0;
 	}
@@ -520,8 +533,6 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 		return rc;
 	if (h->enc.count == 1)
 		h->chunk_start = ts;
-	if (h->first_ts == INT64_MIN)
-		h->first_ts = ts;
 	fold_minute(h, ts, value, h->last_value);
 	h->last_ts = ts;
 	h->last_value = value;
@@ -690,10 +701,23 @@ static int write_head(struct db *db, MDB_txn *txn, struct head *h)
 static int put_series(struct db *db, MDB_txn *txn, struct head *h)
 {
 	uint64_t key = h->id;
-	const struct rollup_bucket *m = &h->minute;
-	struct layout_latest l = { h->ordinal,	  0,	    h->first_ts, h->last_ts,
-				   h->last_value, m->start, m->min,	 m->max,
-				   m->sum,	  m->count, m->last,	 m->rise };
+	const struct minute *m = &h->minute;
+	if (h->first_ts == INT64_MIN && h->enc.count > 0)
+		h->first_ts = h->chunk_start; /* the first chunk's start */
+	struct layout_latest l = {
+		h->ordinal,
+		0,
+		h->first_ts,
+		h->last_ts,
+		h->last_value,
+		m->end == INT64_MIN ? INT64_MIN : m->end - layout_bucket_ns[LAYOUT_1M],
+		m->min,
+		m->max,
+		m->sum,
+		m->count,
+		h->last_value,
+		m->rise
+	};
 	MDB_val k = { sizeof key, &key }, v = { sizeof l, &l };
 	int rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v, 0);
 	if (rc == 0 && h->unsaved) {

@@ -15,9 +15,12 @@
 #include "lib/err.h"
 #include "store/layout.h"
 
+struct lmdb_shared;
+
 struct lmdb_env {
 	MDB_env *env;
-	MDB_dbi dbi[LAYOUT_DBS]; /* by enum layout_db */
+	struct lmdb_shared *shared; /* a reader's: the process-wide environment it uses */
+	MDB_dbi dbi[LAYOUT_DBS];    /* by enum layout_db */
 	bool read_only;
 	size_t map_size;  /* the writer's current map size */
 	uint64_t version; /* meta "version" as found (0: a new store) */
@@ -26,8 +29,11 @@ struct lmdb_env {
 
 /* Opens the environment in folder dir.  The writer (read_only false)
  * creates the folder and every sub-database that is missing and starts
- * with a map of at least initial_map_bytes and twice what is used; a
- * reader opens what exists and adopts the writer's map size.  le->version
+ * with a map of at least initial_map_bytes and twice what is used.  A
+ * reader opens what exists; the readers of one process share one LMDB
+ * environment per store (LMDB's locks are per process: a second open
+ * would reset the first one's reader table), mapped 64 GiB large so the
+ * writer's growth seldom means remapping under a reader.  le->version
  * is the layout version found; checking it is the caller's business (the
  * writer upgrades, a reader refuses).  Errors: -ENOENT (no store there,
  * or not all of its databases yet), -ENOMEM, -EACCES, -EPROTO (not an
@@ -46,9 +52,12 @@ void lmdb_env_close(struct lmdb_env *le);
  * (corruption) -EIO. */
 int lmdb_env_error(struct err *e, int rc, const char *what, const char *dir);
 
-/* Begins a read-only snapshot, adopting a map the writer has grown since
- * (which is why a handle may hold one transaction at a time). */
+/* Begins a read-only snapshot, adopting a map the writer has grown past
+ * this process's, which LMDB allows only while no other snapshot of the
+ * process is open: -EAGAIN then, saying so.  End it with
+ * lmdb_env_end_read. */
 int lmdb_env_begin_read(struct lmdb_env *le, MDB_txn **txn, struct err *e);
+void lmdb_env_end_read(struct lmdb_env *le, MDB_txn *txn);
 
 /* The u64 meta value key of the snapshot txn (0 when absent). */
 uint64_t lmdb_env_meta(struct lmdb_env *le, MDB_txn *txn, const char *key);

@@ -84,7 +84,7 @@ int query_snapshot(struct query *q, MDB_txn **txn, struct err *e)
 void query_done(struct query *q, MDB_txn *txn)
 {
 	if (txn && txn != q->held)
-		mdb_txn_abort(txn);
+		lmdb_env_end_read(&q->le, txn);
 }
 
 int query_begin(struct query *q, struct err *e)
@@ -104,7 +104,7 @@ int query_begin(struct query *q, struct err *e)
 void query_end(struct query *q)
 {
 	if (q->held)
-		mdb_txn_abort(q->held);
+		lmdb_env_end_read(&q->le, q->held);
 	q->held = NULL;
 }
 
@@ -116,7 +116,7 @@ uint64_t query_sequence(struct query *q)
 	if (lmdb_env_begin_read(&q->le, &txn, NULL) != 0)
 		return 0;
 	uint64_t seq = lmdb_env_meta(&q->le, txn, "seq");
-	mdb_txn_abort(txn);
+	lmdb_env_end_read(&q->le, txn);
 	return seq;
 }
 
@@ -161,6 +161,33 @@ int query_series(struct query *q, const struct query_selector *sel, query_series
 	if (rc)
 		return rc;
 	rc = walk_names(q, txn, sel, fn, ctx, e);
+	query_done(q, txn);
+	return rc;
+}
+
+int query_series_name(struct query *q, uint64_t id, char *buf, size_t cap, struct err *e)
+{
+	MDB_txn *txn;
+	int rc = query_snapshot(q, &txn, e);
+	if (rc)
+		return rc;
+	uint8_t key[8];
+	layout_put_be64(key, id);
+	MDB_val k = { sizeof key, key }, v;
+	rc = mdb_get(txn, q->le.dbi[LAYOUT_DB_NAMES], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		rc = err_set(e, -ENOENT, "store %s: no series has id %016llx", q->le.dir,
+			     (unsigned long long)id);
+	else if (rc)
+		rc = query_lmdb_error(q, e, rc, "cannot read names");
+	else if (v.mv_size >= cap)
+		rc = err_set(e, -ENAMETOOLONG, "series name of %zu bytes, room for %zu", v.mv_size,
+			     cap);
+	else {
+		memcpy(buf, v.mv_data, v.mv_size);
+		buf[v.mv_size] = '\0';
+		rc = (int)v.mv_size;
+	}
 	query_done(q, txn);
 	return rc;
 }

@@ -154,6 +154,11 @@ typedef int (*query_series_fn)(void *ctx, uint64_t id, const char *name, size_t 
 int query_series(struct query *q, const struct query_selector *sel, query_series_fn fn, void *ctx,
 		 struct err *e);
 
+/* Copies the canonical name of series id into buf (cap bytes, NUL
+ * terminated; SERIES_NAME_MAX + 1 always suffices) and returns its length.
+ * -ENOENT when no series has that id, -ENAMETOOLONG when cap is short. */
+int query_series_name(struct query *q, uint64_t id, char *buf, size_t cap, struct err *e);
+
 /* Calls fn once for every distinct value of label across the series
  * matching sel, in byte order, with the number of those series that have
  * it.  label "__host__" means the host part and "__name__" the metric, so

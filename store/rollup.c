@@ -11,13 +11,6 @@
 
 #define COLUMN_BYTES (CODEC_HEADER_BYTES + 16 + LAYOUT_ROLLUP_BUCKETS * 20)
 
-double rollup_rise(double prev, double value)
-{
-	if (isnan(prev) || isnan(value))
-		return 0;
-	return value >= prev ? value - prev : value;
-}
-
 size_t rollup_add(struct rollup_bucket *b, size_t n, size_t cap, int64_t bucket_ns, int64_t ts,
 		  double value, double prev)
 {

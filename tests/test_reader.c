@@ -785,6 +785,12 @@ static void test_listing_in_name_order_and_label_values(void **state)
 	struct values metrics = label_values(q, "web1/*", "__name__");
 	assert_int_equal(metrics.n, 2);
 	assert_int_equal(query_label_values(q, NULL, "", collect_value, &metrics, &e), -EINVAL);
+	char name[SERIES_NAME_MAX + 1];
+	assert_int_equal(query_series_name(q, id_of(names[1]), name, sizeof name, &e),
+			 (int)strlen(names[1]));
+	assert_string_equal(name, names[1]);
+	assert_int_equal(query_series_name(q, 42, name, sizeof name, &e), -ENOENT);
+	assert_int_equal(query_series_name(q, id_of(names[1]), name, 4, &e), -ENAMETOOLONG);
 	query_close(q);
 	close_drainer(d);
 }
@@ -894,6 +900,47 @@ static void test_damaged_rollup_is_an_error(void **state)
 
 /* ---- a reader while the writer's map grows ---- */
 
+/* The reader, in its own process as in production: it holds a snapshot
+ * while the writer's map doubles again and again, reads it on, and a
+ * second handle reads the new commits meanwhile.  Exit status 0 when
+ * everything read back as it should. */
+static void grow_reader(int from_parent, int to_parent, int rounds)
+{
+	struct query *q, *fresh;
+	struct err e = { 0 };
+	size_t n = 0;
+	char go;
+	if (query_open(data, &q, &e) != 0 || query_open(data, &fresh, &e) != 0 ||
+	    query_begin(q, &e) != 0)
+		_exit(10);
+	if (write(to_parent, "r", 1) != 1)
+		_exit(11);
+	for (int r = 0; r < rounds; r++) {
+		struct query_stats st;
+		if (read(from_parent, &go, 1) != 1)
+			_exit(12);
+		n = 0;
+		if (query_raw(q, 1, INT64_MIN, INT64_MAX, count_sample, &n, NULL, &e) != 0 ||
+		    n != 100)
+			_exit(13);
+		if (query_get_stats(q, &st, &e) != 0 || st.series != 1)
+			_exit(14);
+		if (query_get_stats(fresh, &st, &e) != 0 ||
+		    st.series != 1 + (uint64_t)(r + 1) * 500)
+			_exit(15);
+		if (write(to_parent, "r", 1) != 1)
+			_exit(16);
+	}
+	query_end(q);
+	uint64_t last = 1 + (uint64_t)rounds * 500;
+	struct query_latest l;
+	if (query_latest(q, &last, 1, &l, &e) != 0 || l.ts == INT64_MIN)
+		_exit(17);
+	query_close(q);
+	query_close(fresh);
+	_exit(0);
+}
+
 static void test_reader_keeps_working_while_map_grows(void **state)
 {
 	(void)state;
@@ -912,38 +959,42 @@ static void test_reader_keeps_working_while_map_grows(void **state)
 		db_append(db, &s, 1, &e);
 	}
 	assert_int_equal(db_commit(db, 1, &e), 0);
-	struct query *q = open_query();
-	assert_int_equal(query_begin(q, &e), 0);
-	/* Thousands of series later the map has doubled many times. */
+	enum { ROUNDS = 12 };
+	int down[2], up[2];
+	assert_int_equal(pipe(down), 0);
+	assert_int_equal(pipe(up), 0);
+	pid_t pid = fork();
+	if (pid == 0)
+		grow_reader(down[0], up[1], ROUNDS);
+	char ready;
+	assert_int_equal(read(up[0], &ready, 1), 1);
 	char name[64];
-	for (uint64_t id = 2; id < 6000; id++) {
-		int len = snprintf(name, sizeof name, "h/m%llu", (unsigned long long)id);
-		assert_int_equal(db_register_series(db, id, name, (size_t)len, &e), 0);
-		for (int i = 0; i < 40; i++) {
-			struct sample s = { id, t0 + i * SEC, (double)(id * i) };
-			db_append(db, &s, 1, &e);
+	uint64_t id = 2;
+	for (int r = 0; r < ROUNDS; r++) {
+		/* 500 more series of 40 samples a round: the map doubles often. */
+		for (int k = 0; k < 500; k++, id++) {
+			int len = snprintf(name, sizeof name, "h/m%llu", (unsigned long long)id);
+			assert_int_equal(db_register_series(db, id, name, (size_t)len, &e), 0);
+			for (int i = 0; i < 40; i++) {
+				struct sample s = { id, t0 + i * SEC, (double)(id * i) };
+				assert_int_equal(db_append(db, &s, 1, &e), 0);
+			}
 		}
-		if (id % 500 == 0) {
-			assert_int_equal(db_commit(db, id, &e), 0);
-			/* The held snapshot reads on, unchanged. */
-			size_t n = 0;
-			assert_int_equal(
-			    query_raw(q, 1, INT64_MIN, INT64_MAX, count_sample, &n, NULL, &e), 0);
-			assert_int_equal(n, 100);
-		}
+		assert_int_equal(db_commit(db, id, &e), 0);
+		assert_int_equal(write(down[1], "g", 1), 1);
+		assert_int_equal(read(up[0], &ready, 1), 1);
 	}
-	assert_int_equal(db_commit(db, 7000, &e), 0);
-	query_end(q);
-	/* A new snapshot adopts the grown map. */
-	struct query_stats st;
-	assert_int_equal(query_get_stats(q, &st, &e), 0);
-	assert_true(st.series == 5999);
-	assert_true(st.file_bytes > (256 << 10));
-	uint64_t last = 5999;
-	struct query_latest l;
-	assert_int_equal(query_latest(q, &last, 1, &l, &e), 0);
-	assert_true(l.ts == t0 + 39 * SEC && l.value == 5999.0 * 39);
-	query_close(q);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	struct db_stats st;
+	assert_int_equal(db_get_stats(db, &st, &e), 0);
+	assert_true(st.file_bytes > 4 * (256 << 10)); /* it did grow */
+	close(down[0]);
+	close(down[1]);
+	close(up[0]);
+	close(up[1]);
 	db_close(db);
 }
 
