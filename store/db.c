@@ -586,6 +586,7 @@ void db_find_series(struct db *db, const struct sample *samples, size_t n,
 			if (h) {
 				__builtin_prefetch(h, 1);
 				__builtin_prefetch((const char *)h + 64, 1);
+				__builtin_prefetch((const char *)h + 128, 1); /* the minute */
 			}
 		}
 		series[i] = db_series(db, samples[i].id);
@@ -599,6 +600,7 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 		if (i + 2 * PREFETCH_AHEAD < n) {
 			__builtin_prefetch(series[i + 2 * PREFETCH_AHEAD], 1);
 			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 64, 1);
+			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 128, 1);
 		}
 		if (i + PREFETCH_AHEAD < n) { /* where its next bits go */
 			const struct head *h = (const struct head *)series[i + PREFETCH_AHEAD];
