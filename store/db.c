@@ -12,6 +12,7 @@
 
 #include "lib/rtime.h"
 #include "lib/slab.h"
+#include "store/changes.h"
 #include "store/codec.h"
 #include "store/commit_signal.h"
 #include "store/layout.h"
@@ -62,11 +63,9 @@ struct db {
 	MDB_env *env; /* le's, by their old names */
 	MDB_dbi names, chunks, rollups[2], meta;
 	struct commit_signal *signal;
-	uint64_t seq;	       /* commits that changed something, meta "seq" */
-	uint32_t next_ordinal; /* the ordinal of the next new series */
-	uint32_t *changed;     /* ordinals changed in the commit being written */
-	uint8_t *change_record;
-	size_t changed_cap, change_record_cap;
+	uint64_t seq;		/* commits that changed something, meta "seq" */
+	uint32_t next_ordinal;	/* the ordinal of the next new series */
+	struct changes changes; /* the series changed in the commit being written */
 	bool read_only;
 	struct db_config config;
 	size_t map_size;
@@ -429,8 +428,7 @@ void db_close(struct db *db)
 		return;
 	lmdb_env_close(&db->le);
 	commit_signal_close(db->signal);
-	free(db->changed);
-	free(db->change_record);
+	changes_free(&db->changes);
 	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)
@@ -731,77 +729,11 @@ static int put_series(struct db *db, MDB_txn *txn, struct head *h)
 	return rc;
 }
 
-/* Records which series changed in commit seq: their ordinals as a list or
- * as a bitmap, whichever is smaller (layout.h). */
-static int put_changes(struct db *db, MDB_txn *txn, uint64_t seq, size_t n_changed)
-{
-	size_t list = n_changed * 4, bitmap = ((size_t)db->next_ordinal + 7) / 8;
-	size_t len = LAYOUT_CHANGES_HEADER + (list <= bitmap ? list : bitmap);
-	if (len > db->change_record_cap) {
-		uint8_t *grown = realloc(db->change_record, len);
-		if (!grown)
-			return ENOMEM;
-		db->change_record = grown;
-		db->change_record_cap = len;
-	}
-	uint8_t *r = db->change_record;
-	int64_t now = rtime_now_ns();
-	memcpy(r, &now, 8);
-	r[8] = list <= bitmap ? LAYOUT_CHANGES_LIST : LAYOUT_CHANGES_BITMAP;
-	if (list <= bitmap) {
-		memcpy(r + LAYOUT_CHANGES_HEADER, db->changed, list);
-	} else {
-		memset(r + LAYOUT_CHANGES_HEADER, 0, bitmap);
-		for (size_t i = 0; i < n_changed; i++)
-			r[LAYOUT_CHANGES_HEADER + db->changed[i] / 8] |=
-			    (uint8_t)(1u << (db->changed[i] % 8));
-	}
-	uint8_t key[8];
-	layout_put_be64(key, seq);
-	MDB_val k = { sizeof key, key }, v = { len, r };
-	return mdb_put(txn, db->le.dbi[LAYOUT_DB_CHANGES], &k, &v, 0);
-}
-
-/* Removes change records older than the horizon: they are the oldest
- * keys, so this looks at what it removes and one more. */
-static int prune_changes(struct db *db, MDB_txn *txn)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int64_t cutoff = rtime_now_ns() - db->config.changes_horizon_ns;
-	uint64_t floor = 0;
-	int rc = mdb_cursor_open(txn, db->le.dbi[LAYOUT_DB_CHANGES], &cur);
-	if (rc)
-		return rc;
-	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-		int64_t when;
-		if (k.mv_size != 8 || v.mv_size < LAYOUT_CHANGES_HEADER)
-			break;
-		memcpy(&when, v.mv_data, 8);
-		if (when >= cutoff)
-			break;
-		floor = layout_get_be64(k.mv_data);
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	return floor ? meta_put(db, txn, "changes_floor", floor) : 0;
-}
-
 static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 {
 	int rc = 0;
 	bool news = db->n_names > 0 || db->n_closed > 0;
-	size_t n_changed = 0;
-	if (db->changed_cap < db->n_heads) {
-		uint32_t *grown = realloc(db->changed, db->n_heads * sizeof *grown);
-		if (!grown)
-			return ENOMEM;
-		db->changed = grown;
-		db->changed_cap = db->n_heads;
-	}
+	db->changes.n = 0; /* a commit retried after growing the map starts over */
 	for (size_t i = 0; i < db->n_names && rc == 0; i++) {
 		uint8_t key[8];
 		layout_put_be64(key, db->names_pending[i].id);
@@ -820,15 +752,16 @@ static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 			rc = put_series(db, txn, h);
 			news = true;
 		}
-		if (h && h->dirty)
-			db->changed[n_changed++] = h->ordinal;
+		if (rc == 0 && h && h->dirty)
+			rc = changes_add(&db->changes, h->ordinal);
 	}
+	int64_t now = rtime_now_ns();
 	if (rc == 0 && news)
-		rc = put_changes(db, txn, db->seq + 1, n_changed);
+		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, db->next_ordinal, now);
 	if (rc == 0 && news)
 		rc = meta_put(db, txn, "seq", db->seq + 1);
 	if (rc == 0)
-		rc = prune_changes(db, txn);
+		rc = changes_prune(&db->le, txn, now - db->config.changes_horizon_ns);
 	if (rc == 0)
 		rc = meta_put(db, txn, "applied", wal_position);
 	if (rc == 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/changes.h"
 #include "store/layout.h"
 #include "store/query_private.h"
 
@@ -77,29 +78,6 @@ static int load_ids(struct query *q, MDB_txn *txn, struct err *e)
 	return 0;
 }
 
-/* ORs one change record's ordinals into the seen bitmap. */
-static int mark_changes(struct query *q, const uint8_t *r, size_t len)
-{
-	const uint8_t *p = r + LAYOUT_CHANGES_HEADER;
-	size_t n = len - LAYOUT_CHANGES_HEADER;
-	if (r[8] == LAYOUT_CHANGES_LIST && n % 4 == 0) {
-		for (size_t i = 0; i < n; i += 4) {
-			uint32_t ordinal;
-			memcpy(&ordinal, p + i, 4);
-			if (ordinal >= q->n_ids)
-				return -1;
-			q->seen[ordinal / 8] |= (uint8_t)(1u << (ordinal % 8));
-		}
-		return 0;
-	}
-	if (r[8] == LAYOUT_CHANGES_BITMAP && n <= (q->n_ids + 7) / 8) {
-		for (size_t i = 0; i < n; i++)
-			q->seen[i] |= p[i];
-		return 0;
-	}
-	return -1;
-}
-
 static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_fn fn, void *ctx,
 			struct err *e)
 {
@@ -129,8 +107,7 @@ static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_
 	MDB_val k = { sizeof key, key }, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 || v.mv_size < LAYOUT_CHANGES_HEADER ||
-		    mark_changes(q, v.mv_data, v.mv_size) != 0)
+		if (k.mv_size != 8 || changes_mark(v.mv_data, v.mv_size, q->seen, q->n_ids) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
