@@ -38,7 +38,8 @@ int changes_put(struct changes *c, struct lmdb_env *le, MDB_txn *txn, uint64_t s
 	memcpy(r, &now_ns, 8);
 	r[8] = list <= bitmap ? LAYOUT_CHANGES_LIST : LAYOUT_CHANGES_BITMAP;
 	if (list <= bitmap) {
-		memcpy(r + LAYOUT_CHANGES_HEADER, c->ordinals, list);
+		if (list > 0) /* ordinals may be NULL */
+			memcpy(r + LAYOUT_CHANGES_HEADER, c->ordinals, list);
 	} else {
 		memset(r + LAYOUT_CHANGES_HEADER, 0, bitmap);
 		for (size_t i = 0; i < c->n; i++)
