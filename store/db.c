@@ -397,9 +397,14 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 		rc = lmdb_error(e, rc, "cannot load the newest chunks", dir);
 		goto fail;
 	}
-	/* Changes are recorded from here on: a store older than them has none
-	 * before its current sequence. */
+	/* Changes are recorded from here on.  An upgraded store had data
+	 * before: the upgrade counts as a commit whose changes are unknown, so
+	 * a reader asking since 0 is told to read everything. */
+	bool upgraded = db->le.version == 1;
+	if (upgraded)
+		db->seq++;
 	if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
+	    (upgraded && (rc = meta_put(db, txn, "seq", db->seq))) ||
 	    (db->le.version < 2 && (rc = meta_put(db, txn, "changes_floor", db->seq)))) {
 		rc = lmdb_error(e, rc, "cannot write", dir);
 		goto fail;

@@ -474,6 +474,76 @@ static void test_open_checks_layout_version(void **state)
 }
 
 /* Replaces the first rollup record's value with garbage. */
+/* Turns the store back into layout version 1: without the databases
+ * and meta keys version 2 added. */
+static void downgrade_to_version_1(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char dir[300];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	const char *added[] = { "by_name", "latest", "ordinals", "changes" };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(mdb_dbi_open(txn, added[i], 0, &dbi), 0);
+		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	}
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	const char *keys[] = { "seq", "changes_floor" };
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = { strlen(keys[i]), (void *)keys[i] };
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	}
+	uint64_t one = 1;
+	MDB_val k = { 7, "version" }, v = { sizeof one, &one };
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_version_1_store_is_upgraded(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t now = rtime_now_ns() / SEC * SEC;
+	put1(d, "b/m", now - 10 * SEC, 1);
+	put1(d, "a/m", now - 20 * SEC, 2);
+	put1(d, "a/m", now - 5 * SEC, 3);
+	close_drainer(d);
+	downgrade_to_version_1();
+	struct query *q = NULL;
+	struct err e = { 0 };
+	assert_int_equal(query_open(data, &q, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "layout version 1"));
+	assert_non_null(strstr(e.msg, "upgrade"));
+	/* The writer upgrades it as it opens it. */
+	d = open_drainer(0);
+	q = open_query();
+	struct names got = { 0 };
+	assert_int_equal(query_series(q, NULL, collect_name, &got, &e), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.name[0], "a/m");
+	uint64_t ids[2] = { id_of("a/m"), id_of("b/m") };
+	struct query_latest l[2];
+	assert_int_equal(query_latest(q, ids, 2, l, &e), 0);
+	assert_true(l[0].ts == now - 5 * SEC && l[0].value == 3 && l[0].first_ts == now - 20 * SEC);
+	assert_true(l[1].ts == now - 10 * SEC && l[1].value == 1);
+	/* What changed before the upgrade is not known: read everything. */
+	uint64_t seq = query_sequence(q);
+	struct ids s = { 0 };
+	assert_int_equal(query_changed(q, 0, collect_id, &s, &e), -ESTALE);
+	put1(d, "b/m", now, 4);
+	commit(d);
+	s = changed_since(q, seq);
+	assert_true(s.n == 1 && has_id(&s, "b/m"));
+	query_close(q);
+	close_drainer(d);
+}
+
 /* ---- a reader while the writer's map grows ---- */
 
 /* The reader, in its own process as in production: it holds a snapshot
@@ -586,6 +656,7 @@ int main(void)
 		T(test_latest_values_and_minute_without_decoding),
 		T(test_listing_in_name_order_and_label_values),
 		T(test_open_checks_layout_version),
+		T(test_version_1_store_is_upgraded),
 		T(test_reader_keeps_working_while_map_grows),
 #undef T
 	};
