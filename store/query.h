@@ -46,9 +46,13 @@
  * negative errno code and fills the caller's struct err (which may be
  * NULL) with a message naming what and where; LMDB's own codes never come
  * out.  Codes every reading call may return besides those listed:
- * -EIO (the store is damaged), -EAGAIN (LMDB's reader table is full),
- * -ENOMEM.  A handle is used by one thread at a time (open one per
- * thread); handles share nothing, so every call is reentrant.
+ * -EIO (the store is damaged), -EAGAIN (LMDB's reader table is full, or
+ * the store outgrew the 64 GiB this process maps while another of its
+ * snapshots is open: end them and call again), -ENOMEM.
+ *
+ * A handle is used by one thread at a time: open one per thread (the
+ * handles of a process share one LMDB environment per store, as LMDB
+ * requires).  No call keeps static state, so all are reentrant.
  */
 #ifndef RMON_QUERY_H
 #define RMON_QUERY_H
@@ -198,7 +202,7 @@ const char *query_agg_name(enum query_agg agg);
  * in one pass, filling out[agg][0..n) for every agg whose out[agg] is not
  * NULL (e.g. min, max and avg for an envelope and a line), NaN where a
  * window has no data (count: 0).  n = ceil((to - from) / step) windows
- * cover the range; a smaller n reads only the first n.
+ * cover the range; a smaller n fills only the first n.
  *
  * The resolution comes from the step and from what retention kept: raw
  * samples for steps under a minute, 1-minute rollups under an hour,
@@ -209,7 +213,8 @@ const char *query_agg_name(enum query_agg agg);
  * in.  rate and increase sum the rises between consecutive values (a fall
  * is a counter reset: the new value counts as the rise), starting from
  * the value before the window.  Errors: -EINVAL (step not positive, range
- * empty). */
+ * empty), -EIO naming the series and time of a damaged chunk or rollup
+ * record (query_raw skips those instead). */
 int query_range_multi(struct query *q, uint64_t id, int64_t from, int64_t to, int64_t step,
 		      double *const out[QUERY_AGGS], size_t n, struct err *e);
 
