@@ -15,6 +15,7 @@
 #include "store/changes.h"
 #include "store/codec.h"
 #include "store/commit_signal.h"
+#include "store/latest.h"
 #include "store/layout.h"
 #include "store/lmdb_env.h"
 #include "store/rollup.h"
@@ -30,17 +31,10 @@ struct head {
 	double before_chunk; /* the value before the head chunk's first, NaN when none */
 	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
 	struct codec_encoder enc;
-	/* The newest minute's samples, for the latest record readers get:
-	 * in the cache line the encoder's end shares (every append touches
-	 * the first three lines; the drainer prefetches them). */
-	struct __attribute__((packed)) minute {
-		int64_t end; /* of the minute; INT64_MIN: none yet */
-		double min, max, sum, rise;
-		uint32_t count;
-	} minute;
-	uint32_t ordinal : 30; /* registration order: its place in change records */
-	uint32_t dirty : 1;    /* appended to since the last commit */
-	uint32_t unsaved : 1;  /* its ordinal and latest record are not in LMDB yet */
+	struct latest_minute minute; /* shares the encoder's last line (latest.h) */
+	uint32_t ordinal : 30;	     /* registration order: its place in change records */
+	uint32_t dirty : 1;	     /* appended to since the last commit */
+	uint32_t unsaved : 1;	     /* its ordinal and latest record are not in LMDB yet */
 	uint8_t buf[LAYOUT_HEAD_BYTES];
 };
 
@@ -153,7 +147,7 @@ static struct head *add_head(struct db *db, uint64_t id)
 	h->unsaved = false;
 	h->ordinal = 0;
 	h->first_ts = INT64_MIN;
-	h->minute = (struct minute){ INT64_MIN, INFINITY, -INFINITY, 0, 0, 0 };
+	h->minute = LATEST_NO_MINUTE;
 	codec_init(&h->enc, h->buf, sizeof h->buf, false);
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
@@ -224,28 +218,6 @@ static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB
 	return rc == 0 ? MDB_NOTFOUND : rc;
 }
 
-/* Folds a sample into the head's newest minute, as rollup_fold would,
- * starting the next minute when ts leaves it (samples come in time
- * order). */
-static inline void fold_minute(struct head *h, int64_t ts, double value, double prev)
-{
-	struct minute *m = &h->minute;
-	if (ts >= m->end) {
-		int64_t minute = layout_bucket_ns[LAYOUT_1M];
-		*m = (struct minute){
-			layout_bucket_start(ts, minute) + minute, INFINITY, -INFINITY, 0, 0, 0
-		};
-	}
-	m->rise += rollup_rise(prev, value);
-	if (value != value) /* NaN: only the last value changes */
-		return;
-	/* Branch-free with the empty minute at +-infinity: minsd, maxsd. */
-	m->min = value < m->min ? value : m->min;
-	m->max = value > m->max ? value : m->max;
-	m->sum += value;
-	m->count++;
-}
-
 /* The first timestamp of series id's oldest chunk, INT64_MIN when none. */
 static int64_t oldest_chunk(struct db *db, MDB_txn *txn, uint64_t id)
 {
@@ -272,20 +244,11 @@ static int64_t oldest_chunk(struct db *db, MDB_txn *txn, uint64_t id)
  * record is written at the next commit. */
 static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 {
-	uint64_t key = h->id;
-	MDB_val k = { sizeof key, &key }, v;
-	struct layout_latest l;
-	if (mdb_get(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v) == 0 && v.mv_size == sizeof l) {
-		memcpy(&l, v.mv_data, sizeof l);
+	struct latest_series l;
+	if (latest_get(&db->le, txn, h->id, h->last_ts, &l) == 0) {
 		h->ordinal = l.ordinal;
 		h->first_ts = l.first_ts;
-		if (l.minute_start == layout_bucket_start(h->last_ts, layout_bucket_ns[LAYOUT_1M]))
-			h->minute = (struct minute){ l.minute_start + layout_bucket_ns[LAYOUT_1M],
-						     l.minute_count > 0 ? l.minute_min : INFINITY,
-						     l.minute_count > 0 ? l.minute_max : -INFINITY,
-						     l.minute_sum,
-						     l.minute_rise,
-						     (uint32_t)l.minute_count };
+		h->minute = l.minute;
 		return;
 	}
 	h->ordinal = db->next_ordinal++;
@@ -317,7 +280,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			/* Same mode as before: the first value decides the rest. */
 			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
 			while (codec_next(&dec, &ts, &value) == 1) {
-				fold_minute(h, ts, value, h->last_value);
+				latest_fold(&h->minute, ts, value, h->last_value);
 				h->last_ts = ts;
 				h->last_value = value;
 				if (!closed)
@@ -547,7 +510,7 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 		return rc;
 	if (h->enc.count == 1)
 		h->chunk_start = ts;
-	fold_minute(h, ts, value, h->last_value);
+	latest_fold(&h->minute, ts, value, h->last_value);
 	h->last_ts = ts;
 	h->last_value = value;
 	h->dirty = true;
@@ -716,25 +679,10 @@ static int write_head(struct db *db, MDB_txn *txn, struct head *h)
 /* The series' latest record, and its ordinal when it is new. */
 static int put_series(struct db *db, MDB_txn *txn, struct head *h)
 {
-	uint64_t key = h->id;
-	const struct minute *m = &h->minute;
 	if (h->first_ts == INT64_MIN && h->enc.count > 0)
 		h->first_ts = h->chunk_start; /* the first chunk's start */
-	struct layout_latest l = { h->ordinal,
-				   0,
-				   h->first_ts,
-				   h->last_ts,
-				   h->last_value,
-				   m->end == INT64_MIN ? INT64_MIN
-						       : m->end - layout_bucket_ns[LAYOUT_1M],
-				   m->count ? m->min : NAN,
-				   m->count ? m->max : NAN,
-				   m->sum,
-				   m->count,
-				   h->last_value,
-				   m->rise };
-	MDB_val k = { sizeof key, &key }, v = { sizeof l, &l };
-	int rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v, 0);
+	struct latest_series l = { h->ordinal, h->first_ts, h->last_ts, h->last_value, h->minute };
+	int rc = latest_put(&db->le, txn, h->id, &l);
 	if (rc == 0 && h->unsaved) {
 		uint8_t okey[4] = { (uint8_t)(h->ordinal >> 24), (uint8_t)(h->ordinal >> 16),
 				    (uint8_t)(h->ordinal >> 8), (uint8_t)h->ordinal };

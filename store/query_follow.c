@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/changes.h"
+#include "store/latest.h"
 #include "store/layout.h"
 #include "store/query_private.h"
 
@@ -136,31 +137,6 @@ int query_changed(struct query *q, uint64_t since_seq, query_id_fn fn, void *ctx
 
 /* ---- latest values ---- */
 
-/* Fills out from a latest record (NULL: none). */
-static void from_record(struct query_latest *out, const MDB_val *v)
-{
-	struct layout_latest l;
-	if (!v || v->mv_size != sizeof l) {
-		*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
-					      NAN,	 NAN,	    0,	 NAN,	    NAN };
-		return;
-	}
-	memcpy(&l, v->mv_data, sizeof l);
-	bool counted = l.minute_count > 0;
-	*out = (struct query_latest){
-		l.first_ts,
-		l.last_ts,
-		l.last_ts == INT64_MIN ? NAN : l.last_value,
-		l.minute_start,
-		counted ? l.minute_min : NAN,
-		counted ? l.minute_max : NAN,
-		counted ? l.minute_sum / l.minute_count : NAN,
-		l.minute_count,
-		l.minute_last,
-		l.minute_rise,
-	};
-}
-
 #define ORDER_BITS 12
 
 /* The order to look ids up in: by their ORDER_BITS bits below the
@@ -208,7 +184,7 @@ static int read_latest(struct query *q, MDB_txn *txn, const uint64_t *ids, size_
 		int got = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 		if (got != 0 && got != MDB_NOTFOUND)
 			rc = got;
-		from_record(&out[at], got == 0 ? &v : NULL);
+		latest_to_query(got == 0 ? &v : NULL, &out[at]);
 	}
 	if (cur) /* NULL when it could not be opened */
 		mdb_cursor_close(cur);
