@@ -5,7 +5,7 @@
 set -eu
 dir=$(mktemp -d)
 data=$dir/data
-stored= collectd=
+stored='' collectd=''
 cleanup() {
 	[ -n "$collectd" ] && kill "$collectd" 2>/dev/null && wait "$collectd" 2>/dev/null
 	[ -n "$stored" ] && kill "$stored" 2>/dev/null && wait "$stored" 2>/dev/null
