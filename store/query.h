@@ -99,8 +99,8 @@ uint64_t query_sequence(struct query *q);
  * of an older version). */
 int query_wait(struct query *q, uint64_t after_seq, int timeout_ms, uint64_t *seq, struct err *e);
 
-/* Calls fn for every series that received samples (or was created) in a
- * commit after since_seq up to the snapshot's, each once, in no set
+/* Calls fn for every series that received samples in a commit after
+ * since_seq up to the snapshot's, each once, in no set
  * order; late data that lands in old windows (a spool replayed, a host
  * back from an outage) counts in the commit that stored it.  Because each
  * series only ever grows at its end, what changed in a series is exactly
@@ -129,7 +129,7 @@ struct query_latest {
 };
 
 /* Fills out[i] for ids[i], i < n, from one snapshot, decoding no chunk
- * (about 0.3 us a series).  An unknown id is not an error: its ts is
+ * (0.1 to 0.3 us a series).  An unknown id is not an error: its ts is
  * INT64_MIN. */
 int query_latest(struct query *q, const uint64_t *ids, size_t n, struct query_latest *out,
 		 struct err *e);
