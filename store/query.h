@@ -100,9 +100,9 @@ uint64_t query_sequence(struct query *q);
 int query_wait(struct query *q, uint64_t after_seq, int timeout_ms, uint64_t *seq, struct err *e);
 
 /* Calls fn for every series that received samples in a commit after
- * since_seq up to the snapshot's, each once, in no set
- * order; late data that lands in old windows (a spool replayed, a host
- * back from an outage) counts in the commit that stored it.  Because each
+ * since_seq up to the snapshot's, each once, in no set order; late data
+ * that lands in old windows (a spool replayed, a host back from an
+ * outage) counts in the commit that stored it.  Because each
  * series only ever grows at its end, what changed in a series is exactly
  * its samples after the newest timestamp it had at since_seq.  The
  * writer keeps the changes of a horizon (default 1 h, [store]
