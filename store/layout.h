@@ -23,8 +23,11 @@
  * ordinal numbers the series 0, 1, 2 ... in the order they were
  * registered, so a change record is a short list of u32 ordinals
  * (little-endian) or, when that is smaller, a bitmap over ordinals 0..n-1:
- *   i64 commit wall time (ns, little-endian), u8 LAYOUT_CHANGES_LIST or
- *   LAYOUT_CHANGES_BITMAP, then the ordinals or the bitmap bytes.
+ *   i64 commit wall time (ns, little-endian), then u8 LAYOUT_CHANGES_LIST
+ *   and the u32 ordinals, or LAYOUT_CHANGES_BITMAP and the bitmap bytes
+ *   (ordinal i is bit i % 8 of byte i / 8), or LAYOUT_CHANGES_RANGES and
+ *   u32 pairs (first ordinal, count) of runs of consecutive ordinals: an
+ *   agent's series are registered together, so its batch is one run.
  * Records older than the writer's horizon are removed; meta "changes_floor"
  * is the sequence after which every commit's record is still there.
  *
@@ -100,6 +103,7 @@ struct layout_latest {
 
 #define LAYOUT_CHANGES_LIST   0
 #define LAYOUT_CHANGES_BITMAP 1
+#define LAYOUT_CHANGES_RANGES 2
 #define LAYOUT_CHANGES_HEADER 9 /* commit time and kind */
 
 static inline void layout_put_be64(uint8_t *p, uint64_t v)

@@ -241,6 +241,44 @@ static void test_changed_series_include_late_replayed_data(void **state)
 	close_drainer(d);
 }
 
+/* 100 series registered together have consecutive ordinals: a run of
+ * them, every other one, and one alone take each of the three record
+ * kinds (ranges, bitmap, list). */
+static void test_changes_in_runs_bitmaps_and_lists(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t now = rtime_now_ns();
+	char names[100][32];
+	struct sample s[100];
+	const char *np[100];
+	for (int i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof names[i], "h/m{i=\"%02d\"}", i);
+		s[i] = (struct sample){ id_of(names[i]), now, i };
+		np[i] = names[i];
+	}
+	struct err e = { 0 };
+	assert_int_equal(drainer_submit(d, s, 100, np, &e), 0);
+	commit(d);
+	struct query *q = open_query();
+	const int stride[] = { 1, 2, 100 }; /* 10..59, every other, one */
+	for (int k = 0; k < 3; k++) {
+		uint64_t seq = query_sequence(q);
+		int picked[100] = { 0 }, n = 0;
+		for (int i = 10; i < 60; i += stride[k]) {
+			put1(d, names[i], now + (k + 1) * SEC, i);
+			picked[i] = 1, n++;
+		}
+		commit(d);
+		struct ids got = changed_since(q, seq);
+		assert_int_equal(got.n, n);
+		for (int i = 0; i < 100; i++)
+			assert_true(has_id(&got, names[i]) == (picked[i] == 1));
+	}
+	query_close(q);
+	close_drainer(d);
+}
+
 static void test_changes_past_the_horizon_are_stale(void **state)
 {
 	(void)state;
@@ -652,6 +690,7 @@ int main(void)
 		T(test_wait_times_out_without_commit),
 		T(test_wait_wakes_reader_in_other_process),
 		T(test_changed_series_include_late_replayed_data),
+		T(test_changes_in_runs_bitmaps_and_lists),
 		T(test_changes_past_the_horizon_are_stale),
 		T(test_latest_values_and_minute_without_decoding),
 		T(test_listing_in_name_order_and_label_values),
