@@ -6,8 +6,13 @@
  *      sample into LMDB keyed (series, time), a transaction per batch.
  *   2. disk: bytes per sample once chunks close, on agent-like data.
  *   3. reads: one day of a 1 s series; one year through rollups.
+ *   4. following the writer, 10,000 series of 30 min at 1 s: the latest
+ *      values of all of them (baseline: query_raw over the last 10 s of
+ *      each); one evaluation pass over what the last commit changed
+ *      (baseline: query_range over the last minute of each); the wake-up
+ *      of a reader in another process after a commit.
  *
- * Usage: bench-store [--quick]
+ * Usage: bench-store [--quick | --ingest | --reads]
  */
 #include <lmdb.h>
 #include <math.h>
@@ -365,6 +370,232 @@ static void reads(double *day_ms, double *year_ms, uint64_t *day_points)
 	query_close(q);
 }
 
+/* ---- following the writer ---- */
+
+struct follow_figures {
+	double latest_ms, latest_raw_ms; /* a pass over every series: new, baseline */
+	double eval_ms, eval_range_ms;	 /* an evaluation pass: new, baseline */
+	size_t eval_series;		 /* series the last commit changed */
+	size_t breaching;		 /* of which the rule found above its threshold */
+	double wake_p50_ms, wake_p99_ms; /* commit start to the reader awake */
+	double commit_p50_ms;		 /* the commit itself */
+	double commit_p99_ms;
+};
+
+struct id_list {
+	uint64_t *id;
+	size_t n, cap;
+};
+
+static int add_id(void *ctx, uint64_t id)
+{
+	struct id_list *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16384;
+		l->id = realloc(l->id, l->cap * sizeof *l->id);
+	}
+	l->id[l->n++] = id;
+	return 0;
+}
+
+static int add_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	return add_id(ctx, id);
+}
+
+static int keep_newest(void *ctx, int64_t ts, double value)
+{
+	*(double *)ctx = value;
+	return 0;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, compare_double);
+	return v[n / 2];
+}
+
+/* Appends one sample at t to every series (ids[0..series)). */
+static void append_all(struct db *db, const uint64_t *ids, struct sample *batch, uint64_t series,
+		       int64_t t, double *v)
+{
+	struct err e = { 0 };
+	for (uint64_t s = 0; s < series; s++) {
+		v[s] = value_of(s, (uint64_t)t, v[s]);
+		batch[s] = (struct sample){ ids[s], t, v[s] };
+	}
+	db_append(db, batch, series, &e);
+}
+
+/* A child that waits for each commit and reports when it woke. */
+static void waiter(const char *data, int to_parent, int rounds)
+{
+	struct query *q;
+	if (query_open(data, &q, NULL) != 0)
+		_exit(1);
+	uint64_t seq = query_sequence(q);
+	for (int r = 0; r < rounds; r++) {
+		int64_t woke = 0;
+		if (query_wait(q, seq, 5000, &seq, NULL) == 0)
+			woke = rtime_mono_ns();
+		if (write(to_parent, &woke, sizeof woke) != sizeof woke)
+			_exit(2);
+	}
+	query_close(q);
+	_exit(0);
+}
+
+static void follow(uint64_t series, int64_t span_s, int rounds, struct follow_figures *f)
+{
+	char data[300], db_path[400];
+	snprintf(data, sizeof data, "%s/follow", dir);
+	mkdir(data, 0700);
+	snprintf(db_path, sizeof db_path, "%s/db", data);
+	struct db_config c;
+	db_config_default(&c);
+	struct db *db;
+	struct err e = { 0 };
+	if (db_open(db_path, &c, false, &db, &e) != 0) {
+		fprintf(stderr, "bench-store: %s\n", e.msg);
+		exit(1);
+	}
+	char name[64];
+	uint64_t *ids = malloc(series * sizeof *ids);
+	for (uint64_t s = 0; s < series; s++) {
+		int len = snprintf(name, sizeof name, "host%llu/bench_metric{n=\"%llu\"}",
+				   (unsigned long long)(s % 100), (unsigned long long)s);
+		ids[s] = series_id(name, (size_t)len);
+		db_register_series(db, ids[s], name, (size_t)len, &e);
+	}
+	struct sample *batch = malloc(series * sizeof *batch);
+	double *v = calloc(series, sizeof *v);
+	int64_t now = rtime_now_ns() / SEC * SEC, t = now - span_s * SEC;
+	for (; t < now; t += SEC) {
+		append_all(db, ids, batch, series, t, v);
+		if ((now - t) / SEC % 120 == 0)
+			db_commit(db, 1, &e);
+	}
+	db_commit(db, 1, &e);
+	struct query *q;
+	if (query_open(data, &q, &e) != 0) {
+		fprintf(stderr, "bench-store: %s\n", e.msg);
+		exit(1);
+	}
+	struct id_list all = { 0 }, changed = { 0 };
+	query_series(q, NULL, add_series, &all, &e);
+	struct query_latest *latest = malloc(all.n * sizeof *latest);
+	/* 1. Latest values of every series, against reading the last 10 s;
+	 * medians of several passes, as the machine is shared. */
+	double passes[20];
+	for (int r = 0; r < 20; r++) {
+		int64_t start = rtime_mono_ns();
+		query_latest(q, all.id, all.n, latest, &e);
+		passes[r] = (double)(rtime_mono_ns() - start) / 1e6;
+	}
+	f->latest_ms = median(passes, 20);
+	for (int r = 0; r < 3; r++) {
+		int64_t start = rtime_mono_ns();
+		for (size_t i = 0; i < all.n; i++) {
+			double newest = NAN;
+			query_raw(q, all.id[i], t - 10 * SEC, t + SEC, keep_newest, &newest, NULL,
+				  &e);
+		}
+		passes[r] = (double)(rtime_mono_ns() - start) / 1e6;
+	}
+	f->latest_raw_ms = median(passes, 3);
+	/* 2. An evaluation pass over what the last commit changed: which
+	 * series, then each one's newest minute, in one snapshot. */
+	for (int r = 0; r < 10; r++) {
+		uint64_t seen = query_sequence(q);
+		append_all(db, ids, batch, series, t, v);
+		db_commit(db, 1, &e);
+		t += SEC;
+		int64_t start = rtime_mono_ns();
+		query_begin(q, &e);
+		changed.n = 0;
+		query_changed(q, seen, add_id, &changed, &e);
+		query_latest(q, changed.id, changed.n, latest, &e);
+		f->breaching = 0; /* a rule: the minute's average above a threshold */
+		for (size_t i = 0; i < changed.n; i++)
+			f->breaching += latest[i].minute_avg > 1e9;
+		query_end(q);
+		passes[r] = (double)(rtime_mono_ns() - start) / 1e6;
+		f->eval_series = changed.n;
+	}
+	f->eval_ms = median(passes, 10);
+	int64_t start = rtime_mono_ns();
+	double avg[1];
+	int64_t minute = layout_bucket_start(t - SEC, 60 * SEC);
+	query_begin(q, &e);
+	for (size_t i = 0; i < changed.n; i++)
+		query_range(q, changed.id[i], minute, minute + 60 * SEC, 60 * SEC, QUERY_AVG, avg,
+			    1, &e);
+	query_end(q);
+	f->eval_range_ms = (double)(rtime_mono_ns() - start) / 1e6;
+	/* 3. Wake-up of a reader in another process. */
+	int fds[2];
+	if (pipe(fds) != 0)
+		exit(1);
+	pid_t pid = fork();
+	if (pid == 0)
+		waiter(data, fds[1], rounds);
+	double *wake = malloc((size_t)rounds * sizeof *wake),
+	       *commit = malloc((size_t)rounds * sizeof *commit);
+	usleep(100000);
+	for (int r = 0; r < rounds; r++) {
+		struct sample one = { ids[(uint64_t)r % series], t, (double)r };
+		t += SEC;
+		db_append(db, &one, 1, &e);
+		int64_t before = rtime_mono_ns();
+		db_commit(db, 1, &e);
+		int64_t after = rtime_mono_ns(), woke;
+		if (read(fds[0], &woke, sizeof woke) != sizeof woke)
+			break;
+		wake[r] = woke ? (double)(woke - before) / 1e6 : 5000;
+		commit[r] = (double)(after - before) / 1e6;
+		usleep(2000); /* the reader is asleep again */
+	}
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
+	qsort(wake, (size_t)rounds, sizeof *wake, compare_double);
+	qsort(commit, (size_t)rounds, sizeof *commit, compare_double);
+	f->wake_p50_ms = wake[rounds / 2];
+	f->wake_p99_ms = wake[rounds * 99 / 100];
+	f->commit_p50_ms = commit[rounds / 2];
+	f->commit_p99_ms = commit[rounds * 99 / 100];
+	free(wake);
+	free(commit);
+	free(latest);
+	free(all.id);
+	free(changed.id);
+	free(batch);
+	free(v);
+	free(ids);
+	query_close(q);
+	db_close(db);
+}
+
+static void print_follow(const struct follow_figures *f, uint64_t series)
+{
+	printf("  latest values of %llu series          %8.2f ms a pass (query_raw of the last "
+	       "10 s: %.1f ms, ratio %.0fx)\n",
+	       (unsigned long long)series, f->latest_ms, f->latest_raw_ms,
+	       f->latest_raw_ms / f->latest_ms);
+	printf("  evaluation pass, last commit (%zu)  %8.2f ms (query_range of the last minute: "
+	       "%.1f ms, ratio %.0fx)\n",
+	       f->eval_series, f->eval_ms, f->eval_range_ms, f->eval_range_ms / f->eval_ms);
+	printf("  reader woken after a commit           p50 %.3f ms, p99 %.3f ms (from commit "
+	       "start; the commit itself p50 %.3f ms, p99 %.3f ms)\n",
+	       f->wake_p50_ms, f->wake_p99_ms, f->commit_p50_ms, f->commit_p99_ms);
+}
+
 /* Removes the scratch folder; the exit status of the benchmark. */
 static int remove_scratch(void)
 {
@@ -391,14 +622,17 @@ static int ingest_only(uint64_t series, uint64_t samples)
 	return remove_scratch();
 }
 
-/* --reads: the two reads alone. */
+/* --reads: the reads alone, and following the writer. */
 static int reads_only(void)
 {
 	double day_ms, year_ms;
 	uint64_t points;
+	struct follow_figures f;
 	reads(&day_ms, &year_ms, &points);
 	printf("day %.2f ms (%llu points), year %.2f ms\n", day_ms, (unsigned long long)points,
 	       year_ms);
+	follow(10000, 1800, 500, &f);
+	print_follow(&f, 10000);
 	return remove_scratch();
 }
 
@@ -447,6 +681,8 @@ int main(int argc, char **argv)
 	double prom_rate = promtool_rate(series, samples);
 	bps = bytes_per_sample(quick ? 200 : 1000, 7200, &lmdb_bps);
 	reads(&day_ms, &year_ms, &day_points);
+	struct follow_figures follow_figures;
+	follow(series, quick ? 600 : 1800, quick ? 200 : 500, &follow_figures);
 	uint64_t real_samples = 0;
 	double real_bps = real_agent_bytes(quick ? 5 : 60, &real_samples);
 	printf("bench-store: %llu series\n", (unsigned long long)series);
@@ -471,5 +707,6 @@ int main(int argc, char **argv)
 	printf("  read one day of a 1 s series          %.2f ms (%llu points)\n", day_ms,
 	       (unsigned long long)day_points);
 	printf("  one-year graph through rollups        %.2f ms (365 points)\n", year_ms);
+	print_follow(&follow_figures, series);
 	return remove_scratch();
 }

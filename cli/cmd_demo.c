@@ -20,7 +20,6 @@
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "lib/series_name.h"
-#include "store/db.h"
 
 #define DEMO_DEFAULT_DATA "var/demo"
 
@@ -157,16 +156,8 @@ static int count_series(void *ctx, uint64_t id, const char *name, size_t len)
 static void print_summary(const char *data, struct query *q, int64_t elapsed_s,
 			  uint64_t *last_samples)
 {
-	char path[PATH_MAX];
-	struct db_config config;
-	struct db *db;
-	struct db_stats st = { 0 };
-	db_config_default(&config);
-	snprintf(path, sizeof path, "%s/db", data);
-	if (db_open(path, &config, true, &db, NULL) == 0) {
-		db_get_stats(db, &st, NULL);
-		db_close(db);
-	}
+	struct query_stats st = { 0 };
+	query_get_stats(q, &st, NULL);
 	size_t series = 0;
 	query_series(q, NULL, count_series, &series, NULL);
 	double total = 0,

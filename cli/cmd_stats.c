@@ -8,7 +8,6 @@
 #include "cli/cli.h"
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
-#include "store/db.h"
 
 /* Bytes the WAL segments take on disk. */
 static uint64_t wal_bytes(const char *data)
@@ -30,42 +29,35 @@ static uint64_t wal_bytes(const char *data)
 }
 
 struct latest {
+	struct query *q;
 	double value;
 	int64_t ts;
 };
 
-static int keep_last(void *ctx, int64_t ts, double value)
+/* Keeps the newest of the series' latest values if it is recent. */
+static int read_latest(void *ctx, uint64_t id, const char *name, size_t len)
 {
 	struct latest *l = ctx;
-	l->value = value;
-	l->ts = ts;
+	struct query_latest got;
+	if (query_latest(l->q, &id, 1, &got, NULL) == 0 && got.ts > l->ts &&
+	    got.ts >= rtime_now_ns() - 120 * RTIME_NS_PER_SEC) {
+		l->value = got.value;
+		l->ts = got.ts;
+	}
 	return 0;
 }
 
-struct rate {
-	struct query *q;
-	struct latest latest;
-};
-
-static int read_rate(void *ctx, uint64_t id, const char *name, size_t len)
-{
-	struct rate *r = ctx;
-	int64_t now = rtime_now_ns();
-	return query_raw(r->q, id, now - 120 * RTIME_NS_PER_SEC, now + RTIME_NS_PER_SEC, keep_last,
-			 &r->latest, NULL, NULL);
-}
-
 /* The newest value of the store's own series `metric` (NaN when none). */
-static struct rate latest_of(struct query *q, const char *metric)
+static struct latest latest_of(struct query *q, const char *metric)
 {
-	struct rate r = { q, { NAN, 0 } };
+	struct latest l = { q, NAN, INT64_MIN };
 	struct query_selector *sel;
 	struct err e = { 0 };
 	if (query_selector_parse(metric, &sel, &e) == 0) {
-		query_series(q, sel, read_rate, &r, &e);
+		query_series(q, sel, read_latest, &l, &e);
 		query_selector_free(sel);
 	}
-	return r;
+	return l;
 }
 
 int cmd_stats(int argc, char **argv)
@@ -84,21 +76,15 @@ int cmd_stats(int argc, char **argv)
 	struct query *q = cli_open_store("stats", data);
 	if (!q)
 		return 1;
-	char path[4096];
-	snprintf(path, sizeof path, "%s/db", data);
-	struct db_config config;
-	db_config_default(&config);
-	struct db *db;
-	struct db_stats st;
+	struct query_stats st;
 	struct err e = { 0 };
-	if (db_open(path, &config, true, &db, &e) != 0 || db_get_stats(db, &st, &e) != 0) {
+	if (query_begin(q, &e) != 0 || query_get_stats(q, &st, &e) != 0) {
 		fprintf(stderr, "rmon stats: %s\n", e.msg);
 		query_close(q);
 		return 1;
 	}
-	db_close(db);
-	struct rate rate = latest_of(q, "rmon_store_ingest_samples_per_second");
-	struct rate agents = latest_of(q, "rmon_ingest_connections");
+	struct latest rate = latest_of(q, "rmon_store_ingest_samples_per_second");
+	struct latest agents = latest_of(q, "rmon_ingest_connections");
 	query_close(q);
 	uint64_t wal = wal_bytes(data);
 	printf("series            %llu\n", (unsigned long long)st.series);
@@ -111,9 +97,9 @@ int cmd_stats(int argc, char **argv)
 	printf("lmdb file         %.1f MiB\n", (double)st.file_bytes / 1048576.0);
 	printf("wal               %.1f MiB, applied up to position %llu\n", (double)wal / 1048576.0,
 	       (unsigned long long)st.applied_position);
-	if (!isnan(rate.latest.value))
-		printf("ingest rate       %.0f samples/s\n", rate.latest.value);
-	if (!isnan(agents.latest.value))
-		printf("network agents    %.0f connected\n", agents.latest.value);
+	if (!isnan(rate.value))
+		printf("ingest rate       %.0f samples/s\n", rate.value);
+	if (!isnan(agents.value))
+		printf("network agents    %.0f connected\n", agents.value);
 	return 0;
 }

@@ -14,9 +14,14 @@
 
 #include "lib/fault.h"
 #include "lib/grow.h"
+#include "lib/rtime.h"
 #include "lib/slab.h"
+#include "store/changes.h"
 #include "store/codec.h"
+#include "store/commit_signal.h"
+#include "store/latest.h"
 #include "store/layout.h"
+#include "store/lmdb_env.h"
 #include "store/rollup.h"
 
 #define VALUE_CLOSED 1	/* first byte of a chunk value: the chunk is final */
@@ -28,10 +33,22 @@ struct head {
 	int64_t last_ts;     /* newest timestamp stored, INT64_MIN when none */
 	double last_value;   /* newest value stored, NaN when none */
 	double before_chunk; /* the value before the head chunk's first, NaN when none */
-	bool dirty;	     /* appended to since the last commit */
+	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
 	struct codec_encoder enc;
+	struct latest_minute minute; /* shares the encoder's last line (latest.h) */
+	uint32_t ordinal : 30;	     /* registration order: its place in change records */
+	uint32_t dirty : 1;	     /* appended to since the last commit */
+	uint32_t unsaved : 1;	     /* its ordinal and latest record are not in LMDB yet */
 	uint8_t buf[LAYOUT_HEAD_BYTES];
 };
+
+/* Heads sit an odd number of cache lines apart in their slabs (which
+ * round sizes up to a line), 15 here: at 16, 1 KiB, the first line of
+ * every head would fall into the same few cache sets, and the drainer,
+ * touching a different head at nearly every sample, measured a third
+ * slower. */
+#define HEAD_LINES ((sizeof(struct head) + 63) / 64)
+_Static_assert(HEAD_LINES % 2 == 1, "struct head: an odd number of cache lines");
 
 struct closed_chunk {
 	uint64_t id;
@@ -48,8 +65,13 @@ struct pending_name {
 };
 
 struct db {
-	MDB_env *env;
+	struct lmdb_env le;
+	MDB_env *env; /* le's, by their old names */
 	MDB_dbi names, chunks, rollups[2], meta;
+	struct commit_signal *signal;
+	uint64_t seq;		/* commits that changed something, meta "seq" */
+	uint32_t next_ordinal;	/* the ordinal of the next new series */
+	struct changes changes; /* the series changed in the commit being written */
 	bool read_only;
 	struct db_config config;
 	size_t map_size;
@@ -76,6 +98,7 @@ void db_config_default(struct db_config *c)
 	c->retention_1m_ns = INT64_C(365) * 86400 * 1000000000;
 	c->retention_1h_ns = INT64_C(3650) * 86400 * 1000000000;
 	c->initial_map_bytes = 64ull << 20;
+	c->changes_horizon_ns = INT64_C(3600) * 1000000000;
 }
 
 /* LMDB reports a short write as EIO: a file system with (almost) no room
@@ -92,11 +115,10 @@ static bool no_room(const char *dir)
 
 static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
 {
-	int code = rc == ENOMEM ? -ENOMEM : rc == ENOSPC ? -ENOSPC : rc > 0 ? -rc : -EIO;
 	if (rc == EDQUOT || (rc == EIO && no_room(dir)))
-		return err_set(e, -ENOSPC, "db %s: %s: the file system is full (%s)", dir, what,
+		return err_set(e, -ENOSPC, "store %s: %s: the file system is full (%s)", dir, what,
 			       mdb_strerror(rc));
-	return err_set(e, code, "db %s: %s: %s", dir, what, mdb_strerror(rc));
+	return lmdb_env_error(e, rc, what, dir);
 }
 
 /* ---- heads ---- */
@@ -146,6 +168,10 @@ static struct head *add_head(struct db *db, uint64_t id)
 	h->last_value = NAN;
 	h->before_chunk = NAN;
 	h->dirty = false;
+	h->unsaved = false;
+	h->ordinal = 0;
+	h->first_ts = INT64_MIN;
+	h->minute = LATEST_NO_MINUTE;
 	codec_init(&h->enc, h->buf, sizeof h->buf, false);
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
@@ -163,6 +189,8 @@ static int close_head(struct db *db, struct head *h, bool prefer_float)
 	uint8_t *bytes = malloc(len + 1);
 	if (!bytes)
 		return -ENOMEM;
+	if (h->first_ts == INT64_MIN)
+		h->first_ts = h->chunk_start; /* the series' first chunk closes */
 	bytes[0] = VALUE_CLOSED;
 	memcpy(bytes + 1, h->buf, len);
 	db->closed[db->n_closed++] =
@@ -174,31 +202,14 @@ static int close_head(struct db *db, struct head *h, bool prefer_float)
 
 /* ---- opening ---- */
 
-static int open_dbs(struct db *db, MDB_txn *txn, unsigned flags)
-{
-	int rc;
-	if ((rc = mdb_dbi_open(txn, "names", flags, &db->names)) ||
-	    (rc = mdb_dbi_open(txn, "chunks", flags, &db->chunks)) ||
-	    (rc = mdb_dbi_open(txn, "rollup_1m", flags, &db->rollups[0])) ||
-	    (rc = mdb_dbi_open(txn, "rollup_1h", flags, &db->rollups[1])) ||
-	    (rc = mdb_dbi_open(txn, "meta", flags, &db->meta)))
-		return rc;
-	return 0;
-}
-
 static uint64_t meta_get(struct db *db, MDB_txn *txn, const char *key)
 {
-	MDB_val k = { strlen(key), (void *)key }, v;
-	uint64_t value = 0;
-	if (mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size == sizeof value)
-		memcpy(&value, v.mv_data, sizeof value);
-	return value;
+	return lmdb_env_meta(&db->le, txn, key);
 }
 
 static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value)
 {
-	MDB_val k = { strlen(key), (void *)key }, v = { sizeof value, &value };
-	return mdb_put(txn, db->meta, &k, &v, 0);
+	return lmdb_env_meta_put(&db->le, txn, key, value);
 }
 
 /* Finds the newest record of series id in dbi: 0 with *k and *v set
@@ -226,6 +237,46 @@ static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB
 	return rc == 0 ? MDB_NOTFOUND : rc;
 }
 
+/* The first timestamp of series id's oldest chunk, INT64_MIN when none. */
+static int64_t oldest_chunk(struct db *db, MDB_txn *txn, uint64_t id)
+{
+	MDB_cursor *cur;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id, INT64_MIN);
+	MDB_val k = { sizeof kbuf, kbuf }, v;
+	int64_t result = INT64_MIN;
+	if (mdb_cursor_open(txn, db->chunks, &cur) != 0)
+		return result;
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == LAYOUT_KEY_BYTES) {
+		uint64_t key_id;
+		int64_t start;
+		layout_key_parse(k.mv_data, &key_id, &start);
+		if (key_id == id)
+			result = start;
+	}
+	mdb_cursor_close(cur);
+	return result;
+}
+
+/* Takes a series' ordinal, first time and minute from its latest record;
+ * a series of a version 1 store has none: it gets the next ordinal and its
+ * record is written at the next commit. */
+static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
+{
+	struct latest_series l;
+	if (latest_get(&db->le, txn, h->id, h->last_ts, &l) == 0) {
+		h->ordinal = l.ordinal;
+		h->first_ts = l.first_ts;
+		h->minute = l.minute;
+		return;
+	}
+	h->ordinal = db->next_ordinal++;
+	h->first_ts = h->last_ts == INT64_MIN ? INT64_MIN : oldest_chunk(db, txn, h->id);
+	h->unsaved = true;
+}
+
+static int put_series(struct db *db, MDB_txn *txn, struct head *h);
+
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
@@ -248,6 +299,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			/* Same mode as before: the first value decides the rest. */
 			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
 			while (codec_next(&dec, &ts, &value) == 1) {
+				latest_fold(&h->minute, ts, value, h->last_value);
 				h->last_ts = ts;
 				h->last_value = value;
 				if (!closed)
@@ -258,6 +310,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 			h->chunk_start = start;
 		}
 	}
+	load_latest(db, txn, h);
 	return 0;
 }
 
@@ -273,6 +326,11 @@ static int load_heads(struct db *db, MDB_txn *txn)
 		if (k.mv_size != 8)
 			continue;
 		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
+		if (lrc == 0 && db->le.version < 2) /* by_name came with version 2 */
+			lrc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
+		struct head *h = find_head(db, layout_get_be64(k.mv_data));
+		if (lrc == 0 && h->unsaved && (lrc = put_series(db, txn, h)) == 0)
+			h->unsaved = false;
 		if (lrc) {
 			rc = lrc;
 			break;
@@ -289,76 +347,70 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	MDB_txn *txn = NULL;
 	int rc;
 	if (!db)
-		return err_set(e, -ENOMEM, "db %s: out of memory", dir);
+		return err_set(e, -ENOMEM, "store %s: out of memory", dir);
 	snprintf(db->dir, sizeof db->dir, "%s", dir);
 	db->config = *c;
 	db->read_only = read_only;
-	if (!read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = err_sys(e, -errno, "db: cannot create folder %s", dir);
+	if ((rc = lmdb_env_open(&db->le, dir, read_only, c->initial_map_bytes, e)) != 0)
+		goto fail;
+	db->env = db->le.env;
+	db->names = db->le.dbi[LAYOUT_DB_NAMES];
+	db->chunks = db->le.dbi[LAYOUT_DB_CHUNKS];
+	db->rollups[0] = db->le.dbi[LAYOUT_DB_ROLLUP_1M];
+	db->rollups[1] = db->le.dbi[LAYOUT_DB_ROLLUP_1H];
+	db->meta = db->le.dbi[LAYOUT_DB_META];
+	db->map_size = db->le.map_size;
+	/* A version 1 store is upgraded below; a newer one is not ours. */
+	if (db->le.version > LAYOUT_VERSION || (read_only && db->le.version != LAYOUT_VERSION)) {
+		rc = err_set(e, -EPROTO, "store %s: layout version %llu, this program reads %d%s",
+			     dir, (unsigned long long)db->le.version, LAYOUT_VERSION,
+			     db->le.version < LAYOUT_VERSION ? " (start rmon-stored to upgrade it)"
+							     : "");
 		goto fail;
 	}
-	if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, 8)) ||
-	    (rc = mdb_env_set_mapsize(db->env, c->initial_map_bytes))) {
-		rc = lmdb_error(e, rc, "cannot create the environment", dir);
+	if (read_only)
+		rc = lmdb_env_begin_read(&db->le, &txn, e);
+	else if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0)
+		rc = lmdb_error(e, rc, "cannot write", dir);
+	if (rc)
 		goto fail;
-	}
-	/* Commits do not fsync: a killed process leaves the page cache, and
-	 * LMDB stays at its last committed transaction; db_checkpoint syncs
-	 * before the WAL is trimmed, which covers a machine crash. */
-	unsigned flags = read_only ? MDB_RDONLY : MDB_NOSYNC | MDB_NOMETASYNC;
-	if ((rc = mdb_env_open(db->env, dir, flags | MDB_NOTLS, 0600))) {
-		rc = lmdb_error(e, rc, "cannot open", dir);
-		goto fail;
-	}
-	MDB_envinfo info;
-	MDB_stat env_stat;
-	mdb_env_info(db->env, &info);
-	mdb_env_stat(db->env, &env_stat);
-	db->map_size = info.me_mapsize;
-	/* Leave room to write: a map nearly as full as the file would fail
-	 * the very first commit. */
-	size_t used = (size_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
-	if (!read_only && db->map_size < used * 2 + c->initial_map_bytes) {
-		db->map_size = used * 2 + c->initial_map_bytes;
-		if ((rc = mdb_env_set_mapsize(db->env, db->map_size))) {
-			rc = lmdb_error(e, rc, "cannot grow the map", dir);
-			goto fail;
-		}
-	}
-	if ((rc = mdb_txn_begin(db->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) ||
-	    (rc = open_dbs(db, txn, read_only ? 0 : MDB_CREATE))) {
-		rc = lmdb_error(e, rc, read_only ? "no store here yet" : "cannot open databases",
-				dir);
-		goto fail;
-	}
-	uint64_t version = meta_get(db, txn, "version");
-	if (version != 0 && version != LAYOUT_VERSION) {
-		rc = err_set(e, -EPROTO, "db %s: layout version %llu, this program reads %d", dir,
-			     (unsigned long long)version, LAYOUT_VERSION);
-		goto fail;
-	}
 	db->applied = meta_get(db, txn, "applied");
 	db->samples = meta_get(db, txn, "samples");
 	db->duplicates = meta_get(db, txn, "duplicates");
 	db->out_of_order = meta_get(db, txn, "out_of_order");
-	if (!read_only && (rc = load_heads(db, txn)) != 0) {
+	db->seq = meta_get(db, txn, "seq");
+	if (read_only) {
+		lmdb_env_end_read(&db->le, txn);
+		*out = db;
+		return 0;
+	}
+	MDB_stat st;
+	if ((rc = mdb_stat(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &st)) != 0 ||
+	    (db->next_ordinal = (uint32_t)st.ms_entries, (rc = load_heads(db, txn)) != 0)) {
 		rc = lmdb_error(e, rc, "cannot load the newest chunks", dir);
 		goto fail;
 	}
-	if (read_only) {
-		/* Committing, even read-only, keeps the database handles open. */
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-		if (rc) {
-			rc = lmdb_error(e, rc, "cannot read", dir);
-			goto fail;
-		}
-	} else if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
-		   (rc = mdb_txn_commit(txn))) {
-		txn = NULL;
+	/* Changes are recorded from here on.  An upgraded store had data
+	 * before: the upgrade counts as a commit whose changes are unknown, so
+	 * a reader asking since 0 is told to read everything. */
+	bool upgraded = db->le.version == 1;
+	if (upgraded)
+		db->seq++;
+	if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
+	    (upgraded && (rc = meta_put(db, txn, "seq", db->seq))) ||
+	    (db->le.version < 2 && (rc = meta_put(db, txn, "changes_floor", db->seq)))) {
 		rc = lmdb_error(e, rc, "cannot write", dir);
 		goto fail;
 	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc) {
+		rc = lmdb_error(e, rc, "cannot write", dir);
+		goto fail;
+	}
+	if ((rc = commit_signal_create(dir, &db->signal, e)) != 0)
+		goto fail;
+	commit_signal_publish(db->signal, db->seq);
 	*out = db;
 	return 0;
 fail:
@@ -372,8 +424,9 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
-	if (db->env)
-		mdb_env_close(db->env);
+	lmdb_env_close(&db->le);
+	commit_signal_close(db->signal);
+	changes_free(&db->changes);
 	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)
@@ -429,9 +482,14 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 			     sizeof *db->names_pending, 64))
 		return err_set(e, -ENOMEM, "db: out of memory");
 	char *copy = FAULT("db.alloc") ? NULL : malloc(len);
-	if (!copy || (!find_head(db, id) && !add_head(db, id))) {
+	struct head *h = find_head(db, id);
+	if (!copy || (!h && !(h = add_head(db, id)))) {
 		free(copy);
 		return err_set(e, -ENOMEM, "db: out of memory");
+	}
+	if (!h->unsaved) { /* numbered now, written with its name */
+		h->ordinal = db->next_ordinal++;
+		h->unsaved = true;
 	}
 	memcpy(copy, name, len);
 	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy };
@@ -466,6 +524,7 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 		return rc;
 	if (h->enc.count == 1)
 		h->chunk_start = ts;
+	latest_fold(&h->minute, ts, value, h->last_value);
 	h->last_ts = ts;
 	h->last_value = value;
 	h->dirty = true;
@@ -518,6 +577,7 @@ void db_find_series(struct db *db, const struct sample *samples, size_t n,
 			if (h) {
 				__builtin_prefetch(h, 1);
 				__builtin_prefetch((const char *)h + 64, 1);
+				__builtin_prefetch((const char *)h + 128, 1); /* the minute */
 			}
 		}
 		series[i] = db_series(db, samples[i].id);
@@ -531,6 +591,7 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 		if (i + 2 * PREFETCH_AHEAD < n) {
 			__builtin_prefetch(series[i + 2 * PREFETCH_AHEAD], 1);
 			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 64, 1);
+			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 128, 1);
 		}
 		if (i + PREFETCH_AHEAD < n) { /* where its next bits go */
 			const struct head *h = (const struct head *)series[i + PREFETCH_AHEAD];
@@ -629,15 +690,36 @@ static int write_head(struct db *db, MDB_txn *txn, struct head *h)
 	return mdb_put(txn, db->chunks, &k, &v, 0);
 }
 
+/* ---- what readers get without decoding: latest records and changes ---- */
+
+/* The series' latest record, and its ordinal when it is new. */
+static int put_series(struct db *db, MDB_txn *txn, struct head *h)
+{
+	if (h->first_ts == INT64_MIN && h->enc.count > 0)
+		h->first_ts = h->chunk_start; /* the first chunk's start */
+	struct latest_series l = { h->ordinal, h->first_ts, h->last_ts, h->last_value, h->minute };
+	int rc = latest_put(&db->le, txn, h->id, &l);
+	if (rc == 0 && h->unsaved) {
+		uint8_t okey[4] = { (uint8_t)(h->ordinal >> 24), (uint8_t)(h->ordinal >> 16),
+				    (uint8_t)(h->ordinal >> 8), (uint8_t)h->ordinal };
+		MDB_val ok = { sizeof okey, okey }, ov = { sizeof h->id, &h->id };
+		rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &ok, &ov, 0);
+	}
+	return rc;
+}
+
 static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 {
 	int rc = 0;
+	bool news = db->n_names > 0 || db->n_closed > 0;
+	db->changes.n = 0; /* a commit retried after growing the map starts over */
 	for (size_t i = 0; i < db->n_names && rc == 0; i++) {
 		uint8_t key[8];
 		layout_put_be64(key, db->names_pending[i].id);
 		MDB_val k = { sizeof key, key },
 			v = { db->names_pending[i].len, db->names_pending[i].name };
-		rc = mdb_put(txn, db->names, &k, &v, 0);
+		if ((rc = mdb_put(txn, db->names, &k, &v, 0)) == 0)
+			rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
 	}
 	for (size_t i = 0; i < db->n_closed && rc == 0; i++)
 		rc = write_closed(db, txn, &db->closed[i]);
@@ -645,7 +727,20 @@ static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 		struct head *h = db->table[i];
 		if (h && h->dirty && h->enc.count > 0)
 			rc = write_head(db, txn, h);
+		if (rc == 0 && h && (h->dirty || h->unsaved)) {
+			rc = put_series(db, txn, h);
+			news = true;
+		}
+		if (rc == 0 && h && h->dirty)
+			rc = changes_add(&db->changes, h->ordinal);
 	}
+	int64_t now = rtime_now_ns();
+	if (rc == 0 && news)
+		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, db->next_ordinal, now);
+	if (rc == 0 && news)
+		rc = meta_put(db, txn, "seq", db->seq + 1);
+	if (rc == 0)
+		rc = changes_prune(&db->le, txn, now - db->config.changes_horizon_ns);
 	if (rc == 0)
 		rc = meta_put(db, txn, "applied", wal_position);
 	if (rc == 0)
@@ -680,16 +775,25 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 			return lmdb_error(e, rc, "commit failed", db->dir);
 		break;
 	}
+	/* What write_all's has_news saw, before the lists are emptied. */
+	bool names_or_chunks = db->n_names > 0 || db->n_closed > 0;
 	for (size_t i = 0; i < db->n_names; i++)
 		free(db->names_pending[i].name);
 	db->n_names = 0;
 	for (size_t i = 0; i < db->n_closed; i++)
 		free(db->closed[i].bytes);
 	db->n_closed = 0;
+	bool news = false;
 	for (size_t i = 0; i < db->table_cap; i++)
-		if (db->table[i])
-			db->table[i]->dirty = false;
+		if (db->table[i]) {
+			news |= db->table[i]->dirty || db->table[i]->unsaved;
+			db->table[i]->dirty = db->table[i]->unsaved = false;
+		}
 	db->applied = wal_position;
+	if (news || names_or_chunks) {
+		db->seq++;
+		commit_signal_publish(db->signal, db->seq);
+	}
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct db_config {
 	int64_t retention_1m_ns;    /* 1-minute rollups; default 1 year */
 	int64_t retention_1h_ns;    /* 1-hour rollups; default 10 years */
 	uint64_t initial_map_bytes; /* LMDB map size to start with; it grows by itself */
+	int64_t changes_horizon_ns; /* how long readers can ask what changed; default 1 h */
 };
 
 void db_config_default(struct db_config *c);
@@ -74,8 +75,11 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 		 size_t n, struct err *e);
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
- * and wal_position, in one LMDB transaction (no fsync).  Grows the map when
- * it fills instead of failing.  A full file system is -ENOSPC (also when
+ * each changed series' latest record, the list of series changed and
+ * wal_position, in one LMDB transaction (no fsync).  Grows the map when it
+ * fills instead of failing.  A commit that brought samples or names
+ * increments the commit sequence and publishes it to waiting readers
+ * (commit_signal.h, query_wait).  A full file system is -ENOSPC (also when
  * LMDB saw only a short write): nothing in memory changed, so a later call
  * writes it all.  Other failures are -EIO and the like, with a message. */
 int db_commit(struct db *db, uint64_t wal_position, struct err *e);

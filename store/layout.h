@@ -9,8 +9,27 @@
  *                                                   -> codec chunk (codec.h)
  *   rollup_1m  same key, first bucket start         -> rollup record
  *   rollup_1h  same key, first bucket start         -> rollup record
- *   meta       "applied", "version", counters       -> u64 little-endian
+ *   meta       "applied", "version", "seq", counters -> u64 little-endian
+ *   by_name    canonical name                        -> u64 id (big-endian)
+ *   latest     u64 id (native, MDB_INTEGERKEY)       -> struct layout_latest
+ *   ordinals   u32 ordinal (big-endian)              -> u64 id (little-endian)
+ *   changes    u64 commit sequence (big-endian)      -> the series changed in
+ *                                                       that commit (below)
  * Keys sort by series, then time, so a range read is one cursor walk.
+ *
+ * Every commit of the writer increments meta "seq" and records, in the
+ * same transaction as the data, which series received samples: a reader's
+ * snapshot, its sequence and the changes it sees always agree.  A series'
+ * ordinal numbers the series 0, 1, 2 ... in the order they were
+ * registered, so a change record is a short list of u32 ordinals
+ * (little-endian) or, when that is smaller, a bitmap over ordinals 0..n-1:
+ *   i64 commit wall time (ns, little-endian), then u8 LAYOUT_CHANGES_LIST
+ *   and the u32 ordinals, or LAYOUT_CHANGES_BITMAP and the bitmap bytes
+ *   (ordinal i is bit i % 8 of byte i / 8), or LAYOUT_CHANGES_RANGES and
+ *   u32 pairs (first ordinal, count) of runs of consecutive ordinals: an
+ *   agent's series are registered together, so its batch is one run.
+ * Records older than the writer's horizon are removed; meta "changes_floor"
+ * is the sequence after which every commit's record is still there.
  *
  * A rollup record holds up to LAYOUT_ROLLUP_BUCKETS buckets as six codec
  * chunks, each preceded by its u32 length: min, max, sum, count, last and
@@ -22,7 +41,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define LAYOUT_VERSION	 1
+/* 2: by_name, latest, ordinals, changes and meta "seq" were added; the
+ * writer upgrades a version 1 store when it opens it. */
+#define LAYOUT_VERSION	 2
 #define LAYOUT_KEY_BYTES 16
 
 /* A raw chunk closes at whichever comes first: this many samples, this
@@ -48,6 +69,42 @@ static const int64_t layout_record_span_ns[] = {
 };
 
 static const char *const layout_db_names[] = { "chunks", "rollup_1m", "rollup_1h" };
+
+/* The sub-databases, in the order lmdb_env.h opens them. */
+enum layout_db {
+	LAYOUT_DB_NAMES,
+	LAYOUT_DB_CHUNKS,
+	LAYOUT_DB_ROLLUP_1M,
+	LAYOUT_DB_ROLLUP_1H,
+	LAYOUT_DB_META,
+	LAYOUT_DB_BY_NAME,
+	LAYOUT_DB_LATEST,
+	LAYOUT_DB_ORDINALS,
+	LAYOUT_DB_CHANGES,
+	LAYOUT_DBS
+};
+
+static const char *const layout_dbs[LAYOUT_DBS] = {
+	"names",   "chunks", "rollup_1m", "rollup_1h", "meta",
+	"by_name", "latest", "ordinals",  "changes",
+};
+
+/* Each series' newest sample and the summary of the minute it falls in,
+ * kept by the writer at every commit so readers decode no chunk for them.
+ * first_ts and last_ts are INT64_MIN while the series has no sample. */
+struct layout_latest {
+	uint32_t ordinal;
+	uint32_t reserved;
+	int64_t first_ts, last_ts;
+	double last_value;
+	int64_t minute_start; /* the 1-minute bucket of last_ts */
+	double minute_min, minute_max, minute_sum, minute_count, minute_last, minute_rise;
+};
+
+#define LAYOUT_CHANGES_LIST   0
+#define LAYOUT_CHANGES_BITMAP 1
+#define LAYOUT_CHANGES_RANGES 2
+#define LAYOUT_CHANGES_HEADER 9 /* commit time and kind */
 
 static inline void layout_put_be64(uint8_t *p, uint64_t v)
 {

@@ -66,6 +66,8 @@ static const struct setting table[] = {
 	  3600 * RTIME_NS_PER_SEC, 0, 0 },
 	{ "store", "retention_1h", SETTING_DURATION, AT(store.db.retention_1h_ns),
 	  3600 * RTIME_NS_PER_SEC, 0, 0 },
+	{ "store", "changes_horizon", SETTING_DURATION, AT(store.db.changes_horizon_ns),
+	  60 * RTIME_NS_PER_SEC, 0, 0 },
 	{ "ingest", "listen", SETTING_STRING, AT(ingest.listen), 0, 0, 0 },
 	{ "ingest", "secret", SETTING_STRING, AT(ingest.secret), 0, 0, 0 },
 	{ "ingest", "tls_cert", SETTING_STRING, AT(ingest.tls_cert), 0, 0, 0 },

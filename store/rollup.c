@@ -11,13 +11,6 @@
 
 #define COLUMN_BYTES (CODEC_HEADER_BYTES + 16 + LAYOUT_ROLLUP_BUCKETS * 20)
 
-double rollup_rise(double prev, double value)
-{
-	if (isnan(prev) || isnan(value))
-		return 0;
-	return value >= prev ? value - prev : value;
-}
-
 size_t rollup_add(struct rollup_bucket *b, size_t n, size_t cap, int64_t bucket_ns, int64_t ts,
 		  double value, double prev)
 {
@@ -27,16 +20,20 @@ size_t rollup_add(struct rollup_bucket *b, size_t n, size_t cap, int64_t bucket_
 			return cap + 1;
 		b[n++] = (struct rollup_bucket){ start, NAN, NAN, 0, 0, NAN, 0 };
 	}
-	struct rollup_bucket *cur = &b[n - 1];
-	cur->last = value;
-	cur->rise += rollup_rise(prev, value);
-	if (isnan(value))
-		return n;
-	cur->min = cur->count == 0 || value < cur->min ? value : cur->min;
-	cur->max = cur->count == 0 || value > cur->max ? value : cur->max;
-	cur->sum += value;
-	cur->count++;
+	rollup_fold(&b[n - 1], value, prev);
 	return n;
+}
+
+void rollup_fold(struct rollup_bucket *b, double value, double prev)
+{
+	b->last = value;
+	b->rise += rollup_rise(prev, value);
+	if (isnan(value))
+		return;
+	b->min = b->count == 0 || value < b->min ? value : b->min;
+	b->max = b->count == 0 || value > b->max ? value : b->max;
+	b->sum += value;
+	b->count++;
 }
 
 void rollup_merge(struct rollup_bucket *into, const struct rollup_bucket *from)

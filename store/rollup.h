@@ -23,8 +23,18 @@ struct rollup_bucket {
 size_t rollup_add(struct rollup_bucket *b, size_t n, size_t cap, int64_t bucket_ns, int64_t ts,
 		  double value, double prev);
 
-/* The counter rise from prev to value: a fall is a reset, counting value. */
-double rollup_rise(double prev, double value);
+/* Folds one sample into bucket b (the one its time falls in); prev as
+ * for rollup_add. */
+void rollup_fold(struct rollup_bucket *b, double value, double prev);
+
+/* The counter rise from prev to value: a fall is a reset, counting value.
+ * Inline: the writer folds it into every sample's newest minute. */
+static inline double rollup_rise(double prev, double value)
+{
+	if (prev != prev || value != value) /* NaN */
+		return 0;
+	return value >= prev ? value - prev : value;
+}
 
 /* Merges bucket `from` into `into` (same start). */
 void rollup_merge(struct rollup_bucket *into, const struct rollup_bucket *from);

@@ -1,0 +1,76 @@
+/* latest.c - the records of each series' newest sample and minute; see
+ * latest.h. */
+#include "store/latest.h"
+
+#include <string.h>
+
+int latest_put(struct lmdb_env *le, MDB_txn *txn, uint64_t id, const struct latest_series *s)
+{
+	const struct latest_minute *m = &s->minute;
+	struct layout_latest l = {
+		s->ordinal,
+		0,
+		s->first_ts,
+		s->last_ts,
+		s->last_value,
+		m->end == INT64_MIN ? INT64_MIN : m->end - layout_bucket_ns[LAYOUT_1M],
+		m->count ? m->min : NAN,
+		m->count ? m->max : NAN,
+		m->sum,
+		m->count,
+		s->last_value,
+		m->rise,
+	};
+	MDB_val k = { sizeof id, &id }, v = { sizeof l, &l };
+	return mdb_put(txn, le->dbi[LAYOUT_DB_LATEST], &k, &v, 0);
+}
+
+int latest_get(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t newest_ts,
+	       struct latest_series *s)
+{
+	MDB_val k = { sizeof id, &id }, v;
+	struct layout_latest l;
+	int rc = mdb_get(txn, le->dbi[LAYOUT_DB_LATEST], &k, &v);
+	if (rc == 0 && v.mv_size != sizeof l)
+		rc = MDB_NOTFOUND; /* not a record of this layout: written anew */
+	if (rc)
+		return rc;
+	memcpy(&l, v.mv_data, sizeof l);
+	*s = (struct latest_series){ l.ordinal, l.first_ts, l.last_ts, l.last_value,
+				     LATEST_NO_MINUTE };
+	if (l.minute_start == layout_bucket_start(newest_ts, layout_bucket_ns[LAYOUT_1M]) &&
+	    newest_ts != INT64_MIN) {
+		bool counted = l.minute_count > 0;
+		s->minute = (struct latest_minute){ l.minute_start + layout_bucket_ns[LAYOUT_1M],
+						    counted ? l.minute_min : INFINITY,
+						    counted ? l.minute_max : -INFINITY,
+						    l.minute_sum,
+						    l.minute_rise,
+						    (uint32_t)l.minute_count };
+	}
+	return 0;
+}
+
+void latest_to_query(const MDB_val *v, struct query_latest *out)
+{
+	struct layout_latest l;
+	if (!v || v->mv_size != sizeof l) {
+		*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
+					      NAN,	 NAN,	    0,	 NAN,	    NAN };
+		return;
+	}
+	memcpy(&l, v->mv_data, sizeof l);
+	bool counted = l.minute_count > 0;
+	*out = (struct query_latest){
+		l.first_ts,
+		l.last_ts,
+		l.last_ts == INT64_MIN ? NAN : l.last_value,
+		l.minute_start,
+		counted ? l.minute_min : NAN,
+		counted ? l.minute_max : NAN,
+		counted ? l.minute_sum / l.minute_count : NAN,
+		l.minute_count,
+		l.minute_last,
+		l.minute_rise,
+	};
+}
