@@ -10,6 +10,7 @@
 #include "collectd/coll.h"
 #include "lib/conf.h"
 #include "lib/rtime.h"
+#include "net/proto.h"
 
 void coll_config_default(struct coll_config *c)
 {
@@ -151,6 +152,9 @@ static int server_setting(struct coll_config *c, const struct conf_entry *entry,
 	const char *k = entry->key;
 	if (strcmp(k, "address") == 0)
 		return copy_text(entry, c->server, sizeof c->server, e);
+	if (strcmp(k, "secret") == 0 && strlen(entry->value) < PROTO_SECRET_MIN)
+		return conf_error(e, entry, "a secret must be at least %d bytes (this one has %zu)",
+				  PROTO_SECRET_MIN, strlen(entry->value));
 	if (strcmp(k, "secret") == 0)
 		return copy_text(entry, c->secret, sizeof c->secret, e);
 	if (strcmp(k, "tls") == 0)

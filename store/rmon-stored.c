@@ -31,7 +31,7 @@ struct settings {
 	struct ingest_config ingest;
 	bool listening;
 	struct shipper_config upstream; /* .server NULL: not a relay */
-	struct ingest_secret *hosts;
+	struct ingest_host *hosts;
 	char *strings[8]; /* copies of string settings, freed at exit */
 	int n_strings;
 };
@@ -105,6 +105,43 @@ static int keep_string(struct settings *set, const struct conf_entry *entry, con
 	return 0;
 }
 
+/* An empty or short secret would be guessed: refused where it is written. */
+static int check_secret(const struct conf_entry *entry, struct err *e)
+{
+	if (strlen(entry->value) < PROTO_SECRET_MIN)
+		return conf_error(e, entry, "a secret must be at least %d bytes (this one has %zu)",
+				  PROTO_SECRET_MIN, strlen(entry->value));
+	return 0;
+}
+
+/* max_frame, max_series, max_rate: in [ingest], and per host in [host NAME]. */
+static int limit_setting(const struct conf_entry *entry, uint32_t *max_frame, uint32_t *max_series,
+			 uint64_t *max_rate, struct err *e)
+{
+	const char *k = entry->key;
+	int64_t v;
+	uint64_t size;
+	int rc;
+	if (strcmp(k, "max_frame") == 0) {
+		if ((rc = conf_size(entry, &size, e)) == 0 &&
+		    (size < 4096 || size > PROTO_MAX_FRAME))
+			return conf_error(e, entry, "must be from 4KiB to 64MiB");
+		*max_frame = (uint32_t)size;
+		return rc;
+	}
+	if (strcmp(k, "max_series") == 0) {
+		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
+			*max_series = (uint32_t)v;
+		return rc;
+	}
+	if (strcmp(k, "max_rate") == 0) {
+		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
+			*max_rate = (uint64_t)v;
+		return rc;
+	}
+	return conf_error(e, entry, "unknown setting");
+}
+
 static int apply_ingest(struct settings *set, const struct conf_entry *entry, struct err *e)
 {
 	struct ingest_config *c = &set->ingest;
@@ -117,34 +154,28 @@ static int apply_ingest(struct settings *set, const struct conf_entry *entry, st
 		return keep_string(set, entry, &c->listen, e);
 	}
 	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
+		return check_secret(entry, e) != 0 ? -EINVAL
+						   : keep_string(set, entry, &c->secret, e);
 	if (strcmp(k, "tls_cert") == 0)
 		return keep_string(set, entry, &c->tls_cert, e);
 	if (strcmp(k, "tls_key") == 0)
 		return keep_string(set, entry, &c->tls_key, e);
-	if (strcmp(k, "max_frame") == 0) {
-		if ((rc = conf_size(entry, &size, e)) == 0 &&
-		    (size < 4096 || size > PROTO_MAX_FRAME))
-			return conf_error(e, entry, "must be from 4KiB to 64MiB");
-		c->max_frame = (uint32_t)size;
-		return rc;
-	}
-	if (strcmp(k, "max_series") == 0) {
-		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
-			c->max_series = (uint32_t)v;
-		return rc;
-	}
-	if (strcmp(k, "max_rate") == 0) {
-		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
-			c->max_rate = (uint64_t)v;
-		return rc;
-	}
 	if (strcmp(k, "max_connections") == 0) {
 		if ((rc = conf_int(entry, 1, 1000000, &v, e)) == 0)
 			c->max_connections = (uint32_t)v;
 		return rc;
 	}
-	return conf_error(e, entry, "unknown setting");
+	if (strcmp(k, "max_future") == 0)
+		return conf_duration(entry, RTIME_NS_PER_SEC, &c->max_future_ns, e);
+	if (strcmp(k, "frame_timeout") == 0)
+		return conf_duration(entry, RTIME_NS_PER_SEC, &c->frame_timeout_ns, e);
+	if (strcmp(k, "handshake_memory") == 0) {
+		if ((rc = conf_size(entry, &size, e)) == 0 && size < (64u << 10))
+			return conf_error(e, entry, "must be at least 64KiB");
+		c->handshake_memory = size;
+		return rc;
+	}
+	return limit_setting(entry, &c->max_frame, &c->max_series, &c->max_rate, e);
 }
 
 /* [upstream]: where a relay forwards what it stores. */
@@ -157,7 +188,8 @@ static int apply_upstream(struct settings *set, const struct conf_entry *entry, 
 	if (strcmp(k, "address") == 0)
 		return keep_string(set, entry, &c->server, e);
 	if (strcmp(k, "secret") == 0)
-		return keep_string(set, entry, &c->secret, e);
+		return check_secret(entry, e) != 0 ? -EINVAL
+						   : keep_string(set, entry, &c->secret, e);
 	if (strcmp(k, "tls") == 0)
 		return conf_bool(entry, &c->tls, e);
 	if (strcmp(k, "tls_ca") == 0)
@@ -171,27 +203,84 @@ static int apply_upstream(struct settings *set, const struct conf_entry *entry, 
 	return conf_error(e, entry, "unknown setting (address, secret, tls, tls_ca, spool_size)");
 }
 
-/* [host NAME] secret = ...: that host's own secret. */
-static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
+/* The [host NAME] entry, made on first use (sections may repeat). */
+static struct ingest_host *host_entry(struct settings *set, const char *name)
 {
-	if (strcmp(entry->key, "secret") != 0)
-		return conf_error(e, entry,
-				  "unknown setting (a [host NAME] section holds a secret)");
-	if (entry->name[0] == '\0')
-		return conf_error(e, entry, "the section needs the host name: [host NAME]");
 	size_t n = set->ingest.n_hosts;
-	struct ingest_secret *grown = realloc(set->hosts, (n + 1) * sizeof *grown);
-	char *host = strdup(entry->name), *secret = strdup(entry->value);
-	if (!grown || !host || !secret) {
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(set->hosts[i].host, name) == 0)
+			return &set->hosts[i];
+	struct ingest_host *grown = realloc(set->hosts, (n + 1) * sizeof *grown);
+	char *host = strdup(name);
+	if (!grown || !host) {
 		free(host);
-		free(secret);
-		return conf_error(e, entry, "out of memory");
+		if (grown)
+			set->ingest.hosts = set->hosts = grown;
+		return NULL;
 	}
-	grown[n] = (struct ingest_secret){ host, secret };
+	grown[n] = (struct ingest_host){ .host = host };
 	set->hosts = grown;
 	set->ingest.hosts = grown;
 	set->ingest.n_hosts = n + 1;
+	return &grown[n];
+}
+
+/* carries = web*, db1: the hosts a relay may write for, as a list of
+ * fnmatch patterns separated by commas or spaces. */
+static int parse_carries(struct ingest_host *h, const struct conf_entry *entry, struct err *e)
+{
+	char *text = strdup(entry->value), *save = NULL;
+	size_t n = 0;
+	const char **list = calloc(strlen(entry->value) / 2 + 1, sizeof *list);
+	if (!text || !list) {
+		free(text);
+		free(list);
+		return conf_error(e, entry, "out of memory");
+	}
+	memmove(text, text + strspn(text, ", \t"), strlen(text + strspn(text, ", \t")) + 1);
+	for (char *p = strtok_r(text, ", \t", &save); p; p = strtok_r(NULL, ", \t", &save))
+		list[n++] = p;
+	if (n == 0) {
+		free(text);
+		free(list);
+		return conf_error(e, entry, "carries needs at least one host name or pattern");
+	}
+	if (h->carries) { /* said again: the last one counts */
+		free((char *)h->carries[0]);
+		free((void *)h->carries);
+	}
+	h->carries = list; /* list[0] is the start of text: freed with it */
+	h->n_carries = n;
 	return 0;
+}
+
+/* [host NAME]: that host's own secret, what it may relay, its limits. */
+static int apply_host(struct settings *set, const struct conf_entry *entry, struct err *e)
+{
+	if (entry->name[0] == '\0')
+		return conf_error(e, entry, "the section needs the host name: [host NAME]");
+	struct ingest_host *h = host_entry(set, entry->name);
+	if (!h)
+		return conf_error(e, entry, "out of memory");
+	if (strcmp(entry->key, "secret") == 0) {
+		int rc = check_secret(entry, e);
+		char *secret = rc == 0 ? strdup(entry->value) : NULL;
+		if (rc == 0 && !secret)
+			return conf_error(e, entry, "out of memory");
+		if (rc == 0) {
+			free((char *)h->secret);
+			h->secret = secret;
+		}
+		return rc;
+	}
+	if (strcmp(entry->key, "carries") == 0)
+		return parse_carries(h, entry, e);
+	if (strcmp(entry->key, "max_frame") != 0 && strcmp(entry->key, "max_series") != 0 &&
+	    strcmp(entry->key, "max_rate") != 0)
+		return conf_error(e, entry,
+				  "unknown setting (a [host NAME] section holds secret, carries, "
+				  "max_frame, max_series, max_rate)");
+	return limit_setting(entry, &h->max_frame, &h->max_series, &h->max_rate, e);
 }
 
 static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
@@ -215,6 +304,9 @@ static void free_settings(struct settings *set)
 	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
 		free((char *)set->hosts[i].host);
 		free((char *)set->hosts[i].secret);
+		if (set->hosts[i].carries)
+			free((char *)set->hosts[i].carries[0]);
+		free((void *)set->hosts[i].carries);
 	}
 	free(set->hosts);
 	for (int i = 0; i < set->n_strings; i++)
@@ -267,7 +359,7 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 	struct self_value {
 		const char *metric;
 		double value;
-	} v[8];
+	} v[16];
 	size_t n = 0;
 	if (in) {
 		struct ingest_stats is;
@@ -276,6 +368,14 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		v[n++] = (struct self_value){ "rmon_ingest_refused_total", (double)is.refused };
 		v[n++] = (struct self_value){ "rmon_ingest_samples_total", (double)is.samples };
 		v[n++] = (struct self_value){ "rmon_ingest_throttled_total", (double)is.throttled };
+		v[n++] = (struct self_value){ "rmon_ingest_ownership_refused_total",
+					      (double)is.ownership_refused };
+		v[n++] = (struct self_value){ "rmon_ingest_future_dropped_total",
+					      (double)is.future_dropped };
+		v[n++] =
+		    (struct self_value){ "rmon_ingest_over_limit_total", (double)is.over_limit };
+		v[n++] = (struct self_value){ "rmon_ingest_evicted_total", (double)is.evicted };
+		v[n++] = (struct self_value){ "rmon_ingest_stalled_total", (double)is.stalled };
 	}
 	if (up) {
 		struct shipper_stats ss;
@@ -287,9 +387,9 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		v[n++] = (struct self_value){ "rmon_relay_spool_dropped_samples_total",
 					      (double)ss.spool.dropped_samples };
 	}
-	struct sample samples[8];
-	const char *names[8];
-	char buf[8][SERIES_NAME_MAX + 1];
+	struct sample samples[16];
+	const char *names[16];
+	char buf[16][SERIES_NAME_MAX + 1];
 	int64_t now = rtime_now_ns();
 	for (size_t i = 0; i < n; i++) {
 		int len = series_canonical(buf[i], sizeof buf[i], host, v[i].metric, NULL, 0, e);
