@@ -31,6 +31,7 @@
 #define HANDSHAKE_INPUT	 8192
 #define HANDSHAKE_TLS	 (64 * 1024)
 #define REFUSALS_PER_SEC 20 /* log lines about unauthenticated peers, then a count */
+#define ACCEPTS_PER_POLL 32 /* new connections taken in one poll */
 
 #ifdef RMON_TESTING
 int ingest_testing_scratch_failures;
@@ -348,9 +349,12 @@ static void reap_evicted(struct ingest *s)
 	}
 }
 
+/* Takes up to ACCEPTS_PER_POLL new connections (the listener is level
+ * triggered: the rest wait for the next poll), so a crowd connecting
+ * without end cannot keep the connected agents waiting. */
 static void accept_all(struct ingest *s)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPTS_PER_POLL; k++) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
