@@ -57,7 +57,7 @@ struct conn {
 	bool unauth;		    /* in that list */
 	bool relay;
 	bool no_secret; /* off loopback with no secret for its host: refused at AUTH */
-	bool told_future;
+	bool told_future, told_foreign; /* logged once a connection */
 	bool ack_due;
 	uint64_t ack_seq;
 	const char *secret;
@@ -439,12 +439,6 @@ static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 			  "secret), and the listener is not on loopback");
 		return;
 	}
-	/* A relay writes other hosts' series: only those its entry names. */
-	if (c->relay && !(c->entry && c->entry->n_carries)) {
-		refuse(s, c, PROTO_ERR_AUTH,
-		       "this host may not relay (its [host NAME] section has no carries)");
-		return;
-	}
 	if (c->secret) {
 		if (proto_mac(c->secret, AGENT_ROLE, c->server_nonce, c->agent_nonce, c->host, mac,
 			      &e) != 0) {
@@ -461,6 +455,13 @@ static void on_auth(struct ingest *s, struct conn *c, const struct proto_msg *m)
 			refuse(s, c, PROTO_ERR_UNAVAILABLE, e.msg);
 			return;
 		}
+	}
+	/* A relay writes other hosts' series: only those its entry names
+	 * (said only to a peer that proved the host's secret). */
+	if (c->relay && !(c->entry && c->entry->n_carries)) {
+		refuse(s, c, PROTO_ERR_AUTH,
+		       "this host may not relay (its [host NAME] section has no carries)");
+		return;
 	}
 	proto_put_welcome(&c->link.out, c->secret ? mac : NULL);
 	c->state = READY;
@@ -520,8 +521,9 @@ static int check_definition(struct ingest *s, struct conn *c, uint64_t id, const
 }
 
 /* Every definition is checked, known series too: a connection may write
- * exactly the series it defined here (its idset), and a known id defined
- * under another name (a forged hash collision) is a name clash. */
+ * exactly the series it defined here (its idset), a definition of a series
+ * it may not write is left out (counted), and a known id defined under
+ * another name (a forged hash collision) is a name clash. */
 static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
 {
 	struct proto_series_iter it;
@@ -543,8 +545,19 @@ static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, 
 		}
 		if (idset_has(&c->ids, id))
 			continue; /* defined before on this connection */
-		if ((rc = check_definition(s, c, id, name, name_len, reason, sizeof reason)) != 0) {
-			refuse(s, c, rc == -EPERM ? PROTO_ERR_OWNERSHIP : PROTO_ERR_SERIES, reason);
+		rc = check_definition(s, c, id, name, name_len, reason, sizeof reason);
+		if (rc == -EPERM) {
+			/* Left out, so the connection cannot write it; not fatal:
+			 * a sender renamed keeps its old definitions in its spool. */
+			s->stats.ownership_refused++;
+			if (!c->told_foreign)
+				say(s, LOG_WARN, "%s host %s: %s; its samples will be refused",
+				    c->link.peer, c->host, reason);
+			c->told_foreign = true;
+			continue;
+		}
+		if (rc != 0) {
+			refuse(s, c, PROTO_ERR_SERIES, reason);
 			return;
 		}
 		if (c->ids.n >= c->max_series) {
