@@ -30,8 +30,9 @@
  * buffer, and with TLS an estimate of OpenSSL's handshake state. */
 #define HANDSHAKE_INPUT	 8192
 #define HANDSHAKE_TLS	 (64 * 1024)
-#define REFUSALS_PER_SEC 20 /* log lines about unauthenticated peers, then a count */
-#define ACCEPTS_PER_POLL 32 /* new connections taken in one poll */
+#define REFUSALS_PER_SEC 20  /* log lines about unauthenticated peers, then a count */
+#define ACCEPTS_PER_POLL 8   /* new connections taken in one poll */
+#define ANSWERS_PER_SEC	 200 /* ERROR frames to unauthenticated peers, then none */
 
 #ifdef RMON_TESTING
 int ingest_testing_scratch_failures;
@@ -84,6 +85,8 @@ struct ingest {
 	size_t n_unauth, max_unauth;
 	int64_t refusals_second; /* log lines about them: this second's count */
 	uint64_t refusals_logged, refusals_unsaid;
+	int64_t answers_second; /* ERROR frames to them: this second's count */
+	uint64_t answers;
 	bool reap_due; /* evicted connections wait for reap_evicted */
 	bool acks_due;
 	struct ingest_stats stats;
@@ -286,6 +289,19 @@ static bool may_log_unauthenticated(struct ingest *s)
 	return false;
 }
 
+/* Whether an unauthenticated peer refused now is told why: honest but
+ * misconfigured peers are, a flood mostly not (each ERROR frame and FIN
+ * costs the server a send). */
+static bool may_answer_unauthenticated(struct ingest *s)
+{
+	int64_t second = rtime_mono_ns() / RTIME_NS_PER_SEC;
+	if (second != s->answers_second) {
+		s->answers_second = second;
+		s->answers = 0;
+	}
+	return s->answers++ < ANSWERS_PER_SEC;
+}
+
 /* Ends a connection that broke the rules: an ERROR frame saying told (sent
  * if the socket takes it now), a log line saying why, and the connection
  * is gone. */
@@ -305,9 +321,11 @@ static void refuse_as(struct ingest *s, struct conn *c, enum proto_error_code co
 		s->stats.over_limit++;
 	else if (code == PROTO_ERR_OWNERSHIP)
 		s->stats.ownership_refused++;
-	proto_put_error(&c->link.out, code, told);
-	link_flush(&c->link, NULL);
-	shutdown(c->link.fd, SHUT_WR);
+	if (!c->deadline_ns || may_answer_unauthenticated(s)) {
+		proto_put_error(&c->link.out, code, told);
+		link_flush(&c->link, NULL);
+		shutdown(c->link.fd, SHUT_WR);
+	}
 	s->stats.refused++;
 	c->state = CLOSING;
 }
