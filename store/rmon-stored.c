@@ -581,9 +581,11 @@ int main(int argc, char **argv)
 			free_settings(&set);
 			return 1;
 		}
+		bool secrets = set.ingest.secret != NULL;
+		for (size_t i = 0; i < set.ingest.n_hosts; i++)
+			secrets |= set.hosts[i].secret != NULL;
 		log_info("stored", "taking agents' streams on %s%s%s", set.ingest.listen,
-			 set.ingest.tls_cert ? " (TLS)" : "",
-			 set.ingest.secret || set.ingest.n_hosts ? " with credentials" : "");
+			 set.ingest.tls_cert ? " (TLS)" : "", secrets ? " with credentials" : "");
 	}
 	struct drainer_stats st;
 	drainer_get_stats(d, &st);

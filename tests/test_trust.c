@@ -377,6 +377,36 @@ static void test_own_id_needs_definition_on_the_connection(void **state)
 	client_close(web1);
 }
 
+/* Many series on one connection (the set of its ids grows): every one
+ * writable, a neighbour's id still not. */
+static void test_many_series_on_one_connection(void **state)
+{
+	enum { N = 1000 };
+	static char names[N][64];
+	static const char *name_ptrs[N];
+	static uint64_t ids[N];
+	static struct sample s[N];
+	struct proto_msg m;
+	struct proto_buf b = { 0 };
+	start("127.0.0.1");
+	int64_t now = rtime_now_ns();
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "web1/node_load1{i=\"%d\"}", i);
+		name_ptrs[i] = names[i];
+		ids[i] = series_id(names[i], strlen(names[i]));
+		s[i] = (struct sample){ ids[i], now - RTIME_NS_PER_SEC, i };
+	}
+	struct client *web1 = agent("web1", NULL);
+	assert_int_equal(proto_put_series(&b, ids, name_ptrs, N), 0);
+	assert_int_equal(proto_put_samples(&b, 1, s, N), 0);
+	send_buf(web1, &b);
+	expect_ack(read_reply(web1, &m, 3 * RTIME_NS_PER_SEC), &m, 1);
+	uint64_t other = series_id("web2/node_load1", strlen("web2/node_load1"));
+	expect_error(send_samples(web1, 2, other, now, 1, 1, &m), &m, PROTO_ERR_OWNERSHIP);
+	client_close(web1);
+	assert_int_equal(stats().samples, N);
+}
+
 /* A timestamp in 2100 is not stored (counted), so it cannot make web1's
  * real samples look out of order afterwards; the batch is still acked. */
 static void test_far_future_does_not_block_real_samples(void **state)
@@ -671,6 +701,7 @@ int main(void)
 		T(test_foreign_id_without_definition),
 		T(test_foreign_definition),
 		T(test_own_id_needs_definition_on_the_connection),
+		T(test_many_series_on_one_connection),
 		T(test_far_future_does_not_block_real_samples),
 		T(test_relay_carries_only_its_hosts),
 		T(test_per_host_secrets_only_on_any_address),

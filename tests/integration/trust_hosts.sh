@@ -25,6 +25,13 @@ for section in "[ingest]" "[host web1]" "[upstream]"; do
 		fi
 	done
 done
+printf '[server]\naddress = 127.0.0.1:%s\nsecret = "short"\n' $port >"$dir/agent.conf"
+rc=0
+timeout 5 "$RMON_BIN/rmon-collectd" --config "$dir/agent.conf" --data "$dir/agent" --once \
+	>/dev/null 2>"$dir/agent.log" || rc=$?
+if [ $rc -ne 2 ] || ! grep -q "agent.conf:3: .*secret must be at least 16 bytes" "$dir/agent.log"; then
+	echo "the agent's short secret: exit $rc"; cat "$dir/agent.log"; exit 1
+fi
 echo "empty and short secrets refused with file and line"
 
 # Per-host secrets only, on every address (connections go to 127.0.0.1).
