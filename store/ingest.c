@@ -539,9 +539,9 @@ static int check_definition(struct ingest *s, struct conn *c, uint64_t id, const
 }
 
 /* Every definition is checked, known series too: a connection may write
- * exactly the series it defined here (its idset), a definition of a series
- * it may not write is left out (counted), and a known id defined under
- * another name (a forged hash collision) is a name clash. */
+ * exactly the series it defined here (c->ids); a definition of a series it
+ * may not write is left out (its samples are then refused); a known id
+ * defined under another name (a forged hash collision) is a name clash. */
 static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
 {
 	struct proto_series_iter it;
@@ -564,17 +564,7 @@ static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, 
 		if (idset_has(&c->ids, id))
 			continue; /* defined before on this connection */
 		rc = check_definition(s, c, id, name, name_len, reason, sizeof reason);
-		if (rc == -EPERM) {
-			/* Left out, so the connection cannot write it; not fatal:
-			 * a sender renamed keeps its old definitions in its spool. */
-			s->stats.ownership_refused++;
-			if (!c->told_foreign)
-				say(s, LOG_WARN, "%s host %s: %s; its samples will be refused",
-				    c->link.peer, c->host, reason);
-			c->told_foreign = true;
-			continue;
-		}
-		if (rc != 0) {
+		if (rc != 0 && rc != -EPERM) {
 			refuse(s, c, PROTO_ERR_SERIES, reason);
 			return;
 		}
@@ -583,6 +573,16 @@ static void on_series(struct ingest *s, struct conn *c, const uint8_t *payload, 
 				 c->max_series);
 			refuse(s, c, PROTO_ERR_LIMIT, reason);
 			return;
+		}
+		if (rc == -EPERM) {
+			/* Not fatal: a sender renamed keeps its old name's definitions
+			 * in its spool.  Not in c->ids: a sample of it is refused. */
+			s->stats.ownership_refused++;
+			if (!c->told_foreign)
+				say(s, LOG_WARN, "%s host %s: %s; its samples will be refused",
+				    c->link.peer, c->host, reason);
+			c->told_foreign = true;
+			continue;
 		}
 		if ((rc = drainer_define(s->drainer, id, s->name, &e)) != 0) {
 			refuse(s, c, rc == -EEXIST ? PROTO_ERR_SERIES : PROTO_ERR_UNAVAILABLE,
@@ -674,11 +674,12 @@ static void on_samples(struct ingest *s, struct conn *c, const uint8_t *payload,
 		return;
 	}
 	/* Nothing of the batch is added when one of its ids is not the
-	 * connection's to write. */
+	 * connection's to write: the sender keeps it (and an operator who
+	 * renamed a host or forgot a relay's carries sees why in both logs). */
 	for (size_t i = 0; i < n; i++) {
 		if (!idset_has(&c->ids, s->samples[i].id)) {
 			snprintf(reason, sizeof reason,
-				 "series id %016llx was not defined on this connection",
+				 "series id %016llx is not one this connection defined as its own",
 				 (unsigned long long)s->samples[i].id);
 			refuse(s, c, PROTO_ERR_OWNERSHIP, reason);
 			return;

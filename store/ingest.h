@@ -84,7 +84,8 @@ struct ingest_stats {
 	uint64_t frames;
 	uint64_t samples;	    /* added to the drainer */
 	uint64_t throttled;	    /* times a connection was paused by its rate limit */
-	uint64_t ownership_refused; /* frames naming a series the connection may not write */
+	uint64_t ownership_refused; /* definitions left out and frames refused: series
+				     * the connection may not write */
 	uint64_t future_dropped;    /* samples over max_future ahead: not stored */
 	uint64_t over_limit;	    /* frames over max_frame, series over max_series */
 	uint64_t evicted;	    /* unauthenticated, closed to stay in handshake_memory */

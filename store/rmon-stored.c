@@ -14,6 +14,7 @@
 #include "lib/rtime.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
+#include "store/query.h"
 #include "lib/series_name.h"
 #include "net/proto.h"
 #include "net/shipper.h"
@@ -338,6 +339,34 @@ static void forward_series(void *ctx, uint64_t id, const char *name, size_t len)
 		log_warn("relay", "%s", e.msg);
 }
 
+static int define_one(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	char copy[SERIES_NAME_MAX + 1];
+	struct err e = { 0 };
+	snprintf(copy, sizeof copy, "%.*s", (int)len, name);
+	if (shipper_define(ctx, id, copy, &e) != 0) {
+		log_error("relay", "%s", e.msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The store above takes samples only of series defined on the same
+ * connection, but a relay's spool forgets its definitions when nothing is
+ * pending and the drainer names only series it meets for the first time:
+ * so every series stored here is defined to the spool at start (known
+ * ones cost nothing). */
+static int define_known_series(const char *data, struct shipper *up, struct err *e)
+{
+	struct query *q;
+	int rc = query_open(data, &q, e);
+	if (rc != 0)
+		return rc;
+	rc = query_series(q, NULL, define_one, up, e);
+	query_close(q);
+	return rc;
+}
+
 static void forward_samples(void *ctx, const struct sample *s, size_t n)
 {
 	struct err e = { 0 };
@@ -570,6 +599,13 @@ int main(int argc, char **argv)
 	}
 	if (drainer_open(config, &d, &e) != 0) {
 		log_error("stored", "%s", e.msg);
+		free_settings(&set);
+		return 1;
+	}
+	if (up && define_known_series(data, up, &e) != 0) {
+		log_error("stored", "%s", e.msg);
+		drainer_close(d, NULL);
+		shipper_close(up);
 		free_settings(&set);
 		return 1;
 	}
