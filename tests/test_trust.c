@@ -635,6 +635,27 @@ static void test_per_host_limits(void **state)
 	client_close(big);
 }
 
+/* A [host NAME] max_rate slows that host only. */
+static void test_per_host_rate(void **state)
+{
+	static const struct ingest_host hosts[] = { { .host = "slow", .max_rate = 10 } };
+	struct proto_msg m;
+	config.hosts = hosts;
+	config.n_hosts = 1;
+	start("127.0.0.1");
+	int64_t now = rtime_now_ns();
+	struct client *fast = agent("fast", NULL);
+	uint64_t id = define(fast, "fast/a");
+	expect_ack(send_samples(fast, 1, id, now - 100 * RTIME_NS_PER_SEC, 40, 1, &m), &m, 1);
+	assert_int_equal(stats().throttled, 0);
+	struct client *slow = agent("slow", NULL);
+	id = define(slow, "slow/a");
+	expect_ack(send_samples(slow, 1, id, now - 100 * RTIME_NS_PER_SEC, 40, 1, &m), &m, 1);
+	assert_int_equal(stats().throttled, 1);
+	client_close(fast);
+	client_close(slow);
+}
+
 /* ---- 4. the server's own failures ---- */
 
 /* The store out of memory for the decoding scratch: a retryable
@@ -711,6 +732,7 @@ int main(void)
 		T(test_unauthenticated_memory_is_bounded),
 		T(test_stalled_frame_closed),
 		T(test_per_host_limits),
+		T(test_per_host_rate),
 		T(test_scratch_out_of_memory_is_unavailable),
 		T(test_resume_with_a_dropped_connection),
 #undef T

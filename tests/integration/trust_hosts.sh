@@ -34,6 +34,19 @@ if [ $rc -ne 2 ] || ! grep -q "agent.conf:3: .*secret must be at least 16 bytes"
 fi
 echo "empty and short secrets refused with file and line"
 
+# [host NAME] settings are checked where they are written too.
+printf '[host web1]\ncarries = ,\n' >"$dir/carries.conf"
+printf '[host web1]\nmax_frame = 1KiB\n' >"$dir/frame.conf"
+printf '[host web1]\ncolour = blue\n' >"$dir/unknown.conf"
+for f in carries frame unknown; do
+	rc=0
+	timeout 5 "$RMON_BIN/rmon-stored" --data "$dir/bad" --config "$dir/$f.conf" \
+		--listen 127.0.0.1:$port 2>"$dir/$f.log" || rc=$?
+	if [ $rc -ne 2 ] || ! grep -q "$f.conf:2: " "$dir/$f.log"; then
+		echo "$f.conf: exit $rc"; cat "$dir/$f.log"; exit 1
+	fi
+done
+
 # Per-host secrets only, on every address (connections go to 127.0.0.1).
 cat >"$dir/stored.conf" <<CONF
 [ingest]
