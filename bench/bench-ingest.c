@@ -8,11 +8,15 @@
  *   3. latency: a steady 100,000 samples/s, send to ack, against fdatasync
  *      of a batch-sized append on the same disk;
  *   4. many agents: 10,000 connections each send 75 samples every 10 s;
- *      the server's memory, against the same server idle.
+ *      the server's memory, against the same server idle;
+ *   5. (--flood) the latency run's agents while 1,000 unauthenticated
+ *      connections send junk as fast as they can (bench/junkflood.h): ack
+ *      p99 against the same agents' just before, and the server's memory
+ *      against the same server idle.
  * The server is the real rmon-stored of this build on a temporary data
  * folder; its own count of stored samples must cover every ack.
  *
- * Usage: bench-ingest [--quick]
+ * Usage: bench-ingest [--quick] [--flood] (--flood runs 5 only)
  * Exits 1 on a protocol error or a count that does not add up, 0 otherwise
  * (a missed goal is a finding, not a failure).
  */
@@ -35,6 +39,7 @@
 
 #include "bench/bench.h"
 #include "bench/fleet.h"
+#include "bench/junkflood.h"
 #include "bench/procstat.h"
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
@@ -563,6 +568,106 @@ static double ms(int64_t ns)
 	return (double)ns / 1e6;
 }
 
+struct flood_phase {
+	int64_t p50, p99;
+	uint64_t late;
+	struct junkflood_stats junk;
+};
+
+struct flood_figures {
+	uint32_t agents, junk_connections;
+	long idle_rss, calm_rss, hwm;
+	struct flood_phase calm, nice, even; /* no crowd, crowd at nice 19, at nice 0 */
+	uint64_t acked, stored;
+};
+
+/* `rounds` paced rounds of the fleet, with a crowd at niceness (none: -1). */
+static void flood_phase(struct fleet *f, uint64_t rounds, int niceness, struct flood_phase *out)
+{
+	int64_t period = 100 * MS;
+	pid_t crowd = -1;
+	if (niceness >= 0) {
+		crowd =
+		    junkflood_start(server.port, 1000, (double)(rounds + 5) * 0.1 + 1, niceness);
+		if (crowd < 0)
+			bench_die("cannot fork the junk crowd: %s", strerror((int)-crowd));
+		fleet_pace(f, period, 5); /* the crowd connects meanwhile: not counted */
+	}
+	f->late = 0;
+	f->n_latencies = 0;
+	fleet_pace(f, period, rounds);
+	fleet_settle(f, 30 * SEC);
+	if (crowd > 0 && junkflood_wait(crowd, &out->junk) != 0)
+		bench_die("the junk crowd failed");
+	out->p50 = bench_quantile(f->latencies, f->n_latencies, 0.50);
+	out->p99 = bench_quantile(f->latencies, f->n_latencies, 0.99);
+	out->late = f->late;
+}
+
+/* The latency run's fleet, paced: calm, then under a junk flood. */
+static void run_flood(struct flood_figures *out, bool quick)
+{
+	struct fleet f;
+	uint64_t rounds = quick ? 30 : 100;
+	out->agents = 100;
+	out->junk_connections = 1000;
+	server_start("flood");
+	usleep(300000);
+	out->idle_rss = procstat_kib(server.pid, "VmRSS:");
+	fleet_init(&f, out->agents, 100, 1, 32, server.port, false);
+	fleet_connect(&f);
+	f.record_from = 11;
+	fleet_pace(&f, 100 * MS, 10); /* warm-up: the series are registered */
+	flood_phase(&f, rounds, -1, &out->calm);
+	out->calm_rss = procstat_kib(server.pid, "VmRSS:");
+	flood_phase(&f, rounds, 19, &out->nice);
+	flood_phase(&f, rounds, 0, &out->even);
+	out->hwm = procstat_kib(server.pid, "VmHWM:");
+	out->acked = f.acked_samples;
+	fleet_close(&f);
+	out->stored = server_stop();
+}
+
+static void report_flood(const struct flood_figures *r, bool quick)
+{
+	char text[200], what[100];
+	printf("bench-ingest --flood%s: rmon-stored of this build on loopback\n",
+	       quick ? " --quick" : "");
+	printf("  %-58s %-44s %s\n", "measurement", "result", "goal");
+	snprintf(what, sizeof what, "5. %u agents x 100 samples every 100 ms, %u junk peers",
+		 r->agents, r->junk_connections);
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", ms(r->nice.p50),
+		 ms(r->nice.p99), (double)r->nice.p99 / (double)r->calm.p99);
+	printf("  %-58s %-44s p99 <= 100 ms %s\n", what, text, verdict(r->nice.p99 <= 100 * MS));
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms", ms(r->calm.p50), ms(r->calm.p99));
+	printf("  %-58s %s\n", "   the same agents just before, no flood (baseline)", text);
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", ms(r->even.p50),
+		 ms(r->even.p99), (double)r->even.p99 / (double)r->calm.p99);
+	printf("  %-58s %s\n", "   the crowd at nice 0, sharing the 2 cores evenly", text);
+	snprintf(text, sizeof text, "%.1f MiB over idle (VmHWM %.1f MiB)",
+		 (double)(r->hwm - r->idle_rss) / 1024, r->hwm / 1024.0);
+	printf("  %-58s %-44s <= 64 MiB %s\n", "   the server's peak memory, whole run", text,
+	       verdict(r->hwm - r->idle_rss <= 64 * 1024));
+	snprintf(text, sizeof text, "VmRSS %.1f MiB idle, %.1f MiB with the agents",
+		 r->idle_rss / 1024.0, r->calm_rss / 1024.0);
+	printf("  %-58s %s\n", "   the same server before the flood (baseline)", text);
+	const struct flood_phase *p[2] = { &r->nice, &r->even };
+	for (int i = 0; i < 2; i++) {
+		snprintf(text, sizeof text, "%llu connections, %llu refused, %.0f MiB",
+			 (unsigned long long)p[i]->junk.opened,
+			 (unsigned long long)p[i]->junk.closed,
+			 (double)p[i]->junk.bytes_sent / (1 << 20));
+		printf("  %-58s %s\n", i ? "   junk sent, nice 0" : "   junk sent, nice 19", text);
+	}
+	snprintf(text, sizeof text, "%llu calm, %llu nice 19, %llu nice 0",
+		 (unsigned long long)r->calm.late, (unsigned long long)r->nice.late,
+		 (unsigned long long)r->even.late);
+	printf("  %-58s %s\n", "   batches late (window full when due)", text);
+	snprintf(text, sizeof text, "%llu >= %llu acked", (unsigned long long)r->stored,
+		 (unsigned long long)r->acked);
+	printf("  %-58s %s\n", "   stored (the server's count)", text);
+}
+
 static void report(const struct figures *r, bool quick)
 {
 	char text[200];
@@ -649,13 +754,18 @@ static uint32_t raise_file_limit(uint32_t wanted)
 
 int main(int argc, char **argv)
 {
-	bool quick = false;
+	bool quick = false, flood = false;
 	const struct cmdline_option options[] = {
 		{ .name = "quick",
 		  .letter = 'q',
 		  .kind = CMDLINE_FLAG,
 		  .field = &quick,
 		  .help = "fewer samples and agents" },
+		{ .name = "flood",
+		  .letter = 'f',
+		  .kind = CMDLINE_FLAG,
+		  .field = &flood,
+		  .help = "only the ack latency while 1,000 unauthenticated peers send junk" },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -682,6 +792,13 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 	signal(SIGPIPE, SIG_IGN);
 	uint32_t many = raise_file_limit(quick ? 1000 : 10000);
+	if (flood) {
+		struct flood_figures r = { 0 };
+		run_flood(&r, quick);
+		check_counts("flood", r.acked, r.stored);
+		report_flood(&r, quick);
+		return 0;
+	}
 
 	struct figures r = { 0 };
 	run_decode(&r, quick);

@@ -12,6 +12,7 @@
 #include "lib/conf.h"
 #include "lib/rtime.h"
 #include "lib/settings.h"
+#include "net/proto.h"
 
 void coll_config_default(struct coll_config *c)
 {
@@ -173,7 +174,8 @@ static const struct setting table[] = {
 	{ "cgroup", "depth", SETTING_INT, AT(cgroup_depth), 0, 8, 0 },
 	TEXT("cgroup", "exclude", cgroup_exclude),
 	TEXT("server", "address", server),
-	TEXT("server", "secret", secret),
+	{ "server", "secret", SETTING_TEXT, AT(secret), PROTO_SECRET_MIN,
+	  sizeof((struct coll_config *)0)->secret, 0 },
 	{ "server", "tls", SETTING_BOOL, AT(tls), 0, 0, 0 },
 	TEXT("server", "tls_ca", tls_ca),
 	TEXT("server", "spool", spool_dir),

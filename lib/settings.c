@@ -56,6 +56,17 @@ static int apply_size(const struct setting *r, const struct conf_entry *entry, v
 	return 0;
 }
 
+/* Text settings may have a shortest length (secrets: a short one is
+ * guessable). */
+static int check_shortest(const struct setting *r, const struct conf_entry *entry, struct err *e)
+{
+	size_t len = strlen(entry->value);
+	if (len >= (size_t)r->min)
+		return 0;
+	return conf_error(e, entry, "must be at least %lld bytes (this one has %zu)",
+			  (long long)r->min, len);
+}
+
 static int apply_row(struct settings *s, const struct setting *r, const struct conf_entry *entry,
 		     struct err *e)
 {
@@ -85,12 +96,16 @@ static int apply_row(struct settings *s, const struct setting *r, const struct c
 	case SETTING_SIZE32:
 		return apply_size(r, entry, field, e);
 	case SETTING_TEXT:
+		if ((rc = check_shortest(r, entry, e)) != 0)
+			return rc;
 		if (strlen(entry->value) >= (size_t)r->max)
 			return conf_error(e, entry, "longer than %lld characters",
 					  (long long)r->max - 1);
 		snprintf(field, (size_t)r->max, "%s", entry->value);
 		return 0;
 	case SETTING_STRING: {
+		if ((rc = check_shortest(r, entry, e)) != 0)
+			return rc;
 		char *copy = settings_keep(s, entry->value);
 		if (!copy)
 			return conf_error(e, entry, "out of memory");

@@ -33,8 +33,8 @@ enum setting_kind {
 	SETTING_DURATION, /* int64_t ns ("10s"), at least min (ns) */
 	SETTING_SIZE,	  /* uint64_t bytes ("64KiB"), in [min, max] (max 0: no maximum) */
 	SETTING_SIZE32,	  /* uint32_t bytes, in [min, max] */
-	SETTING_STRING,	  /* const char *, a copy kept until settings_release */
-	SETTING_TEXT,	  /* char[max]: copied in, at most max - 1 characters */
+	SETTING_STRING,	  /* const char *, a copy kept until settings_release; at least min bytes */
+	SETTING_TEXT,	  /* char[max]: copied in, at least min and at most max - 1 bytes */
 };
 
 #define SETTING_POWER_OF_TWO 1u /* flags: the number must be a power of two */

@@ -288,7 +288,9 @@ int64_t link_fill(struct link *l, size_t max, struct err *e)
 	if (l->handshaking && (rc = link_handshake(l, e)) != 0)
 		return rc;
 	while ((size_t)total < max) {
-		if (proto_buf_reserve(&l->in, READ_CHUNK) != 0)
+		/* No more room than max asks: a small max keeps the buffer small. */
+		size_t want = max - (size_t)total < READ_CHUNK ? max - (size_t)total : READ_CHUNK;
+		if (proto_buf_reserve(&l->in, want) != 0)
 			return err_set(e, -ENOMEM, "reading from %s: out of memory", l->peer);
 		uint8_t *to = l->in.data + l->in.len;
 		size_t room = l->in.cap - l->in.len;

@@ -39,6 +39,11 @@
 #define PROTO_AGENT_MAX	       63
 #define PROTO_MESSAGE_MAX      255
 #define PROTO_SAMPLE_MIN_BYTES 4 /* the smallest encoded [id, ts, value] */
+/* The largest frame a peer may send before it has authenticated: a HELLO
+ * is at most about 400 bytes, an AUTH 40. */
+#define PROTO_HANDSHAKE_MAX 4096
+/* Secrets shorter than this are refused when configured. */
+#define PROTO_SECRET_MIN 16
 
 enum proto_type {
 	PROTO_HELLO = 1,
@@ -61,6 +66,7 @@ enum proto_error_code {
 	PROTO_ERR_SERIES,      /* a series definition refused (id, host) */
 	PROTO_ERR_UNAVAILABLE, /* the server cannot store now (disk full) */
 	PROTO_ERR_SEQUENCE,    /* a frame out of place in the exchange */
+	PROTO_ERR_OWNERSHIP,   /* a sample of a series this connection may not write */
 };
 
 /* A growable byte buffer that frames are appended to. */

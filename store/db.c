@@ -314,6 +314,16 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 	return 0;
 }
 
+/* by_name's record of a series: key id (8 bytes) and name as in names. */
+static int put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name)
+{
+	uint8_t key[LAYOUT_NAME_KEY_BYTES];
+	MDB_val k = { layout_name_key(key, name->mv_data, name->mv_size,
+				      layout_get_be64(id->mv_data)),
+		      key };
+	return mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &k, id, 0);
+}
+
 static int load_heads(struct db *db, MDB_txn *txn)
 {
 	MDB_cursor *cur;
@@ -327,7 +337,7 @@ static int load_heads(struct db *db, MDB_txn *txn)
 			continue;
 		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
 		if (lrc == 0 && db->le.version < 2) /* by_name came with version 2 */
-			lrc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
+			lrc = put_by_name(db, txn, &k, &v);
 		struct head *h = find_head(db, layout_get_be64(k.mv_data));
 		if (lrc == 0 && h->unsaved && (lrc = put_series(db, txn, h)) == 0)
 			h->unsaved = false;
@@ -719,7 +729,7 @@ static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
 		MDB_val k = { sizeof key, key },
 			v = { db->names_pending[i].len, db->names_pending[i].name };
 		if ((rc = mdb_put(txn, db->names, &k, &v, 0)) == 0)
-			rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_BY_NAME], &v, &k, 0);
+			rc = put_by_name(db, txn, &k, &v);
 	}
 	for (size_t i = 0; i < db->n_closed && rc == 0; i++)
 		rc = write_closed(db, txn, &db->closed[i]);

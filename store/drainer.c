@@ -417,6 +417,9 @@ static int register_names(struct drainer *d, const struct sample *s, size_t n,
 
 int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e)
 {
+	/* A known id is compared with its name: ingest relies on it. */
+	if (db_knows_series(d->db, id))
+		return db_register_series(d->db, id, name, strlen(name), e);
 	struct sample s = { .id = id };
 	return register_names(d, &s, 1, &name, e);
 }

@@ -70,7 +70,7 @@ int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char 
 		struct err *e);
 
 /* Registers one series name (canonical, NUL-terminated) under id:
- * -EEXIST when id names another series. */
+ * -EEXIST when id names another series (known ids are compared too). */
 int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e);
 bool drainer_knows(struct drainer *d, uint64_t id);
 

@@ -10,7 +10,7 @@
  *   rollup_1m  same key, first bucket start         -> rollup record
  *   rollup_1h  same key, first bucket start         -> rollup record
  *   meta       "applied", "version", "seq", counters -> u64 little-endian
- *   by_name    canonical name                        -> u64 id (big-endian)
+ *   by_name    canonical name (long ones cut, below)  -> u64 id (big-endian)
  *   latest     u64 id (native, MDB_INTEGERKEY)       -> struct layout_latest
  *   ordinals   u32 ordinal (big-endian)              -> u64 id (little-endian)
  *   changes    u64 commit sequence (big-endian)      -> the series changed in
@@ -122,6 +122,27 @@ static inline uint64_t layout_get_be64(const uint8_t *p)
 
 /* Flipping the sign bit makes big-endian bytes of signed times sort in
  * numeric order. */
+/* LMDB keys hold at most 511 bytes and names up to SERIES_NAME_MAX: a
+ * by_name key is the name when it has at most LAYOUT_NAME_KEY_MAX bytes,
+ * else its first LAYOUT_NAME_KEY_MAX bytes and the id (big-endian), so a
+ * key longer than LAYOUT_NAME_KEY_MAX is a cut name (read the whole one in
+ * names).  Names sharing such a prefix sort by id. */
+#define LAYOUT_NAME_KEY_MAX   500
+#define LAYOUT_NAME_KEY_BYTES (LAYOUT_NAME_KEY_MAX + 8)
+
+/* Fills buf with the by_name key of name (len bytes) and returns its size. */
+static inline size_t layout_name_key(uint8_t buf[LAYOUT_NAME_KEY_BYTES], const char *name,
+				     size_t len, uint64_t id)
+{
+	if (len <= LAYOUT_NAME_KEY_MAX) {
+		memcpy(buf, name, len);
+		return len;
+	}
+	memcpy(buf, name, LAYOUT_NAME_KEY_MAX);
+	layout_put_be64(buf + LAYOUT_NAME_KEY_MAX, id);
+	return LAYOUT_NAME_KEY_BYTES;
+}
+
 static inline void layout_key(uint8_t key[LAYOUT_KEY_BYTES], uint64_t id, int64_t ts)
 {
 	layout_put_be64(key, id);

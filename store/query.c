@@ -144,11 +144,17 @@ static int walk_names(struct query *q, MDB_txn *txn, const struct query_selector
 	for (; got == 0 && result == 0; got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (prefix_len && (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len)))
 			break;
+		if (v.mv_size != 8)
+			continue;
+		MDB_val name = k;
+		if (k.mv_size > LAYOUT_NAME_KEY_MAX && /* a cut name: the whole one */
+		    mdb_get(txn, q->le.dbi[LAYOUT_DB_NAMES], &v, &name) != 0)
+			continue;
 		/* A name stored before the rules (or by a bug) is never handed out. */
-		if (v.mv_size == 8 && series_name_check(k.mv_data, k.mv_size, NULL) != 0)
+		if (series_name_check(name.mv_data, name.mv_size, NULL) != 0)
 			q->bad_names++;
-		else if (v.mv_size == 8 && query_selector_match(sel, k.mv_data, k.mv_size))
-			result = fn(ctx, layout_get_be64(v.mv_data), k.mv_data, k.mv_size);
+		else if (query_selector_match(sel, name.mv_data, name.mv_size))
+			result = fn(ctx, layout_get_be64(v.mv_data), name.mv_data, name.mv_size);
 	}
 	mdb_cursor_close(cur);
 	if (result == 0 && got != 0 && got != MDB_NOTFOUND)

@@ -20,6 +20,7 @@
 #include "lib/settings.h"
 #include "store/drainer.h"
 #include "store/ingest.h"
+#include "store/query.h"
 #include "lib/series_name.h"
 #include "net/proto.h"
 #include "net/shipper.h"
@@ -37,7 +38,7 @@ struct stored_settings {
 	struct ingest_config ingest;
 	bool listening;
 	struct shipper_config upstream; /* .server NULL: not a relay */
-	struct ingest_secret *hosts;
+	struct ingest_host *hosts;
 	size_t hosts_cap;
 	struct settings reader; /* the table below; keeps the strings */
 };
@@ -69,15 +70,20 @@ static const struct setting table[] = {
 	{ "store", "changes_horizon", SETTING_DURATION, AT(store.db.changes_horizon_ns),
 	  60 * RTIME_NS_PER_SEC, 0, 0 },
 	{ "ingest", "listen", SETTING_STRING, AT(ingest.listen), 0, 0, 0 },
-	{ "ingest", "secret", SETTING_STRING, AT(ingest.secret), 0, 0, 0 },
+	{ "ingest", "secret", SETTING_STRING, AT(ingest.secret), PROTO_SECRET_MIN, 0, 0 },
 	{ "ingest", "tls_cert", SETTING_STRING, AT(ingest.tls_cert), 0, 0, 0 },
 	{ "ingest", "tls_key", SETTING_STRING, AT(ingest.tls_key), 0, 0, 0 },
 	{ "ingest", "max_frame", SETTING_SIZE32, AT(ingest.max_frame), 4096, PROTO_MAX_FRAME, 0 },
 	{ "ingest", "max_series", SETTING_UINT32, AT(ingest.max_series), 1, UINT32_MAX, 0 },
 	{ "ingest", "max_rate", SETTING_INT64, AT(ingest.max_rate), 1, INT64_MAX, 0 },
 	{ "ingest", "max_connections", SETTING_UINT32, AT(ingest.max_connections), 1, 1000000, 0 },
+	{ "ingest", "max_future", SETTING_DURATION, AT(ingest.max_future_ns), RTIME_NS_PER_SEC, 0,
+	  0 },
+	{ "ingest", "frame_timeout", SETTING_DURATION, AT(ingest.frame_timeout_ns),
+	  RTIME_NS_PER_SEC, 0, 0 },
+	{ "ingest", "handshake_memory", SETTING_SIZE, AT(ingest.handshake_memory), 64 << 10, 0, 0 },
 	{ "upstream", "address", SETTING_STRING, AT(upstream.server), 0, 0, 0 },
-	{ "upstream", "secret", SETTING_STRING, AT(upstream.secret), 0, 0, 0 },
+	{ "upstream", "secret", SETTING_STRING, AT(upstream.secret), PROTO_SECRET_MIN, 0, 0 },
 	{ "upstream", "tls", SETTING_BOOL, AT(upstream.tls), 0, 0, 0 },
 	{ "upstream", "tls_ca", SETTING_STRING, AT(upstream.tls_ca), 0, 0, 0 },
 	{ "upstream", "spool_size", SETTING_SIZE, AT(upstream.spool.max_bytes), MiB, 0, 0 },
@@ -89,24 +95,117 @@ static void notice(const char *message)
 	log_warn("stored", "%s", message);
 }
 
-/* [host NAME] secret = ...: that host's own secret. */
-static int apply_host(struct stored_settings *set, const struct conf_entry *entry, struct err *e)
+/* An empty or short secret would be guessed: refused where it is written. */
+static int check_secret(const struct conf_entry *entry, struct err *e)
 {
-	if (strcmp(entry->key, "secret") != 0)
-		return conf_error(e, entry,
-				  "unknown setting (a [host NAME] section holds a secret)");
-	if (entry->name[0] == '\0')
-		return conf_error(e, entry, "the section needs the host name: [host NAME]");
+	if (strlen(entry->value) < PROTO_SECRET_MIN)
+		return conf_error(e, entry, "a secret must be at least %d bytes (this one has %zu)",
+				  PROTO_SECRET_MIN, strlen(entry->value));
+	return 0;
+}
+
+/* max_frame, max_series, max_rate: in [ingest], and per host in [host NAME]. */
+static int limit_setting(const struct conf_entry *entry, uint32_t *max_frame, uint32_t *max_series,
+			 uint64_t *max_rate, struct err *e)
+{
+	const char *k = entry->key;
+	int64_t v;
+	uint64_t size;
+	int rc;
+	if (strcmp(k, "max_frame") == 0) {
+		if ((rc = conf_size(entry, &size, e)) == 0 &&
+		    (size < 4096 || size > PROTO_MAX_FRAME))
+			return conf_error(e, entry, "must be from 4KiB to 64MiB");
+		*max_frame = (uint32_t)size;
+		return rc;
+	}
+	if (strcmp(k, "max_series") == 0) {
+		if ((rc = conf_int(entry, 1, UINT32_MAX, &v, e)) == 0)
+			*max_series = (uint32_t)v;
+		return rc;
+	}
+	if (strcmp(k, "max_rate") == 0) {
+		if ((rc = conf_int(entry, 1, INT64_MAX, &v, e)) == 0)
+			*max_rate = (uint64_t)v;
+		return rc;
+	}
+	return conf_error(e, entry, "unknown setting");
+}
+
+/* The [host NAME] entry, made on first use (sections may repeat). */
+static struct ingest_host *host_entry(struct stored_settings *set, const char *name)
+{
 	size_t n = set->ingest.n_hosts;
-	const char *host = settings_keep(&set->reader, entry->name);
-	const char *secret = settings_keep(&set->reader, entry->value);
-	if (!host || !secret ||
-	    !grow_array(&set->hosts, &set->hosts_cap, n + 1, sizeof *set->hosts))
-		return conf_error(e, entry, "out of memory");
-	set->hosts[n] = (struct ingest_secret){ host, secret };
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(set->hosts[i].host, name) == 0)
+			return &set->hosts[i];
+	char *host = strdup(name);
+	if (!host || !grow_array(&set->hosts, &set->hosts_cap, n + 1, sizeof *set->hosts)) {
+		free(host);
+		return NULL;
+	}
+	set->hosts[n] = (struct ingest_host){ .host = host };
 	set->ingest.hosts = set->hosts;
 	set->ingest.n_hosts = n + 1;
+	return &set->hosts[n];
+}
+
+/* carries = web*, db1: the hosts a relay may write for, as a list of
+ * fnmatch patterns separated by commas or spaces. */
+static int parse_carries(struct ingest_host *h, const struct conf_entry *entry, struct err *e)
+{
+	char *text = strdup(entry->value), *save = NULL;
+	size_t n = 0;
+	const char **list = calloc(strlen(entry->value) / 2 + 1, sizeof *list);
+	if (!text || !list) {
+		free(text);
+		free(list);
+		return conf_error(e, entry, "out of memory");
+	}
+	memmove(text, text + strspn(text, ", \t"), strlen(text + strspn(text, ", \t")) + 1);
+	for (char *p = strtok_r(text, ", \t", &save); p; p = strtok_r(NULL, ", \t", &save))
+		list[n++] = p;
+	if (n == 0) {
+		free(text);
+		free(list);
+		return conf_error(e, entry, "carries needs at least one host name or pattern");
+	}
+	if (h->carries) { /* said again: the last one counts */
+		free((char *)h->carries[0]);
+		free((void *)h->carries);
+	}
+	h->carries = list; /* list[0] is the start of text: freed with it */
+	h->n_carries = n;
 	return 0;
+}
+
+/* [host NAME]: that host's own secret, what it may relay, its limits. */
+static int apply_host(struct stored_settings *set, const struct conf_entry *entry, struct err *e)
+{
+	if (entry->name[0] == '\0')
+		return conf_error(e, entry, "the section needs the host name: [host NAME]");
+	struct ingest_host *h = host_entry(set, entry->name);
+	if (!h)
+		return conf_error(e, entry, "out of memory");
+	if (strcmp(entry->key, "secret") == 0) {
+		int rc = check_secret(entry, e);
+		char *secret = rc == 0 ? strdup(entry->value) : NULL;
+		if (rc == 0 && !secret)
+			return conf_error(e, entry, "out of memory");
+		if (rc == 0) {
+			free((char *)h->secret);
+			h->secret = secret;
+		}
+		return rc;
+	}
+	if (strcmp(entry->key, "carries") == 0)
+		return parse_carries(h, entry, e);
+	if (strcmp(entry->key, "max_frame") != 0 && strcmp(entry->key, "max_series") != 0 &&
+	    strcmp(entry->key, "max_rate") != 0)
+		return conf_error(e, entry,
+				  "unknown setting (a [host NAME] section holds secret, carries, "
+				  "max_frame, max_series, max_rate)");
+	return limit_setting(entry, &h->max_frame, &h->max_series, &h->max_rate, e);
 }
 
 static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
@@ -127,6 +226,13 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 
 static void free_settings(struct stored_settings *set)
 {
+	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
+		free((char *)set->hosts[i].host);
+		free((char *)set->hosts[i].secret);
+		if (set->hosts[i].carries)
+			free((char *)set->hosts[i].carries[0]);
+		free((void *)set->hosts[i].carries);
+	}
 	free(set->hosts);
 	settings_release(&set->reader);
 }
@@ -156,6 +262,34 @@ static void forward_series(void *ctx, uint64_t id, const char *name, size_t len)
 		log_warn("relay", "%s", e.msg);
 }
 
+static int define_one(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	char copy[SERIES_NAME_MAX + 1];
+	struct err e = { 0 };
+	snprintf(copy, sizeof copy, "%.*s", (int)len, name);
+	if (shipper_define(ctx, id, copy, &e) != 0) {
+		log_error("relay", "%s", e.msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The store above takes samples only of series defined on the same
+ * connection, but a relay's spool forgets its definitions when nothing is
+ * pending and the drainer names only series it meets for the first time:
+ * so every series stored here is defined to the spool at start (known
+ * ones cost nothing). */
+static int define_known_series(const char *data, struct shipper *up, struct err *e)
+{
+	struct query *q;
+	int rc = query_open(data, &q, e);
+	if (rc != 0)
+		return rc;
+	rc = query_series(q, NULL, define_one, up, e);
+	query_close(q);
+	return rc;
+}
+
 static void forward_samples(void *ctx, const struct sample *s, size_t n)
 {
 	struct err e = { 0 };
@@ -173,7 +307,7 @@ static void relay_notice(enum log_level level, const char *message)
  * relay's forwarding is. */
 static int record_network(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
 {
-	struct drainer_metric v[8];
+	struct drainer_metric v[16];
 	size_t n = 0;
 	if (in) {
 		struct ingest_stats is;
@@ -184,6 +318,14 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		v[n++] = (struct drainer_metric){ "rmon_ingest_samples_total", (double)is.samples };
 		v[n++] =
 		    (struct drainer_metric){ "rmon_ingest_throttled_total", (double)is.throttled };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_ownership_refused_total",
+						  (double)is.ownership_refused };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_future_dropped_total",
+						  (double)is.future_dropped };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_over_limit_total",
+						  (double)is.over_limit };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_evicted_total", (double)is.evicted };
+		v[n++] = (struct drainer_metric){ "rmon_ingest_stalled_total", (double)is.stalled };
 	}
 	if (up) {
 		struct shipper_stats ss;
@@ -330,13 +472,17 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 	}
 	if ((rc = drainer_open(&set->store, &dm->d, e)) != 0)
 		return rc;
+	if (dm->up && (rc = define_known_series(data, dm->up, e)) != 0)
+		return rc;
 	if (set->listening) {
 		raise_file_limit();
 		if ((rc = ingest_open(&set->ingest, dm->d, &dm->in, e)) != 0)
 			return rc;
+		bool secrets = set->ingest.secret != NULL;
+		for (size_t i = 0; i < set->ingest.n_hosts; i++)
+			secrets |= set->hosts[i].secret != NULL;
 		log_info("stored", "taking agents' streams on %s%s%s", set->ingest.listen,
-			 set->ingest.tls_cert ? " (TLS)" : "",
-			 set->ingest.secret || set->ingest.n_hosts ? " with credentials" : "");
+			 set->ingest.tls_cert ? " (TLS)" : "", secrets ? " with credentials" : "");
 	}
 	struct drainer_stats st;
 	drainer_get_stats(dm->d, &st);

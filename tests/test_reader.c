@@ -360,7 +360,7 @@ static void test_latest_values_and_minute_without_decoding(void **state)
 
 struct names {
 	size_t n;
-	char name[16][64];
+	char name[16][SERIES_NAME_MAX + 1];
 };
 
 static int collect_name(void *ctx, uint64_t id, const char *name, size_t len)
@@ -368,7 +368,7 @@ static int collect_name(void *ctx, uint64_t id, const char *name, size_t len)
 	struct names *s = ctx;
 	(void)id;
 	if (s->n < 16)
-		snprintf(s->name[s->n++], 64, "%.*s", (int)len, name);
+		snprintf(s->name[s->n++], sizeof s->name[0], "%.*s", (int)len, name);
 	return 0;
 }
 
@@ -453,6 +453,38 @@ static void test_listing_in_name_order_and_label_values(void **state)
 	assert_string_equal(name, names[1]);
 	assert_int_equal(query_series_name(q, 42, name, sizeof name, &e), -ENOENT);
 	assert_int_equal(query_series_name(q, id_of(names[1]), name, 4, &e), -ENAMETOOLONG);
+	query_close(q);
+	close_drainer(d);
+}
+
+/* Names up to SERIES_NAME_MAX are valid, LMDB keys only 511 bytes: long
+ * names must commit, list whole and in order, and be found by host. */
+static void test_long_names_commit_and_list_whole(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	char a[SERIES_NAME_MAX + 1], b[SERIES_NAME_MAX + 1];
+	int len = snprintf(a, sizeof a, "web1/node_long{path=\"");
+	memset(a + len, 'x', 900);
+	snprintf(a + len + 900, sizeof a - (size_t)len - 900, "a\"}");
+	memcpy(b, a, sizeof b);
+	b[strlen(b) - 3] = 'b'; /* the same first 900 bytes and more */
+	put1(d, a, rtime_now_ns(), 1);
+	put1(d, b, rtime_now_ns(), 2);
+	put1(d, "web1/node_load1", rtime_now_ns(), 3);
+	commit(d);
+	struct query *q = open_query();
+	struct names got = { 0 };
+	struct err e = { 0 };
+	struct query_selector *sel;
+	assert_int_equal(query_selector_parse("web1/*", &sel, &e), 0);
+	assert_int_equal(query_series(q, sel, collect_name, &got, &e), 0);
+	query_selector_free(sel);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.name[0], "web1/node_load1"); /* "load" < "long" */
+	assert_true(strcmp(got.name[1], a) == 0 || strcmp(got.name[1], b) == 0);
+	assert_true(strcmp(got.name[2], a) == 0 || strcmp(got.name[2], b) == 0);
+	assert_string_not_equal(got.name[1], got.name[2]);
 	query_close(q);
 	close_drainer(d);
 }
@@ -694,6 +726,7 @@ int main(void)
 		T(test_changes_past_the_horizon_are_stale),
 		T(test_latest_values_and_minute_without_decoding),
 		T(test_listing_in_name_order_and_label_values),
+		T(test_long_names_commit_and_list_whole),
 		T(test_open_checks_layout_version),
 		T(test_version_1_store_is_upgraded),
 		T(test_reader_keeps_working_while_map_grows),

@@ -11,6 +11,7 @@ series=40 samples=300
 central_port=$(free_port)
 relay_port=$(free_port)
 mkdir -p "$dir/relay"
+printf '[host %s]\ncarries = solo\n' "$(hostname)" >"$dir/central.conf"
 small_fs "$dir/relay/upstream-spool" 4m
 fill_fs "$dir/relay/upstream-spool"
 start_store "$dir/relay" --listen 127.0.0.1:$relay_port --upstream 127.0.0.1:$central_port
@@ -22,7 +23,7 @@ wait_for "relay: spool disk full, batches held in memory" "$stored_log" 20
 free_fs "$dir/relay/upstream-spool"
 wait_for "relay: spool disk space is back, held batches written" "$stored_log" 20
 kill9_store
-start_store "$dir/central" --listen 127.0.0.1:$central_port
+start_store "$dir/central" --config "$dir/central.conf" --listen 127.0.0.1:$central_port
 central_pid=$stored_pid
 pids+=($central_pid)
 start_store "$dir/relay" --listen 127.0.0.1:$relay_port --upstream 127.0.0.1:$central_port

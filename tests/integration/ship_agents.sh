@@ -6,7 +6,9 @@ set -eu
 . "$(dirname "$0")/lib/ship.sh"
 central_port=$(free_port)
 relay_port=$(free_port)
-start_store "$dir/central" --listen 127.0.0.1:$central_port
+# The relay says the machine's host name; it may carry web1 and db1.
+printf '[host %s]\ncarries = web1 db1\n' "$(hostname)" >"$dir/central.conf"
+start_store "$dir/central" --listen 127.0.0.1:$central_port --config "$dir/central.conf"
 central_pid=$stored_pid
 printf '[store]\nself_interval = 1s\n' >"$dir/relay.conf"
 start_store "$dir/relay" --config "$dir/relay.conf" --listen 127.0.0.1:$relay_port \

@@ -9,23 +9,23 @@ port=$(free_port)
 cat >"$dir/stored.conf" <<CONF
 [ingest]
 listen = 127.0.0.1:$port
-secret = "shared s3cret"
+secret = "shared s3cret of ours"
 [host special]
-secret = special-one
+secret = special-one-0123456
 CONF
 start_store "$dir/central" --config "$dir/stored.conf"
 ship() { # HOST SECRET... : ships 10 batches, 3 s to succeed
 	ship_as "$1" --series 5 --samples 10 --timeout 3 "${@:2}"
 }
-ship good --secret "shared s3cret" >"$dir/good.out"
+ship good --secret "shared s3cret of ours" >"$dir/good.out"
 grep -q "acked 10 " "$dir/good.out"
-ship special --secret special-one >/dev/null
+ship special --secret special-one-0123456 >/dev/null
 echo "shared and per-host secrets accepted"
 
-! ship bad --secret wrong >/dev/null 2>"$dir/bad.log"
+! ship bad --secret wrong-wrong-wrong >/dev/null 2>"$dir/bad.log"
 grep -q "wrong credentials" "$dir/bad.log"
 grep -q "closing 127.0.0.1:[0-9]* host bad: wrong credentials" "$stored_log"
-! ship special --secret "shared s3cret" >/dev/null 2>"$dir/special.log"
+! ship special --secret "shared s3cret of ours" >/dev/null 2>"$dir/special.log"
 grep -q "wrong credentials" "$dir/special.log"
 ! ship none >/dev/null 2>"$dir/none.log"
 grep -q "requires credentials" "$dir/none.log"

@@ -8,7 +8,9 @@ kills=${KILLS:-5}
 series=30 samples=500
 central_port=$(free_port)
 relay_port=$(free_port)
-start_store "$dir/central" --listen 127.0.0.1:$central_port
+# The relay says the machine's host name; it may carry east and west.
+printf '[host %s]\ncarries = east, west\n' "$(hostname)" >"$dir/central.conf"
+start_store "$dir/central" --listen 127.0.0.1:$central_port --config "$dir/central.conf"
 central_pid=$stored_pid
 pids+=($central_pid)
 start_store "$dir/relay" --listen 127.0.0.1:$relay_port --upstream 127.0.0.1:$central_port

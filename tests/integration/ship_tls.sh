@@ -14,24 +14,24 @@ port=$(free_port)
 cat >"$dir/stored.conf" <<CONF
 [ingest]
 listen = 127.0.0.1:$port
-secret = tls-and-secret
+secret = tls-and-a-long-secret
 tls_cert = $dir/server.crt
 tls_key = $dir/server.key
 CONF
 start_store "$dir/central" --config "$dir/stored.conf"
 grep -q "(TLS) with credentials" "$stored_log"
 "$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --spool "$dir/spool-ok" --host secure \
-	--secret tls-and-secret --tls-ca "$dir/server.crt" --series 20 --samples 200 \
+	--secret tls-and-a-long-secret --tls-ca "$dir/server.crt" --series 20 --samples 200 \
 	--rounds-per-batch 4 --timeout 10 | tee "$dir/ok.out"
 grep -q "acked 50 dropped 0" "$dir/ok.out"
 grep -q "host secure connected from 127.0.0.1:[0-9]* (TLS)" "$stored_log"
 
 ! "$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --spool "$dir/spool-stranger" --host other \
-	--secret tls-and-secret --tls-ca "$dir/stranger.crt" --series 2 --samples 2 --timeout 3 \
+	--secret tls-and-a-long-secret --tls-ca "$dir/stranger.crt" --series 2 --samples 2 --timeout 3 \
 	>/dev/null 2>"$dir/stranger.log"
 grep -q "certificate refused" "$dir/stranger.log"
 ! "$RMON_BIN/rmon-loadgen" --server 127.0.0.1:$port --spool "$dir/spool-plain" --host plain \
-	--secret tls-and-secret --series 2 --samples 2 --timeout 3 >/dev/null 2>"$dir/plain.log"
+	--secret tls-and-a-long-secret --series 2 --samples 2 --timeout 3 >/dev/null 2>"$dir/plain.log"
 echo "an untrusted certificate and plain TCP are refused"
 stop_store
 check_host "$dir/central" secure 20 200

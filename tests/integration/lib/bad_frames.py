@@ -85,7 +85,8 @@ attempt("undefined series", [hello("liar"), auth_nil(),
 # A proper hello, then a definition whose id is not its name's.
 attempt("forged id", [hello("liar"), auth_nil(),
                       frame(b"\x92\x05\x91\x92\x07" + msgpack_str("liar/m"))])
-# A definition of another host's series.
+# A definition of another host's series (left out), then a sample of it.
 attempt("other host", [hello("liar"), auth_nil(),
-                       frame(b"\x92\x05\x91\x92\x07" + msgpack_str("victim/m"))])
+                       frame(b"\x92\x05\x91\x92\x07" + msgpack_str("victim/m")),
+                       frame(b"\x93\x06\x01\x91\x93\x07\x01\xcb" + b"\x00" * 8)])
 print("all refused")
