@@ -159,23 +159,35 @@ static void test_timers(void **state)
 	int64_t start = rtime_mono_ns();
 	assert_int_equal(evloop_add_timer(loop, 30 * MS, tick, &once, NULL, &e), 0);
 	assert_int_equal(evloop_add_timer(loop, 10 * MS, tick, &every, NULL, &e), 0);
-	run_for(loop, 120 * MS);
+	/* Until both ended (a busy machine may take its time), then a while
+	 * more: neither runs again. */
+	for (int64_t end = start + 5000 * MS; rtime_mono_ns() < end;)
+		if (once.count == 1 && every.count == 5)
+			break;
+		else
+			assert_true(evloop_run_once(loop, 10 * MS, &e) >= 0);
+	run_for(loop, 30 * MS);
 	assert_int_equal(once.count, 1);
 	assert_true(once.first_at - start >= 30 * MS);
 	assert_int_equal(every.count, 5);
 	assert_true(every.first_at - start >= 10 * MS);
 	assert_true(every.last_at - every.first_at >= 40 * MS);
-	assert_true(every.last_at - every.first_at < 100 * MS);
 
-	/* A 200 us timer: epoll_wait's whole milliseconds would make it 1 ms. */
-	struct ticks quick = { .limit = 1 };
-	start = rtime_mono_ns();
-	assert_int_equal(evloop_add_timer(loop, 200000, tick, &quick, NULL, &e), 0);
-	while (!quick.count)
-		assert_true(evloop_run_once(loop, -1, &e) >= 0);
-	assert_true(quick.first_at - start >= 200000);
-	assert_true(quick.first_at - start < 900000);
+	/* A 200 us timer: epoll_wait's whole milliseconds would make it 1 ms
+	 * every time; a busy machine may delay a few, so the best of ten. */
+	int64_t best = INT64_MAX;
+	for (int i = 0; i < 10; i++) {
+		struct ticks quick = { .limit = 1 };
+		start = rtime_mono_ns();
+		assert_int_equal(evloop_add_timer(loop, 200000, tick, &quick, NULL, &e), 0);
+		while (!quick.count)
+			assert_true(evloop_run_once(loop, -1, &e) >= 0);
+		assert_true(quick.first_at - start >= 200000);
+		if (quick.first_at - start < best)
+			best = quick.first_at - start;
+	}
 	evloop_free(loop);
+	assert_true(best < 900000);
 }
 
 /* Moved, then ended before its time: never runs; its id stays dead. */
