@@ -10,7 +10,7 @@
  *   4. many agents: 10,000 connections each send 75 samples every 10 s;
  *      the server's memory, against the same server idle;
  *   5. (--flood) the latency run's agents while 1,000 unauthenticated
- *      connections send junk as fast as they can (bench/junkflood.h): ack
+ *      connections send junk as fast as they can (bench/flood.h): ack
  *      p99 against the same agents' just before, and the server's memory
  *      against the same server idle.
  * The server is the real rmon-stored of this build on a temporary data
@@ -39,7 +39,7 @@
 
 #include "bench/bench.h"
 #include "bench/fleet.h"
-#include "bench/junkflood.h"
+#include "bench/flood.h"
 #include "bench/procstat.h"
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
@@ -84,11 +84,6 @@ static void cleanup(void)
 	}
 	if (dir[0])
 		bench_remove_tree(dir);
-}
-
-static const char *verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
 }
 
 static double self_cpu_seconds(void)
@@ -563,111 +558,6 @@ static void check_counts(const char *what, uint64_t acked, uint64_t stored)
 			  (unsigned long long)stored, (unsigned long long)acked);
 }
 
-static double ms(int64_t ns)
-{
-	return (double)ns / 1e6;
-}
-
-struct flood_phase {
-	int64_t p50, p99;
-	uint64_t late;
-	struct junkflood_stats junk;
-};
-
-struct flood_figures {
-	uint32_t agents, junk_connections;
-	long idle_rss, calm_rss, hwm;
-	struct flood_phase calm, nice, even; /* no crowd, crowd at nice 19, at nice 0 */
-	uint64_t acked, stored;
-};
-
-/* `rounds` paced rounds of the fleet, with a crowd at niceness (none: -1). */
-static void flood_phase(struct fleet *f, uint64_t rounds, int niceness, struct flood_phase *out)
-{
-	int64_t period = 100 * MS;
-	pid_t crowd = -1;
-	if (niceness >= 0) {
-		crowd =
-		    junkflood_start(server.port, 1000, (double)(rounds + 5) * 0.1 + 1, niceness);
-		if (crowd < 0)
-			bench_die("cannot fork the junk crowd: %s", strerror((int)-crowd));
-		fleet_pace(f, period, 5); /* the crowd connects meanwhile: not counted */
-	}
-	f->late = 0;
-	f->n_latencies = 0;
-	fleet_pace(f, period, rounds);
-	fleet_settle(f, 30 * SEC);
-	if (crowd > 0 && junkflood_wait(crowd, &out->junk) != 0)
-		bench_die("the junk crowd failed");
-	out->p50 = bench_quantile(f->latencies, f->n_latencies, 0.50);
-	out->p99 = bench_quantile(f->latencies, f->n_latencies, 0.99);
-	out->late = f->late;
-}
-
-/* The latency run's fleet, paced: calm, then under a junk flood. */
-static void run_flood(struct flood_figures *out, bool quick)
-{
-	struct fleet f;
-	uint64_t rounds = quick ? 30 : 100;
-	out->agents = 100;
-	out->junk_connections = 1000;
-	server_start("flood");
-	usleep(300000);
-	out->idle_rss = procstat_kib(server.pid, "VmRSS:");
-	fleet_init(&f, out->agents, 100, 1, 32, server.port, false);
-	fleet_connect(&f);
-	f.record_from = 11;
-	fleet_pace(&f, 100 * MS, 10); /* warm-up: the series are registered */
-	flood_phase(&f, rounds, -1, &out->calm);
-	out->calm_rss = procstat_kib(server.pid, "VmRSS:");
-	flood_phase(&f, rounds, 19, &out->nice);
-	flood_phase(&f, rounds, 0, &out->even);
-	out->hwm = procstat_kib(server.pid, "VmHWM:");
-	out->acked = f.acked_samples;
-	fleet_close(&f);
-	out->stored = server_stop();
-}
-
-static void report_flood(const struct flood_figures *r, bool quick)
-{
-	char text[200], what[100];
-	printf("bench-ingest --flood%s: rmon-stored of this build on loopback\n",
-	       quick ? " --quick" : "");
-	printf("  %-58s %-44s %s\n", "measurement", "result", "goal");
-	snprintf(what, sizeof what, "5. %u agents x 100 samples every 100 ms, %u junk peers",
-		 r->agents, r->junk_connections);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", ms(r->nice.p50),
-		 ms(r->nice.p99), (double)r->nice.p99 / (double)r->calm.p99);
-	printf("  %-58s %-44s p99 <= 100 ms %s\n", what, text, verdict(r->nice.p99 <= 100 * MS));
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms", ms(r->calm.p50), ms(r->calm.p99));
-	printf("  %-58s %s\n", "   the same agents just before, no flood (baseline)", text);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", ms(r->even.p50),
-		 ms(r->even.p99), (double)r->even.p99 / (double)r->calm.p99);
-	printf("  %-58s %s\n", "   the crowd at nice 0, sharing the 2 cores evenly", text);
-	snprintf(text, sizeof text, "%.1f MiB over idle (VmHWM %.1f MiB)",
-		 (double)(r->hwm - r->idle_rss) / 1024, r->hwm / 1024.0);
-	printf("  %-58s %-44s <= 64 MiB %s\n", "   the server's peak memory, whole run", text,
-	       verdict(r->hwm - r->idle_rss <= 64 * 1024));
-	snprintf(text, sizeof text, "VmRSS %.1f MiB idle, %.1f MiB with the agents",
-		 r->idle_rss / 1024.0, r->calm_rss / 1024.0);
-	printf("  %-58s %s\n", "   the same server before the flood (baseline)", text);
-	const struct flood_phase *p[2] = { &r->nice, &r->even };
-	for (int i = 0; i < 2; i++) {
-		snprintf(text, sizeof text, "%llu connections, %llu refused, %.0f MiB",
-			 (unsigned long long)p[i]->junk.opened,
-			 (unsigned long long)p[i]->junk.closed,
-			 (double)p[i]->junk.bytes_sent / (1 << 20));
-		printf("  %-58s %s\n", i ? "   junk sent, nice 0" : "   junk sent, nice 19", text);
-	}
-	snprintf(text, sizeof text, "%llu calm, %llu nice 19, %llu nice 0",
-		 (unsigned long long)r->calm.late, (unsigned long long)r->nice.late,
-		 (unsigned long long)r->even.late);
-	printf("  %-58s %s\n", "   batches late (window full when due)", text);
-	snprintf(text, sizeof text, "%llu >= %llu acked", (unsigned long long)r->stored,
-		 (unsigned long long)r->acked);
-	printf("  %-58s %s\n", "   stored (the server's count)", text);
-}
-
 static void report(const struct figures *r, bool quick)
 {
 	char text[200];
@@ -679,7 +569,7 @@ static void report(const struct figures *r, bool quick)
 		 r->ours_decode / r->msgpack_decode);
 	printf("  %-58s %-44s >= 20 M/s %s\n",
 	       "1. decode, proto_decode_samples, 1000-sample frames", text,
-	       verdict(r->ours_decode >= 20e6));
+	       bench_verdict(r->ours_decode >= 20e6));
 	snprintf(text, sizeof text, "%.1f M samples/s", r->msgpack_decode / 1e6);
 	printf("  %-58s %s\n", "   msgpack-c msgpack_unpack_next + walk (baseline)", text);
 
@@ -688,10 +578,11 @@ static void report(const struct figures *r, bool quick)
 		 r->tp_agents);
 	snprintf(text, sizeof text, "%.2f M samples/s, %.2fx the sink", r->tp_rate / 1e6,
 		 r->tp_rate / r->tp_sink_rate);
-	printf("  %-58s %-44s >= 1 M/s %s\n", what, text, verdict(r->tp_rate >= 1e6));
+	printf("  %-58s %-44s >= 1 M/s %s\n", what, text, bench_verdict(r->tp_rate >= 1e6));
 	snprintf(text, sizeof text, "%.2f M samples/s", r->tp_sink_rate / 1e6);
 	printf("  %-58s %s\n", "   sink acking at once, no disk (baseline)", text);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms", ms(r->tp_p50), ms(r->tp_p99));
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms", bench_ms(r->tp_p50),
+		 bench_ms(r->tp_p99));
 	printf("  %-58s %s\n", "   ack latency at that load", text);
 	snprintf(text, sizeof text, "server %.0f %%, client %.0f %% of a core",
 		 100 * r->tp_server_cpu / r->tp_seconds, 100 * r->tp_client_cpu / r->tp_seconds);
@@ -702,10 +593,12 @@ static void report(const struct figures *r, bool quick)
 
 	snprintf(what, sizeof what, "3. latency, %u agents x 100 samples every 100 ms",
 		 r->lat_agents);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", ms(r->lat_p50),
-		 ms(r->lat_p99), ms(r->lat_max));
-	printf("  %-58s %-44s p99 <= 100 ms %s\n", what, text, verdict(r->lat_p99 <= 100 * MS));
-	snprintf(text, sizeof text, "p50 %.2f ms, p99 %.2f ms", ms(r->sync_p50), ms(r->sync_p99));
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, max %.1f ms", bench_ms(r->lat_p50),
+		 bench_ms(r->lat_p99), bench_ms(r->lat_max));
+	printf("  %-58s %-44s p99 <= 100 ms %s\n", what, text,
+	       bench_verdict(r->lat_p99 <= 100 * MS));
+	snprintf(text, sizeof text, "p50 %.2f ms, p99 %.2f ms", bench_ms(r->sync_p50),
+		 bench_ms(r->sync_p99));
 	printf("  %-58s %s\n", "   fdatasync of a 2.4 KB append (baseline)", text);
 	snprintf(text, sizeof text, "%.0f %% of a core, %llu batches late",
 		 100 * r->lat_server_cpu / r->lat_seconds, (unsigned long long)r->lat_late);
@@ -718,7 +611,8 @@ static void report(const struct figures *r, bool quick)
 		 r->many_agents, r->many_series, quick ? "2 s" : "10 s");
 	snprintf(text, sizeof text, "VmRSS %.1f MiB, VmHWM %.1f MiB", r->many_rss / 1024.0,
 		 r->many_hwm / 1024.0);
-	printf("  %-58s %-44s <= 128 MiB %s\n", what, text, verdict(r->many_hwm <= 128 * 1024));
+	printf("  %-58s %-44s <= 128 MiB %s\n", what, text,
+	       bench_verdict(r->many_hwm <= 128 * 1024));
 	snprintf(text, sizeof text, "%.1f MiB heap, %.1f MiB file pages (LMDB map)",
 		 r->many_anon / 1024.0, r->many_file / 1024.0);
 	printf("  %-58s %s\n", "   of which", text);
@@ -732,8 +626,8 @@ static void report(const struct figures *r, bool quick)
 		 (double)(r->many_rss - r->connected_rss) * 1024 /
 		     ((double)r->many_agents * r->many_series));
 	printf("  %-58s %s\n", "   after two batches each", text);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %llu batches late", ms(r->many_p50),
-		 ms(r->many_p99), (unsigned long long)r->many_late);
+	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %llu batches late",
+		 bench_ms(r->many_p50), bench_ms(r->many_p99), (unsigned long long)r->many_late);
 	printf("  %-58s %s\n", "   ack latency", text);
 	snprintf(text, sizeof text, "%llu >= %llu acked", (unsigned long long)r->many_stored,
 		 (unsigned long long)r->many_acked);
@@ -794,9 +688,11 @@ int main(int argc, char **argv)
 	uint32_t many = raise_file_limit(quick ? 1000 : 10000);
 	if (flood) {
 		struct flood_figures r = { 0 };
-		run_flood(&r, quick);
+		server_start("flood");
+		flood_run(&r, quick, server.port, server.pid);
+		r.stored = server_stop();
 		check_counts("flood", r.acked, r.stored);
-		report_flood(&r, quick);
+		flood_report(&r, quick);
 		return 0;
 	}
 

@@ -56,3 +56,13 @@ void bench_remove_tree(const char *path)
 	if (system(cmd) != 0)
 		fprintf(stderr, "%s: could not remove %s\n", program_invocation_short_name, path);
 }
+
+const char *bench_verdict(bool ok)
+{
+	return ok ? "PASS" : "MISS";
+}
+
+double bench_ms(int64_t ns)
+{
+	return (double)ns / 1e6;
+}

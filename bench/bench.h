@@ -1,8 +1,9 @@
 /* bench.h - what the benchmark programs share: giving up with a message,
- * quantiles, free loopback ports, scratch folders. */
+ * quantiles, free loopback ports, scratch folders, the reports' verdicts. */
 #ifndef RMON_BENCH_H
 #define RMON_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,11 @@ int bench_free_port(void);
 
 /* rm -rf path (a scratch folder of the benchmark's own). */
 void bench_remove_tree(const char *path);
+
+/* "PASS" when a goal is met, else "MISS", for the reports' goal column. */
+const char *bench_verdict(bool ok);
+
+/* Nanoseconds as milliseconds, for the reports. */
+double bench_ms(int64_t ns);
 
 #endif

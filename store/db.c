@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <lmdb.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,75 +21,8 @@
 #include "store/latest.h"
 #include "store/layout.h"
 #include "store/lmdb_env.h"
+#include "store/db_private.h"
 #include "store/rollup.h"
-
-#define VALUE_CLOSED 1	/* first byte of a chunk value: the chunk is final */
-#define SHORT_CHUNK  64 /* an integer chunk ended this early: use floats next */
-
-struct head {
-	uint64_t id;
-	int64_t chunk_start; /* first timestamp of the head chunk (when count > 0) */
-	int64_t last_ts;     /* newest timestamp stored, INT64_MIN when none */
-	double last_value;   /* newest value stored, NaN when none */
-	double before_chunk; /* the value before the head chunk's first, NaN when none */
-	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
-	struct codec_encoder enc;
-	struct latest_minute minute; /* shares the encoder's last line (latest.h) */
-	uint32_t ordinal : 30;	     /* registration order: its place in change records */
-	uint32_t dirty : 1;	     /* appended to since the last commit */
-	uint32_t unsaved : 1;	     /* its ordinal and latest record are not in LMDB yet */
-	uint8_t buf[LAYOUT_HEAD_BYTES];
-};
-
-/* Heads sit an odd number of cache lines apart in their slabs (which
- * round sizes up to a line), 15 here: at 16, 1 KiB, the first line of
- * every head would fall into the same few cache sets, and the drainer,
- * touching a different head at nearly every sample, measured a third
- * slower. */
-#define HEAD_LINES ((sizeof(struct head) + 63) / 64)
-_Static_assert(HEAD_LINES % 2 == 1, "struct head: an odd number of cache lines");
-
-struct closed_chunk {
-	uint64_t id;
-	int64_t start;
-	double before; /* the series' value before this chunk, for rollup rises */
-	size_t len;
-	uint8_t *bytes; /* value: VALUE_CLOSED then the codec chunk */
-};
-
-struct pending_name {
-	uint64_t id;
-	size_t len;
-	char *name;
-};
-
-struct db {
-	struct lmdb_env le;
-	MDB_env *env; /* le's, by their old names */
-	MDB_dbi names, chunks, rollups[2], meta;
-	struct commit_signal *signal;
-	uint64_t seq;		/* commits that changed something, meta "seq" */
-	uint32_t next_ordinal;	/* the ordinal of the next new series */
-	struct changes changes; /* the series changed in the commit being written */
-	bool read_only;
-	struct db_config config;
-	size_t map_size;
-	/* Heads by id: open addressing, linear probing, a power-of-two size. */
-	struct head **table;
-	size_t table_cap, n_heads;
-	struct slab *heads; /* where the heads live */
-	struct closed_chunk *closed;
-	size_t n_closed, closed_cap;
-	struct pending_name *names_pending;
-	size_t n_names, names_cap;
-	uint64_t applied, samples, duplicates, out_of_order;
-	/* Retention passes: when the last began, and per resolution the series
-	 * it goes on with and whether this pass is done with it. */
-	int64_t retention_began;
-	uint64_t retention_next[3];
-	bool retention_done[3];
-	char dir[4096];
-};
 
 void db_config_default(struct db_config *c)
 {
@@ -113,91 +45,12 @@ static bool no_room(const char *dir)
 	return room < (1u << 20) || room < (uint64_t)st.f_blocks * st.f_frsize / 200;
 }
 
-static int lmdb_error(struct err *e, int rc, const char *what, const char *dir)
+int db_lmdb_error(struct err *e, int rc, const char *what, const char *dir)
 {
 	if (rc == EDQUOT || (rc == EIO && no_room(dir)))
 		return err_set(e, -ENOSPC, "store %s: %s: the file system is full (%s)", dir, what,
 			       mdb_strerror(rc));
 	return lmdb_env_error(e, rc, what, dir);
-}
-
-/* ---- heads ---- */
-
-static size_t slot_of(struct db *db, uint64_t id)
-{
-	size_t mask = db->table_cap - 1, i = (size_t)(id * UINT64_C(0x9e3779b97f4a7c15)) & mask;
-	while (db->table[i] && db->table[i]->id != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static struct head *find_head(struct db *db, uint64_t id)
-{
-	return db->table_cap ? db->table[slot_of(db, id)] : NULL;
-}
-
-static int grow_table(struct db *db)
-{
-	size_t old_cap = db->table_cap, cap = old_cap ? old_cap * 2 : 1024;
-	struct head **old = db->table;
-	db->table = calloc(cap, sizeof *db->table);
-	if (!db->table) {
-		db->table = old;
-		return -ENOMEM;
-	}
-	db->table_cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i])
-			db->table[slot_of(db, old[i]->id)] = old[i];
-	free(old);
-	return 0;
-}
-
-static struct head *add_head(struct db *db, uint64_t id)
-{
-	if ((db->n_heads + 1) * 2 > db->table_cap && grow_table(db) != 0)
-		return NULL;
-	if (!db->heads && !(db->heads = slab_new(sizeof(struct head))))
-		return NULL;
-	struct head *h = slab_alloc(db->heads);
-	if (!h)
-		return NULL;
-	h->id = id;
-	h->chunk_start = 0;
-	h->last_ts = INT64_MIN;
-	h->last_value = NAN;
-	h->before_chunk = NAN;
-	h->dirty = false;
-	h->unsaved = false;
-	h->ordinal = 0;
-	h->first_ts = INT64_MIN;
-	h->minute = LATEST_NO_MINUTE;
-	codec_init(&h->enc, h->buf, sizeof h->buf, false);
-	db->table[slot_of(db, id)] = h;
-	db->n_heads++;
-	return h;
-}
-
-/* Moves the head chunk to the list written (with its rollups) at the next
- * commit, and starts an empty one. */
-static int close_head(struct db *db, struct head *h, bool prefer_float)
-{
-	if (!grow_array_from(&db->closed, &db->closed_cap, db->n_closed + 1, sizeof *db->closed,
-			     256))
-		return -ENOMEM;
-	size_t len = codec_finish(&h->enc);
-	uint8_t *bytes = malloc(len + 1);
-	if (!bytes)
-		return -ENOMEM;
-	if (h->first_ts == INT64_MIN)
-		h->first_ts = h->chunk_start; /* the series' first chunk closes */
-	bytes[0] = VALUE_CLOSED;
-	memcpy(bytes + 1, h->buf, len);
-	db->closed[db->n_closed++] =
-	    (struct closed_chunk){ h->id, h->chunk_start, h->before_chunk, len + 1, bytes };
-	h->before_chunk = h->last_value;
-	codec_init(&h->enc, h->buf, sizeof h->buf, prefer_float);
-	return 0;
 }
 
 /* ---- opening ---- */
@@ -280,7 +133,7 @@ static int put_series(struct db *db, MDB_txn *txn, struct head *h);
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
-	struct head *h = add_head(db, id);
+	struct head *h = db_head_add(db, id);
 	if (!h)
 		return ENOMEM;
 	MDB_val k, v;
@@ -338,7 +191,7 @@ static int load_heads(struct db *db, MDB_txn *txn)
 		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
 		if (lrc == 0 && db->le.version < 2) /* by_name came with version 2 */
 			lrc = put_by_name(db, txn, &k, &v);
-		struct head *h = find_head(db, layout_get_be64(k.mv_data));
+		struct head *h = db_head_find(db, layout_get_be64(k.mv_data));
 		if (lrc == 0 && h->unsaved && (lrc = put_series(db, txn, h)) == 0)
 			h->unsaved = false;
 		if (lrc) {
@@ -381,7 +234,7 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	if (read_only)
 		rc = lmdb_env_begin_read(&db->le, &txn, e);
 	else if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0)
-		rc = lmdb_error(e, rc, "cannot write", dir);
+		rc = db_lmdb_error(e, rc, "cannot write", dir);
 	if (rc)
 		goto fail;
 	db->applied = meta_get(db, txn, "applied");
@@ -397,7 +250,7 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	MDB_stat st;
 	if ((rc = mdb_stat(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &st)) != 0 ||
 	    (db->next_ordinal = (uint32_t)st.ms_entries, (rc = load_heads(db, txn)) != 0)) {
-		rc = lmdb_error(e, rc, "cannot load the newest chunks", dir);
+		rc = db_lmdb_error(e, rc, "cannot load the newest chunks", dir);
 		goto fail;
 	}
 	/* Changes are recorded from here on.  An upgraded store had data
@@ -409,13 +262,13 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	if ((rc = meta_put(db, txn, "version", LAYOUT_VERSION)) ||
 	    (upgraded && (rc = meta_put(db, txn, "seq", db->seq))) ||
 	    (db->le.version < 2 && (rc = meta_put(db, txn, "changes_floor", db->seq)))) {
-		rc = lmdb_error(e, rc, "cannot write", dir);
+		rc = db_lmdb_error(e, rc, "cannot write", dir);
 		goto fail;
 	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc) {
-		rc = lmdb_error(e, rc, "cannot write", dir);
+		rc = db_lmdb_error(e, rc, "cannot write", dir);
 		goto fail;
 	}
 	if ((rc = commit_signal_create(dir, &db->signal, e)) != 0)
@@ -463,7 +316,7 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 {
 	/* A name waiting for the commit always has its head: a new id has
 	 * none, so thousands of new names do not scan each other. */
-	bool known = find_head(db, id) != NULL;
+	bool known = db_head_find(db, id) != NULL;
 	for (size_t i = 0; known && i < db->n_names; i++) {
 		struct pending_name *p = &db->names_pending[i];
 		if (p->id == id)
@@ -474,7 +327,7 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 	if (rc)
-		return lmdb_error(e, rc, "cannot read names", db->dir);
+		return db_lmdb_error(e, rc, "cannot read names", db->dir);
 	uint8_t key[8];
 	layout_put_be64(key, id);
 	MDB_val k = { sizeof key, key }, v;
@@ -483,7 +336,7 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 		int same = v.mv_size == len && memcmp(v.mv_data, name, len) == 0;
 		rc = same ? 0 : name_conflict(e, id, name, len, v.mv_data, v.mv_size);
 		mdb_txn_abort(txn);
-		if (rc == 0 && !find_head(db, id) && !add_head(db, id))
+		if (rc == 0 && !db_head_find(db, id) && !db_head_add(db, id))
 			return err_set(e, -ENOMEM, "db: out of memory");
 		return rc;
 	}
@@ -492,8 +345,8 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 			     sizeof *db->names_pending, 64))
 		return err_set(e, -ENOMEM, "db: out of memory");
 	char *copy = FAULT("db.alloc") ? NULL : malloc(len);
-	struct head *h = find_head(db, id);
-	if (!copy || (!h && !(h = add_head(db, id)))) {
+	struct head *h = db_head_find(db, id);
+	if (!copy || (!h && !(h = db_head_add(db, id)))) {
 		free(copy);
 		return err_set(e, -ENOMEM, "db: out of memory");
 	}
@@ -503,115 +356,6 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 	}
 	memcpy(copy, name, len);
 	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy };
-	return 0;
-}
-
-bool db_knows_series(struct db *db, uint64_t id)
-{
-	return find_head(db, id) != NULL;
-}
-
-static int append_one(struct db *db, struct head *h, int64_t ts, double value)
-{
-	if (ts <= h->last_ts) {
-		if (ts == h->last_ts)
-			db->duplicates++;
-		else
-			db->out_of_order++;
-		return 0;
-	}
-	int rc = 0;
-	if (h->enc.count > 0 && (h->enc.count >= LAYOUT_CHUNK_MAX_SAMPLES ||
-				 ts - h->chunk_start >= LAYOUT_CHUNK_MAX_SPAN_NS))
-		rc = close_head(db, h, h->enc.prefer_float);
-	if (rc == 0 && (rc = codec_append(&h->enc, ts, value)) != 0) {
-		/* A value the integer chunk cannot hold, or a full buffer. */
-		bool prefer_float = rc == -ERANGE && h->enc.count < SHORT_CHUNK;
-		if ((rc = close_head(db, h, prefer_float)) == 0)
-			rc = codec_append(&h->enc, ts, value);
-	}
-	if (rc != 0)
-		return rc;
-	if (h->enc.count == 1)
-		h->chunk_start = ts;
-	latest_fold(&h->minute, ts, value, h->last_value);
-	h->last_ts = ts;
-	h->last_value = value;
-	h->dirty = true;
-	db->samples++;
-	return 0;
-}
-
-int db_append(struct db *db, const struct sample *samples, size_t n, struct err *e)
-{
-	struct head *h = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!h || h->id != samples[i].id)
-			h = find_head(db, samples[i].id);
-		if (!h)
-			return err_set(e, -ENOENT, "db %s: sample for unknown series id %016llx",
-				       db->dir, (unsigned long long)samples[i].id);
-		int rc = append_one(db, h, samples[i].ts, samples[i].value);
-		if (rc != 0)
-			return err_set(e, rc, "db %s: out of memory", db->dir);
-	}
-	return 0;
-}
-
-/* A series handed out is its head: struct db_series is never defined. */
-struct db_series *db_series(struct db *db, uint64_t id)
-{
-	return (struct db_series *)find_head(db, id);
-}
-
-/* A batch from many agents touches a different series at nearly every
- * sample, each head in cache lines of its own: asked for early, the
- * misses overlap instead of stalling one after the other.  The table slot
- * is fetched twice as far ahead as the head it points to. */
-#define PREFETCH_AHEAD 8
-
-static struct head *const *first_slot(const struct db *db, uint64_t id)
-{
-	return &db->table[(size_t)(id * UINT64_C(0x9e3779b97f4a7c15)) & (db->table_cap - 1)];
-}
-
-void db_find_series(struct db *db, const struct sample *samples, size_t n,
-		    struct db_series **series)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (db->table_cap && i + 2 * PREFETCH_AHEAD < n)
-			__builtin_prefetch(first_slot(db, samples[i + 2 * PREFETCH_AHEAD].id));
-		if (db->table_cap && i + PREFETCH_AHEAD < n) {
-			/* Where it nearly always is: its first probe slot. */
-			const struct head *h = *first_slot(db, samples[i + PREFETCH_AHEAD].id);
-			if (h) {
-				__builtin_prefetch(h, 1);
-				__builtin_prefetch((const char *)h + 64, 1);
-				__builtin_prefetch((const char *)h + 128, 1); /* the minute */
-			}
-		}
-		series[i] = db_series(db, samples[i].id);
-	}
-}
-
-int db_append_to(struct db *db, struct db_series *const *series, const struct sample *samples,
-		 size_t n, struct err *e)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i + 2 * PREFETCH_AHEAD < n) {
-			__builtin_prefetch(series[i + 2 * PREFETCH_AHEAD], 1);
-			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 64, 1);
-			__builtin_prefetch((const char *)series[i + 2 * PREFETCH_AHEAD] + 128, 1);
-		}
-		if (i + PREFETCH_AHEAD < n) { /* where its next bits go */
-			const struct head *h = (const struct head *)series[i + PREFETCH_AHEAD];
-			__builtin_prefetch(
-			    h->buf + CODEC_HEADER_BYTES + (h->enc.bits - h->enc.nacc) / 8, 1);
-		}
-		int rc = append_one(db, (struct head *)series[i], samples[i].ts, samples[i].value);
-		if (rc != 0)
-			return err_set(e, rc, "db %s: out of memory", db->dir);
-	}
 	return 0;
 }
 
@@ -777,12 +521,12 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 			/* Nothing in memory changed: grow the map and redo it all. */
 			size_t size = db->map_size * 2;
 			if ((rc = mdb_env_set_mapsize(db->env, size)) != 0)
-				return lmdb_error(e, rc, "cannot grow the map", db->dir);
+				return db_lmdb_error(e, rc, "cannot grow the map", db->dir);
 			db->map_size = size;
 			continue;
 		}
 		if (rc != 0)
-			return lmdb_error(e, rc, "commit failed", db->dir);
+			return db_lmdb_error(e, rc, "commit failed", db->dir);
 		break;
 	}
 	/* What write_all's has_news saw, before the lists are emptied. */
@@ -810,96 +554,12 @@ int db_commit(struct db *db, uint64_t wal_position, struct err *e)
 int db_checkpoint(struct db *db, struct err *e)
 {
 	int rc = mdb_env_sync(db->env, 1);
-	return rc ? lmdb_error(e, rc, "cannot sync", db->dir) : 0;
+	return rc ? db_lmdb_error(e, rc, "cannot sync", db->dir) : 0;
 }
 
 uint64_t db_applied_position(struct db *db)
 {
 	return db->applied;
-}
-
-/* ---- retention ---- */
-
-static bool is_live_head(struct db *db, uint64_t id, int64_t start)
-{
-	struct head *h = find_head(db, id);
-	return h && h->enc.count > 0 && h->chunk_start == start;
-}
-
-/* Deletes expired records of one resolution, at most `budget` keys looked
- * at, starting with series *next. Keys sort by id then time, so a series'
- * expired records are the first of its run: seek to it, delete while they
- * are old, then seek past it. *next is where the next call goes on (0
- * again after the last series), so each call costs the same however much
- * the database holds, and every record is met within a few calls. */
-static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t budget, uint64_t *next,
-		  bool *done)
-{
-	MDB_dbi dbis[] = { db->chunks, db->rollups[0], db->rollups[1] };
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, dbis[r], &cur);
-	if (rc)
-		return rc;
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, *next, INT64_MIN);
-	MDB_val k = { sizeof kbuf, kbuf }, v;
-	int got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; got == 0 && budget > 0; budget--) {
-		uint64_t id;
-		int64_t start;
-		if (k.mv_size != LAYOUT_KEY_BYTES) {
-			got = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-			continue;
-		}
-		layout_key_parse(k.mv_data, &id, &start);
-		*next = id;
-		if (start < cutoff && !(r == 0 && is_live_head(db, id, start))) {
-			if ((rc = mdb_cursor_del(cur, 0)) != 0)
-				break;
-			got = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* the one after */
-			continue;
-		}
-		if (id == UINT64_MAX)
-			break;
-		layout_key(kbuf, id + 1, INT64_MIN); /* the rest of this series is newer */
-		k = (MDB_val){ sizeof kbuf, kbuf };
-		got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	}
-	if (rc == 0 && got != 0 && got != MDB_NOTFOUND)
-		rc = got;
-	*done = got == MDB_NOTFOUND || (rc == 0 && got == 0 && budget > 0);
-	if (*done)
-		*next = 0; /* the whole resolution was walked: the next pass starts over */
-	mdb_cursor_close(cur);
-	return rc;
-}
-
-int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
-{
-	const int64_t keep[] = { db->config.retention_raw_ns, db->config.retention_1m_ns,
-				 db->config.retention_1h_ns };
-	bool *done = db->retention_done;
-	if (!db->retention_began) /* the first pass starts now */
-		db->retention_began = now_ns;
-	if (done[0] && done[1] && done[2]) { /* between passes */
-		if (now_ns - db->retention_began < DB_RETENTION_EVERY_NS)
-			return 0;
-		db->retention_began = now_ns;
-		done[0] = done[1] = done[2] = false;
-	}
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
-	/* A record starting before the cutoff holds nothing newer than what
-	 * retention keeps. */
-	for (int r = 0; r < 3 && rc == 0; r++)
-		if (!done[r])
-			rc = expire(db, txn, r, now_ns - keep[r] - layout_record_span_ns[r],
-				    DB_RETENTION_BUDGET, &db->retention_next[r], &done[r]);
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	return rc ? lmdb_error(e, rc, "retention failed", db->dir) : 0;
 }
 
 /* ---- statistics ---- */
@@ -915,7 +575,7 @@ int db_get_stats(struct db *db, struct db_stats *out, struct err *e)
 		rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 	}
 	if (rc)
-		return lmdb_error(e, rc, "cannot read", db->dir);
+		return db_lmdb_error(e, rc, "cannot read", db->dir);
 	if (mdb_stat(txn, db->names, &st) == 0)
 		out->series = st.ms_entries;
 	if (mdb_stat(txn, db->chunks, &st) == 0)

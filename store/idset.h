@@ -1,5 +1,5 @@
 /* idset.h - a set of 64-bit series ids: what one ingest connection has
- * defined, and so may write (store/ingest.c checks every sample against
+ * defined, and so may write (store/ingest_frames.c checks every sample against
  * it).  Open addressing with linear probing; 0 marks an empty slot, which
  * is safe because series_id never returns 0 (lib/series_name.h). */
 #ifndef RMON_IDSET_H

@@ -14,7 +14,7 @@
 #include "store/rollup.h"
 
 /* The samples of a series' newest minute.  Packed: the writer keeps it in
- * the cache line its encoder's end shares (db.c's struct head). */
+ * the cache line its encoder's end shares (struct head, db_private.h). */
 struct __attribute__((packed)) latest_minute {
 	int64_t end; /* of the minute; INT64_MIN: none yet */
 	double min, max, sum, rise;

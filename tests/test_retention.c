@@ -1,4 +1,4 @@
-/* test_retention.c - retention (db_apply_retention in store/db.c): records
+/* test_retention.c - retention (db_apply_retention in store/db_retention.c): records
  * past their resolution's retention go, every other record stays, and the
  * work is spread over calls of bounded cost. Records are counted straight
  * in LMDB, by age. */
