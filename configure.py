@@ -19,8 +19,22 @@ import shutil
 import subprocess
 import sys
 
-# Lowest layer last: a folder may use the ones after it, never the ones before.
+# The component folders, highest floor first: each builds one library, and
+# the libraries are linked in this order.  A folder includes only its own
+# headers and those of the folders MAY_INCLUDE names for it (the rooms of
+# docs/architecture.md); a folder it does not name may use any folder after
+# it.  configure.py refuses any other include, naming the file and line.
 LAYERS = ["cli", "alertd", "reportgen", "bench", "collectd", "store", "net", "shmring", "lib"]
+MAY_INCLUDE = {
+    "cli": {"store", "shmring", "lib"},  # the store through store/query.h only
+    "bench": {"store", "net", "shmring", "lib"},
+    "collectd": {"net", "shmring", "lib"},
+    "store": {"net", "shmring", "lib"},
+    "net": {"lib"},
+    "shmring": {"lib"},
+    "lib": set(),
+}
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
 
 # pkg-config name -> Debian package that provides it.
 DEPENDENCIES = {
@@ -139,6 +153,26 @@ def is_program(path):
         return MAIN_RE.search(f.read()) is not None
 
 
+def check_includes():
+    """Dies at the first include that goes up or sideways between folders."""
+    for i, layer in enumerate(LAYERS):
+        allowed = MAY_INCLUDE.get(layer, set(LAYERS[i + 1:])) | {layer}
+        if not os.path.isdir(layer):
+            continue
+        for name in sorted(os.listdir(layer)):
+            if not name.endswith((".c", ".h")):
+                continue
+            path = os.path.join(layer, name)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            for m in INCLUDE_RE.finditer(text):
+                if m.group(1) in LAYERS and m.group(1) not in allowed:
+                    die("%s:%d: includes %s/, which %s/ may not use (%s; see "
+                        "docs/architecture.md, Rooms and floors)"
+                        % (path, text.count("\n", 0, m.start()) + 1, m.group(1), layer,
+                           "it may include " + ", ".join(sorted(allowed))))
+
+
 def stem(path):
     return os.path.splitext(os.path.basename(path))[0]
 
@@ -156,6 +190,7 @@ def main():
     if not shutil.which("ninja"):
         die("ninja not found; install it with: apt-get install ninja-build")
 
+    check_includes()
     sanitized = args.variant in ("asan", "tsan")
     names = [n for n in DEPENDENCIES if not (sanitized and n in NOT_WITH_SANITIZERS)]
     dep_cflags, _ = pkg_config(names)

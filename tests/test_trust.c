@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "lib/evloop.h"
+#include "lib/fault.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "net/proto.h"
@@ -715,6 +717,66 @@ static void test_resume_with_a_dropped_connection(void **state)
 		client_close(c[i]);
 }
 
+static int disk_full(const char *point)
+{
+	return strcmp(point, "wal.write") == 0 ? -ENOSPC : 0;
+}
+
+/* The disk fills while many connections have something to read: the
+ * first event holds them all (none of that pass is read), one
+ * timer looks for room, and once there is room every batch is stored and
+ * acknowledged. */
+static void test_disk_full_holds_every_connection(void **state)
+{
+	enum { N = 6 };
+	struct client *c[N];
+	uint64_t ids[N];
+	struct proto_msg m;
+	struct evloop *loop;
+	struct err e = { 0 };
+	assert_int_equal(evloop_new(&loop, &e), 0);
+	config.loop = loop; /* ours, so that its passes can be counted */
+	start("127.0.0.1");
+	for (int i = 0; i < N; i++) {
+		char host[16], name[64];
+		snprintf(host, sizeof host, "h%d", i);
+		snprintf(name, sizeof name, "h%d/node_load1", i);
+		c[i] = agent(host, NULL);
+		ids[i] = define(c[i], name);
+	}
+	turn_for(50 * RTIME_NS_PER_MS); /* the last definition read */
+	int64_t now = rtime_now_ns() - 100 * RTIME_NS_PER_SEC;
+	fault_hook = disk_full;
+	for (int i = 0; i < N; i++) {
+		struct sample s = { ids[i], now, 1 };
+		struct proto_buf b = { 0 };
+		assert_int_equal(proto_put_samples(&b, 1, &s, 1), 0);
+		send_buf(c[i], &b);
+		if (i > 0)
+			continue;
+		/* The first batch finds the disk full; the others then come. */
+		usleep(20000);
+		assert_true(evloop_run_once(loop, 0, &e) >= 1);
+		assert_int_equal(drainer_sync(drainer, &e), -ENOSPC);
+		assert_false(drainer_accepting(drainer));
+	}
+	usleep(20000);
+	int ran = evloop_run_once(loop, 0, &e);
+	assert_true(ran >= 1 && ran <= 2); /* the first connection (and the sweep) */
+	usleep(150000);			   /* the hold's timers are due */
+	ran = evloop_run_once(loop, 0, &e);
+	assert_true(ran >= 1 && ran <= 2); /* the hold's one timer (and the sweep's) */
+	fault_hook = NULL;
+	for (int i = 0; i < N; i++)
+		expect_ack(read_reply(c[i], &m, 3 * RTIME_NS_PER_SEC), &m, 1);
+	for (int i = 0; i < N; i++)
+		client_close(c[i]);
+	ingest_close(server);
+	server = NULL;
+	config.loop = NULL;
+	evloop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +797,7 @@ int main(void)
 		T(test_per_host_rate),
 		T(test_scratch_out_of_memory_is_unavailable),
 		T(test_resume_with_a_dropped_connection),
+		T(test_disk_full_holds_every_connection),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
