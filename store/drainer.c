@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/rtime.h"
+#include "lib/series_name.h"
 #include "shmring/series.h"
 
 #define LATENCY_SLOTS 1024
@@ -130,6 +132,24 @@ static void record_latency(struct drainer *d, int64_t ns)
 	d->latencies[d->n_latencies++ % LATENCY_SLOTS] = ns;
 }
 
+/* A name from the ring breaks the name rules (an agent on this host wrote
+ * it; the network's are checked by ingest): its samples are dropped and
+ * counted, the first such name is logged, escaped, and the rest counted.
+ * Checked before the WAL, so no record of it is written. */
+static void refuse_name(struct drainer *d, const char *name, size_t len, const struct err *why)
+{
+	d->stats.refused_series++;
+	if (d->stats.bad_names++ == 0 && d->config.notice) {
+		char quoted[300], msg[1024];
+		escape(ESCAPE_LOG, quoted, sizeof quoted, name, len);
+		snprintf(msg, sizeof msg,
+			 "series %s from the local ring refused, its samples dropped (the rest "
+			 "are counted): %s",
+			 quoted, why->msg);
+		d->config.notice(msg);
+	}
+}
+
 /* Writes the names of ids met for the first time and notes each sample's
  * series; returns how many of the batch's samples remain (samples of
  * unknown or refused ids are dropped). */
@@ -146,10 +166,14 @@ static size_t register_new(struct drainer *d, struct sample *s, size_t n)
 				d->stats.unknown_series++;
 				continue;
 			}
+			struct err local = { 0 };
+			if (series_name_check(name, (size_t)len, &local) != 0) {
+				refuse_name(d, name, (size_t)len, &local);
+				continue;
+			}
 			/* The WAL first: a name the database holds must have its record
 			 * there, or samples of it replayed after a crash would find no
 			 * name. A record whose name is then refused replays as refused. */
-			struct err local = { 0 };
 			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, &local) != 0 ||
 			    db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
 				if (d->stats.refused_series++ == 0 && d->config.notice)
@@ -305,6 +329,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_ring_dropped_total", (double)rs.dropped_full },
 		{ "rmon_ring_lost_total", (double)rs.lost_dead },
 		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
+		{ "rmon_store_refused_series_samples_total", (double)d->stats.refused_series },
 	};
 	d->last_self_samples = d->stats.samples;
 	return record_at(d, now_ns, values, sizeof values / sizeof values[0], e);
@@ -406,7 +431,9 @@ static int register_names(struct drainer *d, const struct sample *s, size_t n,
 		if (!names[i] || db_knows_series(d->db, s[i].id))
 			continue;
 		size_t len = strlen(names[i]);
-		if ((rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
+		/* ingest checked it already; a name reaches the WAL only valid */
+		if ((rc = series_name_check(names[i], len, e)) != 0 ||
+		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
 		    (rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0)
 			return rc;
 		if (d->config.on_series)
