@@ -12,6 +12,7 @@
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "shmring/series.h"
+#include "store/commit_signal.h"
 
 #define LATENCY_SLOTS 1024
 #define APPLY_SLICE   2048 /* samples filled into heads between looks at the disk */
@@ -22,6 +23,7 @@ struct drainer {
 	struct ring *ring;
 	struct wal *wal;
 	struct db *db;
+	struct commit_signal *signal; /* where readers learn that a disk is full */
 	struct sample *batch;
 	struct db_series **series; /* of each sample of batch */
 	size_t pending;		   /* samples peeked whose WAL commit failed: retried */
@@ -102,8 +104,10 @@ int drainer_open(const struct drainer_config *c, struct drainer **out, struct er
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/db", c->data_dir);
-	if ((rc = db_open(path, &c->db, false, &d->db, e)) != 0)
+	if ((rc = db_open(path, &c->db, false, &d->db, e)) != 0 ||
+	    (rc = commit_signal_create(path, &d->signal, e)) != 0)
 		goto fail;
+	commit_signal_set_state(d->signal, 0); /* a store killed while paused set it */
 	snprintf(path, sizeof path, "%s/wal", c->data_dir);
 	if ((rc = wal_open(path, &c->wal, &d->wal, e)) != 0 || (rc = recover(d, e)) != 0)
 		goto fail;
@@ -126,6 +130,14 @@ fail:
 }
 
 /* ---- draining ---- */
+
+/* Tells readers (rmon stats) whether a full disk keeps the store from
+ * storing: they cannot see it in LMDB, which is not committed meanwhile. */
+static void publish_state(struct drainer *d)
+{
+	commit_signal_set_state(d->signal, (d->stats.db_full ? COMMIT_SIGNAL_DB_FULL : 0) |
+					       (d->stats.disk_full ? COMMIT_SIGNAL_WAL_FULL : 0));
+}
 
 static void record_latency(struct drainer *d, int64_t ns)
 {
@@ -246,6 +258,7 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 			d->config.notice(msg);
 		}
 		d->stats.disk_full = true;
+		publish_state(d);
 		return 0;
 	}
 	if (rc != 0)
@@ -253,6 +266,7 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	if (d->stats.disk_full && d->config.notice)
 		d->config.notice("disk space is back, draining again");
 	d->stats.disk_full = false;
+	publish_state(d);
 	d->stats.batches++;
 	if (d->n_net > 0) /* network samples went into the WAL before this batch */
 		durable(d, d->net, d->n_net, d->net_since);
@@ -350,12 +364,14 @@ static int commit_paused(struct drainer *d, int rc, const struct err *why)
 			d->config.notice(msg);
 		}
 		d->stats.db_full = true;
+		publish_state(d);
 		return 0;
 	}
 	if (rc == 0 && d->stats.db_full && d->config.notice)
 		d->config.notice("database disk space is back, commits resumed");
 	if (rc == 0)
 		d->stats.db_full = false;
+	publish_state(d);
 	return rc;
 }
 
@@ -517,6 +533,9 @@ int drainer_close(struct drainer *d, struct err *e)
 		if (rc == 0)
 			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
 	}
+	if (d->signal)
+		commit_signal_set_state(d->signal, 0);
+	commit_signal_close(d->signal);
 	ring_close(d->ring);
 	wal_close(d->wal);
 	db_close(d->db);

@@ -325,5 +325,11 @@ int query_get_stats(struct query *q, struct query_stats *out, struct err *e)
 	snprintf(path, sizeof path, "%s/data.mdb", q->le.dir);
 	if (stat(path, &fst) == 0)
 		out->file_bytes = (uint64_t)fst.st_blocks * 512;
+	struct err ignored = { 0 };
+	if (q->signal || commit_signal_open(q->le.dir, &q->signal, &ignored) == 0) {
+		uint32_t state = commit_signal_state(q->signal);
+		out->db_full = state & COMMIT_SIGNAL_DB_FULL;
+		out->wal_full = state & COMMIT_SIGNAL_WAL_FULL;
+	}
 	return 0;
 }
