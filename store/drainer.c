@@ -249,7 +249,10 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	if (applied != 0)
 		return applied;
 	if (rc == -ENOSPC || rc == -EDQUOT) {
-		if (!d->stats.disk_full && d->config.notice) {
+		bool was_full = d->stats.disk_full;
+		d->stats.disk_full = true;
+		publish_state(d); /* before the line: who reads it sees the state too */
+		if (!was_full && d->config.notice) {
 			char msg[700];
 			snprintf(msg, sizeof msg,
 				 "disk full, draining stopped until space returns (agents count "
@@ -257,16 +260,15 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 				 e ? e->msg : "");
 			d->config.notice(msg);
 		}
-		d->stats.disk_full = true;
-		publish_state(d);
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
-	if (d->stats.disk_full && d->config.notice)
-		d->config.notice("disk space is back, draining again");
+	bool was_full = d->stats.disk_full;
 	d->stats.disk_full = false;
-	publish_state(d);
+	publish_state(d); /* before the line: who reads it sees the state too */
+	if (was_full && d->config.notice)
+		d->config.notice("disk space is back, draining again");
 	d->stats.batches++;
 	if (d->n_net > 0) /* network samples went into the WAL before this batch */
 		durable(d, d->net, d->n_net, d->net_since);
@@ -355,7 +357,10 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 static int commit_paused(struct drainer *d, int rc, const struct err *why)
 {
 	if (rc == -ENOSPC) {
-		if (!d->stats.db_full && d->config.notice) {
+		bool was_full = d->stats.db_full;
+		d->stats.db_full = true;
+		publish_state(d); /* before the line: who reads it sees the state too */
+		if (!was_full && d->config.notice) {
 			char msg[700];
 			snprintf(msg, sizeof msg,
 				 "database disk full, commits paused until space returns (samples "
@@ -363,15 +368,14 @@ static int commit_paused(struct drainer *d, int rc, const struct err *why)
 				 why->msg);
 			d->config.notice(msg);
 		}
-		d->stats.db_full = true;
-		publish_state(d);
 		return 0;
 	}
-	if (rc == 0 && d->stats.db_full && d->config.notice)
-		d->config.notice("database disk space is back, commits resumed");
+	bool was_full = d->stats.db_full;
 	if (rc == 0)
 		d->stats.db_full = false;
 	publish_state(d);
+	if (rc == 0 && was_full && d->config.notice)
+		d->config.notice("database disk space is back, commits resumed");
 	return rc;
 }
 
