@@ -12,7 +12,11 @@
  * not grow: -ENOMEM), "wal.write" (the commit's write or fdatasync: -ENOSPC,
  * -EIO), "db.alloc" (a new name cannot be held: -ENOMEM), "db.commit" (the
  * result of LMDB's commit, e.g. MDB_MAP_FULL, ENOSPC or EIO),
- * "coll.alloc" (the agent's process table cannot grow), "coll.sysconf"
+ * "lmdb.begin_read" (a reader's snapshot cannot begin: an LMDB code such
+ * as MDB_READERS_FULL, or EIO), "query.alloc" (a reader's handle, windows,
+ * id cache or lookup order cannot be had: the NULL of malloc),
+ * "query.read" (LMDB fails reading names, chunks or latest values: an
+ * LMDB code or EIO), "coll.alloc" (the agent's process table cannot grow), "coll.sysconf"
  * (sysconf fails), "spool.write" (a sender's spool write: -ENOSPC, -EIO). */
 #ifndef RMON_FAULT_H
 #define RMON_FAULT_H

@@ -21,8 +21,8 @@
 struct page {
 	uint64_t magic;
 	uint32_t futex; /* bumped at every publish: what waiters sleep on */
-	uint32_t reserved;
-	uint64_t seq; /* the sequence published last */
+	uint32_t state; /* COMMIT_SIGNAL_* bits (0 in pages of older writers) */
+	uint64_t seq;	/* the sequence published last */
 };
 
 struct commit_signal {
@@ -114,6 +114,16 @@ void commit_signal_publish(struct commit_signal *s, uint64_t seq)
 uint64_t commit_signal_seq(const struct commit_signal *s)
 {
 	return __atomic_load_n(&s->page->seq, __ATOMIC_ACQUIRE);
+}
+
+void commit_signal_set_state(struct commit_signal *s, uint32_t state)
+{
+	__atomic_store_n(&s->page->state, state, __ATOMIC_RELEASE);
+}
+
+uint32_t commit_signal_state(const struct commit_signal *s)
+{
+	return __atomic_load_n(&s->page->state, __ATOMIC_ACQUIRE);
 }
 
 static int64_t mono_ms(void)

@@ -9,7 +9,12 @@
  * they work across processes).  The writer makes the system call only
  * while a reader waits.
  *
- * Not a public API: db.c publishes, query.h's query_wait waits.
+ * The page also carries what keeps the writer from storing (a full disk),
+ * which readers cannot learn from LMDB: while its disk is full nothing is
+ * committed, the store's own series included.
+ *
+ * Not a public API: db.c publishes, the drainer sets the state, query.h's
+ * query_wait waits and query_get_stats reads the state.
  */
 #ifndef RMON_COMMIT_SIGNAL_H
 #define RMON_COMMIT_SIGNAL_H
@@ -36,6 +41,15 @@ void commit_signal_publish(struct commit_signal *s, uint64_t seq);
 
 /* The sequence published last. */
 uint64_t commit_signal_seq(const struct commit_signal *s);
+
+#define COMMIT_SIGNAL_DB_FULL  1u /* LMDB commits paused: the database's disk is full */
+#define COMMIT_SIGNAL_WAL_FULL 2u /* draining stopped: the WAL's disk is full */
+
+/* The writer: publishes its state, COMMIT_SIGNAL_* bits (0: storing). */
+void commit_signal_set_state(struct commit_signal *s, uint32_t state);
+
+/* The state published last. */
+uint32_t commit_signal_state(const struct commit_signal *s);
 
 /* Waits until the published sequence exceeds after, at most timeout_ms
  * (negative: no limit).  0 with *seq set, -ETIMEDOUT, or -EINTR when a

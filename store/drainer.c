@@ -7,9 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/rtime.h"
+#include "lib/series_name.h"
 #include "shmring/series.h"
+#include "store/commit_signal.h"
 
 #define LATENCY_SLOTS 1024
 #define APPLY_SLICE   2048 /* samples filled into heads between looks at the disk */
@@ -20,6 +23,7 @@ struct drainer {
 	struct ring *ring;
 	struct wal *wal;
 	struct db *db;
+	struct commit_signal *signal; /* where readers learn that a disk is full */
 	struct sample *batch;
 	struct db_series **series; /* of each sample of batch */
 	size_t pending;		   /* samples peeked whose WAL commit failed: retried */
@@ -100,8 +104,10 @@ int drainer_open(const struct drainer_config *c, struct drainer **out, struct er
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/db", c->data_dir);
-	if ((rc = db_open(path, &c->db, false, &d->db, e)) != 0)
+	if ((rc = db_open(path, &c->db, false, &d->db, e)) != 0 ||
+	    (rc = commit_signal_create(path, &d->signal, e)) != 0)
 		goto fail;
+	commit_signal_set_state(d->signal, 0); /* a store killed while paused set it */
 	snprintf(path, sizeof path, "%s/wal", c->data_dir);
 	if ((rc = wal_open(path, &c->wal, &d->wal, e)) != 0 || (rc = recover(d, e)) != 0)
 		goto fail;
@@ -125,9 +131,35 @@ fail:
 
 /* ---- draining ---- */
 
+/* Tells readers (rmon stats) whether a full disk keeps the store from
+ * storing: they cannot see it in LMDB, which is not committed meanwhile. */
+static void publish_state(struct drainer *d)
+{
+	commit_signal_set_state(d->signal, (d->stats.db_full ? COMMIT_SIGNAL_DB_FULL : 0) |
+					       (d->stats.disk_full ? COMMIT_SIGNAL_WAL_FULL : 0));
+}
+
 static void record_latency(struct drainer *d, int64_t ns)
 {
 	d->latencies[d->n_latencies++ % LATENCY_SLOTS] = ns;
+}
+
+/* A name from the ring breaks the name rules (an agent on this host wrote
+ * it; the network's are checked by ingest): its samples are dropped and
+ * counted, the first such name is logged, escaped, and the rest counted.
+ * Checked before the WAL, so no record of it is written. */
+static void refuse_name(struct drainer *d, const char *name, size_t len, const struct err *why)
+{
+	d->stats.refused_series++;
+	if (d->stats.bad_names++ == 0 && d->config.notice) {
+		char quoted[300], msg[1024];
+		escape(ESCAPE_LOG, quoted, sizeof quoted, name, len);
+		snprintf(msg, sizeof msg,
+			 "series %s from the local ring refused, its samples dropped (the rest "
+			 "are counted): %s",
+			 quoted, why->msg);
+		d->config.notice(msg);
+	}
 }
 
 /* Writes the names of ids met for the first time and notes each sample's
@@ -146,10 +178,14 @@ static size_t register_new(struct drainer *d, struct sample *s, size_t n)
 				d->stats.unknown_series++;
 				continue;
 			}
+			struct err local = { 0 };
+			if (series_name_check(name, (size_t)len, &local) != 0) {
+				refuse_name(d, name, (size_t)len, &local);
+				continue;
+			}
 			/* The WAL first: a name the database holds must have its record
 			 * there, or samples of it replayed after a crash would find no
 			 * name. A record whose name is then refused replays as refused. */
-			struct err local = { 0 };
 			if (wal_append_series(d->wal, s[i].id, name, (size_t)len, &local) != 0 ||
 			    db_register_series(d->db, s[i].id, name, (size_t)len, &local) != 0) {
 				if (d->stats.refused_series++ == 0 && d->config.notice)
@@ -213,7 +249,10 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	if (applied != 0)
 		return applied;
 	if (rc == -ENOSPC || rc == -EDQUOT) {
-		if (!d->stats.disk_full && d->config.notice) {
+		bool was_full = d->stats.disk_full;
+		d->stats.disk_full = true;
+		publish_state(d); /* before the line: who reads it sees the state too */
+		if (!was_full && d->config.notice) {
 			char msg[700];
 			snprintf(msg, sizeof msg,
 				 "disk full, draining stopped until space returns (agents count "
@@ -221,14 +260,15 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 				 e ? e->msg : "");
 			d->config.notice(msg);
 		}
-		d->stats.disk_full = true;
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
-	if (d->stats.disk_full && d->config.notice)
-		d->config.notice("disk space is back, draining again");
+	bool was_full = d->stats.disk_full;
 	d->stats.disk_full = false;
+	publish_state(d); /* before the line: who reads it sees the state too */
+	if (was_full && d->config.notice)
+		d->config.notice("disk space is back, draining again");
 	d->stats.batches++;
 	if (d->n_net > 0) /* network samples went into the WAL before this batch */
 		durable(d, d->net, d->n_net, d->net_since);
@@ -305,6 +345,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_ring_dropped_total", (double)rs.dropped_full },
 		{ "rmon_ring_lost_total", (double)rs.lost_dead },
 		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
+		{ "rmon_store_refused_series_samples_total", (double)d->stats.refused_series },
 	};
 	d->last_self_samples = d->stats.samples;
 	return record_at(d, now_ns, values, sizeof values / sizeof values[0], e);
@@ -316,7 +357,10 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 static int commit_paused(struct drainer *d, int rc, const struct err *why)
 {
 	if (rc == -ENOSPC) {
-		if (!d->stats.db_full && d->config.notice) {
+		bool was_full = d->stats.db_full;
+		d->stats.db_full = true;
+		publish_state(d); /* before the line: who reads it sees the state too */
+		if (!was_full && d->config.notice) {
 			char msg[700];
 			snprintf(msg, sizeof msg,
 				 "database disk full, commits paused until space returns (samples "
@@ -324,13 +368,14 @@ static int commit_paused(struct drainer *d, int rc, const struct err *why)
 				 why->msg);
 			d->config.notice(msg);
 		}
-		d->stats.db_full = true;
 		return 0;
 	}
-	if (rc == 0 && d->stats.db_full && d->config.notice)
-		d->config.notice("database disk space is back, commits resumed");
+	bool was_full = d->stats.db_full;
 	if (rc == 0)
 		d->stats.db_full = false;
+	publish_state(d);
+	if (rc == 0 && was_full && d->config.notice)
+		d->config.notice("database disk space is back, commits resumed");
 	return rc;
 }
 
@@ -406,7 +451,9 @@ static int register_names(struct drainer *d, const struct sample *s, size_t n,
 		if (!names[i] || db_knows_series(d->db, s[i].id))
 			continue;
 		size_t len = strlen(names[i]);
-		if ((rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
+		/* ingest checked it already; a name reaches the WAL only valid */
+		if ((rc = series_name_check(names[i], len, e)) != 0 ||
+		    (rc = wal_append_series(d->wal, s[i].id, names[i], len, e)) != 0 ||
 		    (rc = db_register_series(d->db, s[i].id, names[i], len, e)) != 0)
 			return rc;
 		if (d->config.on_series)
@@ -490,6 +537,9 @@ int drainer_close(struct drainer *d, struct err *e)
 		if (rc == 0)
 			rc = wal_truncate_before(d->wal, db_applied_position(d->db), e);
 	}
+	if (d->signal)
+		commit_signal_set_state(d->signal, 0);
+	commit_signal_close(d->signal);
 	ring_close(d->ring);
 	wal_close(d->wal);
 	db_close(d->db);

@@ -64,7 +64,8 @@ int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
 
 /* Writes n samples of other origin to the WAL, registering names[i]
  * (canonical, NUL-terminated; names or names[i] NULL when the id is known)
- * first.  An id never defined is -ENOENT and nothing is added; while the
+ * first.  A name breaking the name rules is -EINVAL (series_name_check's
+ * message), an id never defined is -ENOENT, and nothing is added; while the
  * disk is full it is -EAGAIN (see drainer_accepting). */
 int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
 		struct err *e);
@@ -108,7 +109,10 @@ struct drainer_stats {
 	uint64_t samples;		      /* made durable and applied */
 	uint64_t batches;		      /* WAL group commits */
 	uint64_t unknown_series;	      /* samples dropped: id not in the series table */
-	uint64_t refused_series;	      /* samples dropped: id collision, name unwritable */
+	uint64_t refused_series;	      /* samples dropped: id collision, name unwritable
+					       * or breaking the name rules */
+	uint64_t bad_names;		      /* of those, samples whose ring name breaks the
+					       * name rules (lib/series_name.h) */
 	int64_t commit_p50_ns, commit_p99_ns; /* peek to durable, recent batches */
 	bool disk_full;			      /* draining is stopped until space returns */
 	bool db_full;			      /* LMDB commits wait for space (WAL keeps all) */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/fault.h"
+
 #define READER_MAP_BYTES (64ull << 30)
 
 /* The readers' environments of this process, one per store (by the
@@ -67,7 +69,9 @@ static void count_reading(struct lmdb_env *le, int delta)
 int lmdb_env_begin_read(struct lmdb_env *le, MDB_txn **txn, struct err *e)
 {
 	count_reading(le, 1);
-	int rc = mdb_txn_begin(le->env, NULL, MDB_RDONLY, txn);
+	int rc = FAULT("lmdb.begin_read");
+	if (rc == 0)
+		rc = mdb_txn_begin(le->env, NULL, MDB_RDONLY, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* The writer grew the file past our map: map it whole, which
 		 * is safe only while no other snapshot of ours reads the old

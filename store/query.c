@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/fault.h"
 #include "lib/series_name.h"
 #include "store/layout.h"
 
@@ -23,10 +24,10 @@ int query_lmdb_error(struct query *q, struct err *e, int rc, const char *what)
 
 int query_open(const char *data_dir, struct query **out, struct err *e)
 {
-	struct query *q = calloc(1, sizeof *q);
+	struct query *q = FAULT("query.alloc") ? NULL : calloc(1, sizeof *q);
 	int rc;
 	if (!q)
-		return err_set(e, -ENOMEM, "out of memory");
+		return err_set(e, -ENOMEM, "store %s: out of memory", data_dir);
 	snprintf(q->data_dir, sizeof q->data_dir, "%s", data_dir);
 	char dir[4200], path[4300];
 	snprintf(dir, sizeof dir, "%s/db", data_dir);
@@ -129,7 +130,9 @@ static int walk_names(struct query *q, MDB_txn *txn, const struct query_selector
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_BY_NAME], &cur);
+	int rc = FAULT("query.read");
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_BY_NAME], &cur);
 	if (rc)
 		return query_lmdb_error(q, e, rc, "cannot list series");
 	const char *host = query_selector_host(sel);
@@ -322,5 +325,11 @@ int query_get_stats(struct query *q, struct query_stats *out, struct err *e)
 	snprintf(path, sizeof path, "%s/data.mdb", q->le.dir);
 	if (stat(path, &fst) == 0)
 		out->file_bytes = (uint64_t)fst.st_blocks * 512;
+	struct err ignored = { 0 };
+	if (q->signal || commit_signal_open(q->le.dir, &q->signal, &ignored) == 0) {
+		uint32_t state = commit_signal_state(q->signal);
+		out->db_full = state & COMMIT_SIGNAL_DB_FULL;
+		out->wal_full = state & COMMIT_SIGNAL_WAL_FULL;
+	}
 	return 0;
 }

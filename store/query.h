@@ -240,6 +240,11 @@ struct query_stats {
 	uint64_t file_bytes;	   /* the LMDB data file on disk */
 	uint64_t applied_position; /* of the write-ahead log */
 	uint64_t sequence;	   /* the snapshot's commit sequence */
+	/* Now, as rmon-stored publishes it (false from an older one; a store
+	 * killed while paused leaves it set until it starts again): a disk
+	 * is full, so it does not store. */
+	bool db_full;  /* LMDB commits paused (samples wait in the WAL) */
+	bool wal_full; /* draining stopped (agents keep or drop samples) */
 };
 
 /* What the snapshot holds. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fault.h"
 #include "store/changes.h"
 #include "store/latest.h"
 #include "store/layout.h"
@@ -49,9 +50,11 @@ static int load_ids(struct query *q, MDB_txn *txn, struct err *e)
 		return 0;
 	if (st.ms_entries > q->ids_cap) {
 		size_t cap = st.ms_entries + st.ms_entries / 4 + 64;
-		uint64_t *grown = realloc(q->ids, cap * sizeof *grown);
+		uint64_t *grown =
+		    FAULT("query.alloc") ? NULL : realloc(q->ids, cap * sizeof *grown);
 		if (!grown)
-			return err_set(e, -ENOMEM, "out of memory for %zu series", cap);
+			return err_set(e, -ENOMEM, "store %s: out of memory for %zu series",
+				       q->le.dir, cap);
 		q->ids = grown;
 		q->ids_cap = cap;
 	}
@@ -95,7 +98,7 @@ static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_
 	if (bytes > q->seen_cap) {
 		uint8_t *grown = realloc(q->seen, bytes);
 		if (!grown)
-			return err_set(e, -ENOMEM, "out of memory");
+			return err_set(e, -ENOMEM, "store %s: out of memory", q->le.dir);
 		q->seen = grown;
 		q->seen_cap = bytes;
 	}
@@ -152,7 +155,7 @@ static size_t *lookup_order(const uint64_t *ids, size_t n)
 	}
 	int width = n ? 64 - __builtin_clzll((hi - lo) | 1) : 1;
 	int shift = width > ORDER_BITS ? width - ORDER_BITS : 0;
-	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	size_t *order = FAULT("query.alloc") ? NULL : malloc((n ? n : 1) * sizeof *order);
 	size_t *start = calloc((1u << ORDER_BITS) + 1, sizeof *start);
 	if (order && start) {
 		for (size_t i = 0; i < n; i++)
@@ -175,8 +178,10 @@ static int read_latest(struct query *q, MDB_txn *txn, const uint64_t *ids, size_
 	size_t *order = lookup_order(ids, n);
 	MDB_cursor *cur = NULL;
 	if (!order)
-		return err_set(e, -ENOMEM, "out of memory for %zu series", n);
-	int rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_LATEST], &cur);
+		return err_set(e, -ENOMEM, "store %s: out of memory for %zu series", q->le.dir, n);
+	int rc = FAULT("query.read");
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_LATEST], &cur);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t at = order[i];
 		uint64_t key = ids[at];

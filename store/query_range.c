@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fault.h"
 #include "store/codec.h"
 #include "store/layout.h"
 #include "store/query_private.h"
@@ -61,7 +62,9 @@ static int read_raw(struct query *q, MDB_txn *txn, uint64_t id, int64_t seek_ts,
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_CHUNKS], &cur);
+	int rc = FAULT("query.read");
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_CHUNKS], &cur);
 	if (rc)
 		return query_lmdb_error(q, e, rc, "cannot read chunks");
 	int result = 0;
@@ -334,7 +337,7 @@ int query_range_multi(struct query *q, uint64_t id, int64_t from, int64_t to, in
 {
 	if (step <= 0 || to <= from)
 		return err_set(e, -EINVAL, "the step must be positive and the range not empty");
-	struct fold f = { calloc(n ? n : 1, sizeof *f.w),
+	struct fold f = { FAULT("query.alloc") ? NULL : calloc(n ? n : 1, sizeof *f.w),
 			  n,
 			  from,
 			  step,
@@ -342,8 +345,9 @@ int query_range_multi(struct query *q, uint64_t id, int64_t from, int64_t to, in
 			  from,
 			  malloc(LAYOUT_ROLLUP_BUCKETS * sizeof *f.buckets) };
 	MDB_txn *txn = NULL;
-	int rc = !f.w || !f.buckets ? err_set(e, -ENOMEM, "out of memory for %zu windows", n)
-				    : query_snapshot(q, &txn, e);
+	int rc = !f.w || !f.buckets
+		     ? err_set(e, -ENOMEM, "store %s: out of memory for %zu windows", q->le.dir, n)
+		     : query_snapshot(q, &txn, e);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		f.w[i].start = INT64_MIN;
 	if (rc == 0)

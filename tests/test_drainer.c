@@ -23,6 +23,7 @@
 #include "shmring/series.h"
 #include "store/db.h"
 #include "store/drainer.h"
+#include "store/query.h"
 
 static char data[256], ring_name[64];
 
@@ -226,6 +227,19 @@ static struct drainer *open_drainer(int64_t commit_interval_ns)
 	return d;
 }
 
+/* What a reader (rmon stats) learns of a full disk: 1 the database's, 2
+ * the WAL's. */
+static int reader_sees_full(void)
+{
+	struct query *q;
+	struct query_stats qs;
+	struct err e = { 0 };
+	if (query_open(data, &q, &e) != 0 || query_get_stats(q, &qs, &e) != 0)
+		fail_msg("reader: %s", e.msg);
+	query_close(q);
+	return (qs.db_full ? 1 : 0) | (qs.wal_full ? 2 : 0);
+}
+
 static uint64_t stored(struct drainer *d)
 {
 	struct drainer_stats st;
@@ -267,12 +281,14 @@ static void test_wal_disk_full_pauses_and_resumes(void **state)
 	assert_int_equal(drainer_step(d, 0, &e), 0);
 	assert_false(drainer_accepting(d));
 	assert_true(stored(d) == 0);
+	assert_int_equal(reader_sees_full(), 2);
 	assert_int_equal(n_notices, 1);
 	assert_non_null(strstr(notices[0], "disk full, draining stopped"));
 	assert_int_equal(drainer_step(d, 0, &e), 0);
 	assert_true(stored(d) == 1);
 	assert_int_equal(n_notices, 2);
 	assert_string_equal(notices[1], "disk space is back, draining again");
+	assert_int_equal(reader_sees_full(), 0);
 	close_producer();
 	assert_int_equal(drainer_close(d, &e), 0);
 	assert_true(samples_after_restart() == 1);
@@ -383,14 +399,42 @@ static void test_db_disk_full_pauses_and_resumes(void **state)
 	assert_true(st.db_full && !st.disk_full && st.samples == 3);
 	assert_int_equal(n_notices, 1);
 	assert_non_null(strstr(notices[0], "database disk full, commits paused"));
+	assert_int_equal(reader_sees_full(), 1);
 	fault_hook = NULL;
 	assert_int_equal(drainer_step(d, 0, &e), 0);
 	drainer_get_stats(d, &st);
 	assert_false(st.db_full);
 	assert_int_equal(n_notices, 2);
 	assert_string_equal(notices[1], "database disk space is back, commits resumed");
+	assert_int_equal(reader_sees_full(), 0);
 	assert_int_equal(drainer_close(d, &e), 0);
 	assert_true(samples_after_restart() == 3);
+}
+
+/* A store killed while paused leaves its state on the page: its next
+ * start clears it, so rmon stats does not tell of an old full disk. */
+static void paused_body(void)
+{
+	struct drainer *d = open_drainer(1);
+	struct err e = { 0 };
+	const char *name = "h/up";
+	struct sample s = { series_id(name, 4), 1764000000 * RTIME_NS_PER_SEC, 1 };
+	fail_next("db.commit", ENOSPC, 1000);
+	CHECK(drainer_submit(d, &s, 1, &name, &e) == 0);
+	CHECK(drainer_step(d, 0, &e) == 0);
+	CHECK(reader_sees_full() == 1);
+}
+
+static void test_restart_clears_the_paused_state(void **state)
+{
+	crash_after(paused_body);
+	fault_hook = NULL;
+	assert_int_equal(reader_sees_full(), 1); /* as the killed store left it */
+	struct drainer *d = open_drainer(0);
+	assert_int_equal(reader_sees_full(), 0);
+	struct err e = { 0 };
+	assert_int_equal(drainer_close(d, &e), 0);
+	assert_true(samples_after_restart() == 1);
 }
 
 #define D_TEST(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -407,6 +451,7 @@ int main(void)
 		D_TEST(test_failed_commit_replays_from_the_wal),
 		D_TEST(test_map_full_is_grown),
 		D_TEST(test_db_disk_full_pauses_and_resumes),
+		D_TEST(test_restart_clears_the_paused_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

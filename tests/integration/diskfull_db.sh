@@ -19,8 +19,12 @@ wait_for "database disk full, commits paused" "$stored_log" 20
 sleep 2 # a few more commits fail meanwhile: still one line
 [ "$(grep -c "database disk full" "$stored_log")" -eq 1 ]
 kill -0 "$stored_pid"
+# rmon stats says so, though nothing is committed meanwhile.
+"$RMON_BIN/rmon" stats --data "$dir/store" | tee "$dir/stats"
+grep -q "^DISK FULL         under the database: commits paused" "$dir/stats"
 free_fs "$dir/store/db"
 wait_for "database disk space is back, commits resumed" "$stored_log" 20
 kill -0 "$stored_pid"
+! "$RMON_BIN/rmon" stats --data "$dir/store" | grep "DISK FULL"
 stop_store
 check_host "$dir/store" web1 $series $samples

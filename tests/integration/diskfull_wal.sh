@@ -21,8 +21,11 @@ wait_for "disk full, draining stopped until space returns" "$stored_log" 30
 sleep 2 # batches are refused meanwhile: still one line, nothing acknowledged past it
 [ "$(grep -c "disk full" "$stored_log")" -eq 1 ]
 kill -0 "$stored_pid" && kill -0 $loadgen
+"$RMON_BIN/rmon" stats --data "$dir/store" | tee "$dir/stats"
+grep -q "^DISK FULL         under the WAL: draining stopped" "$dir/stats"
 free_fs "$dir/store/wal"
 wait_for "disk space is back, draining again" "$stored_log" 30
+! "$RMON_BIN/rmon" stats --data "$dir/store" | grep "DISK FULL"
 wait $loadgen
 cat "$dir/ship.out"
 grep -q "acked 30 dropped 0" "$dir/ship.out"

@@ -6,6 +6,8 @@ set -eu
 . "$(dirname "$0")/lib/ship.sh"
 port=$(free_port)
 cat >"$dir/stored.conf" <<CONF
+[store]
+self_interval = 1s
 [ingest]
 listen = 127.0.0.1:$port
 max_rate = 20000
@@ -25,5 +27,20 @@ grep -q "more than 150 series on one connection" "$dir/many.log"
 ! ship_as big --series 100 --samples 40 --rounds-per-batch 40 --timeout 3 >/dev/null 2>"$dir/big.log"
 grep -q "more than the 65536 allowed" "$dir/big.log"
 echo "too many series and too large frames refused"
+# rmon stats shows them, once the store recorded its figures again (every
+# second here; give a loaded machine 20).
+for _ in $(seq 40); do
+	"$RMON_BIN/rmon" stats --data "$dir/central" >"$dir/stats"
+	grep -Eq '^  over limit      [1-9]' "$dir/stats" && break
+	sleep 0.5
+done
+cat "$dir/stats"
+grep -Eq '^network agents    0 connected, 80[0-9]{3} samples received$' "$dir/stats"
+grep -Eq '^  over limit      [1-9][0-9]* frames over max_frame, series over max_series$' "$dir/stats"
+grep -q '^  not own series  0 ' "$dir/stats"
+grep -q '^  future          0 samples dropped' "$dir/stats"
+grep -Eq '^  throttled       [1-9][0-9]* times paused by max_rate$' "$dir/stats"
+grep -Eq '^  closed          [1-9][0-9]* connections' "$dir/stats"
+! grep -q "DISK FULL" "$dir/stats"
 stop_store
 check_host "$dir/central" slow 100 800

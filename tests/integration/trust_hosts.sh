@@ -49,6 +49,8 @@ done
 
 # Per-host secrets only, on every address (connections go to 127.0.0.1).
 cat >"$dir/stored.conf" <<CONF
+[store]
+self_interval = 1s
 [ingest]
 listen = 0.0.0.0:$port
 [host web1]
@@ -81,6 +83,16 @@ python3 "$attacker" foreign $port evil "$evil_secret" "$victim" 4102444800000000
 [ "$(grep -c "ERROR 9 " "$dir/foreign.out")" -eq 2 ]
 # web1 goes on an hour later (now): those samples are stored.
 ship_as web1 --secret "$web1_secret" --series 5 --samples 100 >/dev/null 2>&1
+# rmon stats shows the refusals once the store recorded its figures again
+# (every second here; give a loaded machine 20).
+for _ in $(seq 40); do
+	"$RMON_BIN/rmon" stats --data "$dir/central" >"$dir/stats"
+	grep -q '^network agents    0 connected, 1000 samples received$' "$dir/stats" && break
+	sleep 0.5
+done
+cat "$dir/stats"
+grep -q '^network agents    0 connected, 1000 samples received$' "$dir/stats"
+grep -Eq '^  not own series  [1-9][0-9]* frames or definitions refused$' "$dir/stats"
 stop_store
 "$RMON_BIN/rmon" query "$victim" --data "$dir/central" --from 0 --to $(( $(date +%s) + 100 * 366 * 86400 )) --format csv >"$dir/victim.csv"
 count=$(($(wc -l <"$dir/victim.csv") - 1))
