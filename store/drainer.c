@@ -236,6 +236,20 @@ static void durable(struct drainer *d, const struct sample *s, size_t n, int64_t
 	d->stats.samples += n;
 }
 
+/* A disk filled (flag is which): the state is published for readers, and
+ * said once, when it begins. */
+static void enter_full(struct drainer *d, bool *flag, const char *what, const char *detail)
+{
+	bool was_full = *flag;
+	*flag = true;
+	publish_state(d); /* before the line: who reads it sees the state too */
+	if (!was_full && d->config.notice) {
+		char msg[700];
+		snprintf(msg, sizeof msg, "%s: %s", what, detail);
+		d->config.notice(msg);
+	}
+}
+
 /* Commits the WAL, filling the head chunks meanwhile, and once durable
  * frees the ring slots.  A full disk keeps the batch pending for the next
  * try. */
@@ -249,17 +263,10 @@ static int make_durable(struct drainer *d, bool from_ring, struct err *e)
 	if (applied != 0)
 		return applied;
 	if (rc == -ENOSPC || rc == -EDQUOT) {
-		bool was_full = d->stats.disk_full;
-		d->stats.disk_full = true;
-		publish_state(d); /* before the line: who reads it sees the state too */
-		if (!was_full && d->config.notice) {
-			char msg[700];
-			snprintf(msg, sizeof msg,
-				 "disk full, draining stopped until space returns (agents count "
-				 "drops meanwhile): %s",
-				 e ? e->msg : "");
-			d->config.notice(msg);
-		}
+		enter_full(d, &d->stats.disk_full,
+			   "disk full, draining stopped until space returns (agents count drops "
+			   "meanwhile)",
+			   e ? e->msg : "");
 		return 0;
 	}
 	if (rc != 0)
@@ -357,17 +364,10 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 static int commit_paused(struct drainer *d, int rc, const struct err *why)
 {
 	if (rc == -ENOSPC) {
-		bool was_full = d->stats.db_full;
-		d->stats.db_full = true;
-		publish_state(d); /* before the line: who reads it sees the state too */
-		if (!was_full && d->config.notice) {
-			char msg[700];
-			snprintf(msg, sizeof msg,
-				 "database disk full, commits paused until space returns (samples "
-				 "are kept in the WAL): %s",
-				 why->msg);
-			d->config.notice(msg);
-		}
+		enter_full(d, &d->stats.db_full,
+			   "database disk full, commits paused until space returns (samples are "
+			   "kept in the WAL)",
+			   why->msg);
 		return 0;
 	}
 	bool was_full = d->stats.db_full;
