@@ -24,17 +24,22 @@ import sys
 # headers and those of the folders MAY_INCLUDE names for it (the rooms of
 # docs/architecture.md); a folder it does not name may use any folder after
 # it.  configure.py refuses any other include, naming the file and line.
-LAYERS = ["cli", "alertd", "reportgen", "bench", "collectd", "store", "net", "shmring", "lib"]
+LAYERS = ["bench", "cli", "reportgen", "alertd", "collectd", "store", "net", "shmring", "lib"]
 MAY_INCLUDE = {
-    "cli": {"store", "shmring", "lib"},  # the store through store/query.h only
-    "bench": {"store", "net", "shmring", "lib"},
+    "bench": {"reportgen", "alertd", "store", "net", "shmring", "lib"},
+    "cli": {"reportgen", "alertd", "store", "shmring", "lib"},
+    "reportgen": {"alertd", "store", "lib"},
+    "alertd": {"store", "shmring", "lib"},
     "collectd": {"net", "shmring", "lib"},
     "store": {"net", "shmring", "lib"},
     "net": {"lib"},
     "shmring": {"lib"},
     "lib": set(),
 }
-INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([a-z_]+\.h)?', re.M)
+# The store's readers see it through its readers' API only, from their own
+# processes: of store/ they include store/query.h and nothing else.
+STORE_READERS = {"cli", "reportgen", "alertd"}
 
 # pkg-config name -> Debian package that provides it.
 DEPENDENCIES = {
@@ -44,6 +49,7 @@ DEPENDENCIES = {
     "msgpack": "libmsgpack-dev",
     "libesmtp-1.0": "libesmtp-dev",
     "cmocka": "libcmocka-dev",
+    "libcurl": "libcurl4-openssl-dev",
     "libcrypto": "libssl-dev",
     "libssl": "libssl-dev",
 }
@@ -166,6 +172,9 @@ def check_includes():
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
             for m in INCLUDE_RE.finditer(text):
+                if layer in STORE_READERS and m.group(1) == "store" and m.group(2) != "query.h":
+                    die("%s:%d: includes store/%s; %s/ reads the store through store/query.h only"
+                        % (path, text.count("\n", 0, m.start()) + 1, m.group(2), layer))
                 if m.group(1) in LAYERS and m.group(1) not in allowed:
                     die("%s:%d: includes %s/, which %s/ may not use (%s; see "
                         "docs/architecture.md, Rooms and floors)"
