@@ -578,3 +578,23 @@ void eval_get_stats(const struct eval *ev, struct eval_stats *out)
 {
 	*out = ev->stats;
 }
+
+int eval_instances(const struct eval *ev, eval_instance_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < ev->n_inst; i++) {
+		const struct instance *in = &ev->inst[i];
+		struct eval_instance out = { ev->rules[in->rule].rule,
+					     in->key,
+					     in->host,
+					     in->labels,
+					     in->state,
+					     in->value,
+					     in->obs_threshold,
+					     in->since,
+					     in->detail };
+		int rc = fn(ctx, &out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

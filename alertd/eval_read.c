@@ -110,7 +110,9 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 	struct expr_vec *out = &rs->read[l];
 	out->n = 0;
 	int rc;
-	if (leaf->func == EXPR_LATEST && (rc = read_latest(ev, q, list, e)))
+	/* A rate needs the newest and oldest sample too: see below. */
+	if ((leaf->func == EXPR_LATEST || leaf->func == EXPR_RATE) &&
+	    (rc = read_latest(ev, q, list, e)))
 		return rc;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct leaf_series *s = &list->v[i];
@@ -132,11 +134,23 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 				x.value = slope;
 			ev->stats.series_read++;
 		} else {
-			int64_t span = leaf->window_ns + 1;
-			rc = query_range(q, s->id, now - leaf->window_ns, now + 1, span,
-					 agg_of[leaf->func], &x.value, 1, e);
+			int64_t span = leaf->window_ns + 1, from = now - leaf->window_ns;
+			enum query_agg agg = agg_of[leaf->func];
+			rc = query_range(q, s->id, from, now + 1, span,
+					 agg == QUERY_RATE ? QUERY_INCREASE : agg, &x.value, 1, e);
 			if (rc)
 				return rc;
+			if (agg == QUERY_RATE) {
+				/* The rise counts from the sample before the window, so it
+				 * spans the window; a series younger than the window spans
+				 * only its own life, and dividing by the window would
+				 * make a new host's CPU look idle. */
+				const struct query_latest *lt = &ev->latest[i];
+				double seconds = (double)leaf->window_ns / SEC;
+				if (lt->first_ts > from)
+					seconds = (double)(lt->ts - lt->first_ts) / SEC;
+				x.value = seconds > 0 ? x.value / seconds : NAN;
+			}
 			ev->stats.series_read++;
 		}
 		if (!isnan(x.value) && expr_vec_push(out, &x))
@@ -148,15 +162,15 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 static void threshold_detail(const struct rule *r, double value, char *buf, size_t cap)
 {
 	char v[48], t[48], c[48];
+	bool above = r->op == RULE_ABOVE;
 	rule_format_value(value, r->unit, v, sizeof v);
 	rule_format_value(r->threshold, r->unit, t, sizeof t);
+	rule_format_value(r->clear, r->unit, c, sizeof c);
 	if (r->clear != r->threshold)
-		snprintf(buf, cap, "%s %s %s (clears %s %s)", v,
-			 r->op == RULE_ABOVE ? "above" : "below", t,
-			 r->op == RULE_ABOVE ? "at or below" : "at or above",
-			 rule_format_value(r->clear, r->unit, c, sizeof c));
+		snprintf(buf, cap, "value %s, fires %s %s, clears at or %s %s", v,
+			 above ? "above" : "below", t, above ? "below" : "above", c);
 	else
-		snprintf(buf, cap, "%s, threshold %s", v, t);
+		snprintf(buf, cap, "value %s, fires %s %s", v, above ? "above" : "below", t);
 }
 
 static bool breaches(const struct rule *r, double v)
@@ -222,8 +236,12 @@ static int read_absence(struct eval *ev, struct query *q, struct rule_state *rs,
 		char detail[192], ago[32], when[64];
 		rtime_format_duration(age > 0 ? age / SEC * SEC : 0, ago, sizeof ago);
 		format_clock(lt->ts, when, sizeof when);
-		snprintf(detail, sizeof detail, "no sample for %s (the last at %s)",
-			 age >= SEC ? ago : "0s", when);
+		if (absent)
+			snprintf(detail, sizeof detail, "no sample for %s (the last at %s)", ago,
+				 when);
+		else
+			snprintf(detail, sizeof detail, "the last sample %s ago",
+				 age >= SEC ? ago : "0s");
 		struct observation o = { list->v[i].host,   list->v[i].labels,
 					 (double)age / SEC, (double)r->absent_ns / SEC,
 					 list->v[i].id,	    absent,

@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
 	{ "demo", cmd_demo, "run the pipeline on this machine with a built-in configuration" },
 	{ "query", cmd_query, "print stored samples, raw or aggregated" },
+	{ "rules", cmd_rules, "check alertd rule files; test the rules against the store" },
 	{ "series", cmd_series, "list stored series" },
 	{ "stats", cmd_stats, "summarise what the store holds" },
 };

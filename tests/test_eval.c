@@ -159,7 +159,7 @@ static void test_for_fires_on_its_timer(void **state)
 	assert_true(due == T0 + 60 * SEC);
 	assert_string_equal(pass(r, due), "firing h1 95; ");
 	assert_true(r->last.since == T0);
-	assert_string_equal(r->last_detail, "95, threshold 90");
+	assert_string_equal(r->last_detail, "value 95, fires above 90");
 	stop(r);
 }
 
