@@ -61,6 +61,11 @@ bool anomaly_outside(const struct anomaly_model *m, double value, double deviati
 	return fabs(value - m->median) > deviations * m->sigma;
 }
 
+bool anomaly_clears(const struct anomaly_model *m, double value, double deviations)
+{
+	return !anomaly_outside(m, value, deviations * 0.8);
+}
+
 const char *anomaly_describe(const struct anomaly_model *m, double value, double deviations,
 			     int64_t baseline_ns, const char *unit, char *buf, size_t cap)
 {

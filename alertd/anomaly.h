@@ -35,6 +35,10 @@ void anomaly_range(const struct anomaly_model *m, double deviations, double *lo,
 /* True when value is outside the range (false while warming up). */
 bool anomaly_outside(const struct anomaly_model *m, double value, double deviations);
 
+/* True when a value that was outside is back well inside: within 0.8 x
+ * deviations, so a value hovering on the range's edge does not flap. */
+bool anomaly_clears(const struct anomaly_model *m, double value, double deviations);
+
 /* "value 93, usual range 20-35 over the last 6 h" into buf (unit as
  * rule_format_value takes it); returns buf. */
 const char *anomaly_describe(const struct anomaly_model *m, double value, double deviations,

@@ -351,10 +351,8 @@ static int read_anomaly(struct eval *ev, struct query *q, struct rule_state *rs,
 				return rc;
 			in->model_at = now;
 		}
-		/* Back inside a slightly narrower range clears it: no flapping on
-		 * the range's edge. */
 		in->breach = anomaly_outside(&in->model, x->value, r->deviations);
-		in->clear = !anomaly_outside(&in->model, x->value, r->deviations * 0.8);
+		in->clear = anomaly_clears(&in->model, x->value, r->deviations);
 		double lo, hi;
 		anomaly_range(&in->model, r->deviations, &lo, &hi);
 		in->obs_threshold = x->value > in->model.median ? hi : lo;
