@@ -100,6 +100,29 @@ static void series_forget_all(struct eval *ev)
 	for (size_t i = 0; i < ev->n_arena; i++)
 		free(ev->arena[i]);
 	ev->n_arena = 0;
+	for (size_t i = 0; i < ev->n_windows; i++)
+		window_free(&ev->windows[i]);
+	ev->n_windows = 0;
+}
+
+/* The window kept for series id (learnt already), at least span wide:
+ * its index, or -1 out of memory. */
+static int32_t window_for(struct eval *ev, uint64_t id, int64_t span)
+{
+	struct series_slot *slot = series_slot(ev, id);
+	if (slot->window < 0) {
+		if (!grow_array(&ev->windows, &ev->windows_cap, ev->n_windows + 1,
+				sizeof *ev->windows))
+			return -1;
+		ev->windows[ev->n_windows] = (struct window){ .span = span };
+		slot->window = (int32_t)ev->n_windows++;
+	}
+	struct window *w = &ev->windows[slot->window];
+	if (span > w->span) {
+		w->span = span;
+		w->primed = false; /* read again, wider */
+	}
+	return slot->window;
 }
 
 /* Matches a series' name against every selector, once in its life: the
@@ -111,7 +134,7 @@ static int series_learn(struct eval *ev, uint64_t id, const char *name, size_t l
 	struct series_slot *slot = series_slot(ev, id);
 	if (slot->id == id)
 		return 0;
-	*slot = (struct series_slot){ id, -1 };
+	*slot = (struct series_slot){ id, -1, -1 };
 	ev->n_series++;
 	const char *host = NULL, *labels = NULL;
 	for (size_t r = 0; r < ev->n_rules; r++) {
@@ -131,11 +154,16 @@ static int series_learn(struct eval *ev, uint64_t id, const char *name, size_t l
 					return err_set(e, -ENOMEM, "out of memory");
 			}
 			struct leaf_list *list = &rs->leaves[l];
+			int32_t window = -1;
+			const struct expr_leaf *leaf = expr_leaf(rs->rule->compiled, l);
+			if (leaf->func != EXPR_LATEST && leaf->window_ns <= WINDOW_CACHE_MAX &&
+			    (window = window_for(ev, id, leaf->window_ns)) < 0)
+				return err_set(e, -ENOMEM, "out of memory");
 			if (!grow_array(&list->v, &list->cap, list->n + 1, sizeof *list->v) ||
 			    !grow_array(&ev->matches, &ev->matches_cap, ev->n_matches + 1,
 					sizeof *ev->matches))
 				return err_set(e, -ENOMEM, "out of memory");
-			list->v[list->n++] = (struct leaf_series){ id, host, labels };
+			list->v[list->n++] = (struct leaf_series){ id, host, labels, window };
 			slot = series_slot(ev, id);
 			ev->matches[ev->n_matches] =
 			    (struct match){ (uint32_t)r, (uint32_t)l, slot->match };
@@ -256,8 +284,12 @@ static struct instance *instance_get(struct eval *ev, size_t rule, const char *k
  * of them when the rule names none. */
 static size_t group_labels(const struct rule *r, const char *labels, char *buf, size_t cap)
 {
-	if (!r->n_group_by)
-		return (size_t)snprintf(buf, cap, "%s", labels);
+	if (!r->n_group_by) {
+		size_t len = strlen(labels);
+		if (len < cap)
+			memcpy(buf, labels, len + 1);
+		return len;
+	}
 	const char *names[SERIES_LABELS_MAX];
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_group_by && n < SERIES_LABELS_MAX; i++)
@@ -298,11 +330,16 @@ int eval_observe(struct eval *ev, struct rule_state *rs, const struct observatio
 {
 	const struct rule *r = rs->rule;
 	char labels[ALERT_TEXT_MAX], key[ALERT_KEY_MAX];
-	if (group_labels(r, o->labels, labels, sizeof labels) >= sizeof labels)
+	size_t labels_len = group_labels(r, o->labels, labels, sizeof labels);
+	if (labels_len >= sizeof labels)
 		return 0; /* labels too long to name an alert: the store's limits keep this rare */
-	size_t host_len = strlen(o->host);
-	if ((size_t)snprintf(key, sizeof key, "%s/%s%s", r->name, o->host, labels) >= sizeof key)
+	size_t host_len = strlen(o->host), rule_len = strlen(r->name);
+	if (rule_len + host_len + labels_len + 2 > sizeof key)
 		return 0;
+	memcpy(key, r->name, rule_len);
+	key[rule_len] = '/';
+	memcpy(key + rule_len + 1, o->host, host_len);
+	memcpy(key + rule_len + 1 + host_len, labels, labels_len + 1);
 	struct instance *in = instance_get(ev, rs->index, key, host_len, e);
 	if (!in)
 		return -ENOMEM;
@@ -331,10 +368,22 @@ int eval_observe(struct eval *ev, struct rule_state *rs, const struct observatio
 	in->obs_value = o->value;
 	in->obs_threshold = o->threshold;
 	in->obs_series = o->series;
-	snprintf(in->detail, sizeof in->detail, "%s", o->detail ? o->detail : "");
+	in->detail_from_value = !o->detail;
+	if (o->detail)
+		snprintf(in->detail, sizeof in->detail, "%s", o->detail);
 	if (out)
 		*out = in;
 	return 0;
+}
+
+const char *eval_detail(struct eval *ev, struct instance *in)
+{
+	if (in->detail_from_value) {
+		eval_threshold_detail(ev->rules[in->rule].rule, in->obs_value, in->detail,
+				      sizeof in->detail);
+		in->detail_from_value = false;
+	}
+	return in->detail;
 }
 
 /* Tells fn of a move and makes it, only once fn took it: a move fn refused
@@ -354,7 +403,7 @@ static int move(struct eval *ev, struct instance *in, enum alert_state to, int64
 				    .threshold = in->obs_threshold,
 				    .since = in->since,
 				    .at = now };
-	snprintf(event.detail, sizeof event.detail, "%s", in->detail);
+	snprintf(event.detail, sizeof event.detail, "%s", eval_detail(ev, in));
 	int rc = fn ? fn(ctx, &event) : 0;
 	if (rc)
 		return rc;
@@ -374,8 +423,10 @@ static int step(struct eval *ev, struct rule_state *rs, struct instance *in, int
 		in->series = in->obs_series ? in->obs_series : in->series;
 	} else {
 		in->value = NAN;
-		if (r->kind != RULE_ABSENCE)
+		if (r->kind != RULE_ABSENCE) {
 			snprintf(in->detail, sizeof in->detail, "no data");
+			in->detail_from_value = false;
+		}
 	}
 	if (!observed || isnan(in->obs_threshold))
 		in->obs_threshold = r->threshold;
@@ -489,6 +540,9 @@ void eval_free(struct eval *ev)
 	}
 	for (size_t i = 0; i < ev->n_arena; i++)
 		free(ev->arena[i]);
+	for (size_t i = 0; i < ev->n_windows; i++)
+		window_free(&ev->windows[i]);
+	free(ev->windows);
 	free(ev->arena);
 	free(ev->inst);
 	free(ev->inst_table);
@@ -582,7 +636,8 @@ void eval_get_stats(const struct eval *ev, struct eval_stats *out)
 int eval_instances(const struct eval *ev, eval_instance_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < ev->n_inst; i++) {
-		const struct instance *in = &ev->inst[i];
+		struct instance *in = &ev->inst[i];
+		eval_detail((struct eval *)ev, in); /* what is shown is made on demand */
 		struct eval_instance out = { ev->rules[in->rule].rule,
 					     in->key,
 					     in->host,

@@ -110,14 +110,23 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 	struct expr_vec *out = &rs->read[l];
 	out->n = 0;
 	int rc;
+	bool kept = leaf->func != EXPR_LATEST && leaf->window_ns <= WINDOW_CACHE_MAX;
 	/* A rate needs the newest and oldest sample too: see below. */
-	if ((leaf->func == EXPR_LATEST || leaf->func == EXPR_RATE) &&
+	if ((leaf->func == EXPR_LATEST || leaf->func == EXPR_RATE || kept) &&
 	    (rc = read_latest(ev, q, list, e)))
 		return rc;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct leaf_series *s = &list->v[i];
 		struct expr_sample x = { s->host, s->labels, NAN, s->id, 0 };
-		if (leaf->func == EXPR_LATEST) {
+		if (kept && s->window >= 0) {
+			struct window *w = &ev->windows[s->window];
+			if (w->synced != ev->stats.passes) {
+				if ((rc = window_sync(w, q, s->id, &ev->latest[i], now, e)))
+					return rc;
+				w->synced = ev->stats.passes;
+			}
+			x.value = window_aggregate(w, leaf->func, leaf->window_ns, now);
+		} else if (leaf->func == EXPR_LATEST) {
 			const struct query_latest *lt = &ev->latest[i];
 			if (lt->ts != INT64_MIN && now - lt->ts <= EXPR_STALE_NS) {
 				x.value = lt->value;
@@ -159,7 +168,7 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 	return 0;
 }
 
-static void threshold_detail(const struct rule *r, double value, char *buf, size_t cap)
+void eval_threshold_detail(const struct rule *r, double value, char *buf, size_t cap)
 {
 	char v[48], t[48], c[48];
 	bool above = r->op == RULE_ABOVE;
@@ -195,8 +204,7 @@ static int read_threshold(struct eval *ev, struct query *q, struct rule_state *r
 		return rc;
 	for (size_t i = 0; i < ev->out.n; i++) {
 		const struct expr_sample *x = &ev->out.v[i];
-		char detail[192];
-		threshold_detail(r, x->value, detail, sizeof detail);
+		const char *detail = NULL; /* made when shown: most passes show nothing */
 		struct observation o = { x->host,
 					 x->labels,
 					 x->value,
@@ -358,6 +366,7 @@ static int read_anomaly(struct eval *ev, struct query *q, struct rule_state *rs,
 		in->obs_threshold = x->value > in->model.median ? hi : lo;
 		anomaly_describe(&in->model, x->value, r->deviations, r->baseline_ns, r->unit,
 				 in->detail, sizeof in->detail);
+		in->detail_from_value = false;
 	}
 	return 0;
 }

@@ -111,8 +111,10 @@ static void collect(struct fleet *f, int64_t ts, unsigned round)
 			v = 5e10 + (double)((i + round) % 100) * 1e6;
 		} else if (strstr(metric, "process_count")) {
 			v = 1;
+		} else if (i < PER_HOST) {
+			v = 95; /* one host in trouble: its rules fire */
 		} else {
-			v = (double)((i * 13 + round * 7) % 100);
+			v = (double)((i * 13 + round * 7) % 80);
 		}
 		f->samples[i] = (struct sample){ f->ids[i], ts, v };
 	}

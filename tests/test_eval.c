@@ -356,6 +356,82 @@ static void test_only_changed_rules_are_read(void **state)
 	stop(r);
 }
 
+struct seen_value {
+	const char *rule;
+	double value;
+};
+
+static int find_value(void *ctx, const struct eval_instance *in)
+{
+	struct seen_value *s = ctx;
+	if (strcmp(in->rule->name, s->rule) == 0)
+		s->value = in->value;
+	return 0;
+}
+
+/* The windows eval keeps in memory give what the store gives for the same
+ * window: one sample a commit, several a commit (a spool replayed),
+ * minute turns, counter resets. */
+static void test_kept_windows_match_the_store(void **state)
+{
+	(void)state;
+	struct run *r = start("[rule a]\nexpr = avg(h1/g[1m])\nabove = 1e9\n"
+			      "[rule m]\nexpr = max(h1/g[5m])\nabove = 1e9\n"
+			      "[rule r]\nexpr = rate(h1/c[1m])\nabove = 1e9\n"
+			      "[rule i]\nexpr = increase(h1/c[2m])\nabove = 1e9\n"
+			      "[rule d]\nexpr = deriv(h1/g[1m])\nabove = 1e9\n");
+	static const struct {
+		const char *rule, *series;
+		enum query_agg agg;
+		int64_t window;
+	} checks[] = { { "a", "h1/g", QUERY_AVG, 60 * SEC },
+		       { "m", "h1/g", QUERY_MAX, 300 * SEC },
+		       { "r", "h1/c", QUERY_RATE, 60 * SEC },
+		       { "i", "h1/c", QUERY_INCREASE, 120 * SEC } };
+	double counter = 0;
+	int64_t t = T0;
+	for (int step = 0; step < 120; step++) {
+		/* Mostly one sample of each a pass, every seventh pass three. */
+		int samples = step % 7 == 3 ? 3 : 1;
+		for (int k = 0; k < samples; k++) {
+			t += 5 * SEC;
+			counter = step % 50 == 49 ? 3 : counter + (step * 7 + k) % 11;
+			put1(r->d, "h1/g", t, (step * 37 + k * 11) % 101);
+			put1(r->d, "h1/c", t, counter);
+		}
+		pass(r, t);
+		struct err e = { 0 };
+		for (size_t c = 0; c < sizeof checks / sizeof *checks; c++) {
+			struct seen_value got = { checks[c].rule, NAN };
+			eval_instances(r->ev, find_value, &got);
+			double want;
+			assert_int_equal(
+			    query_range(r->q, id_of(checks[c].series), t - checks[c].window, t + 1,
+					checks[c].window + 1, checks[c].agg, &want, 1, &e),
+			    0);
+			if (checks[c].agg == QUERY_RATE) /* per second of the window */
+				want = want * (double)(checks[c].window + 1) /
+				       (double)checks[c].window;
+			if (step > 12 && fabs(got.value - want) > 1e-9 * (1 + fabs(want)))
+				fail_msg("step %d rule %s: eval %g, store %g", step, checks[c].rule,
+					 got.value, want);
+		}
+	}
+	/* deriv: a line of slope 2 a second is read as 2. */
+	stop(r);
+	remove_dir(NULL);
+	make_dir(NULL);
+	r = start("[rule d]\nexpr = deriv(x[1m])\nabove = 1e9\n");
+	for (int s2 = 0; s2 < 120; s2 += 10) {
+		put1(r->d, "h1/x", T0 + s2 * SEC, 2.0 * s2);
+		pass(r, T0 + s2 * SEC);
+	}
+	struct seen_value got = { "d", NAN };
+	eval_instances(r->ev, find_value, &got);
+	assert_true(fabs(got.value - 2) < 1e-9);
+	stop(r);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -371,6 +447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_data, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_restore_keeps_state, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_only_changed_rules_are_read, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_kept_windows_match_the_store, make_dir,
 						remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
