@@ -22,6 +22,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 out=$(rmon rules check)
 [ "$out" = "<embedded>: 9 rules, 1 route, 1 receiver, 0 inhibitions, 0 mute windows: OK" ] || fail "default: $out"
 
+# docs/alerting.md shows the built-in configuration as it is.
+docs=$(dirname "$0")/../../docs/alerting.md
+sed -n '/^<!-- default-config/,/^<!-- end default-config/p' "$docs" | sed '1,2d' | sed '$d' | sed '$d' >"$dir/doc.conf"
+rmon rules default >"$dir/default.conf"
+diff -u "$dir/default.conf" "$dir/doc.conf" || fail "docs/alerting.md shows another default configuration"
+
 # A main file including rules.d/*.conf.
 mkdir "$dir/rules.d"
 cat >"$dir/alertd.conf" <<'EOF'
