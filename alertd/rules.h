@@ -1,6 +1,6 @@
 /* rules.h - alertd's configuration: settings, rules, routes, inhibitions and
  * mute windows, read from alertd.conf and the files it includes
- * (rules.d/*.conf), as docs/alerting.md describes them.  One reader serves
+ * (the *.conf of rules.d), as docs/alerting.md describes them.  One reader serves
  * rmon-alertd, `rmon rules check`, reportgen's configuration and rule pages
  * and the web actions' checker, so a file means the same thing to all.
  *
