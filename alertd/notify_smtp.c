@@ -6,6 +6,7 @@
  * password through libesmtp's SASL plugins. */
 #include "alertd/notify_send.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -80,21 +81,48 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 		snprintf(ctx->tls_problem, sizeof ctx->tls_problem, "%s", what);
 }
 
-static SSL_CTX *tls_context(const struct receiver_private *p, struct err *e)
+/* OpenSSL is not linked into our programs (configure.py loads it only
+ * where needed); libesmtp links it, so its functions are in the process
+ * whenever this file runs, and are looked up by name. */
+struct tls_api {
+	const SSL_METHOD *(*client_method)(void);
+	SSL_CTX *(*ctx_new)(const SSL_METHOD *);
+	void (*ctx_free)(SSL_CTX *);
+	long (*ctx_ctrl)(SSL_CTX *, int, long, void *);
+	int (*load_verify_locations)(SSL_CTX *, const char *, const char *);
+	int (*set_default_verify_paths)(SSL_CTX *);
+};
+
+static bool tls_api(struct tls_api *api)
 {
-	SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
+	*(void **)&api->client_method = dlsym(RTLD_DEFAULT, "TLS_client_method");
+	*(void **)&api->ctx_new = dlsym(RTLD_DEFAULT, "SSL_CTX_new");
+	*(void **)&api->ctx_free = dlsym(RTLD_DEFAULT, "SSL_CTX_free");
+	*(void **)&api->ctx_ctrl = dlsym(RTLD_DEFAULT, "SSL_CTX_ctrl");
+	*(void **)&api->load_verify_locations =
+	    dlsym(RTLD_DEFAULT, "SSL_CTX_load_verify_locations");
+	*(void **)&api->set_default_verify_paths =
+	    dlsym(RTLD_DEFAULT, "SSL_CTX_set_default_verify_paths");
+	return api->client_method && api->ctx_new && api->ctx_free && api->ctx_ctrl &&
+	       api->load_verify_locations && api->set_default_verify_paths;
+}
+
+static SSL_CTX *tls_context(const struct tls_api *api, const struct receiver_private *p,
+			    struct err *e)
+{
+	SSL_CTX *tls = api->ctx_new(api->client_method());
 	if (!tls) {
 		err_set(e, -ENOMEM, "cannot start TLS");
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+	api->ctx_ctrl(tls, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
 	/* No SSL_VERIFY_PEER: the handshake completes, and libesmtp then
 	 * checks the verify result and the name, asking on_event, which
 	 * says why it refuses. */
 	if (p->tls_verify) {
-		if (p->ca_file ? SSL_CTX_load_verify_locations(tls, p->ca_file, NULL) != 1
-			       : SSL_CTX_set_default_verify_paths(tls) != 1) {
-			SSL_CTX_free(tls);
+		if (p->ca_file ? api->load_verify_locations(tls, p->ca_file, NULL) != 1
+			       : api->set_default_verify_paths(tls) != 1) {
+			api->ctx_free(tls);
 			err_set(e, -EACCES, "cannot read the CA certificates %s",
 				p->ca_file ? p->ca_file : "(system default)");
 			return NULL;
@@ -110,6 +138,7 @@ int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, str
 	smtp_session_t session = NULL;
 	auth_context_t auth = NULL;
 	SSL_CTX *tls = NULL;
+	struct tls_api api;
 	char server[512], why[256];
 	int rc = 0;
 	(void)len;
@@ -137,7 +166,11 @@ int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, str
 		smtp_set_timeout(session, which | Timeout_OVERRIDE_RFC2822_MINIMUM, ms);
 	smtp_set_eventcb(session, on_event, &ctx);
 	if (p->tls == RECEIVER_TLS_STARTTLS) {
-		if (!(tls = tls_context(p, e))) {
+		if (!tls_api(&api)) {
+			rc = err_set(e, -ENOTSUP, "OpenSSL's functions are not loaded");
+			goto out;
+		}
+		if (!(tls = tls_context(&api, p, e))) {
 			rc = e ? e->code : -EACCES;
 			goto out;
 		}
@@ -177,6 +210,6 @@ out:
 	if (auth)
 		auth_destroy_context(auth);
 	if (tls)
-		SSL_CTX_free(tls);
+		api.ctx_free(tls);
 	return rc;
 }

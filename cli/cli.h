@@ -16,6 +16,7 @@
 
 int cmd_demo(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_receivers(int argc, char **argv);
 int cmd_series(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 

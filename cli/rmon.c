@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
 	{ "demo", cmd_demo, "run the pipeline on this machine with a built-in configuration" },
 	{ "query", cmd_query, "print stored samples, raw or aggregated" },
+	{ "receivers", cmd_receivers, "list alertd's receivers; send a test notice" },
 	{ "series", cmd_series, "list stored series" },
 	{ "stats", cmd_stats, "summarise what the store holds" },
 };
