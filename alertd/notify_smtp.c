@@ -115,7 +115,12 @@ static SSL_CTX *tls_context(const struct tls_api *api, const struct receiver_pri
 		err_set(e, -ENOMEM, "cannot start TLS");
 		return NULL;
 	}
+	/* TLS 1.2 at most: libesmtp waits on the socket for a reply that
+	 * OpenSSL already holds when a TLS 1.3 server's session tickets
+	 * arrive between records, and a session then stalls until its
+	 * timeout (seen in about one session in four against aiosmtpd). */
 	api->ctx_ctrl(tls, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+	api->ctx_ctrl(tls, SSL_CTRL_SET_MAX_PROTO_VERSION, TLS1_2_VERSION, NULL);
 	/* No SSL_VERIFY_PEER: the handshake completes, and libesmtp then
 	 * checks the verify result and the name, asking on_event, which
 	 * says why it refuses. */
@@ -202,8 +207,12 @@ int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, str
 				   : from && from->text
 				       ? from->text
 				       : (ctx.tls_problem[0] ? ctx.tls_problem : "no reply");
-		rc = err_set(e, ctx.tls_problem[0] ? -EACCES : -EAGAIN, "SMTP %s refused: %d %.*s",
-			     server, code, (int)strcspn(text, "\r\n"), text);
+		char number[16] = "";
+		if (code)
+			snprintf(number, sizeof number, "%d ", code);
+		rc = err_set(e, ctx.tls_problem[0] ? -EACCES : -EAGAIN, "SMTP %s refused: %s%.*s%s",
+			     server, number, (int)strcspn(text, "\r\n"), text,
+			     code == 530 && p->user ? " (was the password refused?)" : "");
 	}
 out:
 	smtp_destroy_session(session);

@@ -54,7 +54,7 @@ static int list(const struct alert_config *cfg)
 }
 
 static int send_test(const struct alert_config *cfg, const char *name, const char *data,
-		     int64_t retry_for)
+		     int64_t retry_for, const char *series)
 {
 	const struct receiver *configured = alert_config_receiver(cfg, name);
 	struct receiver *r = NULL;
@@ -90,7 +90,9 @@ static int send_test(const struct alert_config *cfg, const char *name, const cha
 			       "receiver works. Nothing is wrong.",
 		.value = NAN,
 		.threshold = NAN,
-		.since = now,
+		.series = series,
+		/* With a graph, the last ten minutes show shaded. */
+		.since = series ? now - 600 * RTIME_NS_PER_SEC : now,
 		.at = now,
 		.link = cfg->report_url ? link : NULL,
 	};
@@ -134,7 +136,7 @@ out:
 
 int cmd_receivers(int argc, char **argv)
 {
-	const char *config = NULL, *data = CLI_DEFAULT_DATA;
+	const char *config = NULL, *data = CLI_DEFAULT_DATA, *series = NULL;
 	int64_t retry_for = 30 * RTIME_NS_PER_SEC;
 	const struct cmdline_option options[] = {
 		CMDLINE_CONFIG(&config),
@@ -142,6 +144,10 @@ int cmd_receivers(int argc, char **argv)
 		{ "retry-for", 0, CMDLINE_DURATION, &retry_for, "DURATION",
 		  "test: retry a failing delivery this long (default 30s)", RTIME_NS_PER_SEC,
 		  INT64_MAX },
+		{ "series", 0, CMDLINE_STRING, &series, "SERIES",
+		  "test: a mail carries the graph of this series (its canonical name) over the "
+		  "last hour",
+		  0, 0 },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -170,7 +176,8 @@ int cmd_receivers(int argc, char **argv)
 		fprintf(stderr, "rmon receivers: %s\n", e.msg);
 		return e.code == -ENOENT ? 1 : 2;
 	}
-	status = operands == 0 ? list(cfg) : send_test(cfg, argv[first + 1], data, retry_for);
+	status =
+	    operands == 0 ? list(cfg) : send_test(cfg, argv[first + 1], data, retry_for, series);
 	alert_config_free(cfg);
 	return status;
 }
