@@ -138,17 +138,16 @@ static void test_email(void **state)
 	assert_int_equal(r->priv->port, 25);
 	assert_int_equal(r->give_up_ns, 3600 * RTIME_NS_PER_SEC);
 	receiver_free(r);
-	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\ntls = implicit\n"
-				  "tls_verify = false\nca_file = /etc/ca.pem\nport = 2465\n"
+	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\n"
+				  "tls_verify = false\nca_file = /etc/ca.pem\nport = 2587\n"
 				  "from = a@b.c\nto = d@e.f\ntimeout = 5s\n",
 				  &r, &e),
 			 0);
-	assert_int_equal(r->priv->port, 2465);
-	assert_int_equal(r->priv->tls, RECEIVER_TLS_IMPLICIT);
+	assert_int_equal(r->priv->port, 2587);
 	assert_false(r->priv->tls_verify);
 	assert_int_equal(r->priv->timeout_ns, 5 * RTIME_NS_PER_SEC);
 	receiver_describe(r, buf, sizeof buf);
-	assert_string_equal(buf, "email to d@e.f via mx:2465 (TLS)");
+	assert_string_equal(buf, "email to d@e.f via mx:2587 (STARTTLS)");
 	receiver_free(r);
 }
 
@@ -265,6 +264,9 @@ static void test_errors(void **state)
 	expect_error("[receiver x]\ntype = email\nserver = a\nserver = b\n",
 		     "a.conf:4: receiver.server = 'b': given twice (first at line 3)");
 	expect_error("[receiver x]\ntype = email\nport = 0\n", "must be between 1 and 65535");
+	expect_error("[receiver x]\ntype = email\nserver = s\nfrom = a@b.c\nto = a@b.c\n"
+		     "tls = implicit\n",
+		     "a.conf:6: [receiver x]: tls = implicit (port 465) is not supported yet");
 	expect_error("[receiver x]\ntype = email\ntls = ssl\n",
 		     "expected none, starttls or implicit");
 	expect_error("[receiver x]\ntype = email\nserver = smtp.example.com\nfrom = a@b.c\n"
