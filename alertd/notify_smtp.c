@@ -222,3 +222,11 @@ out:
 		api.ctx_free(tls);
 	return rc;
 }
+
+void notify_smtp_thread_end(void)
+{
+	void (*stop)(void);
+	*(void **)&stop = dlsym(RTLD_DEFAULT, "OPENSSL_thread_stop");
+	if (stop)
+		stop();
+}
