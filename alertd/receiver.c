@@ -633,12 +633,6 @@ static int check_email(struct receiver *r, struct err *e)
 		return section_error(e, r, 0, "an email receiver needs from = ADDRESS");
 	if (!p->n_to)
 		return section_error(e, r, 0, "an email receiver needs to = ADDRESS");
-	/* libesmtp speaks STARTTLS only; port 465 needs a TLS tunnel we do
-	 * not have yet: refuse it here rather than fail at the first alert. */
-	if (p->tls == RECEIVER_TLS_IMPLICIT)
-		return section_error(e, r, p->line_of[KEY_TLS],
-				     "tls = implicit (port 465) is not supported yet; use tls = "
-				     "starttls (port 587), which every provider offers");
 	if (!p->port)
 		p->port = p->tls == RECEIVER_TLS_NONE	    ? 25
 			  : p->tls == RECEIVER_TLS_IMPLICIT ? 465

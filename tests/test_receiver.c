@@ -138,6 +138,14 @@ static void test_email(void **state)
 	assert_int_equal(r->priv->port, 25);
 	assert_int_equal(r->give_up_ns, 3600 * RTIME_NS_PER_SEC);
 	receiver_free(r);
+	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\ntls = implicit\n"
+				  "from = a@b.c\nto = d@e.f\n",
+				  &r, &e),
+			 0);
+	assert_int_equal(r->priv->port, 465);
+	receiver_describe(r, buf, sizeof buf);
+	assert_string_equal(buf, "email to d@e.f via mx:465 (TLS)");
+	receiver_free(r);
 	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\n"
 				  "tls_verify = false\nca_file = /etc/ca.pem\nport = 2587\n"
 				  "from = a@b.c\nto = d@e.f\ntimeout = 5s\n",
@@ -264,9 +272,6 @@ static void test_errors(void **state)
 	expect_error("[receiver x]\ntype = email\nserver = a\nserver = b\n",
 		     "a.conf:4: receiver.server = 'b': given twice (first at line 3)");
 	expect_error("[receiver x]\ntype = email\nport = 0\n", "must be between 1 and 65535");
-	expect_error("[receiver x]\ntype = email\nserver = s\nfrom = a@b.c\nto = a@b.c\n"
-		     "tls = implicit\n",
-		     "a.conf:6: [receiver x]: tls = implicit (port 465) is not supported yet");
 	expect_error("[receiver x]\ntype = email\ntls = ssl\n",
 		     "expected none, starttls or implicit");
 	expect_error("[receiver x]\ntype = email\nserver = smtp.example.com\nfrom = a@b.c\n"
