@@ -62,6 +62,19 @@ static const char *kind_word(const struct notice *nt, const struct notice_alert 
 	return a && a->state == ALERT_RESOLVED ? "RESOLVED" : "FIRING";
 }
 
+/* What one alert of a notice is doing: a digest or a group speaks of
+ * alerts each in its own state. */
+static const char *alert_word(const struct notice *nt, const struct notice_alert *a)
+{
+	if (nt->kind == NOTICE_RESOLVED || a->state == ALERT_RESOLVED)
+		return "RESOLVED";
+	if (nt->kind == NOTICE_REPEAT)
+		return "STILL FIRING";
+	if (nt->kind == NOTICE_ESCALATION)
+		return "ESCALATED";
+	return "FIRING";
+}
+
 static bool resolved(const struct notice *nt, const struct notice_alert *a)
 {
 	return nt->kind == NOTICE_RESOLVED || a->state == ALERT_RESOLVED;
@@ -454,7 +467,7 @@ char *notify_mail_text(const struct notice *nt)
 	for (size_t i = 0; i < nt->n_alerts; i++) {
 		const struct notice_alert *a = &nt->alerts[i];
 		gather(nt, a, f);
-		textbuf_printf(&b, "%s%s: %s\n", i ? "\n" : "", kind_word(nt, a), f->summary);
+		textbuf_printf(&b, "%s%s: %s\n", i ? "\n" : "", alert_word(nt, a), f->summary);
 		textbuf_printf(&b, "  Rule       %s (%s)\n", f->rule, f->severity);
 		textbuf_printf(&b, "  Host       %s\n", f->host);
 		if (f->labels[0])
@@ -557,7 +570,7 @@ static void html_part(const struct notice *nt, const char *subject, const char *
 			textbuf_printf(b,
 				       "<div style=\"font-size:12px;font-weight:600;color:%s\">"
 				       "%s</div>\n",
-				       resolved(nt, a) ? C_RESOLVED : C_FIRING, kind_word(nt, a));
+				       resolved(nt, a) ? C_RESOLVED : C_FIRING, alert_word(nt, a));
 		textbuf_puts(b, "<div style=\"font-size:18px;font-weight:600;margin:0 0 4px\">");
 		html_escape(b, f->summary);
 		textbuf_puts(b, "</div>\n<table role=\"presentation\" cellpadding=\"0\" "

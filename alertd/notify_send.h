@@ -17,6 +17,11 @@
  * a TLS or AUTH failure -EACCES. */
 int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, struct err *e);
 
+/* Frees what OpenSSL keeps for the calling thread (its error queue):
+ * a worker thread calls it before it reports, so nothing of it is left
+ * when the program exits right after. */
+void notify_smtp_thread_end(void);
+
 /* Writes mail into the maildir at dir (created with tmp/, new/ and cur/
  * when missing): first into tmp/, flushed, then moved to new/, as the
  * maildir rules ask, so a reader never sees half a message.  Lines are

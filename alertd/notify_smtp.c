@@ -1,12 +1,12 @@
 /* notify_smtp.c - one mail handed to an SMTP server through libesmtp, in a
  * worker thread (libesmtp blocks); see notify_send.h.  STARTTLS is
  * required when asked for (a server that does not offer it ends the
- * session: a password never goes out in clear), certificates are checked
+ * session: a password never goes out in clear), implicit TLS (port 465)
+ * goes through notify_tunnel.c, certificates are checked
  * unless tls_verify = false, and AUTH uses the receiver's user and
  * password through libesmtp's SASL plugins. */
 #include "alertd/notify_send.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -18,6 +18,8 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "alertd/notify_tls.h"
+#include "alertd/notify_tunnel.h"
 #include "alertd/receiver_private.h"
 #include "lib/rtime.h"
 
@@ -81,61 +83,6 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 		snprintf(ctx->tls_problem, sizeof ctx->tls_problem, "%s", what);
 }
 
-/* OpenSSL is not linked into our programs (configure.py loads it only
- * where needed); libesmtp links it, so its functions are in the process
- * whenever this file runs, and are looked up by name. */
-struct tls_api {
-	const SSL_METHOD *(*client_method)(void);
-	SSL_CTX *(*ctx_new)(const SSL_METHOD *);
-	void (*ctx_free)(SSL_CTX *);
-	long (*ctx_ctrl)(SSL_CTX *, int, long, void *);
-	int (*load_verify_locations)(SSL_CTX *, const char *, const char *);
-	int (*set_default_verify_paths)(SSL_CTX *);
-};
-
-static bool tls_api(struct tls_api *api)
-{
-	*(void **)&api->client_method = dlsym(RTLD_DEFAULT, "TLS_client_method");
-	*(void **)&api->ctx_new = dlsym(RTLD_DEFAULT, "SSL_CTX_new");
-	*(void **)&api->ctx_free = dlsym(RTLD_DEFAULT, "SSL_CTX_free");
-	*(void **)&api->ctx_ctrl = dlsym(RTLD_DEFAULT, "SSL_CTX_ctrl");
-	*(void **)&api->load_verify_locations =
-	    dlsym(RTLD_DEFAULT, "SSL_CTX_load_verify_locations");
-	*(void **)&api->set_default_verify_paths =
-	    dlsym(RTLD_DEFAULT, "SSL_CTX_set_default_verify_paths");
-	return api->client_method && api->ctx_new && api->ctx_free && api->ctx_ctrl &&
-	       api->load_verify_locations && api->set_default_verify_paths;
-}
-
-static SSL_CTX *tls_context(const struct tls_api *api, const struct receiver_private *p,
-			    struct err *e)
-{
-	SSL_CTX *tls = api->ctx_new(api->client_method());
-	if (!tls) {
-		err_set(e, -ENOMEM, "cannot start TLS");
-		return NULL;
-	}
-	/* TLS 1.2 at most: libesmtp waits on the socket for a reply that
-	 * OpenSSL already holds when a TLS 1.3 server's session tickets
-	 * arrive between records, and a session then stalls until its
-	 * timeout (seen in about one session in four against aiosmtpd). */
-	api->ctx_ctrl(tls, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
-	api->ctx_ctrl(tls, SSL_CTRL_SET_MAX_PROTO_VERSION, TLS1_2_VERSION, NULL);
-	/* No SSL_VERIFY_PEER: the handshake completes, and libesmtp then
-	 * checks the verify result and the name, asking on_event, which
-	 * says why it refuses. */
-	if (p->tls_verify) {
-		if (p->ca_file ? api->load_verify_locations(tls, p->ca_file, NULL) != 1
-			       : api->set_default_verify_paths(tls) != 1) {
-			api->ctx_free(tls);
-			err_set(e, -EACCES, "cannot read the CA certificates %s",
-				p->ca_file ? p->ca_file : "(system default)");
-			return NULL;
-		}
-	}
-	return tls;
-}
-
 int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, struct err *e)
 {
 	const struct receiver_private *p = r->priv;
@@ -143,20 +90,25 @@ int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, str
 	smtp_session_t session = NULL;
 	auth_context_t auth = NULL;
 	SSL_CTX *tls = NULL;
-	struct tls_api api;
-	char server[512], why[256];
+	const struct notify_tls *api = NULL;
+	struct tunnel *tunnel = NULL;
+	char server[512], why[256], local[64];
 	int rc = 0;
 	(void)len;
-	if (p->tls == RECEIVER_TLS_IMPLICIT)
-		return err_set(e, -ENOTSUP, "%s:%d: tls = implicit is not supported yet", r->file,
-			       r->line);
 	pthread_once(&auth_once, auth_init);
-	if (!(session = smtp_create_session()))
-		return err_set(e, -ENOMEM, "cannot start an SMTP session");
-	smtp_message_t message = smtp_add_message(session);
 	snprintf(server, sizeof server, strchr(p->server, ':') ? "[%s]:%d" : "%s:%d", p->server,
 		 p->port);
-	if (!message || !smtp_set_server(session, server) ||
+	/* Implicit TLS: libesmtp talks to a loopback end of a tunnel whose
+	 * other end is the TLS connection, checked before a byte of SMTP. */
+	if (p->tls == RECEIVER_TLS_IMPLICIT &&
+	    (rc = notify_tunnel_open(r, local, sizeof local, &tunnel, e)) != 0)
+		return rc;
+	if (!(session = smtp_create_session())) {
+		notify_tunnel_close(tunnel);
+		return err_set(e, -ENOMEM, "cannot start an SMTP session");
+	}
+	smtp_message_t message = smtp_add_message(session);
+	if (!message || !smtp_set_server(session, tunnel ? local : server) ||
 	    !smtp_set_reverse_path(message, p->from) ||
 	    !smtp_set_message_str(message, (void *)mail)) {
 		rc = err_set(e, -ENOMEM, "cannot prepare the SMTP session to %s", server);
@@ -171,11 +123,12 @@ int notify_smtp_send(const struct receiver *r, const char *mail, size_t len, str
 		smtp_set_timeout(session, which | Timeout_OVERRIDE_RFC2822_MINIMUM, ms);
 	smtp_set_eventcb(session, on_event, &ctx);
 	if (p->tls == RECEIVER_TLS_STARTTLS) {
-		if (!tls_api(&api)) {
-			rc = err_set(e, -ENOTSUP, "OpenSSL's functions are not loaded");
-			goto out;
-		}
-		if (!(tls = tls_context(&api, p, e))) {
+		/* TLS 1.2 at most: libesmtp waits on the socket for a reply
+		 * that OpenSSL already holds when a TLS 1.3 server's session
+		 * tickets arrive between records, and a session then stalls
+		 * until its timeout (one in four against aiosmtpd). */
+		if (!(api = notify_tls_get(e)) ||
+		    !(tls = notify_tls_context(api, r, TLS1_2_VERSION, e))) {
 			rc = e ? e->code : -EACCES;
 			goto out;
 		}
@@ -219,6 +172,14 @@ out:
 	if (auth)
 		auth_destroy_context(auth);
 	if (tls)
-		api.ctx_free(tls);
+		api->ctx_free(tls);
+	notify_tunnel_close(tunnel);
 	return rc;
+}
+
+void notify_smtp_thread_end(void)
+{
+	const struct notify_tls *api = notify_tls_get(NULL);
+	if (api)
+		api->thread_stop();
 }

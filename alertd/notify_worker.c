@@ -113,6 +113,7 @@ static void *worker(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	t->rc = deliver(t, &e);
+	notify_smtp_thread_end();
 	snprintf(t->detail, sizeof t->detail, "%s", t->rc ? e.msg : "");
 	pthread_mutex_lock(&w->lock);
 	bool closed = w->closed;

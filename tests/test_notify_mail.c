@@ -76,6 +76,22 @@ static struct notice_alert sample_alert(void)
 	};
 }
 
+/* With RMON_MAIL_DUMP=DIR, each mail built is also written to DIR/NAME.eml,
+ * to look at in a mail client or a browser. */
+static void dump(const char *name, const char *mail, size_t len)
+{
+	const char *folder = getenv("RMON_MAIL_DUMP");
+	char path[512];
+	if (!folder)
+		return;
+	snprintf(path, sizeof path, "%s/%s.eml", folder, name);
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(mail, 1, len, f);
+		fclose(f);
+	}
+}
+
 /* The headers (before the first empty line), unfolded. */
 static char *headers_of(const char *mail)
 {
@@ -181,6 +197,7 @@ static void test_firing_mail(void **state)
 	struct err e = { 0 };
 	assert_int_equal(notify_mail_build(&nt, &graph, &mail, &len, &e), 0);
 	assert_int_equal(strlen(mail), len);
+	dump("firing", mail, len);
 	assert_lines_ok(mail, len);
 
 	char *h = headers_of(mail), *v;
@@ -255,6 +272,7 @@ static void test_resolved_threads(void **state)
 	size_t len;
 	assert_int_equal(notify_mail_build(&nt, NULL, &mail, &len, NULL), 0);
 	assert_lines_ok(mail, len);
+	dump("resolved", mail, len);
 	h = headers_of(mail);
 	assert_non_null(v = header_value(h, "In-Reply-To"));
 	assert_string_equal(v, "<alert.42.fire@rmon.example.com>");
@@ -304,6 +322,7 @@ static void test_hostile_values(void **state)
 	size_t len;
 	assert_int_equal(notify_mail_build(&nt, NULL, &mail, &len, NULL), 0);
 	assert_lines_ok(mail, len);
+	dump("hostile", mail, len);
 	h = headers_of(mail);
 	assert_null(header_value(h, "Bcc"));
 	assert_null(strstr(h, "\r\nBcc:"));
@@ -417,6 +436,7 @@ static void test_digest_and_groups(void **state)
 	char *mail, *h, *v;
 	size_t len;
 	assert_int_equal(notify_mail_build(&nt, NULL, &mail, &len, NULL), 0);
+	dump("digest", mail, len);
 	h = headers_of(mail);
 	assert_non_null(v = header_value(h, "Subject"));
 	assert_string_equal(v, "DIGEST [critical] CPU busy above 90 % (and 1 more) - 17 held back");

@@ -139,16 +139,23 @@ static void test_email(void **state)
 	assert_int_equal(r->give_up_ns, 3600 * RTIME_NS_PER_SEC);
 	receiver_free(r);
 	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\ntls = implicit\n"
-				  "tls_verify = false\nca_file = /etc/ca.pem\nport = 2465\n"
+				  "from = a@b.c\nto = d@e.f\n",
+				  &r, &e),
+			 0);
+	assert_int_equal(r->priv->port, 465);
+	receiver_describe(r, buf, sizeof buf);
+	assert_string_equal(buf, "email to d@e.f via mx:465 (TLS)");
+	receiver_free(r);
+	assert_int_equal(read_one("[receiver s]\ntype = email\nserver = mx\n"
+				  "tls_verify = false\nca_file = /etc/ca.pem\nport = 2587\n"
 				  "from = a@b.c\nto = d@e.f\ntimeout = 5s\n",
 				  &r, &e),
 			 0);
-	assert_int_equal(r->priv->port, 2465);
-	assert_int_equal(r->priv->tls, RECEIVER_TLS_IMPLICIT);
+	assert_int_equal(r->priv->port, 2587);
 	assert_false(r->priv->tls_verify);
 	assert_int_equal(r->priv->timeout_ns, 5 * RTIME_NS_PER_SEC);
 	receiver_describe(r, buf, sizeof buf);
-	assert_string_equal(buf, "email to d@e.f via mx:2465 (TLS)");
+	assert_string_equal(buf, "email to d@e.f via mx:2587 (STARTTLS)");
 	receiver_free(r);
 }
 

@@ -134,7 +134,47 @@ cat "$dir/err"
 [ "$(find "$dir/tls" -name '*.eml' | wc -l)" -eq 1 ] # nothing else got through
 stop_sinks
 
-# 3. A server that refuses at DATA twice, then accepts: delivered once.
+# 3. Implicit TLS (SMTPS): the certificate checked before any SMTP, AUTH inside.
+port=$(free_port)
+start_sink smtps smtp_sink.py --port "$port" --dir "$dir/smtps" --tls-cert "$dir/cert.pem" \
+	--tls-key "$dir/key.pem" --implicit-tls --auth "alerts:s3cret pass"
+cat >"$dir/smtps.conf" <<CONF
+[receiver secure]
+type = email
+server = localhost
+port = $port
+tls = implicit
+ca_file = $dir/cert.pem
+user = alerts
+password = "s3cret pass"
+from = rmon@example.com
+to = ops@example.com
+
+[receiver untrusted]
+type = email
+server = localhost
+port = $port
+tls = implicit
+user = alerts
+password = "s3cret pass"
+from = rmon@example.com
+to = ops@example.com
+CONF
+"$RMON_BIN/rmon" receivers --config "$dir/smtps.conf" | grep -q "^secure  *email  *email to ops@example.com via localhost:$port (TLS, AUTH as alerts)"
+"$RMON_BIN/rmon" receivers test secure --config "$dir/smtps.conf" --data "$data" | tee "$dir/out"
+grep -q "^delivered to secure" "$dir/out"
+wait_files "$dir/smtps" '*.eml' 1
+/usr/bin/python3 "$lib/check_mail.py" "$dir/smtps/0001.eml" >"$dir/mail"
+grep -qx 'part: text/plain' "$dir/mail"
+rc=0
+"$RMON_BIN/rmon" receivers test untrusted --config "$dir/smtps.conf" --data "$data" --retry-for 1s 2>"$dir/err" || rc=$?
+cat "$dir/err"
+[ $rc -eq 1 ]
+grep -q "refused: the server's certificate: self-signed certificate" "$dir/err"
+[ "$(find "$dir/smtps" -name '*.eml' | wc -l)" -eq 1 ]
+stop_sinks
+
+# 4. A server that refuses at DATA twice, then accepts: delivered once.
 port=$(free_port)
 start_sink flaky smtp_sink.py --port "$port" --dir "$dir/flaky" --reject-data 2
 sed "s/port = .*/port = $port/" "$dir/alertd.conf" >"$dir/flaky.conf"

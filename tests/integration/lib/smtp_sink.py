@@ -7,9 +7,12 @@ NNNN.env (MAIL FROM, then one RCPT TO a line).  Prints "ready PORT" on
 stdout once it listens.
 
 Usage: smtp_sink.py --port PORT --dir DIR [--tls-cert F --tls-key F]
-                    [--auth USER:PASSWORD] [--reject-data N] [--delay S]
+                    [--implicit-tls] [--auth USER:PASSWORD] [--reject-data N]
+                    [--delay S]
   --tls-cert/--tls-key  offer STARTTLS with this certificate (and require it
                         before AUTH)
+  --implicit-tls        with --tls-cert: TLS from the first byte (SMTPS)
+                        instead of STARTTLS
   --auth                require AUTH (PLAIN or LOGIN) with these credentials
   --reject-data N       answer the first N DATA transfers with 451
   --delay S             wait S seconds before answering each DATA
@@ -70,28 +73,34 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--implicit-tls", action="store_true")
     ap.add_argument("--auth")
     ap.add_argument("--reject-data", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     kwargs = {}
+    context = None
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-        kwargs["tls_context"] = context
-        kwargs["require_starttls"] = True
+        if not args.implicit_tls:
+            kwargs["tls_context"] = context
+            kwargs["require_starttls"] = True
     if args.auth:
         user, password = args.auth.split(":", 1)
         kwargs["authenticator"] = authenticator(user, password)
         kwargs["auth_required"] = True
-        # Without TLS a test may still check AUTH on 127.0.0.1.
-        kwargs["auth_require_tls"] = bool(args.tls_cert)
+        # Without TLS a test may still check AUTH on 127.0.0.1; with
+        # implicit TLS aiosmtpd does not count the session as TLS (it
+        # would hide AUTH), though every byte of it is.
+        kwargs["auth_require_tls"] = bool(args.tls_cert) and not args.implicit_tls
     controller = Controller(
         Sink(args.dir, args.reject_data, args.delay),
         hostname="127.0.0.1",
         port=args.port,
         server_hostname="sink.test",
+        ssl_context=context if args.implicit_tls else None,
         **kwargs,
     )
     controller.start()
