@@ -91,8 +91,10 @@ static void put_tenths(struct plot_buf *b, long v, bool first)
 		tmp[n++] = '-';
 	else if (!first)
 		tmp[n++] = ' ';
-	while (n)
-		plot_buf_put(b, &tmp[--n], 1);
+	char forward[32];
+	for (size_t i = 0; i < n; i++)
+		forward[i] = tmp[n - 1 - i];
+	plot_buf_put(b, forward, n);
 }
 
 /* Writes the polyline gathered in r->run: M at its start, then relative
