@@ -228,9 +228,9 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 	free(below);
 
 	const char *sep = "plot ";
-	/* Stacked areas are drawn top first so the lower ones stay in front. */
-	for (size_t k = 0; k < g->n_lines; k++) {
-		size_t j = g->stacked ? g->n_lines - 1 - k : k;
+	/* Stacked areas fill each between its own floor and ceiling, so they
+	 * never overlap and keep the callers' order, in the legend too. */
+	for (size_t j = 0; j < g->n_lines; j++) {
 		const struct plot_line *l = &g->lines[j];
 		const char *c = plot_palette(l->colour);
 		if (!drawn[j])
