@@ -170,11 +170,16 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 				"set term svg size %d,%d fixed font 'sans,11' background "
 				"rgb '#ffffff'\n",
 				g->width, g->height);
-	else
-		plot_buf_printf(b,
-				"set term pngcairo size %d,%d font 'sans,9' background "
-				"rgb '#ffffff'\n",
-				g->width, g->height);
+	else /* pngcairo draws smooth lines; a gnuplot built without cairo
+	      * still has libgd's png */
+		plot_buf_printf(
+		    b,
+		    "if (strstrt(' '.GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
+		    "set term pngcairo size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "} else {\n"
+		    "set term png size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "}\n",
+		    g->width, g->height, g->width, g->height);
 	plot_buf_puts(b, "set output ");
 	plot_buf_gnuplot_string(b, tmp_path);
 	plot_buf_puts(b, "\nset encoding utf8\nset termoption noenhanced\n");
