@@ -475,6 +475,20 @@ static void test_errors(void **state)
 	assert_svg_whole(good.path);
 	plot_pool_free(p);
 
+	/* a relative path is the caller's folder at plot_draw, wherever the
+	 * caller goes before plot_wait */
+	p = pool(1);
+	char *cwd = getcwd(NULL, 0);
+	assert_int_equal(chdir(dir), 0);
+	g = graph("relative.svg", n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(plot_wait(p, &e), 0);
+	assert_svg_whole(in_dir("relative.svg"));
+	assert_int_equal(chdir(cwd), 0);
+	free(cwd);
+	plot_pool_free(p);
+
 	/* no gnuplot: the Debian package is named */
 	char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	setenv("PATH", dir, 1);
