@@ -3,7 +3,7 @@
  * default) fed through pipes, many graphs each, so a graph costs about a
  * millisecond and not a process start.
  *
- * The caller hands over windows, not samples: about two per pixel of
+ * The caller hands over windows, not samples: one or two per pixel of
  * width (plot_windows), each with the min, max and average of its data
  * (store/query.h reads all three in one pass), so a year of 1 s data
  * costs what an hour does.  plot draws the min/max envelope as a band and
@@ -28,8 +28,8 @@ enum plot_format { PLOT_SVG, PLOT_PNG };
 
 enum plot_unit {
 	PLOT_UNIT_NONE,
-	PLOT_UNIT_PERCENT,	  /* values 0-100 */
-	PLOT_UNIT_BYTES,	  /* shown as KiB, MiB, GiB */
+	PLOT_UNIT_PERCENT, /* values 0-100 */
+	PLOT_UNIT_BYTES,   /* shown as KiB, MiB, GiB */
 	PLOT_UNIT_BYTES_PER_SEC,
 	PLOT_UNIT_PER_SEC,
 	PLOT_UNIT_SECONDS,
@@ -69,7 +69,10 @@ struct plot_graph {
 	double ymin, ymax; /* NaN: automatic */
 };
 
-/* The number of windows for a graph width pixels wide (about 2 a pixel). */
+/* The number of windows for a graph width pixels wide: one a pixel of its
+ * plot area.  The band draws each window's min and max, so no spike is
+ * lost, and gnuplot's cost grows with the points (plot_draw accepts up to
+ * 2 a pixel, still under 60 KB of SVG). */
 size_t plot_windows(int width);
 
 /* The palette index for a name ("user", "system", "iowait", "rx", ...):
@@ -90,7 +93,13 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e);
  * graph's path. */
 int plot_wait(struct plot_pool *p, struct err *e);
 
+/* Ends the processes; graphs still queued (plot_wait not called) are
+ * given up and their .tmp files removed. */
 void plot_pool_free(struct plot_pool *p);
+
+/* The process id of gnuplot number i (0 when it is not running), for
+ * tests that kill one mid-way. */
+int plot_pool_pid(const struct plot_pool *p, size_t i);
 
 /* A sparkline: a small inline SVG (no gnuplot) of v[0..n) (NaN: gaps),
  * w x h pixels, into buf as snprintf counts. */
