@@ -123,7 +123,7 @@ static const char *const type_names[] = {
 
 #define DEFAULT_GIVE_UP (RTIME_NS_PER_SEC * 3600)
 #define DEFAULT_TIMEOUT (RTIME_NS_PER_SEC * 30)
-#define DEFAULT_SUBJECT "[{severity}] {summary}"
+#define DEFAULT_SUBJECT "{state} [{severity}] {summary}"
 #define DEFAULT_FROM	"rmon@localhost"
 #define DEFAULT_TO	"root@localhost"
 #define MAX_LIST	64 /* recipients, numbers, arguments, variables */
@@ -210,6 +210,7 @@ void receiver_free(struct receiver *r)
 		free(p->sms_to);
 		free(p->argv);
 		free(p->env);
+		free(p->given);
 		free(p);
 	}
 	free(r);
@@ -555,10 +556,49 @@ int receiver_apply(struct receiver *r, const struct conf_entry *entry, struct er
 			   ? secret_error(e, entry, "longer than 4096 bytes")
 			   : conf_error(e, entry, "longer than %d bytes", MAX_TEXT);
 	int rc = apply_kind(r, (enum key_index)k, entry, e);
+	if (rc == 0) {
+		if (!grow_array(&p->given, &p->given_cap, p->n_given + 1, sizeof *p->given))
+			rc = -ENOMEM;
+		else if (!(p->given[p->n_given].value =
+			       keep(p, entry->value, strlen(entry->value))))
+			rc = -ENOMEM;
+		else {
+			p->given[p->n_given].key = keys[k].name;
+			p->given[p->n_given++].line = entry->line;
+		}
+	}
 	if (rc == -ENOMEM)
 		return err_set(e, -ENOMEM, "%s:%d: out of memory", entry->file, entry->line);
 	if (rc == 0)
 		p->line_of[k] = entry->line;
+	return rc;
+}
+
+int receiver_dup(const struct receiver *r, struct receiver **out, struct err *e)
+{
+	const struct receiver_private *p = r->priv;
+	struct conf_entry entry = {
+		.file = r->file,
+		.line = r->line,
+		.section = "receiver",
+		.name = r->name,
+		.section_line = r->line,
+	};
+	int rc = receiver_new(&entry, out, e);
+	for (size_t i = 0; rc == 0 && i < p->n_given; i++) {
+		entry.key = p->given[i].key;
+		entry.value = p->given[i].value;
+		entry.line = p->given[i].line;
+		rc = receiver_apply(*out, &entry, e);
+	}
+	entry.key = entry.value = NULL;
+	entry.line = r->line;
+	if (rc == 0)
+		rc = receiver_check(*out, &entry, e);
+	if (rc != 0) {
+		receiver_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -61,6 +61,11 @@ int receiver_check(struct receiver *r, const struct conf_entry *section_end, str
 
 void receiver_free(struct receiver *r);
 
+/* A copy of a checked receiver that lives on its own (a delivery in a
+ * worker thread keeps one, so a configuration reloaded meanwhile cannot
+ * pull it away); *out is the caller's (receiver_free).  -ENOMEM. */
+int receiver_dup(const struct receiver *r, struct receiver **out, struct err *e);
+
 const char *receiver_type_name(enum receiver_type type);
 
 /* One line for pages and `rmon` ("email to ops@example.com via

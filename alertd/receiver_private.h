@@ -59,6 +59,13 @@ struct receiver_private {
 	/* where each setting was given (0: not given), for the checks of the
 	 * section as a whole */
 	int line_of[RECEIVER_KEYS];
+	/* every setting as given, in order, so receiver_dup can read them
+	 * again */
+	struct receiver_given {
+		const char *key, *value;
+		int line;
+	} * given;
+	size_t n_given, given_cap;
 	/* the strings above, owned */
 	char **kept;
 	size_t n_kept, kept_cap;

@@ -118,7 +118,18 @@ static void test_email(void **state)
 			    "email to ops@example.com, oncall@example.com, boss@example.com via "
 			    "smtp.example.com:587 (STARTTLS, AUTH as alerts), at most 10 per 1h");
 	assert_null(strstr(buf, "s3cret"));
+	/* A copy outlives its original and says the same. */
+	struct receiver *copy;
+	char again[512];
+	assert_int_equal(receiver_dup(r, &copy, &e), 0);
 	receiver_free(r);
+	receiver_describe(copy, again, sizeof again);
+	assert_string_equal(again, buf);
+	assert_string_equal(copy->priv->password, "s3cret-pw");
+	assert_string_equal(copy->priv->from_name, "Rusty Monitor");
+	assert_int_equal(copy->rate_limit, 10);
+	assert_int_equal(copy->line, 1);
+	receiver_free(copy);
 
 	assert_int_equal(read_one("[receiver relay]\ntype = email\nserver = 127.0.0.1\n"
 				  "tls = none\nfrom = a@b.c\nto = d@e.f\n",
