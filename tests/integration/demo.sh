@@ -9,7 +9,7 @@ echo "$out"
 # Live summaries read back from the store: over 100 series, samples stored.
 series=$(echo "$out" | awk '/^ *[0-9]+s +series/ { n = $3 } END { print n + 0 }')
 [ "$series" -gt 100 ] || { echo "only $series series"; exit 1; }
-echo "$out" | grep -q "stopped rmon-collectd and rmon-stored"
+echo "$out" | grep -q "stopped rmon-reportgen, rmon-alertd, rmon-collectd and rmon-stored"
 ! pgrep -f "rmon-(stored|collectd) --data $dir/data" >/dev/null
 "$RMON_BIN/rmon" query node_load1 --data "$dir/data" --from -1m | grep -q "node_load1"
 [ "$("$RMON_BIN/rmon" query 'node_cpu_seconds_total{cpu="total",mode="idle"}' --data "$dir/data" --from -1m | wc -l)" -ge 3 ]
