@@ -335,6 +335,28 @@ static int read_line(struct graph_ctx *c, const struct graph_inst *g, const stru
 	return rc;
 }
 
+/* Closes short holes: a window without a sample between two with one (data
+ * sent every 10 s in windows of 3 s, hourly rollups in windows of 27 min)
+ * is drawn from its neighbours, so a line does not look dotted; a hole
+ * longer than a minute or four windows is an outage and stays one. */
+static void fill_holes(double *v, size_t n, int64_t step)
+{
+	if (!v)
+		return;
+	size_t max_gap = (size_t)((60 * RTIME_NS_PER_SEC + step - 1) / step);
+	max_gap = max_gap < 4 ? 4 : max_gap;
+	size_t last = SIZE_MAX; /* the last window with a value */
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		if (last != SIZE_MAX && i - last > 1 && i - last - 1 <= max_gap)
+			for (size_t k = last + 1; k < i; k++)
+				v[k] = v[last] +
+				       (v[i] - v[last]) * (double)(k - last) / (double)(i - last);
+		last = i;
+	}
+}
+
 /* The post-processing of lines by label: shares of their sum, zero lines
  * dropped, the largest kept. */
 static void shape_lines(const struct family *f, const struct graph_inst *g, struct line_data *d,
@@ -454,6 +476,11 @@ int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int
 	}
 	if (rc != 0)
 		goto out;
+	for (size_t l = 0; l < nl; l++) {
+		fill_holes(d[l].avg, n, step);
+		fill_holes(d[l].min, n, step);
+		fill_holes(d[l].max, n, step);
+	}
 	shape_lines(g->fam, g, d, n);
 	size_t np = 0;
 	for (size_t l = 0; l < nl; l++) {

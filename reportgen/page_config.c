@@ -52,7 +52,8 @@ static void condition(const struct rule *ru, char *buf, size_t cap)
 	const char *op = ru->op == RULE_ABOVE ? "above" : "below";
 	int n = snprintf(buf, cap, "%s %g%s", op, ru->threshold, unit);
 	if (ru->clear != ru->threshold && n > 0 && (size_t)n < cap)
-		snprintf(buf + n, cap - (size_t)n, " (clears %s %g%s)", op, ru->clear, unit);
+		snprintf(buf + n, cap - (size_t)n, " (clears %s %g%s)",
+			 ru->op == RULE_ABOVE ? "below" : "above", ru->clear, unit);
 	if (ru->kind == RULE_PREDICT && n > 0 && (size_t)n < cap) {
 		duration(ru->horizon_ns, d, sizeof d);
 		size_t at = strlen(buf);

@@ -65,6 +65,10 @@ int report_write_page(struct report *r, const char *rel, struct html *h, struct 
 size_t report_thresholds(const struct report *r, const struct graph_inst *g, double *out,
 			 size_t cap);
 
+/* True when a rule's expression is its series as they are (no function,
+ * no arithmetic): only then is its threshold on the series' own scale. */
+bool report_plain_expr(const char *expr);
+
 /* Number formatting for tables: "12.3 %", "1.5 GiB", "3.2 MiB/s", "-". */
 void report_format(double v, enum plot_unit unit, char *buf, size_t cap);
 /* "2026-12-01 10:04:05" in local time, "-" for 0. */

@@ -158,6 +158,30 @@ int report_write_page(struct report *r, const char *rel, struct html *h, struct 
 	return rc;
 }
 
+/* True when a rule's expression is its series as it is (no function, no
+ * arithmetic): only then is its threshold on the series' own scale. */
+bool report_plain_expr(const char *expr)
+{
+	int depth = 0;
+	bool quoted = false;
+	for (const char *p = expr; p && *p; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				quoted = false;
+		} else if (*p == '"')
+			quoted = true;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (depth == 0 && strchr("()*/+- ", *p))
+			return false;
+	}
+	return expr != NULL;
+}
+
 size_t report_thresholds(const struct report *r, const struct graph_inst *g, double *out,
 			 size_t cap)
 {
@@ -167,8 +191,12 @@ size_t report_thresholds(const struct report *r, const struct graph_inst *g, dou
 	const char *unit = plot_unit_name(g->fam->unit);
 	for (size_t i = 0; i < r->cfg->n_rules && n < cap; i++) {
 		const struct rule *rule = &r->cfg->rules[i];
+		/* A threshold is on the graph's scale when the units agree and the
+		 * rule reads its series as they are, or when both are percentages
+		 * (a ratio rule over a ratio graph). */
 		if (!rule->enabled || rule->kind == RULE_ABSENCE || !rule->metric ||
-		    strcmp(rule->unit ? rule->unit : "", unit) != 0)
+		    strcmp(rule->unit ? rule->unit : "", unit) != 0 ||
+		    (g->fam->unit != PLOT_UNIT_PERCENT && !report_plain_expr(rule->expr)))
 			continue;
 		for (size_t m = 0; m < g->n_metrics; m++)
 			if (fnmatch(rule->metric, g->metrics[m], 0) == 0) {

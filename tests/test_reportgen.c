@@ -255,6 +255,16 @@ static void site_is_valid(void **state)
 	assert_true(stat_of(out, rel).st_size > 0);
 	stat_of(out, "alerts.html");
 	stat_of(out, "config.html");
+	/* Kept as an artefact, for a person (or report_browser) to look at. */
+	const char *build = getenv("RMON_BUILD");
+	if (build) {
+		char cmd[PATH_MAX * 2 + 64];
+		snprintf(cmd, sizeof cmd,
+			 "rm -rf '%s/artefacts/report-site' && mkdir -p '%s/artefacts' && cp -r "
+			 "'%s' '%s/artefacts/report-site'",
+			 build, build, out, build);
+		assert_int_equal(system(cmd), 0);
+	}
 	snprintf(rel, sizeof rel, "alerts/%llu.html", (unsigned long long)firing_id);
 	stat_of(out, rel);
 	snprintf(rel, sizeof rel, "alerts/%llu.svg", (unsigned long long)resolved_id);
