@@ -1,6 +1,6 @@
 /* drawn.c - the signatures of the graphs drawn (see drawn.h): an open
- * addressing table of (hash of the file's path, signature), saved as a
- * flat file of those pairs behind a magic word. */
+ * addressing table of (hash of the file's path, signature, grid end),
+ * saved as a flat file of those triples behind a magic word. */
 #include "reportgen/drawn.h"
 
 #include <errno.h>
@@ -10,10 +10,11 @@
 
 #include "reportgen/outfile.h"
 
-#define DRAWN_MAGIC 0x726d6f6e64726177ull /* "rmondraw" */
+#define DRAWN_MAGIC 0x726d6f6e64727732ull /* "rmondrw2" */
 
 struct slot {
 	uint64_t key, sig; /* key 0: empty */
+	int64_t grid_end;
 };
 
 struct drawn {
@@ -47,7 +48,7 @@ static struct slot *find(const struct drawn *d, uint64_t key)
 	return &d->slots[i];
 }
 
-static int put(struct drawn *d, uint64_t key, uint64_t sig)
+static int put(struct drawn *d, uint64_t key, uint64_t sig, int64_t grid_end)
 {
 	if ((d->used + 1) * 4 > d->cap * 3) {
 		struct drawn bigger = { .cap = d->cap ? d->cap * 2 : 1024 };
@@ -63,9 +64,9 @@ static int put(struct drawn *d, uint64_t key, uint64_t sig)
 	struct slot *s = find(d, key);
 	if (!s->key)
 		d->used++;
-	if (s->key != key || s->sig != sig)
+	if (s->key != key || s->sig != sig || s->grid_end != grid_end)
 		d->dirty = true;
-	*s = (struct slot){ key, sig };
+	*s = (struct slot){ key, sig, grid_end };
 	return 0;
 }
 
@@ -77,10 +78,10 @@ int drawn_open(const char *path, struct drawn **out, struct err *e)
 		return err_set(e, -ENOMEM, "out of memory for the graphs' state %s", path);
 	}
 	FILE *f = fopen(path, "rb");
-	uint64_t pair[2];
-	if (f && fread(pair, sizeof pair[0], 1, f) == 1 && pair[0] == DRAWN_MAGIC) {
-		while (fread(pair, sizeof pair, 1, f) == 1)
-			if (pair[0] && put(d, pair[0], pair[1]) != 0) {
+	uint64_t t[3];
+	if (f && fread(t, sizeof t[0], 1, f) == 1 && t[0] == DRAWN_MAGIC) {
+		while (fread(t, sizeof t, 1, f) == 1)
+			if (t[0] && put(d, t[0], t[1], (int64_t)t[2]) != 0) {
 				fclose(f);
 				drawn_free(d);
 				return err_set(e, -ENOMEM, "out of memory reading %s", path);
@@ -102,25 +103,27 @@ void drawn_free(struct drawn *d)
 	free(d);
 }
 
-bool drawn_same(const struct drawn *d, const char *key, uint64_t sig)
+bool drawn_same(const struct drawn *d, const char *key, uint64_t sig, int64_t grid_end,
+		int64_t min_move)
 {
 	if (!d->cap)
 		return false;
 	uint64_t k = key_of(key);
 	const struct slot *s = find(d, k);
-	return s->key == k && s->sig == sig;
+	return s->key == k && s->sig == sig && grid_end >= s->grid_end &&
+	       grid_end - s->grid_end < min_move;
 }
 
-int drawn_set(struct drawn *d, const char *key, uint64_t sig)
+int drawn_set(struct drawn *d, const char *key, uint64_t sig, int64_t grid_end)
 {
-	return put(d, key_of(key), sig);
+	return put(d, key_of(key), sig, grid_end);
 }
 
 int drawn_save(struct drawn *d, struct err *e)
 {
 	if (!d->dirty)
 		return 0;
-	size_t n = 1 + 2 * d->used, o = 1;
+	size_t n = 1 + 3 * d->used, o = 1;
 	uint64_t *buf = malloc(n * sizeof *buf);
 	if (!buf)
 		return err_set(e, -ENOMEM, "out of memory writing %s", d->path);
@@ -129,6 +132,7 @@ int drawn_save(struct drawn *d, struct err *e)
 		if (d->slots[i].key) {
 			buf[o++] = d->slots[i].key;
 			buf[o++] = d->slots[i].sig;
+			buf[o++] = (uint64_t)d->slots[i].grid_end;
 		}
 	int rc = outfile_write(d->path, buf, o * sizeof *buf, NULL, e);
 	free(buf);

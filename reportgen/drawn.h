@@ -21,11 +21,14 @@ struct drawn;
 int drawn_open(const char *path, struct drawn **out, struct err *e);
 void drawn_free(struct drawn *d);
 
-/* True when file key was last drawn with signature sig. */
-bool drawn_same(const struct drawn *d, const char *key, uint64_t sig);
+/* True when file key was last drawn with signature sig and a grid ending
+ * less than min_move before grid_end. */
+bool drawn_same(const struct drawn *d, const char *key, uint64_t sig, int64_t grid_end,
+		int64_t min_move);
 
-/* Records that file key is now drawn with signature sig. */
-int drawn_set(struct drawn *d, const char *key, uint64_t sig);
+/* Records that file key is now drawn with signature sig, its grid ending
+ * at grid_end. */
+int drawn_set(struct drawn *d, const char *key, uint64_t sig, int64_t grid_end);
 
 /* Writes the state (temporary file, then rename) when it changed. */
 int drawn_save(struct drawn *d, struct err *e);

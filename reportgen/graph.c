@@ -15,12 +15,14 @@
 
 #define DAY (24 * 3600 * RTIME_NS_PER_SEC)
 
+/* The day's graph (windows of 54 s) is redrawn every 5 minutes, not at
+ * every window: it moves less than 3 pixels in that time. */
 const struct graph_range report_ranges[REPORT_N_RANGES] = {
-	{ "1h", "1 hour", 3600 * RTIME_NS_PER_SEC },
-	{ "1d", "1 day", DAY },
-	{ "1w", "1 week", 7 * DAY },
-	{ "1mo", "1 month", 30 * DAY },
-	{ "1y", "1 year", 365 * DAY },
+	{ "1h", "1 hour", 3600 * RTIME_NS_PER_SEC, 0 },
+	{ "1d", "1 day", DAY, 300 * RTIME_NS_PER_SEC },
+	{ "1w", "1 week", 7 * DAY, 0 },
+	{ "1mo", "1 month", 30 * DAY, 0 },
+	{ "1y", "1 year", 365 * DAY, 0 },
 };
 
 /* The first series of metric whose label key has value (key NULL: any). */
@@ -399,11 +401,11 @@ static void shape_lines(const struct family *f, const struct graph_inst *g, stru
 }
 
 static uint64_t signature(const struct graph_ctx *c, const struct graph_inst *g, const char *path,
-			  int64_t from, int64_t step, size_t n, const double *thr, size_t n_thr,
-			  const struct plot_span *spans, size_t n_spans)
+			  int64_t step, size_t n, const double *thr, size_t n_thr,
+			  const struct plot_span *spans, size_t n_spans, int64_t grid_end)
 {
 	uint64_t h = drawn_hash(DRAWN_HASH_START, path, strlen(path));
-	int64_t grid[3] = { from, step, (int64_t)n };
+	int64_t grid[2] = { step, (int64_t)n };
 	int dims[3] = { c->width, c->height, (int)c->format };
 	h = drawn_hash(h, grid, sizeof grid);
 	h = drawn_hash(h, dims, sizeof dims);
@@ -411,8 +413,13 @@ static uint64_t signature(const struct graph_ctx *c, const struct graph_inst *g,
 	h = drawn_hash(h, &g->n_lines, sizeof g->n_lines);
 	if (n_thr)
 		h = drawn_hash(h, thr, n_thr * sizeof *thr);
-	if (n_spans)
-		h = drawn_hash(h, spans, n_spans * sizeof *spans);
+	/* A span still going ends with the grid: it moves the graph only as
+	 * far as the grid itself does. */
+	for (size_t i = 0; i < n_spans; i++) {
+		int64_t span[2] = { spans[i].from,
+				    spans[i].to == grid_end ? INT64_MAX : spans[i].to };
+		h = drawn_hash(h, span, sizeof span);
+	}
 	return h;
 }
 
@@ -427,7 +434,7 @@ int64_t graph_step(int width, int64_t span_ns, size_t *n_out)
 }
 
 int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int64_t span_ns,
-	       const char *path, const double *thresholds, size_t n_thresholds,
+	       int64_t min_move, const char *path, const double *thresholds, size_t n_thresholds,
 	       const struct plot_span *spans, size_t n_spans, struct err *e)
 {
 	size_t n;
@@ -453,8 +460,9 @@ int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int
 	}
 	spans = shade;
 	n_spans = n_shade;
-	uint64_t sig = signature(c, g, path, from, step, n, thr, n_thr, spans, n_spans);
-	if (drawn_same(c->drawn, path, sig) && access(path, F_OK) == 0) {
+	uint64_t sig = signature(c, g, path, step, n, thr, n_thr, spans, n_spans, grid_end);
+	if (drawn_same(c->drawn, path, sig, grid_end, min_move > step ? min_move : step) &&
+	    access(path, F_OK) == 0) {
 		c->skipped++;
 		return 0;
 	}
@@ -515,7 +523,7 @@ int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int
 	};
 	if ((rc = plot_draw(c->pool, &pg, e)) == 0) {
 		c->drawn_now++;
-		rc = drawn_set(c->drawn, path, sig);
+		rc = drawn_set(c->drawn, path, sig, grid_end);
 		if (rc != 0)
 			err_set(e, rc, "out of memory recording %s", path);
 	}

@@ -43,6 +43,7 @@ struct graph_range {
 	const char *key;   /* "1h": file names */
 	const char *title; /* "1 hour" */
 	int64_t span_ns;
+	int64_t min_move_ns; /* redrawn when its grid moved this far (or a window) */
 };
 extern const struct graph_range report_ranges[];
 #define REPORT_N_RANGES 5
@@ -76,11 +77,13 @@ struct graph_ctx {
 int64_t graph_step(int width, int64_t span_ns, size_t *n);
 
 /* Draws g over span_ns ending at end (its grid aligned to the step) into
- * path, unless its signature says it is drawn already.  Thresholds and
+ * path, unless it is drawn already with the same signature and a grid
+ * less than min_move behind (and a window; 0: redrawn whenever its grid
+ * moves).  Thresholds and
  * shaded spans are the caller's.  Errors from the store or plot, with e
  * naming the graph. */
 int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int64_t span_ns,
-	       const char *path, const double *thresholds, size_t n_thresholds,
+	       int64_t min_move, const char *path, const double *thresholds, size_t n_thresholds,
 	       const struct plot_span *spans, size_t n_spans, struct err *e);
 
 /* True when series id is one of g's (for shading its alerts). */

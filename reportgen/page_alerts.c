@@ -205,8 +205,8 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 		if ((rc = query_begin(r->q, e)) == 0) {
 			const struct rule *ru = alert_config_rule(r->cfg, a->rule);
 			bool own_scale = ru && report_plain_expr(ru->expr);
-			rc = graph_draw(&c, &g, end, span, path, &a->threshold, own_scale ? 1 : 0,
-					&shade, a->fired ? 1 : 0, e);
+			rc = graph_draw(&c, &g, end, span, 0, path, &a->threshold,
+					own_scale ? 1 : 0, &shade, a->fired ? 1 : 0, e);
 			query_end(r->q);
 		}
 		graph_inst_clear(&g);

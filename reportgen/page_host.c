@@ -57,8 +57,9 @@ static int draw_all(struct report *r, struct host_info *hi, struct graph_inst *g
 			char path[PATH_MAX];
 			snprintf(path, sizeof path, "%s/hosts/%s/%s-%s.%s", r->out, hi->slug,
 				 g[i].slug, report_ranges[k].key, r->ext);
-			rc = graph_draw(&c, &g[i], r->now, report_ranges[k].span_ns, path, thr,
-					n_thr, spans, n_spans, e);
+			rc = graph_draw(&c, &g[i], r->now, report_ranges[k].span_ns,
+					report_ranges[k].min_move_ns, path, thr, n_thr, spans,
+					n_spans, e);
 		}
 	}
 	r->st.graphs_drawn += c.drawn_now;

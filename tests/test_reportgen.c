@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "alertd/alerts.h"
+#include "bench/sitefill.h"
 #include "lib/plot.h"
 #include "reportgen/graph.h"
 #include "reportgen/outfile.h"
@@ -21,91 +22,17 @@
 
 static int64_t test_now;
 
-/* Stores SAMPLES samples ending at test_now of value f(k). */
-static void series(struct drainer *d, const char *name, double base, double slope, double wave)
-{
-	int64_t ts[SAMPLES];
-	double v[SAMPLES];
-	for (int k = 0; k < SAMPLES; k++) {
-		ts[k] = test_now - (int64_t)(SAMPLES - 1 - k) * STEP;
-		v[k] = base + slope * k + wave * sin(k / 40.0);
-	}
-	put(d, name, ts, v, SAMPLES);
-}
-
 static void host(struct drainer *d, const char *h, double busy)
 {
-	char name[512];
-	static const char *const modes[] = { "user", "system", "idle", "iowait", "guest" };
-	static const double share[] = { 6, 2, 10, 0.5, 1 };
-	for (int i = 0; i < 5; i++) {
-		snprintf(name, sizeof name, "%s/node_cpu_seconds_total{cpu=\"total\",mode=\"%s\"}",
-			 h, modes[i]);
-		series(d, name, 1000, (i == 2 ? 20 - busy : busy * share[i] / 8) * 10, 0);
-	}
-	for (int c = 0; c < 2; c++) {
-		snprintf(name, sizeof name, "%s/node_cpu_seconds_total{cpu=\"%d\",mode=\"idle\"}",
-			 h, c);
-		series(d, name, 500, 5, 0);
-	}
-	static const char *const loads[] = { "node_load1", "node_load5", "node_load15" };
-	for (int i = 0; i < 3; i++) {
-		snprintf(name, sizeof name, "%s/%s", h, loads[i]);
-		series(d, name, 1 + i * 0.2, 0, 0.5);
-	}
-	static const struct {
-		const char *metric;
-		double gib;
-	} mem[] = { { "MemTotal", 8 },	{ "MemFree", 2 },    { "MemAvailable", 4.5 },
-		    { "Buffers", 0.3 }, { "Cached", 2 },     { "SReclaimable", 0.2 },
-		    { "SwapTotal", 2 }, { "SwapFree", 1.5 }, { "SwapCached", 0.1 } };
-	for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++) {
-		snprintf(name, sizeof name, "%s/node_memory_%s_bytes", h, mem[i].metric);
-		series(d, name, mem[i].gib * 1073741824.0, 0, i == 1 ? 1e8 : 0);
-	}
-	static const char *const mounts[] = { "/", HOSTILE };
-	for (int m = 0; m < 2; m++) {
-		snprintf(name, sizeof name,
-			 "%s/node_filesystem_size_bytes{device=\"/dev/vda%d\",fstype=\"ext4\","
-			 "mountpoint=\"%s\"}",
-			 h, m + 1, mounts[m]);
-		series(d, name, 100e9, 0, 0);
-		snprintf(name, sizeof name,
-			 "%s/node_filesystem_avail_bytes{device=\"/dev/vda%d\",fstype=\"ext4\","
-			 "mountpoint=\"%s\"}",
-			 h, m + 1, mounts[m]);
-		series(d, name, m ? 8e9 : 60e9, -1e6, 0);
-	}
-	snprintf(name, sizeof name, "%s/node_disk_read_bytes_total{device=\"vda\"}", h);
-	series(d, name, 1e9, 5e6, 0);
-	snprintf(name, sizeof name, "%s/node_disk_written_bytes_total{device=\"vda\"}", h);
-	series(d, name, 1e9, 2e7, 0);
-	static const char *const devices[] = { "eth0", "lo" };
-	for (int i = 0; i < 2; i++) {
-		snprintf(name, sizeof name, "%s/node_network_receive_bytes_total{device=\"%s\"}", h,
-			 devices[i]);
-		series(d, name, 1e6, 1e6, 0);
-		snprintf(name, sizeof name, "%s/node_network_transmit_bytes_total{device=\"%s\"}",
-			 h, devices[i]);
-		series(d, name, 1e6, 3e5, 0);
-	}
-	static const char *const states[] = { "established", "listen", "time_wait", "closing" };
-	for (int i = 0; i < 4; i++) {
-		snprintf(name, sizeof name, "%s/node_tcp_connections{state=\"%s\"}", h, states[i]);
-		series(d, name, i == 3 ? 0 : 10 - i * 3, 0, i == 3 ? 0 : 2);
-	}
-	snprintf(name, sizeof name, "%s/node_processes_state{state=\"sleeping\"}", h);
-	series(d, name, 120, 0, 5);
-	snprintf(name, sizeof name, "%s/node_pressure_cpu_some_seconds_total", h);
-	series(d, name, 10, 0.5, 0);
-	snprintf(name, sizeof name, "%s/rmon_top_resident_memory_bytes{comm=\"%s\",rank=\"1\"}", h,
-		 HOSTILE);
-	series(d, name, 5e8, 0, 0);
-	snprintf(name, sizeof name, "%s/rmon_top_resident_memory_pid{comm=\"%s\",rank=\"1\"}", h,
-		 HOSTILE);
-	series(d, name, 4242, 0, 0);
-	snprintf(name, sizeof name, "%s/rmon_collector_errors_total{collector=\"cpu\"}", h);
-	series(d, name, 0, 0, 0);
+	struct sitefill f = { .end = test_now,
+			      .span = SAMPLES * STEP,
+			      .step = STEP,
+			      .mounts = 2,
+			      .interfaces = 2,
+			      .odd_label = HOSTILE };
+	struct err e = { 0 };
+	if (sitefill_host(d, &f, h, busy, &e) != 0)
+		fail_msg("sitefill_host: %s", e.msg);
 }
 
 /* A now whose 1-month and 1-year grids do not move in the next two
@@ -130,7 +57,7 @@ static void fill_alerts(void)
 	struct err e = { 0 };
 	if (alert_store_open(data, ALERT_STORE_CREATE, &s, &e) != 0)
 		fail_msg("alert_store_open: %s", e.msg);
-	const char *disk = "db-2/node_filesystem_avail_bytes{device=\"/dev/vda2\",fstype=\"ext4\","
+	const char *disk = "db-2/node_filesystem_avail_bytes{device=\"/dev/vdb1\",fstype=\"ext4\","
 			   "mountpoint=\"" HOSTILE "\"}";
 	struct alert_change c[] = {
 		{ .key = "cpu_saturated/web1",
@@ -179,9 +106,8 @@ static void fill(void)
 {
 	test_now = quiet_now();
 	struct drainer *d = open_drainer(0);
-	host(d, "web1", 6);
-	host(d, "db-2", 14);
-	commit(d);
+	host(d, "web1", 30);
+	host(d, "db-2", 70);
 	close_drainer(d);
 	fill_alerts();
 }
