@@ -1,6 +1,6 @@
 /* rules.h - alertd's configuration: settings, rules, routes, inhibitions and
  * mute windows, read from alertd.conf and the files it includes
- * (rules.d/*.conf), as docs/alerting.md describes them.  One reader serves
+ * (the *.conf of rules.d), as docs/alerting.md describes them.  One reader serves
  * rmon-alertd, `rmon rules check`, reportgen's configuration and rule pages
  * and the web actions' checker, so a file means the same thing to all.
  *
@@ -22,8 +22,8 @@
 enum rule_kind {
 	RULE_THRESHOLD, /* an expression over a window, above or below a threshold */
 	RULE_ABSENCE,	/* no sample of the selector for `absent` */
-	RULE_PREDICT,	/* a linear fit of the last `window` crosses the threshold within `horizon` */
-	RULE_ANOMALY,	/* the value leaves the series' own usual range */
+	RULE_PREDICT, /* a linear fit of the last `window` crosses the threshold within `horizon` */
+	RULE_ANOMALY, /* the value leaves the series' own usual range */
 };
 
 enum rule_op { RULE_ABOVE, RULE_BELOW };
@@ -42,15 +42,17 @@ struct rule {
 	struct rule_expr *compiled;
 	enum rule_op op;
 	double threshold;
-	double clear;		/* the level that resolves it (hysteresis); = threshold when unset */
-	int64_t window_ns;	/* the expression's window */
-	int64_t for_ns;		/* held this long before firing */
-	int64_t absent_ns;	/* RULE_ABSENCE */
-	int64_t horizon_ns;	/* RULE_PREDICT */
-	int64_t repeat_ns;	/* re-notify a firing, unacknowledged alert this often; 0 never */
-	const char *severity;	/* "critical", "warning" or "info" */
-	const char *unit;	/* "percent", "bytes", ... (lib/plot.h units), for display */
-	const char *summary;	/* templates: {host} {value} {threshold} {since} {labels.X} {rule} */
+	double clear;	      /* the level that resolves it (hysteresis); = threshold when unset */
+	int64_t window_ns;    /* the expression's window */
+	int64_t for_ns;	      /* held this long before firing */
+	int64_t absent_ns;    /* RULE_ABSENCE */
+	int64_t horizon_ns;   /* RULE_PREDICT */
+	int64_t repeat_ns;    /* re-notify a firing, unacknowledged alert this often; 0 never */
+	int64_t baseline_ns;  /* RULE_ANOMALY: the history its usual range is learnt from */
+	double deviations;    /* RULE_ANOMALY: the range is median +- this many robust deviations */
+	const char *severity; /* "critical", "warning" or "info" */
+	const char *unit;     /* "percent", "bytes", ... (lib/plot.h units), for display */
+	const char *summary;  /* templates: {host} {value} {threshold} {since} {labels.X} {rule} */
 	const char *description;
 	const char *const *receivers; /* names; empty: the routes decide */
 	size_t n_receivers;
@@ -70,8 +72,8 @@ struct route {
 	const char *name;
 	const char *file;
 	int line;
-	const char *severity;	    /* NULL: any */
-	const char *match;	    /* a selector over the alert's series, NULL: any */
+	const char *severity; /* NULL: any */
+	const char *match;    /* a selector over the alert's series, NULL: any */
 	const char *const *receivers;
 	size_t n_receivers;
 	const struct route_step *escalate;
@@ -98,10 +100,10 @@ struct mute {
 	const char *name;
 	const char *file;
 	int line;
-	unsigned days;	    /* bit 0 = Monday ... bit 6 = Sunday */
-	int start_minute;   /* of the local day, [0, 1440) */
-	int end_minute;	    /* may be below start: the window spans midnight */
-	const char *match;  /* selector, NULL: every alert */
+	unsigned days;	   /* bit 0 = Monday ... bit 6 = Sunday */
+	int start_minute;  /* of the local day, [0, 1440) */
+	int end_minute;	   /* may be below start: the window spans midnight */
+	const char *match; /* selector, NULL: every alert */
 };
 
 struct alert_config {
@@ -161,5 +163,14 @@ struct rule_vars {
  * terminated), as snprintf counts.  Values are inserted as they are:
  * escaping is the output's job (mail headers, HTML, JSON). */
 size_t rule_expand(const char *tmpl, const struct rule_vars *vars, char *buf, size_t cap);
+
+/* Checks that a template names only the fields above ({host} {value}
+ * {threshold} {since} {labels} {labels.NAME} {rule} {severity} {detail}
+ * {unit}; "{{" is a literal brace): -EINVAL naming the first unknown one. */
+int rule_template_check(const char *tmpl, struct err *e);
+
+/* Writes value for a person: "93.2", "12.3 GiB" when unit is "bytes",
+ * "no data" for NaN.  Returns buf. */
+const char *rule_format_value(double value, const char *unit, char *buf, size_t cap);
 
 #endif
