@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "lib/plot.h"
+#include "lib/plot_private.h"
 
 enum { W = 800, H = 250, MAX_N = 2 * W };
 
@@ -500,6 +501,50 @@ static void test_errors(void **state)
 	free(path);
 }
 
+/* The rows of $d0 in g's script. */
+static size_t data_rows(const struct plot_graph *g, char **script)
+{
+	struct plot_buf b = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(plot_script(&b, g, "/tmp/never-drawn.svg.tmp", &e), 0);
+	const char *start = strstr(b.p, "$d0 << EOD\n"), *end = strstr(start, "EOD\nplot");
+	assert_non_null(start);
+	assert_non_null(end);
+	size_t rows = 0;
+	for (const char *c = start + 11; c < end; c++)
+		rows += *c == '\n';
+	*script = b.p;
+	return rows;
+}
+
+/* gnuplot is handed only the rows a straight line would not draw within
+ * a quarter of a pixel: a flat line or a ramp is two rows, a spike stays. */
+static void test_fewer_points(void **state)
+{
+	(void)state;
+	size_t n = 600;
+	struct plot_graph g = graph("/tmp/never-drawn.svg", n);
+	g.lines = &(struct plot_line){ "used", avg, NULL, NULL, 0 };
+	char *script;
+	for (size_t i = 0; i < n; i++)
+		avg[i] = 42;
+	assert_int_equal(data_rows(&g, &script), 2);
+	free(script);
+	for (size_t i = 0; i < n; i++)
+		avg[i] = 10 + 0.1 * (double)i;
+	assert_int_equal(data_rows(&g, &script), 2);
+	free(script);
+	avg[300] = 90;
+	size_t rows = data_rows(&g, &script);
+	assert_true(rows >= 4 && rows <= 6);
+	assert_non_null(strstr(script, "\n300.5 90 90 90\n"));
+	free(script);
+	fill(n, 9); /* noise: nearly every row counts */
+	g.lines = &one_line;
+	assert_true(data_rows(&g, &script) > n * 9 / 10);
+	free(script);
+}
+
 /* Graphs for a person (and tests/integration/plot_svg.sh) to look at. */
 static void test_gallery(void **state)
 {
@@ -599,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_many_graphs_few_processes),
 		cmocka_unit_test(test_killed_gnuplot),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_fewer_points),
 		cmocka_unit_test(test_gallery),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
