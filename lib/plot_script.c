@@ -206,7 +206,7 @@ static void spans(struct plot_buf *b, const struct plot_graph *g)
 	}
 }
 
-int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_path, struct err *e)
+int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *output, struct err *e)
 {
 	int rc = check(g, e);
 	if (rc)
@@ -242,7 +242,7 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 		    "}\n",
 		    g->width, g->height, g->width, g->height);
 	plot_buf_puts(b, "set output ");
-	plot_buf_gnuplot_string(b, tmp_path);
+	plot_buf_gnuplot_string(b, output);
 	plot_buf_puts(b, "\nset encoding utf8\nset termoption noenhanced\n");
 	if (g->title && *g->title) {
 		plot_buf_puts(b, "set title ");

@@ -4,11 +4,11 @@
  * unused symbol definitions and generated titles dropped, the graph's own
  * title as the document title, and a style that follows the reader's
  * light or dark scheme.  Runs in the caller's process once gnuplot says a
- * graph is written, before it is renamed into place. */
+ * graph is written (into a memfd: the file is written once, by us), before
+ * it is renamed into place. */
 #include "lib/plot_private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -288,86 +288,63 @@ static int rewrite(struct rewriter *r, const char *title)
 	return r->out.failed ? -ENOMEM : 0;
 }
 
-static int read_all(const char *path, char **out, size_t *len, struct err *e)
+/* All of what gnuplot wrote into the memfd fd. */
+static int read_all(int fd, const char *path, char **out, size_t *len, struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, -errno, "plot: %s: cannot read what gnuplot wrote", path);
 	struct stat st;
-	int rc = 0;
-	char *buf = NULL;
-	if (fstat(fd, &st) < 0) {
-		rc = err_sys(e, -errno, "plot: %s", path);
-		goto out;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		rc = err_set(e, -ENOMEM, "plot: %s: out of memory", path);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, -errno, "plot: %s: cannot read what gnuplot wrote", path);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return err_set(e, -ENOMEM, "plot: %s: out of memory", path);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = n < 0 ? err_sys(e, -errno, "plot: %s", path)
-				   : err_set(e, -EIO, "plot: %s: shorter than its size", path);
-			goto out;
+			free(buf);
+			return n < 0 ? err_sys(e, -errno,
+					       "plot: %s: cannot read what gnuplot wrote", path)
+				     : err_set(e, -EIO, "plot: %s: gnuplot's output shrank", path);
 		}
 		got += (size_t)n;
 	}
 	buf[got] = '\0';
 	*out = buf;
 	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
+	return 0;
 }
 
-static int write_all(const char *path, const char *p, size_t len, struct err *e)
+static int write_all(int fd, const char *path, const char *p, size_t len, struct err *e)
 {
-	/* A new file, not the old one truncated: ext4 starts writing back a
-	 * file truncated and rewritten when it is closed (auto_da_alloc),
-	 * which costs more than the rewrite itself. */
-	if (unlink(path) < 0)
-		return err_sys(e, -errno, "plot: %s: cannot rewrite", path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_sys(e, -errno, "plot: %s: cannot rewrite", path);
-	int rc = 0;
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = err_sys(e, -errno, "plot: %s: cannot write", path);
-			break;
-		}
+		if (n < 0)
+			return err_sys(e, -errno, "plot: %s: cannot write", path);
 		p += n;
 		len -= (size_t)n;
 	}
-	if (close(fd) < 0 && !rc)
-		rc = err_sys(e, -errno, "plot: %s: cannot write", path);
-	return rc;
+	return 0;
 }
 
-int plot_svg_finish(const char *tmp, const char *title, struct err *e)
+int plot_svg_finish(int gnuplot_out, int file, const char *path, const char *title, struct err *e)
 {
 	char *in = NULL;
 	size_t len = 0;
-	int rc = read_all(tmp, &in, &len, e);
+	int rc = read_all(gnuplot_out, path, &in, &len, e);
 	if (rc)
 		return rc;
 	struct rewriter r = { .s = in, .end = in + len };
 	if (!len || !find(in, in + len, "</svg>"))
-		rc = err_set(e, -EPROTO, "plot: %s: gnuplot left the SVG unfinished", tmp);
+		rc = err_set(e, -EPROTO, "plot: %s: gnuplot left the SVG unfinished", path);
 	else if ((rc = rewrite(&r, title)))
-		rc = err_set(e, rc, "plot: %s: %s", tmp,
+		rc = err_set(e, rc, "plot: %s: %s", path,
 			     rc == -ENOMEM ? "out of memory" : "not the SVG gnuplot writes");
 	else
-		rc = write_all(tmp, r.out.p, r.out.len, e);
+		rc = write_all(file, path, r.out.p, r.out.len, e);
 	free(in);
 	free(r.run);
 	plot_buf_free(&r.out);
