@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/grow.h"
 #include "lib/plot_private.h"
 
@@ -459,8 +460,10 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e)
 	 * is written once.  A PNG gnuplot writes into the file itself. */
 	char output[64];
 	if (g->format == PLOT_SVG) {
-		if ((j.out = memfd_create("rmon-plot-svg", MFD_CLOEXEC)) < 0) {
-			rc = err_sys(e, -errno, "plot: %s: cannot make room for it", g->path);
+		if ((rc = FAULT("plot.memfd")) ||
+		    (j.out = memfd_create("rmon-plot-svg", MFD_CLOEXEC)) < 0) {
+			rc = err_sys(e, rc ? rc : -errno, "plot: %s: cannot make room for it",
+				     g->path);
 			goto out;
 		}
 		snprintf(output, sizeof output, "/proc/%d/fd/%d", (int)getpid(), j.out);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/grow.h"
 
 /* The colours plot_script.c gives the background, texts, axes and grid,
@@ -318,6 +319,9 @@ static int read_all(int fd, const char *path, char **out, size_t *len, struct er
 
 static int write_all(int fd, const char *path, const char *p, size_t len, struct err *e)
 {
+	int rc = FAULT("plot.write");
+	if (rc)
+		return err_sys(e, rc, "plot: %s: cannot write", path);
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "lib/fault.h"
 #include "lib/plot.h"
 #include "lib/plot_private.h"
 
@@ -501,6 +502,46 @@ static void test_errors(void **state)
 	free(path);
 }
 
+static const char *failing_point;
+static int failing_code;
+
+static int fail_at(const char *point)
+{
+	return failing_point && strcmp(point, failing_point) == 0 ? failing_code : 0;
+}
+
+/* A disk that fills while graphs are written, and no memfd to be had:
+ * each is the error of the graph it hit, named, and leaves no file. */
+static void test_faults(void **state)
+{
+	(void)state;
+	struct plot_pool *p = pool(1);
+	struct err e = { 0 };
+	size_t n = 100;
+	fill(n, 10);
+	fault_hook = fail_at;
+	failing_point = "plot.write";
+	failing_code = -ENOSPC;
+	struct plot_graph g = graph(in_dir("full.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(plot_wait(p, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "full.svg: cannot write"));
+	assert_int_equal(access(g.path, F_OK), -1);
+	assert_int_equal(access(in_dir("full.svg.tmp"), F_OK), -1);
+	failing_point = "plot.memfd";
+	failing_code = -EMFILE;
+	g = graph(in_dir("nofd.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), -EMFILE);
+	assert_non_null(strstr(e.msg, "nofd.svg"));
+	assert_int_equal(access(in_dir("nofd.svg.tmp"), F_OK), -1);
+	fault_hook = NULL;
+	g = graph(in_dir("fine.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(plot_wait(p, &e), 0);
+	assert_svg_whole(g.path);
+	plot_pool_free(p);
+}
+
 /* The rows of $d0 in g's script. */
 static size_t data_rows(const struct plot_graph *g, char **script)
 {
@@ -644,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_many_graphs_few_processes),
 		cmocka_unit_test(test_killed_gnuplot),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fewer_points),
 		cmocka_unit_test(test_gallery),
 	};
