@@ -1,27 +1,59 @@
 /* cmd_demo.c - `rmon demo`: runs the whole pipeline on this machine with
  * the built-in configuration: rmon-stored drains the ring, rmon-collectd
- * collects every second, and this process reads the store through the
- * query API like any other reader, printing a live summary until Ctrl-C or
- * --duration; then it stops what it started. */
+ * collects every second, rmon-alertd watches with the shipped rules plus a
+ * demo rule, and rmon-reportgen writes the report.  The demo makes the
+ * load that trips its rule itself (a short CPU burst of processes it
+ * starts and kills), so an alert fires, is mailed into a maildir under the
+ * data folder (and to an SMTP server with --smtp), and resolves within the
+ * first minute.  This process reads the store through the query API like
+ * any other reader, printing a live summary and the alerts' moves until
+ * Ctrl-C or --duration; then it stops what it started. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "alertd/alerts.h"
+#include "alertd/rules.h"
 #include "cli/cli.h"
 #include "lib/cmdline.h"
+#include "lib/escape.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 #include "lib/series_name.h"
 
 #define DEMO_DEFAULT_DATA "var/demo"
+#define BURST_START	  (8 * RTIME_NS_PER_SEC)  /* after the pipeline is up */
+#define BURST_LENGTH	  (15 * RTIME_NS_PER_SEC) /* long enough to fire, short enough to resolve */
+#define BURST_NAME	  "rmon-demo-burn"	  /* its command name, which the agent watches */
+
+/* The agent watches the burst's processes by name... */
+static const char demo_agent_config[] = "# Written by rmon demo.\n"
+					"[process demo_burst]\n"
+					"match = \"^" BURST_NAME "$\"\n";
+
+/* ...and the demo rule fires while they use more than a third of a CPU. */
+static const char demo_rule[] =
+    "\n# The demo's own rule: rmon demo starts a CPU burst after 8 s and stops it\n"
+    "# 15 s later, so this fires and resolves within the first minute.\n"
+    "[rule demo_cpu_burst]\n"
+    "expr = rate(rmon_process_cpu_seconds_total{process=\"demo_burst\"}[5s])\n"
+    "above = 0.33\n"
+    "clear = 0.1\n"
+    "for = 2s\n"
+    "severity = warning\n"
+    "summary = {host}: the demo's CPU burst uses {value} CPUs\n"
+    "description = rmon demo made this load itself, to show an alert from start to end.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -175,6 +207,121 @@ static void print_summary(const char *data, struct query *q, int64_t elapsed_s,
 	*last_samples = st.samples;
 }
 
+/* Writes text into data/name; false (said on stderr) when it cannot. */
+static bool write_file(const char *data, const char *name, const char *text, const char *more,
+		       char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/%s", data, name);
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || (more && fputs(more, f) < 0) || fclose(f) != 0) {
+		fprintf(stderr, "rmon demo: cannot write %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* alertd's configuration: the shipped one, the demo rule, and with --smtp
+ * an email receiver beside the maildir. */
+static bool write_alertd_config(const char *data, const char *smtp, char *path, size_t cap)
+{
+	char more[2048], host[256] = "";
+	int port = 25;
+	if (smtp) {
+		const char *colon = strrchr(smtp, ':');
+		snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - smtp) : (int)strlen(smtp),
+			 smtp);
+		port = colon ? atoi(colon + 1) : 25;
+	}
+	int n =
+	    snprintf(more, sizeof more, "%sreceivers = local%s\n", demo_rule, smtp ? ", smtp" : "");
+	if (smtp)
+		snprintf(more + n, sizeof more - (size_t)n,
+			 "\n[receiver smtp]\ntype = email\nserver = %s\nport = %d\ntls = none\n"
+			 "from = rmon-demo@localhost\nto = operator@localhost\n",
+			 host, port);
+	return write_file(data, "alertd.conf", alert_config_default, more, path, cap);
+}
+
+/* The burst: one spinning process per CPU, named so the agent watches it. */
+static pid_t burst[64];
+static int n_burst;
+
+static void burst_start(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	for (n_burst = 0; n_burst < (cpus > 0 && cpus < 64 ? cpus : 1); n_burst++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_NAME, BURST_NAME);
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the demo */
+			signal(SIGINT, SIG_IGN);
+			for (volatile unsigned long spin = 0;; spin++)
+				;
+		}
+		burst[n_burst] = pid;
+	}
+}
+
+static void burst_stop(void)
+{
+	for (int i = 0; i < n_burst; i++)
+		if (burst[i] > 0) {
+			kill(burst[i], SIGKILL);
+			waitpid(burst[i], NULL, 0);
+		}
+	n_burst = 0;
+}
+
+/* Prints the alerts' moves since *seen (wall-clock ns), oldest first. */
+struct moves {
+	struct alert_event ev[32];
+	size_t n;
+};
+
+static int keep_move(void *ctx, const struct alert_event *ev)
+{
+	struct moves *m = ctx;
+	if (m->n < sizeof m->ev / sizeof m->ev[0])
+		m->ev[m->n++] = *ev;
+	return 0;
+}
+
+static size_t print_moves(const char *data, struct alert_store **store, int64_t *seen)
+{
+	struct moves m = { .n = 0 };
+	if (!*store && alert_store_open(data, 0, store, NULL) != 0) {
+		*store = NULL;
+		return 0;
+	}
+	alert_store_history(*store, *seen + 1, INT64_MAX, 32, keep_move, &m, NULL);
+	for (size_t i = m.n; i-- > 0;) {
+		const struct alert_event *ev = &m.ev[i];
+		char host[300];
+		escape(ESCAPE_TEXT, host, sizeof host, ev->host, strlen(ev->host));
+		printf("      alert %llu %s on %s: %s -> %s (value %.3g)\n",
+		       (unsigned long long)ev->alert_id, ev->rule, host, alert_state_name(ev->from),
+		       alert_state_name(ev->to), ev->value);
+		if (ev->at > *seen)
+			*seen = ev->at;
+	}
+	fflush(stdout);
+	return m.n;
+}
+
+/* How many messages the maildir holds. */
+static size_t count_mails(const char *maildir)
+{
+	char cmd[PATH_MAX + 64];
+	size_t n = 0;
+	snprintf(cmd, sizeof cmd, "%s/new", maildir);
+	DIR *d = opendir(cmd);
+	for (struct dirent *de; d && (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* Waits for the store to create its database, so readers can open it. */
 static struct query *wait_for_store(const char *data, pid_t stored)
 {
@@ -191,7 +338,7 @@ static struct query *wait_for_store(const char *data, pid_t stored)
 
 int cmd_demo(int argc, char **argv)
 {
-	const char *data = DEMO_DEFAULT_DATA;
+	const char *data = DEMO_DEFAULT_DATA, *smtp = NULL;
 	int64_t duration = 60 * RTIME_NS_PER_SEC;
 	const struct cmdline_option options[] = {
 		CMDLINE_DATA(&data),
@@ -201,6 +348,11 @@ int cmd_demo(int argc, char **argv)
 		  .field = &duration,
 		  .arg = "D",
 		  .help = "stop after D (default 60s)" },
+		{ .name = "smtp",
+		  .kind = CMDLINE_STRING,
+		  .field = &smtp,
+		  .arg = "HOST:PORT",
+		  .help = "mail the alerts to this SMTP server too (plain, no TLS)" },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -208,17 +360,24 @@ int cmd_demo(int argc, char **argv)
 		.version = CLI_VERSION,
 		.about =
 		    "Runs the whole pipeline on this machine with the built-in configuration:\n"
-		    "rmon-stored and rmon-collectd (every second) on data folder DIR "
-		    "(default\n" DEMO_DEFAULT_DATA
-		    "), printing a live summary read back from the store, until\n"
-		    "Ctrl-C or the duration ends.  Then it stops both and shows how to query\n"
-		    "the data.",
+		    "rmon-stored, rmon-collectd (every second), rmon-alertd and rmon-reportgen on\n"
+		    "data folder DIR (default " DEMO_DEFAULT_DATA
+		    "), printing a live summary read\n"
+		    "back from the store, until Ctrl-C or the duration ends.  A short CPU burst "
+		    "it\n"
+		    "makes itself trips a demo rule: the alert fires, is mailed into DIR/maildir\n"
+		    "and resolves within the first minute.  The report is in DIR/www.",
 		.options = options,
 	};
 	int first, status;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
-	char bin_dir[PATH_MAX], log_path[PATH_MAX];
+	if (smtp && (!strchr(smtp, ':') || atoi(strrchr(smtp, ':') + 1) <= 0)) {
+		fprintf(stderr, "rmon demo: --smtp '%s': expected HOST:PORT\n", smtp);
+		return 2;
+	}
+	char bin_dir[PATH_MAX], log_path[PATH_MAX], agent_conf[PATH_MAX], alertd_conf[PATH_MAX];
+	char www[PATH_MAX], maildir[PATH_MAX], index[PATH_MAX * 2];
 	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
 	if (n <= 0) {
 		fprintf(stderr, "rmon demo: cannot find my own binary: %s\n", strerror(errno));
@@ -237,18 +396,32 @@ int cmd_demo(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	if (!write_file(data, "agent.conf", demo_agent_config, NULL, agent_conf,
+			sizeof agent_conf) ||
+	    !write_alertd_config(data, smtp, alertd_conf, sizeof alertd_conf))
+		return 1;
+	snprintf(www, sizeof www, "%s/www", data);
+	snprintf(maildir, sizeof maildir, "%s/maildir", data);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	snprintf(log_path, sizeof log_path, "%s/demo.log", data);
-	printf("rmon demo: rmon-stored and rmon-collectd (every second) on %s; logs in %s\n", data,
-	       log_path);
+	printf("rmon demo: rmon-stored, rmon-collectd (every second), rmon-alertd and "
+	       "rmon-reportgen on %s; logs in %s\n",
+	       data, log_path);
 	char *stored_args[] = { "rmon-stored", "--data", (char *)data, NULL };
-	char *collectd_args[] = {
-		"rmon-collectd", "--data", (char *)data, "--interval", "1s", NULL
+	char *collectd_args[] = { "rmon-collectd", "--data",   (char *)data, "--interval", "1s",
+				  "--config",	   agent_conf, NULL };
+	char *alertd_args[] = {
+		"rmon-alertd", "--data", (char *)data, "--config", alertd_conf, NULL
 	};
-	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1;
-	int64_t begin = rtime_mono_ns(), next;
+	char *reportgen_args[] = { "rmon-reportgen", "--data",	  (char *)data, "--out", www,
+				   "--config",	     alertd_conf, "--interval", "10s",	 NULL };
+	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1,
+	      alertd = -1, reportgen = -1;
+	int64_t begin = rtime_mono_ns(), next, seen_move = rtime_now_ns();
 	uint64_t last_samples = 0;
+	struct alert_store *alerts = NULL;
+	bool burst_done = false;
 	struct query *q = wait_for_store(data, stored);
 	int rc = 0;
 	if (!q) {
@@ -257,13 +430,26 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	}
 	collectd = start(bin_dir, "rmon-collectd", collectd_args, log_path);
+	alertd = start(bin_dir, "rmon-alertd", alertd_args, log_path);
+	reportgen = start(bin_dir, "rmon-reportgen", reportgen_args, log_path);
 	begin = rtime_mono_ns();
 	next = begin + 2 * RTIME_NS_PER_SEC;
 	while (!stop && rtime_mono_ns() - begin < duration) {
 		int64_t now = rtime_mono_ns();
 		if (now >= next) {
 			print_summary(data, q, (now - begin) / RTIME_NS_PER_SEC, &last_samples);
+			print_moves(data, &alerts, &seen_move);
 			next += RTIME_NS_PER_SEC;
+		}
+		if (!burst_done && !n_burst && now - begin >= BURST_START) {
+			printf("      a CPU burst starts (%s), to trip the demo rule\n",
+			       BURST_NAME);
+			burst_start();
+		}
+		if (n_burst && now - begin >= BURST_START + BURST_LENGTH) {
+			printf("      the CPU burst stops: the alert resolves\n");
+			burst_stop();
+			burst_done = true;
 		}
 		struct timespec ts = { 0, 50 * 1000000 };
 		nanosleep(&ts, NULL);
@@ -275,7 +461,18 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 out:
+	burst_stop();
 	stop_child(collectd);
+	stop_child(alertd);
+	stop_child(reportgen);
+	if (q) {
+		print_moves(data, &alerts, &seen_move);
+		/* One last pass, so the report shows the end of the run. */
+		char *once_args[] = { "rmon-reportgen", "--data",    (char *)data, "--out", www,
+				      "--config",	alertd_conf, "--once",	   NULL };
+		stop_child(start(bin_dir, "rmon-reportgen", once_args, log_path));
+	}
+	alert_store_close(alerts);
 	stop_child(stored);
 	/* The demo owns its pipeline: nothing is left in shared memory. */
 	char ring[64];
@@ -285,12 +482,20 @@ out:
 		print_summary(data, q, (rtime_mono_ns() - begin) / RTIME_NS_PER_SEC, &last_samples);
 		query_close(q);
 	}
-	printf("rmon demo: stopped rmon-collectd and rmon-stored.  The data stays in %s; try\n"
+	char abs[PATH_MAX];
+	if (!realpath(www, abs))
+		snprintf(abs, sizeof abs, "%s", www);
+	snprintf(index, sizeof index, "file://%s/index.html", abs);
+	printf("rmon demo: stopped rmon-reportgen, rmon-alertd, rmon-collectd and rmon-stored.\n"
+	       "  the report:  %s\n"
+	       "  the mails:   %s/new (%zu messages)\n"
+	       "The data stays in %s; try\n"
 	       "  %s/rmon series 'node_load*' --data %s\n"
 	       "  %s/rmon query 'node_cpu_seconds_total{cpu=\"total\"}' --data %s --from -5m "
 	       "--step 10s --agg rate\n"
 	       "  %s/rmon query node_memory_MemAvailable_bytes --data %s --from -5m --format csv\n"
 	       "  %s/rmon stats --data %s\n",
-	       data, bin_dir, data, bin_dir, data, bin_dir, data, bin_dir, data);
+	       index, maildir, count_mails(maildir), data, bin_dir, data, bin_dir, data, bin_dir,
+	       data, bin_dir, data);
 	return rc;
 }

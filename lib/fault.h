@@ -20,6 +20,8 @@
  * (sysconf fails), "spool.write" (a sender's spool write: -ENOSPC, -EIO),
  * "alerts.commit" (the commit of alertd's own store: an LMDB code such as
  * MDB_MAP_FULL). */
+/* lib/plot's points: "plot.memfd" (a graph's script or SVG has no memfd:
+ * a negative errno), "plot.write" (writing a graph's file: -ENOSPC, -EIO). */
 #ifndef RMON_FAULT_H
 #define RMON_FAULT_H
 

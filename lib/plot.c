@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/grow.h"
 #include "lib/plot_private.h"
 
@@ -43,6 +44,8 @@ struct plot_job {
 	enum plot_format format;
 	uint64_t seq;
 	int script; /* the memfd gnuplot loads, -1 once closed */
+	int out;    /* SVG: the memfd gnuplot writes into, else -1 */
+	int file;   /* SVG: path.tmp, open; gnuplot writes a PNG there itself */
 };
 
 struct plot_proc {
@@ -77,9 +80,12 @@ static void job_free(struct plot_job *j)
 {
 	free(j->path);
 	free(j->title);
-	if (j->script >= 0)
-		close(j->script);
-	j->script = -1;
+	int *fds[] = { &j->script, &j->out, &j->file };
+	for (size_t i = 0; i < 3; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 }
 
 static char *tmp_name(const char *path)
@@ -174,6 +180,23 @@ fail:
 	return rc;
 }
 
+/* Puts a graph gnuplot drew without complaint into place. */
+static int place(struct plot_job *j, const char *tmp, struct err *e)
+{
+	int rc = 0;
+	if (j->format == PLOT_SVG && (rc = plot_svg_finish(j->out, j->file, j->path, j->title, e)))
+		return rc;
+	if (j->file >= 0) {
+		rc = close(j->file);
+		j->file = -1;
+		if (rc < 0)
+			return err_sys(e, -errno, "plot: %s: cannot write %s", j->path, tmp);
+	}
+	if (rename(tmp, j->path) < 0)
+		return err_sys(e, -errno, "plot: %s: cannot rename %s into place", j->path, tmp);
+	return 0;
+}
+
 /* The job at the head of pr is done: put its file in place, or say why
  * not. */
 static void finish(struct plot_pool *p, struct plot_proc *pr)
@@ -186,12 +209,8 @@ static void finish(struct plot_pool *p, struct plot_proc *pr)
 	} else if (pr->complaint[0]) {
 		fail(p, -EINVAL, "plot: %s: gnuplot: %s", j->path, pr->complaint);
 		unlink(tmp);
-	} else if (j->format == PLOT_SVG && plot_svg_finish(tmp, j->title, &e)) {
+	} else if (place(j, tmp, &e)) {
 		fail_err(p, &e);
-		unlink(tmp);
-	} else if (rename(tmp, j->path) < 0) {
-		fail(p, -errno, "plot: %s: cannot rename %s into place: %s", j->path, tmp,
-		     strerror(errno));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -382,6 +401,19 @@ static struct plot_proc *least_busy(struct plot_pool *p)
 	return best;
 }
 
+/* path from the folder the caller is in now: gnuplot keeps the one it
+ * started in, and the caller may move before plot_wait renames. */
+static char *absolute(const char *path)
+{
+	char here[4096];
+	if (path[0] == '/' || !getcwd(here, sizeof here))
+		return strdup(path);
+	char *full = malloc(strlen(here) + strlen(path) + 2);
+	if (full)
+		sprintf(full, "%s/%s", here, path);
+	return full;
+}
+
 static int write_script(int fd, const struct plot_buf *b, const char *path, struct err *e)
 {
 	for (size_t done = 0; done < b->len;) {
@@ -408,29 +440,47 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e)
 		return rc;
 	if (!grow_array(&pr->jobs, &pr->cap_jobs, pr->n_jobs + 1, sizeof *pr->jobs))
 		return err_set(e, -ENOMEM, "plot: out of memory");
-	char *tmp = g->path ? tmp_name(g->path) : NULL;
-	struct plot_job j = { .path = g->path ? strdup(g->path) : NULL,
+	char *tmp = NULL;
+	struct plot_job j = { .path = g->path ? absolute(g->path) : NULL,
 			      .title = strdup(g->title ? g->title : ""),
 			      .format = g->format,
 			      .seq = ++p->seq,
-			      .script = -1 };
+			      .script = -1,
+			      .out = -1,
+			      .file = -1 };
+	if (j.path)
+		tmp = tmp_name(j.path);
 	if (g->path && (!tmp || !j.path || !j.title)) {
 		rc = err_set(e, -ENOMEM, "plot: out of memory");
 		goto out;
 	}
 	p->graph.len = 0;
 	p->graph.failed = false;
-	if ((rc = plot_script(&p->graph, g, tmp, e)))
+	/* An SVG goes into a memfd, to be rewritten into the file: the file
+	 * is written once.  A PNG gnuplot writes into the file itself. */
+	char output[64];
+	if (g->format == PLOT_SVG) {
+		if ((rc = FAULT("plot.memfd")) ||
+		    (j.out = memfd_create("rmon-plot-svg", MFD_CLOEXEC)) < 0) {
+			rc = err_sys(e, rc ? rc : -errno, "plot: %s: cannot make room for it",
+				     g->path);
+			goto out;
+		}
+		snprintf(output, sizeof output, "/proc/%d/fd/%d", (int)getpid(), j.out);
+	}
+	if ((rc = plot_script(&p->graph, g, g->format == PLOT_SVG ? output : tmp, e)))
 		goto out;
 	/* Made here, not by gnuplot, so a folder that is missing or not
 	 * writable is this call's error, named, and gnuplot never writes a
 	 * graph anywhere else. */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if ((j.file = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		rc = err_sys(e, -errno, "plot: %s: cannot create %s", g->path, tmp);
 		goto out;
 	}
-	close(fd);
+	if (g->format != PLOT_SVG) {
+		close(j.file);
+		j.file = -1;
+	}
 	if ((j.script = memfd_create("rmon-plot", MFD_CLOEXEC)) < 0) {
 		rc = err_sys(e, -errno, "plot: %s: cannot make room for its script", g->path);
 		goto out;
@@ -446,7 +496,7 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e)
 		goto out;
 	}
 	pr->jobs[pr->n_jobs++] = j;
-	j = (struct plot_job){ .script = -1 };
+	j = (struct plot_job){ .script = -1, .out = -1, .file = -1 };
 	write_to(p, pr);
 out:
 	if (rc && tmp)

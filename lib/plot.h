@@ -36,7 +36,8 @@ enum plot_unit {
 	PLOT_UNIT_CELSIUS,
 };
 
-/* "percent", "bytes", "bytes/s", "/s", "seconds", "celsius", "" */
+/* "percent", "bytes", "bytes/s", "/s", "seconds", "celsius", "";
+ * plot_unit_parse reads them back, -EINVAL naming the choices. */
 const char *plot_unit_name(enum plot_unit unit);
 int plot_unit_parse(const char *text, enum plot_unit *out, struct err *e);
 
@@ -81,20 +82,34 @@ int plot_colour_for(const char *name);
 
 struct plot_pool;
 
-/* Starts processes gnuplot processes (0: one per online core).  -ENOENT
- * with a message naming the Debian package when gnuplot is not found. */
+/* Starts processes gnuplot processes (0: one per online core) and sets
+ * *out, to be freed with plot_pool_free.  One pool is used by one thread.
+ * -ENOENT with a message naming the Debian package (gnuplot-nox) when
+ * gnuplot is not in PATH; -EINVAL for more than 256 processes. */
 int plot_pool_new(int processes, struct plot_pool **out, struct err *e);
 
-/* Queues g (its data is copied) on the least busy process; returns at once
- * unless every pipe is full. */
+/* Queues g (its data is copied: g may be reused at once) on the least
+ * busy process and returns, waiting only while every process has a few
+ * graphs queued.  A relative path is taken from the current folder now.
+ * Errors about g itself come back here: -EINVAL naming the field (path,
+ * format, size 100-10000 x 60-10000, step, lines), the error of creating
+ * path.tmp (-ENOENT for a missing folder, -EACCES), -ENOMEM; a gnuplot
+ * that cannot be restarted: as plot_pool_new. */
 int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e);
 
-/* Waits until every queued graph is written; the first failure names the
- * graph's path. */
+/* Waits until every queued graph is written and renamed into place.  The
+ * first failure since the last plot_wait comes back, naming its graph's
+ * path (and how many failed): -EINVAL with gnuplot's own message when it
+ * refused a graph (an empty y range: ymin == ymax), -EPIPE when gnuplot
+ * died before writing it (its queued graphs fail too; the next graph
+ * starts another gnuplot), -EPROTO for an unfinished SVG, or the error of
+ * writing or renaming the file.  A failed graph leaves no file, not even
+ * path.tmp, and the graphs around it are still drawn.  A gnuplot silent
+ * for 120 s with graphs queued is killed (-EPIPE). */
 int plot_wait(struct plot_pool *p, struct err *e);
 
 /* Ends the processes; graphs still queued (plot_wait not called) are
- * given up and their .tmp files removed. */
+ * given up and their .tmp files removed.  NULL is fine. */
 void plot_pool_free(struct plot_pool *p);
 
 /* The process id of gnuplot number i (0 when it is not running), for
@@ -102,7 +117,9 @@ void plot_pool_free(struct plot_pool *p);
 int plot_pool_pid(const struct plot_pool *p, size_t i);
 
 /* A sparkline: a small inline SVG (no gnuplot) of v[0..n) (NaN: gaps),
- * w x h pixels, into buf as snprintf counts. */
+ * w x h pixels, into buf as snprintf counts: the length it needs is
+ * returned, buf holds what fits, NUL-terminated.  Its stroke is
+ * currentColor, so it takes the text colour of the page (light or dark). */
 size_t plot_sparkline(char *buf, size_t cap, const double *v, size_t n, int w, int h);
 
 #endif

@@ -55,14 +55,14 @@ size_t plot_ticks(int64_t from, int64_t to, int width, struct plot_tick *out, si
 /* The palette entry (#rrggbb) of a colour index, any int. */
 const char *plot_palette(int colour);
 
-/* Appends to b the gnuplot commands that draw g into tmp_path (the pool
+/* Appends to b the gnuplot commands that draw g into output (the pool
  * closes the output and prints its marker after them).  -EINVAL naming
  * the field when g is not drawable. */
-int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_path,
-		struct err *e);
+int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *output, struct err *e);
 
-/* Rewrites the SVG gnuplot wrote at tmp (smaller coordinates, the title,
- * the dark-scheme style) in place. */
-int plot_svg_finish(const char *tmp, const char *title, struct err *e);
+/* Reads the SVG gnuplot wrote into the memfd gnuplot_out and writes it,
+ * rewritten (smaller coordinates, the title, the dark-scheme style), to
+ * the open file; path names the graph in errors. */
+int plot_svg_finish(int gnuplot_out, int file, const char *path, const char *title, struct err *e);
 
 #endif

@@ -68,21 +68,96 @@ static int check(const struct plot_graph *g, struct err *e)
 	return 0;
 }
 
+/* One window's row of a data block. */
+struct row {
+	size_t i;
+	double low, high, v;
+};
+
+static void put_row(struct plot_buf *b, const struct row *r, double div, int decimals)
+{
+	char x[24];
+	size_t xl = 0, u = r->i;
+	do {
+		x[sizeof x - 1 - xl++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	plot_buf_put(b, x + sizeof x - xl, xl);
+	plot_buf_put(b, ".5 ", 3);
+	plot_buf_fixed(b, r->low / div, decimals);
+	plot_buf_put(b, " ", 1);
+	plot_buf_fixed(b, r->high / div, decimals);
+	plot_buf_put(b, " ", 1);
+	plot_buf_fixed(b, r->v / div, decimals);
+	plot_buf_put(b, "\n", 1);
+}
+
+/* Writes the rows of one stretch without a gap, leaving out each row that
+ * a straight line between the rows kept around it draws within tol (a
+ * fraction of a pixel): gnuplot's time grows with the points it is
+ * given, and flat or steady series (disk space, swap, temperatures) are
+ * most of a report.  From the last row kept, each later row allows the
+ * chord a range of slopes (those passing within tol of it, in all three
+ * columns); a row whose own slope leaves the range of the rows before it
+ * ends the chord at the row before.  One pass, no row looked at twice. */
+static void put_stretch(struct plot_buf *b, const struct row *r, size_t k, double tol, double div,
+			int decimals)
+{
+	if (!k)
+		return;
+	put_row(b, &r[0], div, decimals);
+	size_t a = 0;
+	double lo[3] = { -INFINITY, -INFINITY, -INFINITY },
+	       hi[3] = { INFINITY, INFINITY, INFINITY };
+	for (size_t j = 1; j < k; j++) {
+		double d = (double)(r[j].i - r[a].i);
+		double v[3] = { r[j].low, r[j].high, r[j].v },
+		       at[3] = { r[a].low, r[a].high, r[a].v };
+		bool straight = true;
+		for (int c = 0; c < 3 && straight; c++) {
+			double slope = (v[c] - at[c]) / d;
+			straight = slope >= lo[c] && slope <= hi[c];
+		}
+		if (!straight) {
+			a = j - 1;
+			put_row(b, &r[a], div, decimals);
+			d = (double)(r[j].i - r[a].i);
+			at[0] = r[a].low;
+			at[1] = r[a].high;
+			at[2] = r[a].v;
+			for (int c = 0; c < 3; c++) {
+				lo[c] = -INFINITY;
+				hi[c] = INFINITY;
+			}
+		}
+		for (int c = 0; c < 3; c++) {
+			lo[c] = fmax(lo[c], (v[c] - tol - at[c]) / d);
+			hi[c] = fmin(hi[c], (v[c] + tol - at[c]) / d);
+		}
+	}
+	if (k > 1)
+		put_row(b, &r[k - 1], div, decimals);
+}
+
 /* Writes $d<j> for line j: x (the window's index, its middle at +0.5),
- * then low, high and the line's value; a NaN window ends a segment.
- * Returns whether any window had a value. */
+ * then low, high and the line's value; a NaN window ends a stretch (a
+ * blank line, which gnuplot draws as a gap).  Returns whether any window
+ * had a value. */
 static bool data_block(struct plot_buf *b, const struct plot_graph *g, size_t j, double div,
-		       int decimals, double *below)
+		       int decimals, double tol, double *below, struct row *rows)
 {
 	const struct plot_line *l = &g->lines[j];
-	bool any = false, gap = false;
+	bool any = false;
+	size_t k = 0;
 	plot_buf_printf(b, "$d%zu << EOD\n", j);
 	for (size_t i = 0; i < g->n; i++) {
 		double v = l->avg[i], low, high;
 		if (isnan(v)) {
-			if (any && !gap)
+			if (k) {
+				put_stretch(b, rows, k, tol, div, decimals);
 				plot_buf_put(b, "\n", 1);
-			gap = true;
+			}
+			k = 0;
 			continue;
 		}
 		if (g->stacked) {
@@ -94,23 +169,9 @@ static bool data_block(struct plot_buf *b, const struct plot_graph *g, size_t j,
 			high = l->max && !isnan(l->max[i]) ? l->max[i] : v;
 		}
 		any = true;
-		gap = false;
-		char x[24];
-		size_t xl = 0;
-		size_t u = i;
-		do {
-			x[sizeof x - 1 - xl++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		plot_buf_put(b, x + sizeof x - xl, xl);
-		plot_buf_put(b, ".5 ", 3);
-		plot_buf_fixed(b, low / div, decimals);
-		plot_buf_put(b, " ", 1);
-		plot_buf_fixed(b, high / div, decimals);
-		plot_buf_put(b, " ", 1);
-		plot_buf_fixed(b, v / div, decimals);
-		plot_buf_put(b, "\n", 1);
+		rows[k++] = (struct row){ i, low, high, v };
 	}
+	put_stretch(b, rows, k, tol, div, decimals);
 	plot_buf_puts(b, "EOD\n");
 	return any;
 }
@@ -145,7 +206,7 @@ static void spans(struct plot_buf *b, const struct plot_graph *g)
 	}
 }
 
-int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_path, struct err *e)
+int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *output, struct err *e)
 {
 	int rc = check(g, e);
 	if (rc)
@@ -170,13 +231,18 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 				"set term svg size %d,%d fixed font 'sans,11' background "
 				"rgb '#ffffff'\n",
 				g->width, g->height);
-	else
-		plot_buf_printf(b,
-				"set term pngcairo size %d,%d font 'sans,9' background "
-				"rgb '#ffffff'\n",
-				g->width, g->height);
+	else /* pngcairo draws smooth lines; a gnuplot built without cairo
+	      * still has libgd's png */
+		plot_buf_printf(
+		    b,
+		    "if (strstrt(' '.GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
+		    "set term pngcairo size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "} else {\n"
+		    "set term png size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "}\n",
+		    g->width, g->height, g->width, g->height);
 	plot_buf_puts(b, "set output ");
-	plot_buf_gnuplot_string(b, tmp_path);
+	plot_buf_gnuplot_string(b, output);
 	plot_buf_puts(b, "\nset encoding utf8\nset termoption noenhanced\n");
 	if (g->title && *g->title) {
 		plot_buf_puts(b, "set title ");
@@ -219,18 +285,27 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 		plot_buf_puts(b, "set label 1 'no data' at graph 0.5, graph 0.5 center "
 				 "textcolor rgb '#4b5563'\n");
 
+	/* A quarter of a pixel, in the data's units: the rows left out are
+	 * drawn no further than that from where they were. */
+	double y_lo = !isnan(ymin) ? ymin : lo, y_hi = !isnan(ymax) ? ymax : hi;
+	double tol = y_hi > y_lo ? 0.25 * (y_hi - y_lo) / g->height : 0;
 	double *below = NULL;
-	if (g->stacked && g->n && !(below = calloc(g->n, sizeof *below)))
+	struct row *rows = g->n ? malloc(g->n * sizeof *rows) : NULL;
+	if ((g->stacked && g->n && !(below = calloc(g->n, sizeof *below))) || (g->n && !rows)) {
+		free(rows);
+		free(below);
 		return err_set(e, -ENOMEM, "plot: %s: out of memory", g->path);
+	}
 	bool drawn[g->n_lines ? g->n_lines : 1];
 	for (size_t j = 0; j < g->n_lines; j++)
-		drawn[j] = data_block(b, g, j, scale.div, decimals, below);
+		drawn[j] = data_block(b, g, j, scale.div, decimals, tol, below, rows);
 	free(below);
+	free(rows);
 
 	const char *sep = "plot ";
-	/* Stacked areas are drawn top first so the lower ones stay in front. */
-	for (size_t k = 0; k < g->n_lines; k++) {
-		size_t j = g->stacked ? g->n_lines - 1 - k : k;
+	/* Stacked areas fill each between its own floor and ceiling, so they
+	 * never overlap and keep the callers' order, in the legend too. */
+	for (size_t j = 0; j < g->n_lines; j++) {
 		const struct plot_line *l = &g->lines[j];
 		const char *c = plot_palette(l->colour);
 		if (!drawn[j])

@@ -4,16 +4,17 @@
  * unused symbol definitions and generated titles dropped, the graph's own
  * title as the document title, and a style that follows the reader's
  * light or dark scheme.  Runs in the caller's process once gnuplot says a
- * graph is written, before it is renamed into place. */
+ * graph is written (into a memfd: the file is written once, by us), before
+ * it is renamed into place. */
 #include "lib/plot_private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fault.h"
 #include "lib/grow.h"
 
 /* The colours plot_script.c gives the background, texts, axes and grid,
@@ -91,8 +92,10 @@ static void put_tenths(struct plot_buf *b, long v, bool first)
 		tmp[n++] = '-';
 	else if (!first)
 		tmp[n++] = ' ';
-	while (n)
-		plot_buf_put(b, &tmp[--n], 1);
+	char forward[32];
+	for (size_t i = 0; i < n; i++)
+		forward[i] = tmp[n - 1 - i];
+	plot_buf_put(b, forward, n);
 }
 
 /* Writes the polyline gathered in r->run: M at its start, then relative
@@ -203,12 +206,25 @@ static int rewrite(struct rewriter *r, const char *title)
 	plot_buf_puts(&r->out, "\n");
 	plot_buf_puts(&r->out, dark_style);
 	r->s = open_end + 1;
+	/* The next '<' and the next quote, looked for again only once passed:
+	 * looking afresh each turn would cross the whole file again and again. */
+	const char *lt = NULL, *q = NULL;
 	while (r->s < r->end) {
-		const char *lt = memchr(r->s, '<', (size_t)(r->end - r->s));
-		const char *q = memchr(r->s, '\'', (size_t)(r->end - r->s));
+		if (!lt || lt < r->s)
+			lt = memchr(r->s, '<', (size_t)(r->end - r->s));
+		if (!q || q < r->s)
+			q = memchr(r->s, '\'', (size_t)(r->end - r->s));
+		if (!lt)
+			lt = r->end + 1; /* none left: past everything */
+		if (!q)
+			q = r->end + 1;
+		if (lt > r->end && q > r->end) {
+			plot_buf_put(&r->out, r->s, (size_t)(r->end - r->s));
+			break;
+		}
 		/* Text outside tags and attribute values other than coordinates
 		 * pass through unchanged. */
-		if (q && (!lt || q < lt)) {
+		if (q < lt) {
 			bool is_d = q - r->s >= 2 && q[-1] == '=' && q[-2] == 'd' &&
 				    (q - r->s == 2 || q[-3] == ' ');
 			bool is_points = q - r->s >= 9 && memcmp(q - 9, "points = ", 9) == 0;
@@ -232,10 +248,6 @@ static int rewrite(struct rewriter *r, const char *title)
 				r->s = close + 1;
 			}
 			continue;
-		}
-		if (!lt) {
-			plot_buf_put(&r->out, r->s, (size_t)(r->end - r->s));
-			break;
 		}
 		plot_buf_put(&r->out, r->s, (size_t)(lt - r->s));
 		r->s = lt;
@@ -277,81 +289,66 @@ static int rewrite(struct rewriter *r, const char *title)
 	return r->out.failed ? -ENOMEM : 0;
 }
 
-static int read_all(const char *path, char **out, size_t *len, struct err *e)
+/* All of what gnuplot wrote into the memfd fd. */
+static int read_all(int fd, const char *path, char **out, size_t *len, struct err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, -errno, "plot: %s: cannot read what gnuplot wrote", path);
 	struct stat st;
-	int rc = 0;
-	char *buf = NULL;
-	if (fstat(fd, &st) < 0) {
-		rc = err_sys(e, -errno, "plot: %s", path);
-		goto out;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		rc = err_set(e, -ENOMEM, "plot: %s: out of memory", path);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, -errno, "plot: %s: cannot read what gnuplot wrote", path);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return err_set(e, -ENOMEM, "plot: %s: out of memory", path);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = n < 0 ? err_sys(e, -errno, "plot: %s", path)
-				   : err_set(e, -EIO, "plot: %s: shorter than its size", path);
-			goto out;
+			free(buf);
+			return n < 0 ? err_sys(e, -errno,
+					       "plot: %s: cannot read what gnuplot wrote", path)
+				     : err_set(e, -EIO, "plot: %s: gnuplot's output shrank", path);
 		}
 		got += (size_t)n;
 	}
 	buf[got] = '\0';
 	*out = buf;
 	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
+	return 0;
 }
 
-static int write_all(const char *path, const char *p, size_t len, struct err *e)
+static int write_all(int fd, const char *path, const char *p, size_t len, struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(e, -errno, "plot: %s: cannot rewrite", path);
-	int rc = 0;
+	int rc = FAULT("plot.write");
+	if (rc)
+		return err_sys(e, rc, "plot: %s: cannot write", path);
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = err_sys(e, -errno, "plot: %s: cannot write", path);
-			break;
-		}
+		if (n < 0)
+			return err_sys(e, -errno, "plot: %s: cannot write", path);
 		p += n;
 		len -= (size_t)n;
 	}
-	if (close(fd) < 0 && !rc)
-		rc = err_sys(e, -errno, "plot: %s: cannot write", path);
-	return rc;
+	return 0;
 }
 
-int plot_svg_finish(const char *tmp, const char *title, struct err *e)
+int plot_svg_finish(int gnuplot_out, int file, const char *path, const char *title, struct err *e)
 {
 	char *in = NULL;
 	size_t len = 0;
-	int rc = read_all(tmp, &in, &len, e);
+	int rc = read_all(gnuplot_out, path, &in, &len, e);
 	if (rc)
 		return rc;
 	struct rewriter r = { .s = in, .end = in + len };
 	if (!len || !find(in, in + len, "</svg>"))
-		rc = err_set(e, -EPROTO, "plot: %s: gnuplot left the SVG unfinished", tmp);
+		rc = err_set(e, -EPROTO, "plot: %s: gnuplot left the SVG unfinished", path);
 	else if ((rc = rewrite(&r, title)))
-		rc = err_set(e, rc, "plot: %s: %s", tmp,
+		rc = err_set(e, rc, "plot: %s: %s", path,
 			     rc == -ENOMEM ? "out of memory" : "not the SVG gnuplot writes");
 	else
-		rc = write_all(tmp, r.out.p, r.out.len, e);
+		rc = write_all(file, path, r.out.p, r.out.len, e);
 	free(in);
 	free(r.run);
 	plot_buf_free(&r.out);

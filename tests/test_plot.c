@@ -21,7 +21,9 @@
 
 #include <cmocka.h>
 
+#include "lib/fault.h"
 #include "lib/plot.h"
+#include "lib/plot_private.h"
 
 enum { W = 800, H = 250, MAX_N = 2 * W };
 
@@ -475,6 +477,20 @@ static void test_errors(void **state)
 	assert_svg_whole(good.path);
 	plot_pool_free(p);
 
+	/* a relative path is the caller's folder at plot_draw, wherever the
+	 * caller goes before plot_wait */
+	p = pool(1);
+	char *cwd = getcwd(NULL, 0);
+	assert_int_equal(chdir(dir), 0);
+	g = graph("relative.svg", n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(plot_wait(p, &e), 0);
+	assert_svg_whole(in_dir("relative.svg"));
+	assert_int_equal(chdir(cwd), 0);
+	free(cwd);
+	plot_pool_free(p);
+
 	/* no gnuplot: the Debian package is named */
 	char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	setenv("PATH", dir, 1);
@@ -484,6 +500,90 @@ static void test_errors(void **state)
 	assert_non_null(strstr(e.msg, "gnuplot-nox"));
 	setenv("PATH", path, 1);
 	free(path);
+}
+
+static const char *failing_point;
+static int failing_code;
+
+static int fail_at(const char *point)
+{
+	return failing_point && strcmp(point, failing_point) == 0 ? failing_code : 0;
+}
+
+/* A disk that fills while graphs are written, and no memfd to be had:
+ * each is the error of the graph it hit, named, and leaves no file. */
+static void test_faults(void **state)
+{
+	(void)state;
+	struct plot_pool *p = pool(1);
+	struct err e = { 0 };
+	size_t n = 100;
+	fill(n, 10);
+	fault_hook = fail_at;
+	failing_point = "plot.write";
+	failing_code = -ENOSPC;
+	struct plot_graph g = graph(in_dir("full.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(plot_wait(p, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "full.svg: cannot write"));
+	assert_int_equal(access(g.path, F_OK), -1);
+	assert_int_equal(access(in_dir("full.svg.tmp"), F_OK), -1);
+	failing_point = "plot.memfd";
+	failing_code = -EMFILE;
+	g = graph(in_dir("nofd.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), -EMFILE);
+	assert_non_null(strstr(e.msg, "nofd.svg"));
+	assert_int_equal(access(in_dir("nofd.svg.tmp"), F_OK), -1);
+	fault_hook = NULL;
+	g = graph(in_dir("fine.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(plot_wait(p, &e), 0);
+	assert_svg_whole(g.path);
+	plot_pool_free(p);
+}
+
+/* The rows of $d0 in g's script. */
+static size_t data_rows(const struct plot_graph *g, char **script)
+{
+	struct plot_buf b = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(plot_script(&b, g, "/tmp/never-drawn.svg.tmp", &e), 0);
+	const char *start = strstr(b.p, "$d0 << EOD\n"), *end = strstr(start, "EOD\nplot");
+	assert_non_null(start);
+	assert_non_null(end);
+	size_t rows = 0;
+	for (const char *c = start + 11; c < end; c++)
+		rows += *c == '\n';
+	*script = b.p;
+	return rows;
+}
+
+/* gnuplot is handed only the rows a straight line would not draw within
+ * a quarter of a pixel: a flat line or a ramp is two rows, a spike stays. */
+static void test_fewer_points(void **state)
+{
+	(void)state;
+	size_t n = 600;
+	struct plot_graph g = graph("/tmp/never-drawn.svg", n);
+	g.lines = &(struct plot_line){ "used", avg, NULL, NULL, 0 };
+	char *script;
+	for (size_t i = 0; i < n; i++)
+		avg[i] = 42;
+	assert_int_equal(data_rows(&g, &script), 2);
+	free(script);
+	for (size_t i = 0; i < n; i++)
+		avg[i] = 10 + 0.1 * (double)i;
+	assert_int_equal(data_rows(&g, &script), 2);
+	free(script);
+	avg[300] = 90;
+	size_t rows = data_rows(&g, &script);
+	assert_true(rows >= 4 && rows <= 6);
+	assert_non_null(strstr(script, "\n300.5 90 90 90\n"));
+	free(script);
+	fill(n, 9); /* noise: nearly every row counts */
+	g.lines = &one_line;
+	assert_true(data_rows(&g, &script) > n * 9 / 10);
+	free(script);
 }
 
 /* Graphs for a person (and tests/integration/plot_svg.sh) to look at. */
@@ -521,6 +621,52 @@ static void test_gallery(void **state)
 		g[r].n_spans = 1;
 	}
 	draw_all(p, g, 5);
+
+	/* CPU by state, stacked; memory in bytes with a gap (the agent was
+	 * down); a network rate */
+	enum { N = 700 };
+	static double user[N], sys[N], wait[N], mem[N], rx[N], tx[N];
+	for (size_t i = 0; i < N; i++) {
+		user[i] = 25 + 15 * sin(i / 40.0) + rand() % 50 / 10.0;
+		sys[i] = 8 + rand() % 30 / 10.0;
+		wait[i] = i % 120 < 8 ? 25 : 1;
+		mem[i] = i >= 400 && i < 430 ? NAN : (2.5 + sin(i / 90.0)) * 1024 * 1024 * 1024;
+		rx[i] = (200 + 150 * sin(i / 25.0) + rand() % 50) * 1024;
+		tx[i] = (60 + 40 * cos(i / 30.0) + rand() % 20) * 1024;
+	}
+	struct plot_line cpu[] = {
+		{ "user", user, NULL, NULL, plot_colour_for("user") },
+		{ "system", sys, NULL, NULL, plot_colour_for("system") },
+		{ "iowait", wait, NULL, NULL, plot_colour_for("iowait") },
+	};
+	struct plot_line used = { "used", mem, NULL, NULL, plot_colour_for("used") };
+	struct plot_line net[] = { { "rx", rx, NULL, NULL, plot_colour_for("rx") },
+				   { "tx", tx, NULL, NULL, plot_colour_for("tx") } };
+	double mem_limit = 3.2 * 1024 * 1024 * 1024;
+	char more[3][400];
+	struct plot_graph m[3];
+	for (size_t k = 0; k < 3; k++) {
+		m[k] = graph(more[k], N);
+		m[k].from = now - 86400LL * 1000000000;
+		m[k].step = 86400LL * 1000000000 / N;
+	}
+	snprintf(more[0], sizeof more[0], "%s/cpu-stacked.svg", gallery);
+	m[0].title = "CPU by state";
+	m[0].lines = cpu;
+	m[0].n_lines = 3;
+	m[0].stacked = true;
+	snprintf(more[1], sizeof more[1], "%s/memory.svg", gallery);
+	m[1].title = "memory";
+	m[1].unit = PLOT_UNIT_BYTES;
+	m[1].lines = &used;
+	m[1].thresholds = &mem_limit;
+	m[1].n_thresholds = 1;
+	snprintf(more[2], sizeof more[2], "%s/network.svg", gallery);
+	m[2].title = "network eth0";
+	m[2].unit = PLOT_UNIT_BYTES_PER_SEC;
+	m[2].lines = net;
+	m[2].n_lines = 2;
+	draw_all(p, m, 3);
 	plot_pool_free(p);
 }
 
@@ -539,6 +685,8 @@ int main(void)
 		cmocka_unit_test(test_many_graphs_few_processes),
 		cmocka_unit_test(test_killed_gnuplot),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_fewer_points),
 		cmocka_unit_test(test_gallery),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
