@@ -5,18 +5,30 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/grow.h"
 #include "lib/rtime.h"
 #include "reportgen/outfile.h"
 
 #define ALERTS_MAX 2000 /* listed per pass: the history page shows the moves */
+
+/* A temporary file left by a pass that was killed: never renamed, so no
+ * page refers to it, and it must not pile up. */
+static int remove_tmp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+	if (type == FTW_F && len > 4 && strcmp(path + len - 4, ".tmp") == 0)
+		unlink(path);
+	return 0;
+}
 
 int report_open(const struct report_options *o, struct report **out, struct err *e)
 {
@@ -34,6 +46,7 @@ int report_open(const struct report_options *o, struct report **out, struct err 
 	snprintf(r->out, sizeof r->out, "%s", o->out_dir);
 	if ((rc = outfile_mkdirs(r->out, e)) != 0)
 		goto fail;
+	nftw(r->out, remove_tmp, 16, FTW_PHYS);
 	if ((rc = query_open(o->data_dir, &r->q, e)) != 0)
 		goto fail;
 	rc = o->config_path
