@@ -141,6 +141,19 @@ void report_format_time(int64_t ns, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
+void report_time_html(struct html *h, int64_t ns)
+{
+	char buf[64];
+	report_format_time(ns, buf, sizeof buf);
+	char *space = strchr(buf, ' ');
+	if (!space) {
+		html_raw(h, buf);
+		return;
+	}
+	*space = '\0';
+	html_rawf(h, "<span class=\"nw\">%s</span> <span class=\"nw\">%s</span>", buf, space + 1);
+}
+
 void report_format_age(int64_t now, int64_t then, char *buf, size_t cap)
 {
 	int64_t s = (now - then) / RTIME_NS_PER_SEC;
