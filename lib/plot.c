@@ -382,6 +382,19 @@ static struct plot_proc *least_busy(struct plot_pool *p)
 	return best;
 }
 
+/* path from the folder the caller is in now: gnuplot keeps the one it
+ * started in, and the caller may move before plot_wait renames. */
+static char *absolute(const char *path)
+{
+	char here[4096];
+	if (path[0] == '/' || !getcwd(here, sizeof here))
+		return strdup(path);
+	char *full = malloc(strlen(here) + strlen(path) + 2);
+	if (full)
+		sprintf(full, "%s/%s", here, path);
+	return full;
+}
+
 static int write_script(int fd, const struct plot_buf *b, const char *path, struct err *e)
 {
 	for (size_t done = 0; done < b->len;) {
@@ -408,12 +421,14 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e)
 		return rc;
 	if (!grow_array(&pr->jobs, &pr->cap_jobs, pr->n_jobs + 1, sizeof *pr->jobs))
 		return err_set(e, -ENOMEM, "plot: out of memory");
-	char *tmp = g->path ? tmp_name(g->path) : NULL;
-	struct plot_job j = { .path = g->path ? strdup(g->path) : NULL,
+	char *tmp = NULL;
+	struct plot_job j = { .path = g->path ? absolute(g->path) : NULL,
 			      .title = strdup(g->title ? g->title : ""),
 			      .format = g->format,
 			      .seq = ++p->seq,
 			      .script = -1 };
+	if (j.path)
+		tmp = tmp_name(j.path);
 	if (g->path && (!tmp || !j.path || !j.title)) {
 		rc = err_set(e, -ENOMEM, "plot: out of memory");
 		goto out;

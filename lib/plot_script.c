@@ -170,11 +170,16 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 				"set term svg size %d,%d fixed font 'sans,11' background "
 				"rgb '#ffffff'\n",
 				g->width, g->height);
-	else
-		plot_buf_printf(b,
-				"set term pngcairo size %d,%d font 'sans,9' background "
-				"rgb '#ffffff'\n",
-				g->width, g->height);
+	else /* pngcairo draws smooth lines; a gnuplot built without cairo
+	      * still has libgd's png */
+		plot_buf_printf(
+		    b,
+		    "if (strstrt(' '.GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
+		    "set term pngcairo size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "} else {\n"
+		    "set term png size %d,%d font 'sans,9' background rgb '#ffffff'\n"
+		    "}\n",
+		    g->width, g->height, g->width, g->height);
 	plot_buf_puts(b, "set output ");
 	plot_buf_gnuplot_string(b, tmp_path);
 	plot_buf_puts(b, "\nset encoding utf8\nset termoption noenhanced\n");
@@ -228,9 +233,9 @@ int plot_script(struct plot_buf *b, const struct plot_graph *g, const char *tmp_
 	free(below);
 
 	const char *sep = "plot ";
-	/* Stacked areas are drawn top first so the lower ones stay in front. */
-	for (size_t k = 0; k < g->n_lines; k++) {
-		size_t j = g->stacked ? g->n_lines - 1 - k : k;
+	/* Stacked areas fill each between its own floor and ceiling, so they
+	 * never overlap and keep the callers' order, in the legend too. */
+	for (size_t j = 0; j < g->n_lines; j++) {
 		const struct plot_line *l = &g->lines[j];
 		const char *c = plot_palette(l->colour);
 		if (!drawn[j])

@@ -91,8 +91,10 @@ static void put_tenths(struct plot_buf *b, long v, bool first)
 		tmp[n++] = '-';
 	else if (!first)
 		tmp[n++] = ' ';
-	while (n)
-		plot_buf_put(b, &tmp[--n], 1);
+	char forward[32];
+	for (size_t i = 0; i < n; i++)
+		forward[i] = tmp[n - 1 - i];
+	plot_buf_put(b, forward, n);
 }
 
 /* Writes the polyline gathered in r->run: M at its start, then relative
@@ -203,12 +205,25 @@ static int rewrite(struct rewriter *r, const char *title)
 	plot_buf_puts(&r->out, "\n");
 	plot_buf_puts(&r->out, dark_style);
 	r->s = open_end + 1;
+	/* The next '<' and the next quote, looked for again only once passed:
+	 * looking afresh each turn would cross the whole file again and again. */
+	const char *lt = NULL, *q = NULL;
 	while (r->s < r->end) {
-		const char *lt = memchr(r->s, '<', (size_t)(r->end - r->s));
-		const char *q = memchr(r->s, '\'', (size_t)(r->end - r->s));
+		if (!lt || lt < r->s)
+			lt = memchr(r->s, '<', (size_t)(r->end - r->s));
+		if (!q || q < r->s)
+			q = memchr(r->s, '\'', (size_t)(r->end - r->s));
+		if (!lt)
+			lt = r->end + 1; /* none left: past everything */
+		if (!q)
+			q = r->end + 1;
+		if (lt > r->end && q > r->end) {
+			plot_buf_put(&r->out, r->s, (size_t)(r->end - r->s));
+			break;
+		}
 		/* Text outside tags and attribute values other than coordinates
 		 * pass through unchanged. */
-		if (q && (!lt || q < lt)) {
+		if (q < lt) {
 			bool is_d = q - r->s >= 2 && q[-1] == '=' && q[-2] == 'd' &&
 				    (q - r->s == 2 || q[-3] == ' ');
 			bool is_points = q - r->s >= 9 && memcmp(q - 9, "points = ", 9) == 0;
@@ -232,10 +247,6 @@ static int rewrite(struct rewriter *r, const char *title)
 				r->s = close + 1;
 			}
 			continue;
-		}
-		if (!lt) {
-			plot_buf_put(&r->out, r->s, (size_t)(r->end - r->s));
-			break;
 		}
 		plot_buf_put(&r->out, r->s, (size_t)(lt - r->s));
 		r->s = lt;
@@ -317,7 +328,12 @@ out:
 
 static int write_all(const char *path, const char *p, size_t len, struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	/* A new file, not the old one truncated: ext4 starts writing back a
+	 * file truncated and rewritten when it is closed (auto_da_alloc),
+	 * which costs more than the rewrite itself. */
+	if (unlink(path) < 0)
+		return err_sys(e, -errno, "plot: %s: cannot rewrite", path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_sys(e, -errno, "plot: %s: cannot rewrite", path);
 	int rc = 0;

@@ -475,6 +475,20 @@ static void test_errors(void **state)
 	assert_svg_whole(good.path);
 	plot_pool_free(p);
 
+	/* a relative path is the caller's folder at plot_draw, wherever the
+	 * caller goes before plot_wait */
+	p = pool(1);
+	char *cwd = getcwd(NULL, 0);
+	assert_int_equal(chdir(dir), 0);
+	g = graph("relative.svg", n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(plot_wait(p, &e), 0);
+	assert_svg_whole(in_dir("relative.svg"));
+	assert_int_equal(chdir(cwd), 0);
+	free(cwd);
+	plot_pool_free(p);
+
 	/* no gnuplot: the Debian package is named */
 	char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	setenv("PATH", dir, 1);
@@ -521,6 +535,52 @@ static void test_gallery(void **state)
 		g[r].n_spans = 1;
 	}
 	draw_all(p, g, 5);
+
+	/* CPU by state, stacked; memory in bytes with a gap (the agent was
+	 * down); a network rate */
+	enum { N = 700 };
+	static double user[N], sys[N], wait[N], mem[N], rx[N], tx[N];
+	for (size_t i = 0; i < N; i++) {
+		user[i] = 25 + 15 * sin(i / 40.0) + rand() % 50 / 10.0;
+		sys[i] = 8 + rand() % 30 / 10.0;
+		wait[i] = i % 120 < 8 ? 25 : 1;
+		mem[i] = i >= 400 && i < 430 ? NAN : (2.5 + sin(i / 90.0)) * 1024 * 1024 * 1024;
+		rx[i] = (200 + 150 * sin(i / 25.0) + rand() % 50) * 1024;
+		tx[i] = (60 + 40 * cos(i / 30.0) + rand() % 20) * 1024;
+	}
+	struct plot_line cpu[] = {
+		{ "user", user, NULL, NULL, plot_colour_for("user") },
+		{ "system", sys, NULL, NULL, plot_colour_for("system") },
+		{ "iowait", wait, NULL, NULL, plot_colour_for("iowait") },
+	};
+	struct plot_line used = { "used", mem, NULL, NULL, plot_colour_for("used") };
+	struct plot_line net[] = { { "rx", rx, NULL, NULL, plot_colour_for("rx") },
+				   { "tx", tx, NULL, NULL, plot_colour_for("tx") } };
+	double mem_limit = 3.2 * 1024 * 1024 * 1024;
+	char more[3][400];
+	struct plot_graph m[3];
+	for (size_t k = 0; k < 3; k++) {
+		m[k] = graph(more[k], N);
+		m[k].from = now - 86400LL * 1000000000;
+		m[k].step = 86400LL * 1000000000 / N;
+	}
+	snprintf(more[0], sizeof more[0], "%s/cpu-stacked.svg", gallery);
+	m[0].title = "CPU by state";
+	m[0].lines = cpu;
+	m[0].n_lines = 3;
+	m[0].stacked = true;
+	snprintf(more[1], sizeof more[1], "%s/memory.svg", gallery);
+	m[1].title = "memory";
+	m[1].unit = PLOT_UNIT_BYTES;
+	m[1].lines = &used;
+	m[1].thresholds = &mem_limit;
+	m[1].n_thresholds = 1;
+	snprintf(more[2], sizeof more[2], "%s/network.svg", gallery);
+	m[2].title = "network eth0";
+	m[2].unit = PLOT_UNIT_BYTES_PER_SEC;
+	m[2].lines = net;
+	m[2].n_lines = 2;
+	draw_all(p, m, 3);
 	plot_pool_free(p);
 }
 
