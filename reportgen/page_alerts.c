@@ -185,12 +185,14 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 	html_text(&h, a->summary);
 	html_raw(&h, "</p>\n");
 	/* The graph: the alert's series around its time, its firing shaded. */
-	int64_t end = a->resolved ? a->resolved : r->now;
+	/* The alert in the middle, a quarter of the picture at least, 15
+	 * minutes at least; a live alert at the right edge. */
 	int64_t began = a->fired ? a->fired : a->started;
-	int64_t span = 3 * (end - a->started);
-	span = span < HOUR ? HOUR : span;
+	int64_t end = a->resolved ? a->resolved : r->now, lasted = end - a->started;
+	int64_t span =
+	    4 * lasted < 15 * 60 * RTIME_NS_PER_SEC ? 15 * 60 * RTIME_NS_PER_SEC : 4 * lasted;
 	if (a->resolved)
-		end += span / 4;
+		end += (span - lasted) / 2;
 	if (a->series[0]) {
 		struct graph_inst g;
 		struct graph_ctx c = { .q = r->q,
@@ -198,7 +200,9 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 				       .drawn = r->drawn,
 				       .format = r->o.format,
 				       .width = r->o.width,
-				       .height = r->o.height };
+				       .height = r->o.height,
+				       /* drawn again while its end is still to come */
+				       .salt = end > r->now ? (uint64_t)r->now : 0 };
 		struct plot_span shade = { began, a->resolved ? a->resolved : r->now };
 		snprintf(path, sizeof path, "%s/alerts/%llu.%s", r->out, (unsigned long long)a->id,
 			 r->ext);
