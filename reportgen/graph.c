@@ -411,6 +411,7 @@ static uint64_t signature(const struct graph_ctx *c, const struct graph_inst *g,
 	h = drawn_hash(h, dims, sizeof dims);
 	h = drawn_hash(h, g->title, strlen(g->title));
 	h = drawn_hash(h, &g->n_lines, sizeof g->n_lines);
+	h = drawn_hash(h, &c->salt, sizeof c->salt);
 	if (n_thr)
 		h = drawn_hash(h, thr, n_thr * sizeof *thr);
 	/* A span still going ends with the grid: it moves the graph only as

@@ -35,8 +35,9 @@ struct report_stats {
 
 struct report;
 
-/* Opens the metrics store, reads the configuration and starts the gnuplot
- * processes.  *out is the caller's (report_close).  Errors: those of
+/* Opens the metrics store, reads the configuration, starts the gnuplot
+ * processes, and removes the temporary files a killed pass left in the
+ * output folder.  *out is the caller's (report_close).  Errors: those of
  * query_open (-ENOENT: no store yet), alert_config_read_file (-EINVAL
  * with file:line), plot_pool_new (-ENOENT: gnuplot missing), and
  * outfile_mkdirs for the output folder. */

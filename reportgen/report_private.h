@@ -73,6 +73,8 @@ bool report_plain_expr(const char *expr);
 void report_format(double v, enum plot_unit unit, char *buf, size_t cap);
 /* "2026-12-01 10:04:05" in local time, "-" for 0. */
 void report_format_time(int64_t ns, char *buf, size_t cap);
+/* The same as markup that wraps between the date and the time only. */
+void report_time_html(struct html *h, int64_t ns);
 /* "3 min ago", "2 h ago". */
 void report_format_age(int64_t now, int64_t then, char *buf, size_t cap);
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 		return status;
 	d.o.format = png ? PLOT_PNG : PLOT_SVG;
 	struct err e = { 0 };
+	if (d.o.config_path && access(d.o.config_path, R_OK) != 0) {
+		log_error("reportgen", "--config %s: %s", d.o.config_path, strerror(errno));
+		return 2; /* a configuration that cannot be read is a bad configuration */
+	}
 	if (d.once) {
 		if (report_open(&d.o, &d.r, &e) != 0) {
 			log_error("reportgen", "%s", e.msg);

@@ -5,18 +5,30 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/grow.h"
 #include "lib/rtime.h"
 #include "reportgen/outfile.h"
 
 #define ALERTS_MAX 2000 /* listed per pass: the history page shows the moves */
+
+/* A temporary file left by a pass that was killed: never renamed, so no
+ * page refers to it, and it must not pile up. */
+static int remove_tmp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+	if (type == FTW_F && len > 4 && strcmp(path + len - 4, ".tmp") == 0)
+		unlink(path);
+	return 0;
+}
 
 int report_open(const struct report_options *o, struct report **out, struct err *e)
 {
@@ -34,6 +46,7 @@ int report_open(const struct report_options *o, struct report **out, struct err 
 	snprintf(r->out, sizeof r->out, "%s", o->out_dir);
 	if ((rc = outfile_mkdirs(r->out, e)) != 0)
 		goto fail;
+	nftw(r->out, remove_tmp, 16, FTW_PHYS);
 	if ((rc = query_open(o->data_dir, &r->q, e)) != 0)
 		goto fail;
 	rc = o->config_path
@@ -126,6 +139,19 @@ void report_format_time(int64_t ns, char *buf, size_t cap)
 	struct tm tm;
 	if (ns <= 0 || !localtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, cap, "-");
+}
+
+void report_time_html(struct html *h, int64_t ns)
+{
+	char buf[64];
+	report_format_time(ns, buf, sizeof buf);
+	char *space = strchr(buf, ' ');
+	if (!space) {
+		html_raw(h, buf);
+		return;
+	}
+	*space = '\0';
+	html_rawf(h, "<span class=\"nw\">%s</span> <span class=\"nw\">%s</span>", buf, space + 1);
 }
 
 void report_format_age(int64_t now, int64_t then, char *buf, size_t cap)
