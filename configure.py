@@ -52,6 +52,7 @@ DEPENDENCIES = {
     "libcurl": "libcurl4-openssl-dev",
     "libcrypto": "libssl-dev",
     "libssl": "libssl-dev",
+    "zlib": "zlib1g-dev",
 }
 # Libraries whose headers we compile against but which are opened with
 # dlopen only when needed (net/ossl.h): linking them costs every process
