@@ -19,6 +19,7 @@
 #include "lib/rtime.h"
 #include "lib/settings.h"
 #include "store/drainer.h"
+#include "store/expose.h"
 #include "store/ingest.h"
 #include "store/query.h"
 #include "lib/series_name.h"
@@ -37,7 +38,8 @@ struct stored_settings {
 	struct drainer_config store;
 	struct ingest_config ingest;
 	bool listening;
-	struct shipper_config upstream; /* .server NULL: not a relay */
+	struct shipper_config upstream;	   /* .server NULL: not a relay */
+	struct store_expose_config expose; /* .listen NULL: no /metrics */
 	struct ingest_host *hosts;
 	size_t hosts_cap;
 	struct settings reader; /* the table below; keeps the strings */
@@ -87,6 +89,9 @@ static const struct setting table[] = {
 	{ "upstream", "tls", SETTING_BOOL, AT(upstream.tls), 0, 0, 0 },
 	{ "upstream", "tls_ca", SETTING_STRING, AT(upstream.tls_ca), 0, 0, 0 },
 	{ "upstream", "spool_size", SETTING_SIZE, AT(upstream.spool.max_bytes), MiB, 0, 0 },
+	{ "exposition", "listen", SETTING_STRING, AT(expose.listen), 1, 0, 0 },
+	{ "exposition", "max_age", SETTING_DURATION, AT(expose.max_age_ns), RTIME_NS_PER_SEC, 0,
+	  0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -220,7 +225,7 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 		return conf_error(
 		    e, entry,
 		    "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
-		    "[upstream])");
+		    "[upstream], [exposition])");
 	return rc;
 }
 
@@ -389,10 +394,10 @@ static int64_t next_ring_wait(int64_t wait, bool drained)
  * out.  Without network the ring's own wait (which spins briefly) is the
  * wait, for the lowest latency. */
 static int serve(struct evloop *loop, const struct drainer_config *c, struct drainer *d,
-		 struct ingest *in, struct shipper *up, struct err *e)
+		 struct ingest *in, struct shipper *up, bool network, struct err *e)
 {
 	struct server srv = { c, d, in, up, 0, e };
-	bool network = in || up;
+	network = network || in || up;
 	uint64_t self_timer = 0;
 	int64_t wait = 0;
 	if (network && (srv.rc = evloop_add_timer(loop, c->self_interval_ns, on_self_interval, &srv,
@@ -434,6 +439,7 @@ static int load_settings(struct stored_settings *set, const char *data, const ch
 	set->upstream.agent = "rmon-stored " STORED_VERSION;
 	set->upstream.relay = true;
 	set->upstream.notice = relay_notice;
+	store_expose_config_default(&set->expose);
 	int rc = config_file ? conf_parse_file(config_file, apply_setting, set, e) : 0;
 	if (rc == 0 && !set->ingest.tls_cert != !set->ingest.tls_key)
 		rc = err_set(e, -EINVAL, "%s: [ingest] tls_cert and tls_key go together",
@@ -447,6 +453,7 @@ struct daemon {
 	struct shipper *up;
 	struct drainer *d;
 	struct ingest *in;
+	struct store_expose *expose;
 	bool served;
 };
 
@@ -484,6 +491,11 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 		log_info("stored", "taking agents' streams on %s%s%s", set->ingest.listen,
 			 set->ingest.tls_cert ? " (TLS)" : "", secrets ? " with credentials" : "");
 	}
+	if (set->expose.listen) {
+		if ((rc = store_expose_open(data, &set->expose, dm->loop, &dm->expose, e)) != 0)
+			return rc;
+		log_info("stored", "serving /metrics on %s", set->expose.listen);
+	}
 	struct drainer_stats st;
 	drainer_get_stats(dm->d, &st);
 	if (!st.io_uring)
@@ -501,6 +513,7 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 static int close_daemon(struct daemon *dm, int rc, struct err *e)
 {
 	ingest_close(dm->in);
+	store_expose_close(dm->expose);
 	if (dm->up) { /* what was stored last is in the spool: a moment to send it */
 		for (int i = 0; i < 40; i++) {
 			struct shipper_stats ss;
@@ -604,7 +617,7 @@ int main(int argc, char **argv)
 	int rc = open_daemon(&set, data, &dm, &e);
 	if (rc == 0) {
 		dm.served = true;
-		rc = serve(dm.loop, &set.store, dm.d, dm.in, dm.up, &e);
+		rc = serve(dm.loop, &set.store, dm.d, dm.in, dm.up, dm.expose != NULL, &e);
 	}
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);
