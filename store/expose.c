@@ -64,38 +64,6 @@ static int on_series(void *ctx, uint64_t id, const char *name, size_t len)
 	return 0;
 }
 
-/* Splits the label text of a canonical name (k="v",k="v", values with \\
- * and \" escaped) in place into labels; returns how many, or -EINVAL. */
-static int split_labels(char *text, struct series_label *labels, size_t max)
-{
-	size_t n = 0;
-	char *p = text;
-	while (*p) {
-		char *eq = strchr(p, '=');
-		if (!eq || eq[1] != '"' || n == max)
-			return -EINVAL;
-		*eq = '\0';
-		labels[n].key = p;
-		char *v = eq + 2, *out = v;
-		labels[n].value = v;
-		while (*v && *v != '"') {
-			if (*v == '\\' && v[1])
-				v++;
-			*out++ = *v++;
-		}
-		if (*v != '"')
-			return -EINVAL;
-		*out = '\0';
-		n++;
-		p = v + 1;
-		if (*p == ',')
-			p++;
-		else if (*p)
-			return -EINVAL;
-	}
-	return (int)n;
-}
-
 /* One series into the exposition: host first, the series' own labels
  * after (its own "host", if it has one, as exported_host). */
 static int add_series(struct store_expose *x, const char *name, const struct query_latest *l)
@@ -107,7 +75,7 @@ static int add_series(struct store_expose *x, const char *name, const struct que
 	if (series_split(buf, &host, &metric, &label_text) != 0)
 		return 0; /* the readers' API hands out valid names only */
 	labels[0] = (struct series_label){ "host", host };
-	int n = split_labels((char *)label_text, labels + 1, SERIES_LABELS_MAX);
+	int n = series_split_labels((char *)label_text, labels + 1, SERIES_LABELS_MAX);
 	if (n < 0)
 		return 0;
 	for (int i = 1; i <= n; i++)
