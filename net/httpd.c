@@ -84,9 +84,9 @@ static double element_q(const char *p, const char *end)
 			p++;
 		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
 			char num[16];
-			size_t n = strcspn(p + 2, ";, \t");
-			if (n > (size_t)(end - p - 2))
-				n = (size_t)(end - p - 2);
+			size_t n = 0; /* the buffer is not NUL-terminated: no strcspn */
+			while (p + 2 + n < end && !strchr(";, \t", p[2 + n]))
+				n++;
 			if (n == 0 || n >= sizeof num)
 				return 0;
 			memcpy(num, p + 2, n);
