@@ -83,6 +83,37 @@ static void test_values_and_times(void **state)
 	expo_free(x);
 }
 
+/* Every value reads back as the same double, whatever path wrote it. */
+static void test_values_read_back(void **state)
+{
+	const double fixed[] = { 0,	-0.0,	 1,	 -1,	     0.05,     1.5,
+				 -2.25, 99.99,	 123,	 1e15,	     1e15 - 1, 4503599627370497.0,
+				 0.1,	0.3,	 1e-300, 12345678.9, 0.01,     0.07,
+				 -0.5,	3.14159, 42.10 };
+	struct expo *x = expo_new();
+	srand(7);
+	for (int i = 0; i < 2000; i++) {
+		double v = i < (int)(sizeof fixed / sizeof fixed[0])
+			       ? fixed[i]
+			       : (i % 3 == 0   ? (double)(rand() % 100000) / 100
+				  : i % 3 == 1 ? (double)rand() / RAND_MAX * 1e6
+					       : (double)rand() * rand());
+		expo_clear(x);
+		assert_int_equal(expo_add(x, "v", NULL, 0, v, EXPO_NO_TS), 0);
+		char *text = render(x, EXPO_TEXT), *line = strstr(text, "\nv "), *stop;
+		assert_non_null(line);
+		double back = strtod(line + 3, &stop);
+		if (back != v || *stop != '\n')
+			fail_msg("%.17g came out as '%s'", v, line + 3);
+		if (i == 4)
+			assert_string_equal(line, "\nv 0.05\n");
+		if (i == 20)
+			assert_string_equal(line, "\nv 42.1\n");
+		free(text);
+	}
+	expo_free(x);
+}
+
 static void test_hostile(void **state)
 {
 	struct expo *x = expo_new();
@@ -116,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_values_and_times),
+		cmocka_unit_test(test_values_read_back),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
