@@ -7,7 +7,9 @@ Usage: python3 configure.py [--variant=release|debug|asan|tsan] [--cc=gcc|clang]
 Sources are found by convention, so adding a file never means editing this:
   - every component folder (LAYERS) builds one static library from its .c files;
   - a .c file that defines `int main(` is a program named after the file;
-  - tests/test_*.c are cmocka unit tests, tests/fuzz/fuzz_*.c libFuzzer harnesses.
+  - tests/test_*.c are cmocka unit tests, tests/fuzz/fuzz_*.c libFuzzer harnesses;
+  - a .proto file in a component folder is compiled by protoc-c at build time
+    into build/VARIANT/gen/FOLDER/NAME.pb-c.[ch], which join the folder's library.
 Each library is built twice: once for programs and once with RMON_TESTING
 defined, which compiles in the fault-injection hooks that only tests use.
 """
@@ -52,6 +54,9 @@ DEPENDENCIES = {
     "libcurl": "libcurl4-openssl-dev",
     "libcrypto": "libssl-dev",
     "libssl": "libssl-dev",
+    "zlib": "zlib1g-dev",
+    "libprotobuf-c": "libprotobuf-c-dev",
+    "snappy": "libsnappy-dev",
 }
 # Libraries whose headers we compile against but which are opened with
 # dlopen only when needed (net/ossl.h): linking them costs every process
@@ -154,6 +159,12 @@ def sources_in(folder):
                   if f.endswith(".c"))
 
 
+def protos_in(folder):
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".proto"))
+
+
 def is_program(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         return MAIN_RE.search(f.read()) is not None
@@ -215,7 +226,8 @@ def main():
     n.variable("builddir", out)
     n.variable("cc", args.cc)
     n.variable("cflags", "-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow "
-               "-Wno-unused-parameter -pthread -I. " + opt_flags + " " + dep_cflags)
+               "-Wno-unused-parameter -pthread -I. -I" + out + "/gen " + opt_flags + " " +
+               dep_cflags)
     n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags)
     n.variable("libs", dep_libs + " -lm -ldl")
     n.variable("lean_libs", lean_libs + " -lm -ldl")
@@ -228,10 +240,20 @@ def main():
     n.rule("configure", "python3 configure.py " + " ".join(sys.argv[1:]),
            description="CONFIGURE", generator=True, pool="console")
     n.rule("run", "$command", description="$desc", pool="console")
+    n.rule("protoc", "protoc-c -I. --c_out=%s/gen $in" % out, description="PROTOC $in")
     n.build(["build.ninja"], "configure", implicit=["configure.py"])
 
     archives = {"": [], "-t": []}
     programs = []
+    generated_headers = []
+    for layer in LAYERS:
+        for proto in protos_in(layer):
+            if not shutil.which("protoc-c"):
+                die("protoc-c not found (for %s); install it with: apt-get install "
+                    "protobuf-c-compiler" % proto)
+            base = "%s/gen/%s" % (out, os.path.splitext(proto)[0])
+            n.build([base + ".pb-c.c", base + ".pb-c.h"], "protoc", [proto])
+            generated_headers.append(base + ".pb-c.h")
     for layer in LAYERS:
         library_sources = []
         for src in sources_in(layer):
@@ -239,13 +261,17 @@ def main():
                 programs.append(src)
             else:
                 library_sources.append(src)
+        library_sources += ["%s/gen/%s.pb-c.c" % (out, os.path.splitext(p)[0])
+                            for p in protos_in(layer)]
         if not library_sources:
             continue
         for flavour, extra in (("", ""), ("-t", "-DRMON_TESTING")):
             objects = []
             for src in library_sources:
-                obj = "%s/obj%s/%s.o" % (out, flavour, os.path.splitext(src)[0])
-                n.build([obj], "cc", [src], variables={"extra": extra} if extra else None)
+                rel = src[len(out) + 5:] if src.startswith(out + "/gen/") else src
+                obj = "%s/obj%s/%s.o" % (out, flavour, os.path.splitext(rel)[0])
+                n.build([obj], "cc", [src], order_only=generated_headers,
+                        variables={"extra": extra} if extra else None)
                 objects.append(obj)
             archive = "%s/lib/librmon_%s%s.a" % (out, layer, flavour)
             n.build([archive], "ar", objects)
@@ -255,7 +281,7 @@ def main():
     for src in programs:
         obj = "%s/obj/%s.o" % (out, os.path.splitext(src)[0])
         binary = "%s/bin/%s" % (out, stem(src))
-        n.build([obj], "cc", [src])
+        n.build([obj], "cc", [src], order_only=generated_headers)
         link_vars = {"archives": " ".join(archives[""])}
         if stem(src) in WITHOUT_JEMALLOC:
             link_vars["libs"] = "$lean_libs"
@@ -268,7 +294,8 @@ def main():
             continue
         obj = "%s/obj-t/%s.o" % (out, os.path.splitext(src)[0])
         binary = "%s/tests/%s" % (out, stem(src))
-        n.build([obj], "cc", [src], variables={"extra": "-DRMON_TESTING"})
+        n.build([obj], "cc", [src], order_only=generated_headers,
+                variables={"extra": "-DRMON_TESTING"})
         n.build([binary], "link", [obj], implicit=archives["-t"],
                 variables={"archives": " ".join(archives["-t"])})
         tests.append(binary)

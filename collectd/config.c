@@ -180,6 +180,7 @@ static const struct setting table[] = {
 	TEXT("server", "tls_ca", tls_ca),
 	TEXT("server", "spool", spool_dir),
 	{ "server", "spool_size", SETTING_SIZE, AT(spool_bytes), 1 << 20, 0, 0 },
+	TEXT("exposition", "listen", expose_listen),
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -198,7 +199,7 @@ static int apply(void *ctx, const struct conf_entry *entry, struct err *e)
 	if (rc == SETTINGS_UNKNOWN)
 		return conf_error(e, entry,
 				  "unknown section [%s] (collector, filesystem, disk, network, "
-				  "memory, processes, process, cgroup, server)",
+				  "memory, processes, process, cgroup, server, exposition)",
 				  s);
 	return rc;
 }

@@ -48,6 +48,8 @@ struct coll_config {
 	char tls_ca[1024];    /* "" = the system's trusted certificates */
 	char spool_dir[1024]; /* "" = <data>/spool */
 	uint64_t spool_bytes; /* default 100 MiB */
+	/* [exposition]: /metrics for Prometheus (read at start). */
+	char expose_listen[256]; /* "host:port"; "" = off */
 };
 
 /* Fills c with the built-in defaults. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collectd/coll.h"
+#include "collectd/expose.h"
 #include "collectd/output.h"
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
@@ -27,7 +28,8 @@ struct agent {
 	const char *config_file, *root;
 	struct coll_state *state;
 	struct coll_output *output;
-	struct shipper *shipper; /* NULL: the local ring */
+	struct shipper *shipper;    /* NULL: the local ring */
+	struct coll_expose *expose; /* NULL: no /metrics */
 	uint64_t errors[COLL_MAX_FAMILIES];
 	char last_error[COLL_MAX_FAMILIES][sizeof(struct err){ 0 }.msg];
 };
@@ -51,9 +53,13 @@ static int load_config(struct agent *a, int64_t interval_override, struct err *e
  * reason changes and counted, and never stops the others. */
 static void collect(struct agent *a, int64_t ts, bool all)
 {
-	struct coll_sink *sink = coll_output_sink(a->output);
+	bool stored = coll_output_attached(a->output);
+	struct coll_sink *sink = stored ? coll_output_sink(a->output) : NULL;
 	int64_t start = rtime_mono_ns();
-	coll_output_begin(a->output, ts);
+	if (stored)
+		coll_output_begin(a->output, ts);
+	if (a->expose) /* /metrics sees every value on its way */
+		sink = coll_expose_begin(a->expose, sink);
 	for (size_t i = 0; i < coll_n_families; i++) {
 		int64_t every = a->config.family_interval_ns[i];
 		if (!a->config.enabled[i] || (!all && every && ts % every != 0))
@@ -84,7 +90,10 @@ static void collect(struct agent *a, int64_t ts, bool all)
 		coll_emit(sink, "rmon_ship_connected", ss.connected ? 1 : 0);
 	}
 	coll_emit(sink, "rmon_collect_duration_seconds", (double)(rtime_mono_ns() - start) / 1e9);
-	coll_output_end(a->output);
+	if (a->expose)
+		coll_expose_end(a->expose);
+	if (stored)
+		coll_output_end(a->output);
 }
 
 static void on_stop(struct evloop *loop, int signo, void *ctx)
@@ -265,6 +274,13 @@ int main(int argc, char **argv)
 		coll_output_ship(a.output, shipper);
 		a.shipper = shipper;
 	}
+	if (a.config.expose_listen[0] && !print) {
+		if (coll_expose_open(&a.config, a.loop, &a.expose, &e) != 0) {
+			log_error("collectd", "[exposition] %s", e.msg);
+			return 1;
+		}
+		log_info("collectd", "serving /metrics on %s", a.config.expose_listen);
+	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
 	if (data == default_data && !print && !shipper) /* no --data */
@@ -304,7 +320,7 @@ int main(int argc, char **argv)
 				waiting_logged = true;
 			}
 		}
-		if (coll_output_attached(a.output))
+		if (coll_output_attached(a.output) || a.expose)
 			collect(&a, once ? rtime_now_ns() : tick, once);
 		if (once)
 			break;
@@ -323,6 +339,7 @@ int main(int argc, char **argv)
 			if (st.spool.pending_batches == 0 || shipper_step(shipper, 50, &e) != 0)
 				break;
 		}
+	coll_expose_close(a.expose);
 	coll_output_free(a.output);
 	shipper_close(shipper);
 	evloop_free(a.loop);

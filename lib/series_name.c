@@ -334,3 +334,32 @@ int series_split(char *buf, const char **host, const char **metric, const char *
 	}
 	return 0;
 }
+
+int series_split_labels(char *text, struct series_label *labels, size_t max)
+{
+	size_t n = 0;
+	char *p = text;
+	while (*p) {
+		char *eq = strchr(p, '=');
+		if (!eq || eq[1] != '"' || n == max)
+			return -EINVAL;
+		*eq = '\0';
+		char *v = eq + 2, *out = v;
+		labels[n] = (struct series_label){ p, v };
+		while (*v && *v != '"') {
+			if (*v == '\\' && v[1])
+				v++;
+			*out++ = *v++;
+		}
+		if (*v != '"')
+			return -EINVAL;
+		*out = '\0';
+		n++;
+		p = v + 1;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -EINVAL;
+	}
+	return (int)n;
+}

@@ -66,4 +66,9 @@ uint64_t series_id(const char *name, size_t len);
  * which is modified) and the label text between the braces (or ""). */
 int series_split(char *buf, const char **host, const char **metric, const char **labels);
 
+/* Splits the label text series_split gives (k1="v1",k2="v2") in place
+ * into labels (room for max), the values unescaped; returns how many, or
+ * -EINVAL when the text is not as series_canonical writes it. */
+int series_split_labels(char *text, struct series_label *labels, size_t max);
+
 #endif

@@ -307,8 +307,8 @@ static void latency_percentiles(struct drainer *d)
 	d->stats.commit_p99_ns = sorted[n * 99 / 100];
 }
 
-static int record_at(struct drainer *d, int64_t now_ns, const struct drainer_metric *m, size_t n,
-		     struct err *e)
+static int record_at(struct drainer *d, int64_t now_ns, const struct series_label *label,
+		     const struct drainer_metric *m, size_t n, struct err *e)
 {
 	struct sample samples[DRAINER_RECORD_MAX];
 	const char *names[DRAINER_RECORD_MAX];
@@ -316,8 +316,9 @@ static int record_at(struct drainer *d, int64_t now_ns, const struct drainer_met
 	if (n > DRAINER_RECORD_MAX)
 		return err_set(e, -E2BIG, "drainer: %zu of the store's own series at once", n);
 	for (size_t i = 0; i < n; i++) {
-		int len =
-		    series_canonical(buf[i], sizeof buf[i], d->self_host, m[i].metric, NULL, 0, e);
+		struct series_label copy = label ? *label : (struct series_label){ NULL, NULL };
+		int len = series_canonical(buf[i], sizeof buf[i], d->self_host, m[i].metric,
+					   label ? &copy : NULL, label ? 1 : 0, e);
 		if (len < 0)
 			return len;
 		samples[i] = (struct sample){ series_id(buf[i], (size_t)len), now_ns, m[i].value };
@@ -328,7 +329,13 @@ static int record_at(struct drainer *d, int64_t now_ns, const struct drainer_met
 
 int drainer_record(struct drainer *d, const struct drainer_metric *m, size_t n, struct err *e)
 {
-	return record_at(d, rtime_now_ns(), m, n, e);
+	return record_at(d, rtime_now_ns(), NULL, m, n, e);
+}
+
+int drainer_record_labelled(struct drainer *d, const struct series_label *label,
+			    const struct drainer_metric *m, size_t n, struct err *e)
+{
+	return record_at(d, rtime_now_ns(), label, m, n, e);
 }
 
 /* The store's own series: written straight to the WAL and LMDB. */
@@ -355,7 +362,7 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_store_refused_series_samples_total", (double)d->stats.refused_series },
 	};
 	d->last_self_samples = d->stats.samples;
-	return record_at(d, now_ns, values, sizeof values / sizeof values[0], e);
+	return record_at(d, now_ns, NULL, values, sizeof values / sizeof values[0], e);
 }
 
 /* LMDB's file system is full: commits pause and are retried each commit

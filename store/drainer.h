@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/series_name.h"
 #include "shmring/ring.h"
 #include "store/db.h"
 #include "store/wal.h"
@@ -100,6 +101,11 @@ struct drainer_metric {
  * now, as the store's own series: how the drainer records its figures
  * (rmon_store_*) and the programs theirs (rmon_ingest_*, rmon_relay_*). */
 int drainer_record(struct drainer *d, const struct drainer_metric *m, size_t n, struct err *e);
+
+/* drainer_record with one label on every value (one sender of several:
+ * remote="vm"); label NULL is drainer_record. */
+int drainer_record_labelled(struct drainer *d, const struct series_label *label,
+			    const struct drainer_metric *m, size_t n, struct err *e);
 
 /* Final commit and checkpoint, then closes everything.  Returns the first
  * error met (the drainer is freed either way). */

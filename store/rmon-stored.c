@@ -19,7 +19,10 @@
 #include "lib/rtime.h"
 #include "lib/settings.h"
 #include "store/drainer.h"
+#include "store/expose.h"
+#include "store/forward.h"
 #include "store/ingest.h"
+#include "store/remote_write.h"
 #include "store/query.h"
 #include "lib/series_name.h"
 #include "net/proto.h"
@@ -37,7 +40,11 @@ struct stored_settings {
 	struct drainer_config store;
 	struct ingest_config ingest;
 	bool listening;
-	struct shipper_config upstream; /* .server NULL: not a relay */
+	struct shipper_config upstream;	   /* .server NULL: not a relay */
+	struct store_expose_config expose; /* .listen NULL: no /metrics */
+	struct remote_write_config **rw;   /* [remote_write NAME], each its own */
+	size_t n_rw, rw_cap;
+	const char *data;
 	struct ingest_host *hosts;
 	size_t hosts_cap;
 	struct settings reader; /* the table below; keeps the strings */
@@ -87,6 +94,9 @@ static const struct setting table[] = {
 	{ "upstream", "tls", SETTING_BOOL, AT(upstream.tls), 0, 0, 0 },
 	{ "upstream", "tls_ca", SETTING_STRING, AT(upstream.tls_ca), 0, 0, 0 },
 	{ "upstream", "spool_size", SETTING_SIZE, AT(upstream.spool.max_bytes), MiB, 0, 0 },
+	{ "exposition", "listen", SETTING_STRING, AT(expose.listen), 1, 0, 0 },
+	{ "exposition", "max_age", SETTING_DURATION, AT(expose.max_age_ns), RTIME_NS_PER_SEC, 0,
+	  0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -208,11 +218,43 @@ static int apply_host(struct stored_settings *set, const struct conf_entry *entr
 	return limit_setting(entry, &h->max_frame, &h->max_series, &h->max_rate, e);
 }
 
+static void remote_write_notice(enum log_level level, const char *message)
+{
+	log_msg(level, "remote_write", "%s", message);
+}
+
+/* [remote_write NAME]: one receiver each (remote_write.h). */
+static int apply_remote_write(struct stored_settings *set, const struct conf_entry *entry,
+			      struct err *e)
+{
+	if (entry->name[0] == '\0')
+		return conf_error(e, entry, "the section needs a name: [remote_write NAME]");
+	struct err why = { 0 };
+	if (series_check_label_value(entry->name, strlen(entry->name), &why) != 0 ||
+	    strchr(entry->name, '/') || entry->name[0] == '.')
+		return conf_error(e, entry, "the name must be a plain file name: %s", why.msg);
+	for (size_t i = 0; i < set->n_rw; i++)
+		if (strcmp(set->rw[i]->name, entry->name) == 0)
+			return remote_write_config_apply(set->rw[i], entry, e);
+	struct remote_write_config *c = calloc(1, sizeof *c);
+	char *name = c ? settings_keep(&set->reader, entry->name) : NULL;
+	if (!name || !grow_array(&set->rw, &set->rw_cap, set->n_rw + 1, sizeof *set->rw)) {
+		free(c);
+		return conf_error(e, entry, "out of memory");
+	}
+	remote_write_config_default(c, name, set->data, NULL);
+	c->notice = remote_write_notice;
+	set->rw[set->n_rw++] = c;
+	return remote_write_config_apply(c, entry, e);
+}
+
 static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 {
 	struct stored_settings *set = ctx;
 	if (strcmp(entry->section, "host") == 0)
 		return apply_host(set, entry, e);
+	if (strcmp(entry->section, "remote_write") == 0)
+		return apply_remote_write(set, entry, e);
 	if (strcmp(entry->section, "ingest") == 0 && strcmp(entry->key, "listen") == 0)
 		set->listening = true;
 	int rc = settings_apply(&set->reader, entry, e);
@@ -220,12 +262,17 @@ static int apply_setting(void *ctx, const struct conf_entry *entry, struct err *
 		return conf_error(
 		    e, entry,
 		    "unknown section (rmon-stored reads [store], [ingest], [host NAME], "
-		    "[upstream])");
+		    "[upstream], [exposition], [remote_write NAME])");
 	return rc;
 }
 
 static void free_settings(struct stored_settings *set)
 {
+	for (size_t i = 0; i < set->n_rw; i++) {
+		remote_write_config_release(set->rw[i]);
+		free(set->rw[i]);
+	}
+	free(set->rw);
 	for (size_t i = 0; i < set->ingest.n_hosts; i++) {
 		free((char *)set->hosts[i].host);
 		free((char *)set->hosts[i].secret);
@@ -252,51 +299,6 @@ static void raise_file_limit(void)
 	}
 }
 
-/* A relay's hooks: what the drainer stores is forwarded upstream. */
-static void forward_series(void *ctx, uint64_t id, const char *name, size_t len)
-{
-	char copy[SERIES_NAME_MAX + 1];
-	struct err e = { 0 };
-	snprintf(copy, sizeof copy, "%.*s", (int)len, name);
-	if (shipper_define(ctx, id, copy, &e) != 0)
-		log_warn("relay", "%s", e.msg);
-}
-
-static int define_one(void *ctx, uint64_t id, const char *name, size_t len)
-{
-	char copy[SERIES_NAME_MAX + 1];
-	struct err e = { 0 };
-	snprintf(copy, sizeof copy, "%.*s", (int)len, name);
-	if (shipper_define(ctx, id, copy, &e) != 0) {
-		log_error("relay", "%s", e.msg);
-		return -EIO;
-	}
-	return 0;
-}
-
-/* The store above takes samples only of series defined on the same
- * connection, but a relay's spool forgets its definitions when nothing is
- * pending and the drainer names only series it meets for the first time:
- * so every series stored here is defined to the spool at start (known
- * ones cost nothing). */
-static int define_known_series(const char *data, struct shipper *up, struct err *e)
-{
-	struct query *q;
-	int rc = query_open(data, &q, e);
-	if (rc != 0)
-		return rc;
-	rc = query_series(q, NULL, define_one, up, e);
-	query_close(q);
-	return rc;
-}
-
-static void forward_samples(void *ctx, const struct sample *s, size_t n)
-{
-	struct err e = { 0 };
-	if (shipper_send(ctx, s, n, &e) != 0)
-		log_warn("relay", "%s", e.msg);
-}
-
 static void relay_notice(enum log_level level, const char *message)
 {
 	log_msg(level, "relay", "%s", message);
@@ -305,7 +307,7 @@ static void relay_notice(enum log_level level, const char *message)
 /* The network side's own series, beside the drainer's rmon_store_*: how
  * many agents are connected, refused or slowed, and how far behind a
  * relay's forwarding is. */
-static int record_network(struct drainer *d, struct ingest *in, struct shipper *up, struct err *e)
+static int record_network(struct drainer *d, struct ingest *in, struct forward *f, struct err *e)
 {
 	struct drainer_metric v[16];
 	size_t n = 0;
@@ -327,18 +329,9 @@ static int record_network(struct drainer *d, struct ingest *in, struct shipper *
 		v[n++] = (struct drainer_metric){ "rmon_ingest_evicted_total", (double)is.evicted };
 		v[n++] = (struct drainer_metric){ "rmon_ingest_stalled_total", (double)is.stalled };
 	}
-	if (up) {
-		struct shipper_stats ss;
-		shipper_get_stats(up, &ss);
-		v[n++] = (struct drainer_metric){ "rmon_relay_connected", ss.connected ? 1 : 0 };
-		v[n++] =
-		    (struct drainer_metric){ "rmon_relay_spool_bytes", (double)ss.spool.bytes };
-		v[n++] = (struct drainer_metric){ "rmon_relay_spool_pending_batches",
-						  (double)ss.spool.pending_batches };
-		v[n++] = (struct drainer_metric){ "rmon_relay_spool_dropped_samples_total",
-						  (double)ss.spool.dropped_samples };
-	}
 	int rc = drainer_record(d, v, n, e);
+	if (rc == 0)
+		rc = forward_record(f, d, e);
 	return rc == -ENOSPC || rc == -EAGAIN ? 0 : rc; /* a full disk is logged already */
 }
 
@@ -347,7 +340,7 @@ struct server {
 	const struct drainer_config *config;
 	struct drainer *d;
 	struct ingest *in;
-	struct shipper *up;
+	struct forward *f;
 	int rc;
 	struct err *e;
 };
@@ -355,7 +348,7 @@ struct server {
 static int64_t on_self_interval(struct evloop *loop, void *ctx)
 {
 	struct server *srv = ctx;
-	if ((srv->rc = record_network(srv->d, srv->in, srv->up, srv->e)) != 0)
+	if ((srv->rc = record_network(srv->d, srv->in, srv->f, srv->e)) != 0)
 		evloop_stop(loop);
 	return srv->config->self_interval_ns;
 }
@@ -389,10 +382,10 @@ static int64_t next_ring_wait(int64_t wait, bool drained)
  * out.  Without network the ring's own wait (which spins briefly) is the
  * wait, for the lowest latency. */
 static int serve(struct evloop *loop, const struct drainer_config *c, struct drainer *d,
-		 struct ingest *in, struct shipper *up, struct err *e)
+		 struct ingest *in, struct forward *f, bool network, struct err *e)
 {
-	struct server srv = { c, d, in, up, 0, e };
-	bool network = in || up;
+	struct server srv = { c, d, in, f, 0, e };
+	network = network || in || f->up || f->n_rw;
 	uint64_t self_timer = 0;
 	int64_t wait = 0;
 	if (network && (srv.rc = evloop_add_timer(loop, c->self_interval_ns, on_self_interval, &srv,
@@ -434,10 +427,14 @@ static int load_settings(struct stored_settings *set, const char *data, const ch
 	set->upstream.agent = "rmon-stored " STORED_VERSION;
 	set->upstream.relay = true;
 	set->upstream.notice = relay_notice;
+	store_expose_config_default(&set->expose);
+	set->data = data;
 	int rc = config_file ? conf_parse_file(config_file, apply_setting, set, e) : 0;
 	if (rc == 0 && !set->ingest.tls_cert != !set->ingest.tls_key)
 		rc = err_set(e, -EINVAL, "%s: [ingest] tls_cert and tls_key go together",
 			     config_file ? config_file : "settings");
+	for (size_t i = 0; rc == 0 && i < set->n_rw; i++)
+		rc = remote_write_config_check(set->rw[i], e);
 	return rc;
 }
 
@@ -445,8 +442,10 @@ static int load_settings(struct stored_settings *set, const char *data, const ch
 struct daemon {
 	struct evloop *loop;
 	struct shipper *up;
+	struct forward fwd; /* up and the remote writers */
 	struct drainer *d;
 	struct ingest *in;
+	struct store_expose *expose;
 	bool served;
 };
 
@@ -465,14 +464,24 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 		mkdir(data, 0700); /* for the spool; drainer_open reports failures */
 		if ((rc = shipper_open(&set->upstream, &dm->up, e)) != 0)
 			return rc;
-		set->store.on_series = forward_series;
-		set->store.on_durable = forward_samples;
-		set->store.forward_ctx = dm->up;
+		dm->fwd.up = dm->up;
 		log_info("stored", "relaying to %s", set->upstream.server);
 	}
-	if ((rc = drainer_open(&set->store, &dm->d, e)) != 0)
-		return rc;
-	if (dm->up && (rc = define_known_series(data, dm->up, e)) != 0)
+	if (set->n_rw && !(dm->fwd.rw = calloc(set->n_rw, sizeof *dm->fwd.rw)))
+		return err_set(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < set->n_rw; i++, dm->fwd.n_rw++) {
+		set->rw[i]->loop = dm->loop;
+		if ((rc = remote_write_open(set->rw[i], &dm->fwd.rw[i], e)) != 0)
+			return rc;
+		log_info("stored", "remote_write %s: to %s", set->rw[i]->name, set->rw[i]->url);
+	}
+	if (dm->fwd.up || dm->fwd.n_rw) {
+		set->store.on_series = forward_series;
+		set->store.on_durable = forward_samples;
+		set->store.forward_ctx = &dm->fwd;
+	}
+	if ((rc = drainer_open(&set->store, &dm->d, e)) != 0 ||
+	    (rc = forward_start(&dm->fwd, data, e)) != 0)
 		return rc;
 	if (set->listening) {
 		raise_file_limit();
@@ -483,6 +492,11 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 			secrets |= set->hosts[i].secret != NULL;
 		log_info("stored", "taking agents' streams on %s%s%s", set->ingest.listen,
 			 set->ingest.tls_cert ? " (TLS)" : "", secrets ? " with credentials" : "");
+	}
+	if (set->expose.listen) {
+		if ((rc = store_expose_open(data, &set->expose, dm->loop, &dm->expose, e)) != 0)
+			return rc;
+		log_info("stored", "serving /metrics on %s", set->expose.listen);
 	}
 	struct drainer_stats st;
 	drainer_get_stats(dm->d, &st);
@@ -501,6 +515,8 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 static int close_daemon(struct daemon *dm, int rc, struct err *e)
 {
 	ingest_close(dm->in);
+	store_expose_close(dm->expose);
+	forward_drain(&dm->fwd, dm->loop, 2 * RTIME_NS_PER_SEC);
 	if (dm->up) { /* what was stored last is in the spool: a moment to send it */
 		for (int i = 0; i < 40; i++) {
 			struct shipper_stats ss;
@@ -523,6 +539,9 @@ static int close_daemon(struct daemon *dm, int rc, struct err *e)
 				 (unsigned long long)st.samples, (unsigned long long)st.batches);
 	}
 	shipper_close(dm->up);
+	for (size_t i = 0; i < dm->fwd.n_rw; i++)
+		remote_write_close(dm->fwd.rw[i]);
+	free(dm->fwd.rw);
 	evloop_free(dm->loop);
 	return rc;
 }
@@ -604,7 +623,7 @@ int main(int argc, char **argv)
 	int rc = open_daemon(&set, data, &dm, &e);
 	if (rc == 0) {
 		dm.served = true;
-		rc = serve(dm.loop, &set.store, dm.d, dm.in, dm.up, &e);
+		rc = serve(dm.loop, &set.store, dm.d, dm.in, &dm.fwd, dm.expose != NULL, &e);
 	}
 	if (rc != 0)
 		log_error("stored", "%s", e.msg);

@@ -7,9 +7,14 @@ seconds=${FUZZ_SECONDS:-20}
 out=build/fuzz
 mkdir -p "$out"
 command -v clang >/dev/null || { echo "fuzz: clang not found; apt-get install clang" >&2; exit 2; }
-cflags="-std=c11 -D_GNU_SOURCE -DRMON_TESTING -g -O1 -I. -fsanitize=fuzzer,address,undefined $(pkg-config --cflags msgpack lmdb liburing libcrypto)"
-libs="$(pkg-config --libs msgpack lmdb liburing) -lm -ldl -pthread"
-lib_sources=$(ls lib/*.c shmring/*.c net/*.c store/*.c collectd/*.c alertd/*.c 2>/dev/null | xargs grep -L '^int main' || true)
+cflags="-std=c11 -D_GNU_SOURCE -DRMON_TESTING -g -O1 -I. -I$out/gen -fsanitize=fuzzer,address,undefined $(pkg-config --cflags msgpack lmdb liburing libcrypto libprotobuf-c snappy libcurl zlib)"
+libs="$(pkg-config --libs msgpack lmdb liburing libprotobuf-c snappy libcurl zlib) -lm -ldl -pthread"
+# Code generated from .proto files, as configure.py does.
+for proto in $(ls */*.proto 2>/dev/null); do
+	mkdir -p "$out/gen"
+	protoc-c -I. --c_out="$out/gen" "$proto"
+done
+lib_sources="$(ls lib/*.c shmring/*.c net/*.c store/*.c collectd/*.c alertd/*.c 2>/dev/null | xargs grep -L '^int main' || true) $(ls "$out"/gen/*/*.pb-c.c 2>/dev/null || true)"
 status=0
 for harness in tests/fuzz/fuzz_*.c; do
 	[ -f "$harness" ] || continue
