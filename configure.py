@@ -297,7 +297,7 @@ def main():
     # when Debian's scdoc is there (tests/integration/man_pages.sh says so).
     man_pages = []
     if shutil.which("scdoc"):
-        n.rule("scdoc", "scdoc < $in > $out", description="SCDOC $out")
+        n.rule("scdoc", "scdoc < $in > $out.tmp && mv $out.tmp $out", description="SCDOC $out")
         for name in sorted(os.listdir("docs/man") if os.path.isdir("docs/man") else []):
             if re.fullmatch(r"[a-z.-]+\.[1-8]\.scd", name):
                 page = "%s/man/%s" % (out, name[:-4])
@@ -309,11 +309,13 @@ def main():
         "command": "tests/run.sh " + out, "desc": "TEST " + out})
     n.build(["bench"], "run", ["all"], variables={
         "command": "bench/run.sh " + out, "desc": "BENCH " + out})
-    # Only the rmon programs are installed; bench-* stay in the build tree.
-    installed = [b for b in binaries if os.path.basename(b).startswith("rmon")]
+    # Only the rmon programs are installed; bench-* and the load generator
+    # stay in the build tree.
+    installed = [b for b in binaries if os.path.basename(b).startswith("rmon")
+                 and os.path.basename(b) != "rmon-loadgen"]
     if args.prefix:
-        install = ("deploy/install.sh $prefix %s %s %s"
-                   % (args.config_dir, args.data_dir, " ".join(installed)))
+        install = ("deploy/install.sh %s $prefix %s %s %s"
+                   % (out, args.config_dir, args.data_dir, " ".join(installed)))
     else:
         install = ("echo 'ninja install: this build is for the build tree (data in ./var); "
                    "configure an installed one with python3 configure.py --prefix=/usr/local' "
