@@ -235,8 +235,11 @@ def main():
         paths = " '-DRMON_CONFIG_DIR=\"%s\"' '-DRMON_DATA_DIR=\"%s\"'" % (
             args.config_dir, args.data_dir)
     n.variable("cflags", "-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow "
-               "-Wno-unused-parameter -pthread -I. " + opt_flags + " " + dep_cflags + paths)
-    n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags)
+               "-Wno-unused-parameter -pthread -I. " + opt_flags + " " + dep_cflags + paths +
+               # A distribution's hardening flags (dpkg-buildflags) come last.
+               " " + os.environ.get("CPPFLAGS", "") + " " + os.environ.get("CFLAGS", ""))
+    n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags + " " +
+               os.environ.get("LDFLAGS", ""))
     n.variable("libs", dep_libs + " -lm -ldl")
     n.variable("lean_libs", lean_libs + " -lm -ldl")
     n.variable("prefix", args.prefix or "")
