@@ -2,7 +2,14 @@
 """Writes build.ninja for Rusty Monitor.
 
 Usage: python3 configure.py [--variant=release|debug|asan|tsan] [--cc=gcc|clang]
-                            [--prefix=/usr/local]
+                            [--prefix=/usr/local [--config-dir=/etc/rmon]
+                             [--data-dir=/var/lib/rmon]]
+
+Without --prefix the build is for the build tree: programs keep their data
+in ./var and read no configuration file unless told (lib/paths.h).  With
+--prefix it is an installed build: the folders are compiled in, and
+`ninja install` (DESTDIR honoured) installs the programs, man pages and
+default configuration files.
 
 Sources are found by convention, so adding a file never means editing this:
   - every component folder (LAYERS) builds one static library from its .c files;
@@ -201,8 +208,16 @@ def main():
     parser = argparse.ArgumentParser(description="Write build.ninja.")
     parser.add_argument("--variant", default="release", choices=sorted(VARIANT_FLAGS))
     parser.add_argument("--cc", default=os.environ.get("CC", "gcc"))
-    parser.add_argument("--prefix", default="/usr/local")
+    parser.add_argument("--prefix", help="an installed build, under PREFIX")
+    parser.add_argument("--config-dir", default="/etc/rmon",
+                        help="an installed build's configuration folder")
+    parser.add_argument("--data-dir", default="/var/lib/rmon",
+                        help="an installed build's data folder")
     args = parser.parse_args()
+    for name, value in (("--prefix", args.prefix), ("--config-dir", args.config_dir),
+                        ("--data-dir", args.data_dir)):
+        if value is not None and (not value.startswith("/") or re.search(r'[\s"\\$]', value)):
+            die("%s=%s: must be an absolute path without spaces, quotes or $" % (name, value))
 
     if not shutil.which(args.cc):
         die("compiler '%s' not found; install it with: apt-get install %s"
@@ -225,13 +240,21 @@ def main():
     n.variable("ninja_required_version", "1.10")
     n.variable("builddir", out)
     n.variable("cc", args.cc)
+    # An installed build compiles its folders in (lib/paths.h).
+    paths = ""
+    if args.prefix:
+        paths = " '-DRMON_CONFIG_DIR=\"%s\"' '-DRMON_DATA_DIR=\"%s\"'" % (
+            args.config_dir, args.data_dir)
     n.variable("cflags", "-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow "
                "-Wno-unused-parameter -pthread -I. -I" + out + "/gen " + opt_flags + " " +
-               dep_cflags)
-    n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags)
+               dep_cflags + paths +
+               # A distribution's hardening flags (dpkg-buildflags) come last.
+               " " + os.environ.get("CPPFLAGS", "") + " " + os.environ.get("CFLAGS", ""))
+    n.variable("ldflags", "-pthread -Wl,--as-needed " + san_ldflags + " " +
+               os.environ.get("LDFLAGS", ""))
     n.variable("libs", dep_libs + " -lm -ldl")
     n.variable("lean_libs", lean_libs + " -lm -ldl")
-    n.variable("prefix", args.prefix)
+    n.variable("prefix", args.prefix or "")
     n.rule("cc", "$cc -MMD -MF $out.d $cflags $extra -c $in -o $out",
            description="CC $out", deps="gcc", depfile="$out.d")
     n.rule("ar", "rm -f $out && ar crs $out $in", description="AR $out")
@@ -300,17 +323,35 @@ def main():
                 variables={"archives": " ".join(archives["-t"])})
         tests.append(binary)
 
-    n.build(["all"], "phony", binaries + tests)
+    # Man pages: docs/man/NAME.SECTION.scd -> $builddir/man/NAME.SECTION,
+    # when Debian's scdoc is there (tests/integration/man_pages.sh says so).
+    man_pages = []
+    if shutil.which("scdoc"):
+        n.rule("scdoc", "scdoc < $in > $out.tmp && mv $out.tmp $out", description="SCDOC $out")
+        for name in sorted(os.listdir("docs/man") if os.path.isdir("docs/man") else []):
+            if re.fullmatch(r"[a-z.-]+\.[1-8]\.scd", name):
+                page = "%s/man/%s" % (out, name[:-4])
+                n.build([page], "scdoc", ["docs/man/" + name])
+                man_pages.append(page)
+    n.build(["man"], "phony", man_pages)
+    n.build(["all"], "phony", binaries + tests + man_pages)
     n.build(["test"], "run", ["all"], variables={
         "command": "tests/run.sh " + out, "desc": "TEST " + out})
     n.build(["bench"], "run", ["all"], variables={
         "command": "bench/run.sh " + out, "desc": "BENCH " + out})
-    # Only the rmon programs are installed; bench-* stay in the build tree.
-    installed = [b for b in binaries if os.path.basename(b).startswith("rmon")]
-    n.build(["install"], "run", ["all"], variables={
-        "command": 'install -d "$$DESTDIR$prefix/bin" && install -m 755 %s '
-                   '"$$DESTDIR$prefix/bin/"' % " ".join(installed),
-        "desc": "INSTALL $prefix"})
+    # Only the rmon programs are installed; bench-* and the load generator
+    # stay in the build tree.
+    installed = [b for b in binaries if os.path.basename(b).startswith("rmon")
+                 and os.path.basename(b) != "rmon-loadgen"]
+    if args.prefix:
+        install = ("deploy/install.sh %s $prefix %s %s %s"
+                   % (out, args.config_dir, args.data_dir, " ".join(installed)))
+    else:
+        install = ("echo 'ninja install: this build is for the build tree (data in ./var); "
+                   "configure an installed one with python3 configure.py --prefix=/usr/local' "
+                   ">&2; exit 2")
+    n.build(["install"], "run", ["all"] + man_pages, variables={
+        "command": install, "desc": "INSTALL $prefix"})
     n.build(["fuzz"], "run", variables={
         "command": "tests/fuzz/run.sh", "desc": "FUZZ"})
     c_files = "$$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')"

@@ -10,9 +10,12 @@
 #include <stdio.h>
 
 #include "alertd/alerts.h"
+#include "lib/paths.h"
 #include "store/query.h"
 
-#define CLI_DEFAULT_DATA "var"
+/* The data folder: a literal for usage texts; a command starts from
+ * paths_data(), which $RMON_DATA may override. */
+#define CLI_DEFAULT_DATA PATHS_DATA_DIR
 #define CLI_VERSION	 "0.1.0"
 
 int cmd_alerts(int argc, char **argv);

@@ -101,7 +101,7 @@ static int64_t align_down(int64_t t, int64_t step)
 
 int cmd_query(int argc, char **argv)
 {
-	const char *data = CLI_DEFAULT_DATA, *from = "-1h", *to = "now", *step = NULL;
+	const char *data = paths_data(), *from = "-1h", *to = "now", *step = NULL;
 	struct printer p = { .agg = QUERY_AVG, .format = TEXT };
 	const char *agg = NULL, *format = "text";
 	const struct cmdline_option options[] = {

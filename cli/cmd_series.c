@@ -16,7 +16,7 @@ static int print_name(void *ctx, uint64_t id, const char *name, size_t len)
 
 int cmd_series(int argc, char **argv)
 {
-	const char *data = CLI_DEFAULT_DATA;
+	const char *data = paths_data();
 	const struct cmdline_option options[] = { CMDLINE_DATA(&data), { 0 } };
 	const struct cmdline cl = {
 		.program = "rmon series",

@@ -106,7 +106,7 @@ static const char *count(char *buf, size_t cap, double v)
 
 int cmd_stats(int argc, char **argv)
 {
-	const char *data = CLI_DEFAULT_DATA;
+	const char *data = paths_data();
 	const struct cmdline_option options[] = { CMDLINE_DATA(&data), { 0 } };
 	const struct cmdline cl = {
 		.program = "rmon stats",

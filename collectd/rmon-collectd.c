@@ -16,10 +16,11 @@
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/rtime.h"
+#include "lib/sdnotify.h"
 
-#define COLLECTD_VERSION      "0.1.0"
-#define COLLECTD_DEFAULT_DATA "var"
+#define COLLECTD_VERSION "0.1.0"
 
 struct agent {
 	struct evloop *loop; /* signals, and the shipper's connection */
@@ -124,25 +125,37 @@ static void ship_notice(enum log_level level, const char *message)
 	log_msg(level, "collectd", "%s", message);
 }
 
-static const char default_data[] = COLLECTD_DEFAULT_DATA;
-
-/* The default data folder is relative to the current one: an agent started
- * elsewhere than its store would wait on another ring without a word, so
- * it names the absolute folder and the ring when no store is there yet. */
+/* An agent started with another default data folder than its store's (a
+ * build tree's "var" is relative to the current folder) would wait on
+ * another ring without a word: it names the absolute folder, the ring, and
+ * how to point it elsewhere when no store is there yet. */
 static void say_default_data(const char *data, const char *ring_name)
 {
-	char where[4096] = "", db[4200];
+	char where[4096], db[4200];
 	struct stat st;
-	if (data[0] != '/' && getcwd(where, sizeof where - 1 - strlen(data)))
-		strcat(strcat(where, "/"), data);
-	else
-		snprintf(where, sizeof where, "%s", data);
+	paths_absolute(data, where, sizeof where);
 	snprintf(db, sizeof db, "%s/db", where);
 	if (stat(db, &st) != 0)
 		log_warn("collectd",
-			 "no --data given and no store in %s (the default folder, relative to the "
-			 "current one): waiting for the ring %s of an rmon-stored --data %s",
-			 where, ring_name, where);
+			 "no --data given and no store in %s (the default folder%s): waiting for "
+			 "the ring %s of an rmon-stored --data %s; point the agent at another "
+			 "store's folder with --data DIR or " PATHS_DATA_ENV "=DIR",
+			 where,
+			 data == getenv(PATHS_DATA_ENV) ? ", from " PATHS_DATA_ENV
+			 : data[0] == '/'		? ""
+							: ", relative to the current one",
+			 ring_name, where);
+}
+
+static void say_ready(struct agent *a, const char *data)
+{
+	char status[512];
+	struct err e = { 0 };
+	snprintf(status, sizeof status, "collecting every %.3gs as host %s into %s",
+		 (double)a->config.interval_ns / 1e9, a->config.host,
+		 a->shipper ? a->config.server : data);
+	if (sdnotify_ready(status, &e) != 0)
+		log_warn("collectd", "%s", e.msg);
 }
 
 /* --server or [server]: the shipper, its spool under the data folder. */
@@ -186,7 +199,7 @@ static void raise_open_files(void)
 int main(int argc, char **argv)
 {
 	struct agent a = { 0 };
-	const char *data = default_data;
+	const char *data = paths_data();
 	bool once = false, print = false;
 	const char *server = NULL;
 	struct shipper *shipper = NULL;
@@ -232,13 +245,17 @@ int main(int argc, char **argv)
 		.version = COLLECTD_VERSION,
 		.about = "Collects CPU, memory, disks, network, processes, cgroups and more every\n"
 			 "interval and pushes them into the store's ring for data folder DIR\n"
-			 "(default " COLLECTD_DEFAULT_DATA ").",
+			 "(default $" PATHS_DATA_ENV " or " PATHS_DATA_DIR
+			 "), or ships them to a central store.",
 		.options = options,
 		.epilog = "SIGHUP reloads the configuration; SIGTERM stops.",
 	};
 	int first, status;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
+	char *installed_config = NULL;
+	if (!a.config_file) /* an installed build reads /etc/rmon/collectd.conf */
+		a.config_file = installed_config = paths_config("collectd.conf");
 	coll_config_default(&a.config);
 	if (load_config(&a, interval, &e) != 0) {
 		log_error("collectd", "%s", e.msg);
@@ -283,9 +300,9 @@ int main(int argc, char **argv)
 	}
 	char ring_name[64];
 	ring_name_for_dir(data, ring_name, sizeof ring_name);
-	if (data == default_data && !print && !shipper) /* no --data */
+	if (paths_is_default_data(data) && !print && !shipper) /* no --data */
 		say_default_data(data, ring_name);
-	bool waiting_logged = false;
+	bool waiting_logged = false, ready = false;
 	status = 0;
 	/* Ticks sit on multiples of the interval, so timestamps are regular
 	 * (they compress to a bit each) and hosts line up. */
@@ -299,6 +316,7 @@ int main(int argc, char **argv)
 	while (!evloop_stopped(a.loop)) {
 		if (a.reload) {
 			a.reload = false;
+			sdnotify_reloading(NULL);
 			if (load_config(&a, interval, &e) != 0) {
 				log_error("collectd", "keeping the running configuration: %s",
 					  e.msg);
@@ -307,6 +325,7 @@ int main(int argc, char **argv)
 				coll_state_reconfigure(a.state);
 				log_info("collectd", "configuration reloaded");
 			}
+			ready = false; /* says READY=1 again: the reload is over */
 		}
 		if (!coll_output_attached(a.output)) {
 			if (coll_output_attach(a.output, ring_name, &e) == 0) {
@@ -322,6 +341,12 @@ int main(int argc, char **argv)
 		}
 		if (coll_output_attached(a.output) || a.expose)
 			collect(&a, once ? rtime_now_ns() : tick, once);
+		/* Ready once collecting into the ring (or the shipper's spool):
+		 * a unit ordered after this one finds samples flowing. */
+		if (!ready && !once && (coll_output_attached(a.output) || shipper)) {
+			say_ready(&a, data);
+			ready = true;
+		}
 		if (once)
 			break;
 		tick += a.config.interval_ns;
@@ -340,10 +365,12 @@ int main(int argc, char **argv)
 				break;
 		}
 	coll_expose_close(a.expose);
+	sdnotify_stopping(NULL);
 	coll_output_free(a.output);
 	shipper_close(shipper);
 	evloop_free(a.loop);
 	coll_state_free(a.state);
 	coll_config_release(&a.config);
+	free(installed_config);
 	return status;
 }

@@ -16,7 +16,9 @@
 #include "lib/evloop.h"
 #include "lib/grow.h"
 #include "lib/log.h"
+#include "lib/paths.h"
 #include "lib/rtime.h"
+#include "lib/sdnotify.h"
 #include "lib/settings.h"
 #include "store/drainer.h"
 #include "store/expose.h"
@@ -30,10 +32,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#define STORED_VERSION	    "0.1.0"
-#define STORED_DEFAULT_DATA "var"
-#define QUOTE_(x)	    #x
-#define QUOTE(x)	    QUOTE_(x) /* a number as text, for the usage */
+#define STORED_VERSION "0.1.0"
+#define QUOTE_(x)      #x
+#define QUOTE(x)       QUOTE_(x) /* a number as text, for the usage */
 
 /* Everything the config file and the options set. */
 struct stored_settings {
@@ -355,7 +356,17 @@ static int64_t on_self_interval(struct evloop *loop, void *ctx)
 
 static void on_stop_signal(struct evloop *loop, int signo, void *ctx)
 {
+	sdnotify_stopping(NULL);
 	evloop_stop(loop);
+}
+
+/* The store reads its settings at start only; a SIGHUP (a reload by habit,
+ * or sent to a whole service) must not stop it, as the default action
+ * would. */
+static void on_hup_signal(struct evloop *loop, int signo, void *ctx)
+{
+	log_warn("stored", "SIGHUP: rmon-stored reads its configuration at start only; restart "
+			   "it to apply changes (nothing acknowledged is lost)");
 }
 
 /* The ring has no descriptor to wait on: after a pass that drained
@@ -456,7 +467,8 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 	/* Signals early: a stop while recovering is clean too. */
 	if ((rc = evloop_new(&dm->loop, e)) != 0 ||
 	    (rc = evloop_add_signal(dm->loop, SIGINT, on_stop_signal, NULL, e)) != 0 ||
-	    (rc = evloop_add_signal(dm->loop, SIGTERM, on_stop_signal, NULL, e)) != 0)
+	    (rc = evloop_add_signal(dm->loop, SIGTERM, on_stop_signal, NULL, e)) != 0 ||
+	    (rc = evloop_add_signal(dm->loop, SIGHUP, on_hup_signal, NULL, e)) != 0)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	set->ingest.loop = set->upstream.loop = dm->loop;
@@ -507,6 +519,14 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
 		 set->store.ring.lanes, set->store.ring.slots_per_lane,
 		 st.io_uring ? "io_uring" : "pwrite");
+	/* Ready: the ring exists for agents, the WAL is replayed, readers can
+	 * open the store, and the listener (if any) takes connections. */
+	char status[512];
+	snprintf(status, sizeof status, "draining into %s%s%s", data,
+		 set->listening ? ", taking agents' streams on " : "",
+		 set->listening ? set->ingest.listen : "");
+	if (sdnotify_ready(status, e) != 0)
+		log_warn("stored", "%s", e->msg);
 	return 0;
 }
 
@@ -548,8 +568,7 @@ static int close_daemon(struct daemon *dm, int rc, struct err *e)
 
 int main(int argc, char **argv)
 {
-	const char *data = STORED_DEFAULT_DATA, *config_file = NULL, *listen = NULL,
-		   *upstream = NULL;
+	const char *data = paths_data(), *config_file = NULL, *listen = NULL, *upstream = NULL;
 	bool reset = false, drop_only = false;
 	const struct cmdline_option options[] = {
 		CMDLINE_DATA(&data),
@@ -583,13 +602,13 @@ int main(int argc, char **argv)
 		.about =
 		    "Drains the shared-memory ring that local rmon-collectd agents write (and,\n"
 		    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
-		    "store in DIR (default " STORED_DEFAULT_DATA
+		    "store in DIR (default $" PATHS_DATA_ENV " or " PATHS_DATA_DIR
 		    ").  The config file holds [store],\n"
 		    "[ingest], [host NAME] and [upstream] sections (docs/stored.md,\n"
 		    "docs/protocol.md).",
 		.options = options,
 	};
-	int first, status;
+	int first, status, rc;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
 	reset = reset || drop_only;
@@ -601,7 +620,12 @@ int main(int argc, char **argv)
 		log_warn("stored", "%s: the store's own series go under host localhost", e.msg);
 		snprintf(host, sizeof host, "localhost");
 	}
-	if (load_settings(&set, data, config_file, host, &e) != 0) {
+	char *installed_config = NULL;
+	if (!config_file) /* an installed build reads /etc/rmon/stored.conf */
+		config_file = installed_config = paths_config("stored.conf");
+	rc = load_settings(&set, data, config_file, host, &e);
+	free(installed_config);
+	if (rc != 0) {
 		log_error("stored", "%s", e.msg);
 		free_settings(&set);
 		return 2;
@@ -620,7 +644,7 @@ int main(int argc, char **argv)
 			return 0;
 	}
 	struct daemon dm = { 0 };
-	int rc = open_daemon(&set, data, &dm, &e);
+	rc = open_daemon(&set, data, &dm, &e);
 	if (rc == 0) {
 		dm.served = true;
 		rc = serve(dm.loop, &set.store, dm.d, dm.in, &dm.fwd, dm.expose != NULL, &e);

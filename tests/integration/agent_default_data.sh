@@ -13,6 +13,7 @@ cat "$dir/err"
 [ $rc -eq 1 ]
 grep -q "no --data given and no store in $dir/elsewhere/var (the default folder" "$dir/err"
 grep -q "waiting for the ring /rmon-[0-9a-f]* of an rmon-stored --data $dir/elsewhere/var" "$dir/err"
+grep -q "point the agent at another store.s folder with --data DIR or RMON_DATA=DIR" "$dir/err"
 rc=0
 "$RMON_BIN/rmon-collectd" --once --data var 2>"$dir/err" || rc=$?
 [ $rc -eq 1 ] && ! grep -q "no --data given" "$dir/err"
