@@ -27,23 +27,23 @@ enum alert_state { ALERT_INACTIVE, ALERT_PENDING, ALERT_FIRING, ALERT_RESOLVED }
 /* "inactive", "pending", "firing", "resolved" */
 const char *alert_state_name(enum alert_state state);
 
-#define ALERT_KEY_MAX	  1536
-#define ALERT_NAME_MAX	  128
-#define ALERT_TEXT_MAX	  512
-#define ALERT_USER_MAX	  64
-#define ALERT_SERIES_MAX  1025 /* SERIES_NAME_MAX + 1 */
+#define ALERT_KEY_MAX	 1536
+#define ALERT_NAME_MAX	 128
+#define ALERT_TEXT_MAX	 512
+#define ALERT_USER_MAX	 64
+#define ALERT_SERIES_MAX 1025 /* SERIES_NAME_MAX + 1 */
 
 /* One episode of an instance: from the moment it goes pending to its
  * resolution.  Its id is stable and never reused, so a mail and a page can
  * name it (reportgen writes alerts/ID.html). */
 struct alert {
 	uint64_t id;
-	char key[ALERT_KEY_MAX];	 /* the instance (alertd/eval.h) */
+	char key[ALERT_KEY_MAX]; /* the instance (alertd/eval.h) */
 	char rule[ALERT_NAME_MAX];
 	char host[256];
-	char labels[ALERT_TEXT_MAX];	 /* canonical {k="v",...}, "" none */
+	char labels[ALERT_TEXT_MAX]; /* canonical {k="v",...}, "" none */
 	char severity[16];
-	char series[ALERT_SERIES_MAX];	 /* canonical name of the series to draw, "" none */
+	char series[ALERT_SERIES_MAX]; /* canonical name of the series to draw, "" none */
 	enum alert_state state;
 	double value, threshold;
 	int64_t started;  /* went pending */
@@ -94,8 +94,7 @@ struct alert_store;
 /* Opens the store of data folder data_dir.  Without ALERT_STORE_CREATE a
  * missing store is -ENOENT with a message saying rmon-alertd has not run
  * there yet. */
-int alert_store_open(const char *data_dir, unsigned flags, struct alert_store **out,
-		     struct err *e);
+int alert_store_open(const char *data_dir, unsigned flags, struct alert_store **out, struct err *e);
 void alert_store_close(struct alert_store *s);
 
 /* A number that grows with every write by anyone: readers compare it to
@@ -130,15 +129,54 @@ int alert_store_unack(struct alert_store *s, uint64_t id, const char *who, int64
 /* Adds a silence of the alerts whose series match selector (checked with
  * query_selector_parse: -EINVAL names the position) from start to end;
  * *id (may be NULL) is its id. */
-int alert_store_silence_add(struct alert_store *s, const char *selector, int64_t start,
-			    int64_t end, const char *who, const char *comment, int64_t now,
-			    uint64_t *id, struct err *e);
+int alert_store_silence_add(struct alert_store *s, const char *selector, int64_t start, int64_t end,
+			    const char *who, const char *comment, int64_t now, uint64_t *id,
+			    struct err *e);
 int alert_store_silence_rm(struct alert_store *s, uint64_t id, const char *who, int64_t now,
 			   struct err *e);
 
 /* Silences that have not ended at now (active_only), or all still kept. */
-int alert_store_silences(struct alert_store *s, bool active_only, int64_t now,
-			 alert_silence_fn fn, void *ctx, struct err *e);
+int alert_store_silences(struct alert_store *s, bool active_only, int64_t now, alert_silence_fn fn,
+			 void *ctx, struct err *e);
+
+/* ---- rmon-alertd's writes ---- */
+
+/* What rmon-alertd learnt of an instance in a pass: a move of
+ * alertd/eval.h with the texts it expanded.  to == ALERT_PENDING or
+ * ALERT_FIRING starts an episode (a new id) when the key has none active
+ * and moves it otherwise; ALERT_RESOLVED ends it; ALERT_INACTIVE ends a
+ * pending episode that never fired (kept in the history, not listed).
+ * to equal to the current state only updates value and updated. */
+struct alert_change {
+	const char *key, *rule, *host, *labels, *severity;
+	const char *series; /* canonical name to draw, NULL or "" none */
+	enum alert_state to;
+	double value, threshold;
+	int64_t since; /* when the condition began: the episode's started */
+	int64_t at;
+	const char *summary, *detail;
+};
+
+/* Applies changes[0..n) in one transaction and records a history event
+ * for each move; out (may be NULL) receives each alert as it is after.
+ * A change of an ended episode's key with to RESOLVED or INACTIVE is
+ * ignored (out[i].id 0). */
+int alert_store_apply(struct alert_store *s, const struct alert_change *changes, size_t n,
+		      struct alert *out, struct err *e);
+
+/* Sets what routing decided of alert id: the silence that holds it (0
+ * none) and whether another alert inhibits it.  -ENOENT: no such alert. */
+int alert_store_mark(struct alert_store *s, uint64_t id, uint64_t silenced_by, bool inhibited,
+		     struct err *e);
+
+/* Sets how long resolved alerts stay listed (the config's
+ * resolved_keep, kept in the store so every reader lists the same);
+ * 24 h until set. */
+int alert_store_set_keep(struct alert_store *s, int64_t resolved_keep_ns, struct err *e);
+
+/* Removes resolved alerts, history events, ended silences and audit
+ * lines older than before; *removed (may be NULL) counts them. */
+int alert_store_prune(struct alert_store *s, int64_t before, uint64_t *removed, struct err *e);
 
 /* Records a change made by a person (the ack and silence calls record
  * their own); newest first from alert_store_audit. */

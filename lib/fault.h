@@ -17,7 +17,9 @@
  * id cache or lookup order cannot be had: the NULL of malloc),
  * "query.read" (LMDB fails reading names, chunks or latest values: an
  * LMDB code or EIO), "coll.alloc" (the agent's process table cannot grow), "coll.sysconf"
- * (sysconf fails), "spool.write" (a sender's spool write: -ENOSPC, -EIO). */
+ * (sysconf fails), "spool.write" (a sender's spool write: -ENOSPC, -EIO),
+ * "alerts.commit" (the commit of alertd's own store: an LMDB code such as
+ * MDB_MAP_FULL). */
 #ifndef RMON_FAULT_H
 #define RMON_FAULT_H
 
