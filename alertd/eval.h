@@ -30,16 +30,16 @@ struct eval;
 /* One move of one instance. Strings are valid during the callback only. */
 struct eval_event {
 	const struct rule *rule;
-	const char *key;    /* rule, host and group labels: stable across restarts */
+	const char *key; /* rule, host and group labels: stable across restarts */
 	const char *host;
 	const char *labels; /* canonical {k="v",...} of the group labels, "" none */
 	uint64_t series;    /* the series that breached (to draw), 0 none */
 	enum alert_state from, to;
-	double value;	    /* what the expression gave (NaN for absence) */
+	double value; /* what the expression gave (NaN for absence) */
 	double threshold;
-	int64_t since;	    /* when the condition began */
-	int64_t at;	    /* the pass's now */
-	char detail[192];   /* why, in words: "usual range 20-35 over the last 6 h" */
+	int64_t since;	  /* when the condition began */
+	int64_t at;	  /* the pass's now */
+	char detail[192]; /* why, in words: "usual range 20-35 over the last 6 h" */
 };
 
 typedef int (*eval_event_fn)(void *ctx, const struct eval_event *ev);

@@ -22,8 +22,8 @@
 enum rule_kind {
 	RULE_THRESHOLD, /* an expression over a window, above or below a threshold */
 	RULE_ABSENCE,	/* no sample of the selector for `absent` */
-	RULE_PREDICT,	/* a linear fit of the last `window` crosses the threshold within `horizon` */
-	RULE_ANOMALY,	/* the value leaves the series' own usual range */
+	RULE_PREDICT, /* a linear fit of the last `window` crosses the threshold within `horizon` */
+	RULE_ANOMALY, /* the value leaves the series' own usual range */
 };
 
 enum rule_op { RULE_ABOVE, RULE_BELOW };
@@ -42,15 +42,15 @@ struct rule {
 	struct rule_expr *compiled;
 	enum rule_op op;
 	double threshold;
-	double clear;		/* the level that resolves it (hysteresis); = threshold when unset */
-	int64_t window_ns;	/* the expression's window */
-	int64_t for_ns;		/* held this long before firing */
-	int64_t absent_ns;	/* RULE_ABSENCE */
-	int64_t horizon_ns;	/* RULE_PREDICT */
-	int64_t repeat_ns;	/* re-notify a firing, unacknowledged alert this often; 0 never */
-	const char *severity;	/* "critical", "warning" or "info" */
-	const char *unit;	/* "percent", "bytes", ... (lib/plot.h units), for display */
-	const char *summary;	/* templates: {host} {value} {threshold} {since} {labels.X} {rule} */
+	double clear;	      /* the level that resolves it (hysteresis); = threshold when unset */
+	int64_t window_ns;    /* the expression's window */
+	int64_t for_ns;	      /* held this long before firing */
+	int64_t absent_ns;    /* RULE_ABSENCE */
+	int64_t horizon_ns;   /* RULE_PREDICT */
+	int64_t repeat_ns;    /* re-notify a firing, unacknowledged alert this often; 0 never */
+	const char *severity; /* "critical", "warning" or "info" */
+	const char *unit;     /* "percent", "bytes", ... (lib/plot.h units), for display */
+	const char *summary;  /* templates: {host} {value} {threshold} {since} {labels.X} {rule} */
 	const char *description;
 	const char *const *receivers; /* names; empty: the routes decide */
 	size_t n_receivers;
@@ -70,8 +70,8 @@ struct route {
 	const char *name;
 	const char *file;
 	int line;
-	const char *severity;	    /* NULL: any */
-	const char *match;	    /* a selector over the alert's series, NULL: any */
+	const char *severity; /* NULL: any */
+	const char *match;    /* a selector over the alert's series, NULL: any */
 	const char *const *receivers;
 	size_t n_receivers;
 	const struct route_step *escalate;
@@ -98,10 +98,10 @@ struct mute {
 	const char *name;
 	const char *file;
 	int line;
-	unsigned days;	    /* bit 0 = Monday ... bit 6 = Sunday */
-	int start_minute;   /* of the local day, [0, 1440) */
-	int end_minute;	    /* may be below start: the window spans midnight */
-	const char *match;  /* selector, NULL: every alert */
+	unsigned days;	   /* bit 0 = Monday ... bit 6 = Sunday */
+	int start_minute;  /* of the local day, [0, 1440) */
+	int end_minute;	   /* may be below start: the window spans midnight */
+	const char *match; /* selector, NULL: every alert */
 };
 
 struct alert_config {

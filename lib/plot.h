@@ -28,8 +28,8 @@ enum plot_format { PLOT_SVG, PLOT_PNG };
 
 enum plot_unit {
 	PLOT_UNIT_NONE,
-	PLOT_UNIT_PERCENT,	  /* values 0-100 */
-	PLOT_UNIT_BYTES,	  /* shown as KiB, MiB, GiB */
+	PLOT_UNIT_PERCENT, /* values 0-100 */
+	PLOT_UNIT_BYTES,   /* shown as KiB, MiB, GiB */
 	PLOT_UNIT_BYTES_PER_SEC,
 	PLOT_UNIT_PER_SEC,
 	PLOT_UNIT_SECONDS,

@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	if (strcmp(req.method, "POST") == 0) {
 		int status = 400;
 		if (!(body = read_body(&len, &status))) {
-			const char *why = status == 415   ? "a form (x-www-form-urlencoded) is needed"
+			const char *why = status == 415 ? "a form (x-www-form-urlencoded) is needed"
 					  : status == 413 ? "the form is too large"
 					  : status == 411 ? "no Content-Length"
 							  : "the form was cut short";

@@ -8,13 +8,14 @@
 #include "alertd/alerts.h"
 #include "lib/rtime.h"
 #include "lib/utf8.h"
+#include "store/query.h"
 #include "reportgen/web_action.h"
 #include "reportgen/web_page.h"
 #include "reportgen/web_token.h"
 
-#define COMMENT_MAX  (ALERT_TEXT_MAX - 1)
-#define SILENCE_MIN  (60 * RTIME_NS_PER_SEC)
-#define SILENCE_MAX  (90 * 24 * 3600 * RTIME_NS_PER_SEC)
+#define COMMENT_MAX (ALERT_TEXT_MAX - 1)
+#define SILENCE_MIN (60 * RTIME_NS_PER_SEC)
+#define SILENCE_MAX (90 * 24 * 3600 * RTIME_NS_PER_SEC)
 
 struct action {
 	const char *name;
@@ -22,7 +23,8 @@ struct action {
 	const char *title;
 	/* Writes the form's own fields (after the hidden ones). */
 	void (*form)(struct web_request *req, FILE *out);
-	/* Makes the change; fills e and returns a negative code on refusal. */
+	/* Checks the fields and, when s is not NULL, makes the change; fills
+	 * e and returns a negative code on refusal. */
 	int (*apply)(struct web_request *req, struct alert_store *s, char *done, size_t cap,
 		     struct err *e);
 };
@@ -112,7 +114,7 @@ static int apply_ack(struct web_request *req, struct alert_store *s, char *done,
 	int rc = field_id(req, &id, e);
 	if (rc == 0)
 		rc = field_text(req, "comment", COMMENT_MAX, false, &comment, e);
-	if (rc == 0)
+	if (rc == 0 && s)
 		rc = alert_store_ack(s, id, req->user, comment, req->now, e);
 	snprintf(done, cap, "Alert %" PRIu64 " is acknowledged until it resolves.", id);
 	return rc;
@@ -123,7 +125,7 @@ static int apply_unack(struct web_request *req, struct alert_store *s, char *don
 {
 	uint64_t id;
 	int rc = field_id(req, &id, e);
-	if (rc == 0)
+	if (rc == 0 && s)
 		rc = alert_store_unack(s, id, req->user, req->now, e);
 	snprintf(done, cap, "Alert %" PRIu64 " is no longer acknowledged.", id);
 	return rc;
@@ -159,19 +161,23 @@ static int apply_silence(struct web_request *req, struct alert_store *s, char *d
 		rc = err_set(e, -EINVAL, "field 'for': between 1m and 90d");
 	if (rc == 0)
 		rc = field_text(req, "comment", COMMENT_MAX, false, &comment, e);
-	if (rc == 0)
+	struct query_selector *parsed = NULL;
+	if (rc == 0 && (rc = query_selector_parse(sel, &parsed, e)) < 0)
+		rc = err_set(e, -EINVAL, "field 'selector': %.400s", e ? e->msg : "");
+	query_selector_free(parsed);
+	if (rc == 0 && s)
 		rc = alert_store_silence_add(s, sel, req->now, req->now + ns, req->user, comment,
 					     req->now, &id, e);
 	snprintf(done, cap, "Silence %" PRIu64 " is in place for %s.", id, dur);
 	return rc;
 }
 
-static int apply_unsilence(struct web_request *req, struct alert_store *s, char *done,
-			   size_t cap, struct err *e)
+static int apply_unsilence(struct web_request *req, struct alert_store *s, char *done, size_t cap,
+			   struct err *e)
 {
 	uint64_t id;
 	int rc = field_id(req, &id, e);
-	if (rc == 0)
+	if (rc == 0 && s)
 		rc = alert_store_silence_rm(s, id, req->user, req->now, e);
 	snprintf(done, cap, "Silence %" PRIu64 " is removed.", id);
 	return rc;
@@ -268,13 +274,17 @@ void web_action_run(struct web_request *req, FILE *out)
 		confirm(req, a, out);
 		return;
 	}
+	/* Fields first, so a typo does not spend the form's token; then the
+	 * token; then the change. */
 	struct err e = { 0 };
-	int rc = web_token_spend(req->data_dir, req->user, web_form_get(&req->form, "token"),
-				 req->now, &e);
+	char done[256] = "";
 	struct alert_store *s = NULL;
+	int rc = a->apply(req, NULL, done, sizeof done, &e);
+	if (rc == 0)
+		rc = web_token_spend(req->data_dir, req->user, web_form_get(&req->form, "token"),
+				     req->now, &e);
 	if (rc == 0)
 		rc = alert_store_open(req->data_dir, 0, &s, &e);
-	char done[256] = "";
 	if (rc == 0)
 		rc = a->apply(req, s, done, sizeof done, &e);
 	alert_store_close(s);

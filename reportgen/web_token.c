@@ -136,7 +136,8 @@ static int spend_nonce(const char *data_dir, const char *nonce, int64_t expiry, 
 			continue;
 		}
 		if (strcmp(seen, nonce) == 0)
-			rc = err_set(e, -EACCES, "form token already used: reload the page for a new one");
+			rc = err_set(e, -EACCES,
+				     "form token already used: reload the page for a new one");
 		live++;
 		if (kept)
 			fputs(line, kept);
