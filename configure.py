@@ -62,9 +62,6 @@ NOT_WITH_SANITIZERS = {"jemalloc"}
 # Programs that allocate next to nothing after start-up: jemalloc (and the
 # libstdc++ it pulls in) would only add RSS to them.  See docs/architecture.md.
 WITHOUT_JEMALLOC = {"rmon-collectd", "rmon-loadgen", "rmon-web"}
-# Programs that link a LOADED_AT_RUN_TIME library directly: rmon-web runs
-# once per request, so its HMAC is a plain call, not a dlopen.
-LINKS_CRYPTO = {"rmon-web"}
 
 VARIANT_FLAGS = {
     "release": ("-O2 -g -DNDEBUG", ""),
@@ -209,7 +206,6 @@ def main():
     linked = [n for n in names if n not in LOADED_AT_RUN_TIME]
     _, dep_libs = pkg_config(linked)
     _, lean_libs = pkg_config([n for n in linked if n != "jemalloc"])
-    _, crypto_libs = pkg_config(["libcrypto"])
     opt_flags, san_ldflags = VARIANT_FLAGS[args.variant]
     out = "build/" + args.variant
 
@@ -263,8 +259,6 @@ def main():
         link_vars = {"archives": " ".join(archives[""])}
         if stem(src) in WITHOUT_JEMALLOC:
             link_vars["libs"] = "$lean_libs"
-        if stem(src) in LINKS_CRYPTO:
-            link_vars["libs"] = link_vars.get("libs", "$libs") + " " + crypto_libs
         n.build([binary], "link", [obj], implicit=archives[""], variables=link_vars)
         binaries.append(binary)
 
@@ -276,8 +270,7 @@ def main():
         binary = "%s/tests/%s" % (out, stem(src))
         n.build([obj], "cc", [src], variables={"extra": "-DRMON_TESTING"})
         n.build([binary], "link", [obj], implicit=archives["-t"],
-                variables={"archives": " ".join(archives["-t"]),
-                           "libs": "$libs " + crypto_libs})
+                variables={"archives": " ".join(archives["-t"])})
         tests.append(binary)
 
     n.build(["all"], "phony", binaries + tests)

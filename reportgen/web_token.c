@@ -2,9 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/rtime.h"
+#include "lib/sha256.h"
 #include "reportgen/web_token.h"
 
 #define KEY_BYTES   32
@@ -78,11 +76,10 @@ static void mac(const unsigned char key[KEY_BYTES], const char *user, const char
 {
 	char msg[512];
 	int len = snprintf(msg, sizeof msg, "%s\n%s\n%s", user, expiry, nonce);
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
-	HMAC(EVP_sha256(), key, KEY_BYTES, (const unsigned char *)msg,
-	     (size_t)(len < (int)sizeof msg ? len : (int)sizeof msg - 1), digest, &dlen);
-	hex(digest, 32, out);
+	unsigned char digest[SHA256_BYTES];
+	sha256_hmac(key, KEY_BYTES, msg,
+		    (size_t)(len < (int)sizeof msg ? len : (int)sizeof msg - 1), digest);
+	hex(digest, SHA256_BYTES, out);
 }
 
 int web_token_make(const char *data_dir, const char *user, int64_t now, char *buf, size_t cap,
@@ -98,7 +95,7 @@ int web_token_make(const char *data_dir, const char *user, int64_t now, char *bu
 	snprintf(expiry, sizeof expiry, "%" PRId64, (now + WEB_TOKEN_LIFE_NS) / RTIME_NS_PER_SEC);
 	hex(raw, sizeof raw, nonce);
 	mac(key, user, expiry, nonce, sig);
-	OPENSSL_cleanse(key, sizeof key);
+	memset(key, 0, sizeof key);
 	if ((size_t)snprintf(buf, cap, "%s.%s.%s", expiry, nonce, sig) >= cap)
 		return err_set(e, -ENAMETOOLONG, "form token buffer too small");
 	return 0;
@@ -152,7 +149,10 @@ static int spend_nonce(const char *data_dir, const char *nonce, int64_t expiry, 
 		}
 		fseek(f, 0, SEEK_END);
 		fprintf(f, "%lld %s\n", (long long)expiry, nonce);
-		if (fflush(f) != 0 || fsync(fd) != 0)
+		/* Not fsynced: losing the line to a crash only lets that one token
+		 * be used again within its hour, while the change it made is
+		 * durable in alertd's store either way. */
+		if (fflush(f) != 0)
 			rc = err_sys(e, -EIO, "cannot record the form token in %s", path);
 	}
 	if (kept)
@@ -186,8 +186,8 @@ int web_token_spend(const char *data_dir, const char *user, const char *token, i
 	if (rc < 0)
 		return rc;
 	mac(key, user, expiry, nonce, want);
-	OPENSSL_cleanse(key, sizeof key);
-	if (CRYPTO_memcmp(want, dot2 + 1, 64) != 0)
+	memset(key, 0, sizeof key);
+	if (!sha256_equal(want, dot2 + 1, 64))
 		return err_set(e, -EACCES, "form token not made for this user");
 	int64_t exp = strtoll(expiry, NULL, 10), now_s = now / RTIME_NS_PER_SEC;
 	if (exp < now_s)
