@@ -43,10 +43,28 @@ int receiver_apply(struct receiver *r, const struct conf_entry *entry, struct er
 
 /* At the section's end: checks it as a whole (a type given, an email
  * receiver with a server and a recipient, a URL that parses, ...).
- * data_dir resolves relative paths (a maildir under the data folder). */
+ * A maildir's relative path stays relative here: the notifier resolves it
+ * under the data folder it was given (notifier_new's data_dir), so one
+ * config means the same under every --data.  Errors: -EINVAL with
+ * "file:line: [receiver NAME]: what is missing or wrong".
+ *
+ * Settings (docs/receivers.md): all types take type, rate_limit =
+ * COUNT/DURATION and give_up = DURATION (default 1h); email: server, port,
+ * tls = none|starttls|implicit (default starttls), tls_verify, ca_file,
+ * user, password, from, to, cc, subject, timeout; webhook, sms, push: url,
+ * user/password or token, tls_verify, ca_file, timeout, and sms_to,
+ * sms_from (sms), topic, priority, format = ntfy|gotify (push); exec:
+ * command (split into argv by the config's quoting rules, never a
+ * shell), env = NAME=VALUE, timeout; maildir: path, from, to, cc,
+ * subject.  A password or token is never repeated in a message. */
 int receiver_check(struct receiver *r, const struct conf_entry *section_end, struct err *e);
 
 void receiver_free(struct receiver *r);
+
+/* A copy of a checked receiver that lives on its own (a delivery in a
+ * worker thread keeps one, so a configuration reloaded meanwhile cannot
+ * pull it away); *out is the caller's (receiver_free).  -ENOMEM. */
+int receiver_dup(const struct receiver *r, struct receiver **out, struct err *e);
 
 const char *receiver_type_name(enum receiver_type type);
 

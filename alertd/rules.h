@@ -1,6 +1,6 @@
 /* rules.h - alertd's configuration: settings, rules, routes, inhibitions and
  * mute windows, read from alertd.conf and the files it includes
- * (rules.d/*.conf), as docs/alerting.md describes them.  One reader serves
+ * (the *.conf of rules.d), as docs/alerting.md describes them.  One reader serves
  * rmon-alertd, `rmon rules check`, reportgen's configuration and rule pages
  * and the web actions' checker, so a file means the same thing to all.
  *
@@ -48,6 +48,8 @@ struct rule {
 	int64_t absent_ns;    /* RULE_ABSENCE */
 	int64_t horizon_ns;   /* RULE_PREDICT */
 	int64_t repeat_ns;    /* re-notify a firing, unacknowledged alert this often; 0 never */
+	int64_t baseline_ns;  /* RULE_ANOMALY: the history its usual range is learnt from */
+	double deviations;    /* RULE_ANOMALY: the range is median +- this many robust deviations */
 	const char *severity; /* "critical", "warning" or "info" */
 	const char *unit;     /* "percent", "bytes", ... (lib/plot.h units), for display */
 	const char *summary;  /* templates: {host} {value} {threshold} {since} {labels.X} {rule} */
@@ -161,5 +163,14 @@ struct rule_vars {
  * terminated), as snprintf counts.  Values are inserted as they are:
  * escaping is the output's job (mail headers, HTML, JSON). */
 size_t rule_expand(const char *tmpl, const struct rule_vars *vars, char *buf, size_t cap);
+
+/* Checks that a template names only the fields above ({host} {value}
+ * {threshold} {since} {labels} {labels.NAME} {rule} {severity} {detail}
+ * {unit}; "{{" is a literal brace): -EINVAL naming the first unknown one. */
+int rule_template_check(const char *tmpl, struct err *e);
+
+/* Writes value for a person: "93.2", "12.3 GiB" when unit is "bytes",
+ * "no data" for NaN.  Returns buf. */
+const char *rule_format_value(double value, const char *unit, char *buf, size_t cap);
 
 #endif

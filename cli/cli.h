@@ -9,14 +9,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "alertd/alerts.h"
 #include "store/query.h"
 
 #define CLI_DEFAULT_DATA "var"
 #define CLI_VERSION	 "0.1.0"
 
+int cmd_alerts(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_series(int argc, char **argv);
+int cmd_silence(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
 /* Opens the store of data for reading, printing the error for the person
@@ -36,5 +39,12 @@ void cli_json_string(FILE *out, const char *s, size_t len);
 /* Tells the person, on stderr, how many stored names the last listing of q
  * skipped for breaking the name rules (nothing when none). */
 void cli_report_bad_names(const char *command, const struct query *q);
+
+/* Opens alertd's store (alertd/alerts.h) of data, printing the error
+ * (prefixed by the command's name) on failure.  Returns NULL then. */
+struct alert_store *cli_open_alerts(const char *command, const char *data);
+
+/* The person at the keyboard: the login name, else the user's name. */
+const char *cli_who(void);
 
 #endif

@@ -12,9 +12,11 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "alerts", cmd_alerts, "list, acknowledge and look back at alerts" },
 	{ "demo", cmd_demo, "run the pipeline on this machine with a built-in configuration" },
 	{ "query", cmd_query, "print stored samples, raw or aggregated" },
 	{ "series", cmd_series, "list stored series" },
+	{ "silence", cmd_silence, "quiet alerts for a while: add, list, rm" },
 	{ "stats", cmd_stats, "summarise what the store holds" },
 };
 
