@@ -162,8 +162,9 @@ static int apply_silence(struct web_request *req, struct alert_store *s, char *d
 	if (rc == 0)
 		rc = field_text(req, "comment", COMMENT_MAX, false, &comment, e);
 	struct query_selector *parsed = NULL;
-	if (rc == 0 && (rc = query_selector_parse(sel, &parsed, e)) < 0)
-		rc = err_set(e, -EINVAL, "field 'selector': %.400s", e ? e->msg : "");
+	struct err why = { 0 };
+	if (rc == 0 && (rc = query_selector_parse(sel, &parsed, &why)) < 0)
+		rc = err_set(e, -EINVAL, "field 'selector': %.400s", why.msg);
 	query_selector_free(parsed);
 	if (rc == 0 && s)
 		rc = alert_store_silence_add(s, sel, req->now, req->now + ns, req->user, comment,

@@ -16,7 +16,8 @@ start_web() {
 	[ "$(id -u)" -eq 0 ] && user_line="user root;"
 	mkdir -p "$dir/nginx-tmp" "$site"
 	touch "$dir/htpasswd"
-	/usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" 2>>"$dir/fcgiwrap.log" &
+	# each in a process group of its own, so stop_web ends fcgiwrap's workers too
+	setsid /usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
 	echo $! >"$dir/fcgiwrap.pid"
 	web_port=$(free_port)
 	cat >"$dir/nginx.conf" <<CONF
@@ -52,7 +53,7 @@ http {
 	}
 }
 CONF
-	/usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" &
+	setsid /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 &
 	echo $! >"$dir/nginx.pid.shell"
 	web_url=http://127.0.0.1:$web_port
 	for _ in $(seq 100); do
@@ -66,7 +67,8 @@ CONF
 stop_web() {
 	local dir=$1 f
 	for f in "$dir/nginx.pid.shell" "$dir/fcgiwrap.pid"; do
-		[ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null && wait "$(cat "$f")" 2>/dev/null
+		# fcgiwrap's workers do not all leave on SIGTERM; they hold nothing
+		[ -e "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null && wait "$(cat "$f")" 2>/dev/null
 		rm -f "$f"
 	done
 	return 0
