@@ -62,6 +62,21 @@ int eval_pass(struct eval *ev, struct query *q, int64_t now, const uint64_t *cha
 /* The wall-clock time of the next timer, INT64_MAX when none. */
 int64_t eval_next_due(const struct eval *ev);
 
+/* Every instance known, as the last evaluation of its rule left it:
+ * for `rmon rules test` and pages that show what each rule sees now.
+ * Strings are valid during the callback only; fn returns 0 to go on. */
+struct eval_instance {
+	const struct rule *rule;
+	const char *key, *host, *labels;
+	enum alert_state state;
+	double value; /* NaN: no data (absence: its age in seconds) */
+	double threshold;
+	int64_t since;
+	const char *detail;
+};
+typedef int (*eval_instance_fn)(void *ctx, const struct eval_instance *in);
+int eval_instances(const struct eval *ev, eval_instance_fn fn, void *ctx);
+
 struct eval_stats {
 	uint64_t passes;
 	uint64_t rules_evaluated; /* in the last pass */
