@@ -143,6 +143,14 @@ int alert_config_read_text(const char *text, const char *name, struct alert_conf
 			   struct err *e);
 void alert_config_free(struct alert_config *cfg);
 
+/* As alert_config_read_file, but the file replace_path (as an include
+ * names it: folder of the including file + the globbed name) is read with
+ * replace_text instead of what it holds, wherever it is included, and
+ * after everything else: how rmon-web checks a drop-in of [override RULE]
+ * sections before it writes it. */
+int alert_config_read_file_with(const char *path, const char *replace_path,
+				const char *replace_text, struct alert_config **out, struct err *e);
+
 const struct rule *alert_config_rule(const struct alert_config *cfg, const char *name);
 const struct receiver *alert_config_receiver(const struct alert_config *cfg, const char *name);
 

@@ -7,7 +7,8 @@
  *
  * Its settings come from the environment nginx sets (fastcgi_param):
  *   RMON_DATA        the data folder (default var)
- *   RMON_WEB_USERS   the roles file (default <RMON_DATA>/web-users.conf) */
+ *   RMON_WEB_USERS   the roles file (default <RMON_DATA>/web-users.conf)
+ *   RMON_CONFIG      alertd's configuration file, for rule edits */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,6 +96,9 @@ int main(int argc, char **argv)
 	req.method = env_or("REQUEST_METHOD", "");
 	req.data_dir = env_or("RMON_DATA", "var");
 	req.script = env_or("SCRIPT_NAME", "");
+	req.config = getenv("RMON_CONFIG");
+	if (req.config && !*req.config)
+		req.config = NULL;
 	req.user = getenv("REMOTE_USER");
 	if (!user_ok(req.user)) {
 		web_page_message(out, 403, "Forbidden", "Not signed in",

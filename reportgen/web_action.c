@@ -1,6 +1,7 @@
 /* web_action.c - rmon-web's actions (see web_action.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include "lib/utf8.h"
 #include "store/query.h"
 #include "reportgen/web_action.h"
+#include "alertd/rules.h"
 #include "reportgen/web_page.h"
+#include "reportgen/web_rules.h"
 #include "reportgen/web_token.h"
 
 #define COMMENT_MAX (ALERT_TEXT_MAX - 1)
@@ -184,11 +187,140 @@ static int apply_unsilence(struct web_request *req, struct alert_store *s, char 
 	return rc;
 }
 
+/* A rule's name as the config reader allows it. */
+static int field_rule(struct web_request *req, const char **out, struct err *e)
+{
+	const char *v = web_form_get(&req->form, "rule");
+	*out = v;
+	if (!v || !*v || strlen(v) > 127 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		strlen(v))
+		return err_set(e, -EINVAL, "field 'rule': a rule's name is needed");
+	return 0;
+}
+
+/* An optional number: empty means unchanged. */
+static int field_number(struct web_request *req, const char *name, const char **out, struct err *e)
+{
+	const char *v = web_form_get(&req->form, name);
+	*out = NULL;
+	if (!v || !*v)
+		return 0;
+	char *end;
+	double d = strtod(v, &end);
+	if (strlen(v) > 32 || *end || !isfinite(d) || strspn(v, "0123456789.eE+-") != strlen(v))
+		return err_set(e, -EINVAL, "field '%s': a number such as 90 or 0.5", name);
+	*out = v;
+	return 0;
+}
+
+static void form_rule(struct web_request *req, FILE *out)
+{
+	const char *name = NULL;
+	struct alert_config *cfg = NULL;
+	const struct rule *r = NULL;
+	struct err e = { 0 };
+	if (field_rule(req, &name, NULL) == 0 && req->config &&
+	    alert_config_read_file(req->config, &cfg, &e) == 0)
+		r = alert_config_rule(cfg, name);
+	if (!r) {
+		fputs("<p class=\"error\">", out);
+		web_html(out, e.msg[0] ? e.msg : "no such rule in the configuration");
+		fputs("</p>\n", out);
+	}
+	char threshold[32] = "", clear[32] = "", for_[32] = "0";
+	if (r) {
+		snprintf(threshold, sizeof threshold, "%g", r->threshold);
+		snprintf(clear, sizeof clear, "%g", r->clear);
+		if (r->for_ns)
+			rtime_format_duration(r->for_ns, for_, sizeof for_);
+	}
+	fputs("<input type=\"hidden\" name=\"rule\" value=\"", out);
+	web_html(out, name ? name : "");
+	fputs("\">", out);
+	if (r) {
+		fputs("<p><code>", out);
+		web_html(out, r->expr);
+		fprintf(out, "</code> %s</p>\n", r->op == RULE_ABOVE ? "above" : "below");
+	}
+	fprintf(out,
+		"<label for=\"enabled\">Enabled</label><select id=\"enabled\" name=\"enabled\">"
+		"<option value=\"true\"%s>yes</option><option value=\"false\"%s>no</option>"
+		"</select>\n"
+		"<label for=\"threshold\">Threshold</label><input type=\"text\" id=\"threshold\" "
+		"name=\"threshold\" maxlength=\"32\" value=\"%s\">\n"
+		"<label for=\"clear\">Clears at</label><input type=\"text\" id=\"clear\" "
+		"name=\"clear\" maxlength=\"32\" value=\"%s\">\n"
+		"<label for=\"for\">For</label><input type=\"text\" id=\"for\" name=\"for\" "
+		"maxlength=\"16\" value=\"%s\">\n",
+		r && !r->enabled ? "" : " selected", r && !r->enabled ? " selected" : "", threshold,
+		clear, for_);
+	alert_config_free(cfg);
+}
+
+static int apply_rule(struct web_request *req, struct alert_store *s, char *done, size_t cap,
+		      struct err *e)
+{
+	struct web_rule_edit edit = { 0 };
+	const char *enabled = web_form_get(&req->form, "enabled"), *dur = NULL;
+	int rc = field_rule(req, &edit.rule, e);
+	if (rc == 0 && enabled && *enabled) {
+		if (strcmp(enabled, "true") && strcmp(enabled, "false"))
+			rc = err_set(e, -EINVAL, "field 'enabled': true or false");
+		edit.enabled = enabled;
+	}
+	if (rc == 0)
+		rc = field_number(req, "threshold", &edit.threshold, e);
+	if (rc == 0)
+		rc = field_number(req, "clear", &edit.clear, e);
+	if (rc == 0 && (rc = field_text(req, "for", 16, false, &dur, e)) == 0 && *dur) {
+		int64_t ns;
+		if (strcmp(dur, "0") != 0 && rtime_parse_duration(dur, &ns, NULL) < 0)
+			rc = err_set(e, -EINVAL, "field 'for': 0 or a duration such as 5m");
+		edit.for_ = dur;
+	}
+	if (rc == 0 && !req->config)
+		rc = err_set(e, -ENOENT,
+			     "rule edits need the path of alertd's configuration (RMON_CONFIG)");
+	if (rc || !s)
+		return rc;
+	if ((rc = web_rules_edit(req->config, &edit, e)) != 0)
+		return rc == -EPROTO ? -EINVAL : rc;
+	char what[ALERT_TEXT_MAX];
+	snprintf(what, sizeof what, "rule %s:%s%s%s%s%s%s%s%s", edit.rule,
+		 edit.enabled ? " enabled " : "", edit.enabled ? edit.enabled : "",
+		 edit.threshold ? " threshold " : "", edit.threshold ? edit.threshold : "",
+		 edit.clear ? " clear " : "", edit.clear ? edit.clear : "",
+		 edit.for_ ? " for " : "", edit.for_ ? edit.for_ : "");
+	alert_store_audit_add(s, req->user, what, req->now, NULL);
+	snprintf(done, cap, "Rule %s is changed; rmon-alertd takes it up at once.", edit.rule);
+	return 0;
+}
+
+static int apply_rule_undo(struct web_request *req, struct alert_store *s, char *done, size_t cap,
+			   struct err *e)
+{
+	if (!req->config)
+		return err_set(e, -ENOENT,
+			       "rule edits need the path of alertd's configuration (RMON_CONFIG)");
+	if (!s)
+		return 0;
+	int rc = web_rules_undo(req->config, e);
+	if (rc)
+		return rc;
+	alert_store_audit_add(s, req->user, "rule edits: the previous drop-in is back", req->now,
+			      NULL);
+	snprintf(done, cap, "The rule edits before the last one are back.");
+	return 0;
+}
+
 static const struct action actions[] = {
 	{ "ack", WEB_ROLE_OPERATOR, "Acknowledge alert", form_ack, apply_ack },
 	{ "unack", WEB_ROLE_OPERATOR, "Withdraw acknowledgement", describe_alert, apply_unack },
 	{ "silence", WEB_ROLE_OPERATOR, "Silence alerts", form_silence, apply_silence },
 	{ "unsilence", WEB_ROLE_OPERATOR, "Remove silence", NULL, apply_unsilence },
+	{ "rule", WEB_ROLE_ADMIN, "Change rule", form_rule, apply_rule },
+	{ "rule_undo", WEB_ROLE_ADMIN, "Undo the last rule change", NULL, apply_rule_undo },
 };
 
 /* ---- answering ---- */
@@ -256,7 +388,7 @@ void web_action_run(struct web_request *req, FILE *out)
 			a = &actions[i];
 	if (!a) {
 		refuse(req, NULL, -EINVAL,
-		       "field 'do': one of ack, unack, silence, unsilence is needed", out);
+		       "field 'do': one of ack, unack, silence, unsilence, rule, rule_undo", out);
 		return;
 	}
 	if (req->role < a->role) {

@@ -6,6 +6,8 @@
  *   do=unack       id                 operator
  *   do=silence     selector, for, comment   operator
  *   do=unsilence   id                 operator
+ *   do=rule        rule, enabled, threshold, clear, for   admin (web_rules.h)
+ *   do=rule_undo   -                  admin      the drop-in before the last edit
  *
  * A GET with `do` shows the action's confirmation form (with a fresh CSRF
  * token, web_token.h); only a POST of that form changes anything. */
@@ -23,6 +25,7 @@ struct web_request {
 	const char *user;   /* REMOTE_USER, checked */
 	enum web_role role;
 	const char *data_dir;
+	const char *config; /* alertd's configuration file, for rule edits; NULL none */
 	const char *script; /* SCRIPT_NAME: where the forms post to */
 	const char *back;   /* a path on this site to return to, or NULL */
 	struct web_form form;

@@ -16,9 +16,10 @@
 #include <cmocka.h>
 
 #include "alertd/alerts.h"
+#include "alertd/rules.h"
 #include "lib/rtime.h"
 
-static char data[256], users[300];
+static char data[256], users[300], config[300];
 static uint64_t alert_id;
 
 struct answer {
@@ -52,8 +53,11 @@ static void run_web(const char *method, const char *user, const char *query, con
 			 content_type ? content_type : "application/x-www-form-urlencoded");
 		snprintf(e_data, sizeof e_data, "RMON_DATA=%s", data);
 		snprintf(e_users, sizeof e_users, "RMON_WEB_USERS=%s", users);
-		char *env[] = { e_method, e_user, e_query, e_len,
-				e_type,	  e_data, e_users, "SCRIPT_NAME=/rmon/action",
+		char e_config[320];
+		snprintf(e_config, sizeof e_config, "RMON_CONFIG=%s", config);
+		char *env[] = { e_method, e_user,   e_query,
+				e_len,	  e_type,   e_data,
+				e_users,  e_config, "SCRIPT_NAME=/rmon/action",
 				NULL };
 		char *argv[] = { bin, NULL };
 		execve(bin, argv, env);
@@ -116,6 +120,13 @@ static size_t count_silences(void)
 	return n;
 }
 
+static int count_alice(void *ctx, const struct alert_audit *a)
+{
+	if (strcmp(a->who, "alice") == 0 && strncmp(a->what, "rule", 4) == 0)
+		++*(size_t *)ctx;
+	return 0;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -124,6 +135,12 @@ static int setup(void **state)
 	snprintf(users, sizeof users, "%s/web-users.conf", data);
 	FILE *f = fopen(users, "w");
 	fputs("[roles]\nalice = admin\nbob = operator\n* = viewer\n", f);
+	fclose(f);
+	snprintf(config, sizeof config, "%s/alertd.conf", data);
+	f = fopen(config, "w");
+	fputs("[rule load_high]\nexpr = avg(node_load1[5m])\nabove = 8\nclear = 6\nfor = 5m\n"
+	      "\ninclude = rules.d/*.conf\n",
+	      f);
 	fclose(f);
 	struct alert_store *s;
 	struct err e = { 0 };
@@ -274,12 +291,102 @@ static void open_redirects_are_not_followed(void **state)
 	assert_int_equal(a.status, 400);
 }
 
+static char *read_file(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void post_rule(const char *user, const char *fields, struct answer *a)
+{
+	struct answer form;
+	char token[256], body[1024];
+	run_web("GET", user, "do=rule&rule=load_high", NULL, NULL, &form);
+	assert_int_equal(form.status, 200);
+	token_of(&form, token, sizeof token);
+	snprintf(body, sizeof body, "do=rule&rule=load_high&token=%s&%s", token, fields);
+	run_web("POST", user, NULL, body, NULL, a);
+}
+
+static void rule_edits_are_checked_kept_and_undone(void **state)
+{
+	(void)state;
+	struct answer a;
+	char dropin[400], prev[420];
+	snprintf(dropin, sizeof dropin, "%s/rules.d/50-web.conf", data);
+	snprintf(prev, sizeof prev, "%s.prev", dropin);
+
+	run_web("GET", "bob", "do=rule&rule=load_high", NULL, NULL, &a); /* an operator */
+	assert_int_equal(a.status, 403);
+	run_web("GET", "alice", "do=rule&rule=load_high", NULL, NULL, &a);
+	assert_int_equal(a.status, 200);
+	if (!strstr(a.text, "value=\"8\"")) /* the threshold as configured */
+		fail_msg("%s", strstr(a.text, "<h1>"));
+
+	post_rule("alice", "threshold=12&for=10m", &a);
+	assert_int_equal(a.status, 200);
+	const char *text = read_file(dropin);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "[override load_high]\nthreshold = 12\nfor = 10m\n"));
+	struct alert_config *cfg;
+	assert_int_equal(alert_config_read_file(config, &cfg, NULL), 0);
+	assert_true(alert_config_rule(cfg, "load_high")->threshold == 12);
+	assert_true(alert_config_rule(cfg, "load_high")->clear == 6);
+	alert_config_free(cfg);
+
+	/* a clear level above the threshold breaks the rule: refused with the
+	 * checker's words, the drop-in as it was */
+	char before[8192];
+	snprintf(before, sizeof before, "%s", read_file(dropin));
+	post_rule("alice", "clear=20", &a);
+	assert_int_equal(a.status, 400);
+	assert_non_null(strstr(a.text, "clear 20 is above the threshold 12"));
+	assert_string_equal(read_file(dropin), before);
+	post_rule("alice", "threshold=1e999", &a);
+	assert_int_equal(a.status, 400);
+	post_rule("alice", "enabled=maybe", &a);
+	assert_int_equal(a.status, 400);
+
+	post_rule("alice", "enabled=false", &a);
+	assert_int_equal(a.status, 200);
+	assert_non_null(strstr(read_file(dropin), "enabled = false"));
+	assert_string_equal(read_file(prev), before);
+
+	/* undo: the drop-in before the last edit is back */
+	struct answer form;
+	char token[256], body[512];
+	run_web("GET", "alice", "do=rule_undo", NULL, NULL, &form);
+	token_of(&form, token, sizeof token);
+	snprintf(body, sizeof body, "do=rule_undo&token=%s", token);
+	run_web("POST", "alice", NULL, body, NULL, &a);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(read_file(dropin), before);
+	assert_int_equal(alert_config_read_file(config, &cfg, NULL), 0);
+	assert_true(alert_config_rule(cfg, "load_high")->enabled);
+	alert_config_free(cfg);
+
+	/* who did it is logged */
+	struct alert_store *s;
+	assert_int_equal(alert_store_open(data, 0, &s, NULL), 0);
+	size_t by_alice = 0;
+	assert_int_equal(alert_store_audit(s, 0, count_alice, &by_alice, NULL), 0);
+	alert_store_close(s);
+	assert_true(by_alice >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ack_with_token_once),
 		cmocka_unit_test(refusals_change_nothing),
 		cmocka_unit_test(open_redirects_are_not_followed),
+		cmocka_unit_test(rule_edits_are_checked_kept_and_undone),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
