@@ -208,7 +208,7 @@ static void test_bad_files(void **state)
 				      "name");
 	refused("[rules a]\nexpr = x\n",
 		"t.conf:2: rules.expr = 'x': unknown section [rules] (alertd, report, rule, route, "
-		"receiver, inhibit, mute)");
+		"receiver, inhibit, mute, override)");
 	refused("expr = x\n", "t.conf:1: expr = 'x': unknown setting outside a section (only "
 			      "'include' is read there)");
 	refused("[alertd]\ngroup_window = soon\n",
