@@ -24,6 +24,7 @@ static const struct setting table[] = {
 	{ "alertd", "resolved_keep", SETTING_DURATION, AT(resolved_keep_ns), 60 * RTIME_NS_PER_SEC,
 	  0, 0 },
 	{ "report", "url", SETTING_STRING, AT(report_url), 1, 0, 0 },
+	{ "web", "action_url", SETTING_STRING, AT(web_action_url), 1, 0, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -102,7 +103,7 @@ static int on_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 		int rc = settings_apply(&o->keep, entry, e);
 		if (rc == SETTINGS_UNKNOWN)
 			return conf_error(e, entry,
-					  "unknown section [%s] (alertd, report, rule, route, "
+					  "unknown section [%s] (alertd, report, web, rule, route, "
 					  "receiver, inhibit, mute, override)",
 					  entry->section);
 		return rc;

@@ -114,6 +114,8 @@ struct alert_config {
 	int64_t resolved_keep_ns; /* how long resolved alerts stay listed */
 	/* [report] */
 	const char *report_url; /* base URL of the generated site, NULL: no links */
+	/* [web] */
+	const char *web_action_url; /* rmon-web's URL: the pages carry forms; NULL: read-only */
 
 	const struct rule *rules;
 	size_t n_rules;
