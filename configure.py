@@ -73,7 +73,7 @@ LOADED_AT_RUN_TIME = {"libcrypto", "libssl"}
 NOT_WITH_SANITIZERS = {"jemalloc"}
 # Programs that allocate next to nothing after start-up: jemalloc (and the
 # libstdc++ it pulls in) would only add RSS to them.  See docs/architecture.md.
-WITHOUT_JEMALLOC = {"rmon-collectd", "rmon-loadgen"}
+WITHOUT_JEMALLOC = {"rmon-collectd", "rmon-loadgen", "rmon-web"}
 
 VARIANT_FLAGS = {
     "release": ("-O2 -g -DNDEBUG", ""),

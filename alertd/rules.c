@@ -24,6 +24,7 @@ static const struct setting table[] = {
 	{ "alertd", "resolved_keep", SETTING_DURATION, AT(resolved_keep_ns), 60 * RTIME_NS_PER_SEC,
 	  0, 0 },
 	{ "report", "url", SETTING_STRING, AT(report_url), 1, 0, 0 },
+	{ "web", "action_url", SETTING_STRING, AT(web_action_url), 1, 0, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -38,6 +39,7 @@ static const struct section {
 	{ "route", rules_route_open, rules_route_setting, rules_route_end },
 	{ "inhibit", rules_inhibit_open, rules_inhibit_setting, rules_inhibit_end },
 	{ "mute", rules_mute_open, rules_mute_setting, rules_mute_end },
+	{ "override", rules_override_open, rules_override_setting, rules_override_end },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -80,9 +82,17 @@ static int open_section(struct config_owner *o, const struct conf_entry *entry, 
 	return 0;
 }
 
+/* True for an entry of the file alert_config_read_file_with replaces. */
+static bool skipped(const struct config_owner *o, const struct conf_entry *entry)
+{
+	return o->skip_file && strcmp(entry->file, o->skip_file) == 0;
+}
+
 static int on_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 {
 	struct config_owner *o = ctx;
+	if (skipped(o, entry))
+		return 0;
 	if (!entry->section[0])
 		return conf_error(e, entry,
 				  "unknown setting outside a section (only 'include' is read "
@@ -93,8 +103,8 @@ static int on_setting(void *ctx, const struct conf_entry *entry, struct err *e)
 		int rc = settings_apply(&o->keep, entry, e);
 		if (rc == SETTINGS_UNKNOWN)
 			return conf_error(e, entry,
-					  "unknown section [%s] (alertd, report, rule, route, "
-					  "receiver, inhibit, mute)",
+					  "unknown section [%s] (alertd, report, web, rule, route, "
+					  "receiver, inhibit, mute, override)",
 					  entry->section);
 		return rc;
 	}
@@ -113,7 +123,7 @@ static int on_section_end(void *ctx, const struct conf_entry *entry, struct err 
 	struct config_owner *o = ctx;
 	const struct section *s = section_of(entry->section);
 	bool receiver = strcmp(entry->section, "receiver") == 0;
-	if (!s && !receiver)
+	if ((!s && !receiver) || skipped(o, entry))
 		return 0;
 	if (!is_open(o, entry)) { /* a section without settings */
 		int rc = open_section(o, entry, e);
@@ -164,6 +174,9 @@ static int unknown_receiver(const struct alert_config *cfg, const char *file, in
 static int check_whole(struct config_owner *o, struct err *e)
 {
 	struct alert_config *cfg = &o->pub;
+	int rc = rules_apply_overrides(o, e);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		struct rule *r = &o->rules[i];
 		struct rule_extra *x = &o->rule_extras[i];
@@ -237,6 +250,7 @@ void alert_config_free(struct alert_config *cfg)
 	free(o->route_extras);
 	free(o->inhibits);
 	free(o->mutes);
+	free(o->overrides);
 	settings_release(&o->keep);
 	free(o);
 }
@@ -291,6 +305,21 @@ int alert_config_read_file(const char *path, struct alert_config **out, struct e
 		return err_set(e, -ENOMEM, "out of memory");
 	int rc = conf_read_file(path, &hooks, o, e);
 	return finish(o, rc, path, out, e);
+}
+
+int alert_config_read_file_with(const char *path, const char *replace_path,
+				const char *replace_text, struct alert_config **out, struct err *e)
+{
+	struct config_owner *o = owner_new();
+	if (!o)
+		return err_set(e, -ENOMEM, "out of memory");
+	o->skip_file = replace_path;
+	int rc = path ? conf_read_file(path, &hooks, o, e)
+		      : conf_read_text(alert_config_default, "<embedded>", &hooks, o, e);
+	o->skip_file = NULL;
+	if (rc == 0)
+		rc = conf_read_text(replace_text, replace_path, &hooks, o, e);
+	return finish(o, rc, path ? path : "<embedded>", out, e);
 }
 
 const struct rule *alert_config_rule(const struct alert_config *cfg, const char *name)

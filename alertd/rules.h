@@ -114,6 +114,8 @@ struct alert_config {
 	int64_t resolved_keep_ns; /* how long resolved alerts stay listed */
 	/* [report] */
 	const char *report_url; /* base URL of the generated site, NULL: no links */
+	/* [web] */
+	const char *web_action_url; /* rmon-web's URL: the pages carry forms; NULL: read-only */
 
 	const struct rule *rules;
 	size_t n_rules;
@@ -142,6 +144,14 @@ int alert_config_read_file(const char *path, struct alert_config **out, struct e
 int alert_config_read_text(const char *text, const char *name, struct alert_config **out,
 			   struct err *e);
 void alert_config_free(struct alert_config *cfg);
+
+/* As alert_config_read_file, but the file replace_path (as an include
+ * names it: folder of the including file + the globbed name) is read with
+ * replace_text instead of what it holds, wherever it is included, and
+ * after everything else: how rmon-web checks a drop-in of [override RULE]
+ * sections before it writes it. */
+int alert_config_read_file_with(const char *path, const char *replace_path,
+				const char *replace_text, struct alert_config **out, struct err *e);
 
 const struct rule *alert_config_rule(const struct alert_config *cfg, const char *name);
 const struct receiver *alert_config_receiver(const struct alert_config *cfg, const char *name);

@@ -20,6 +20,16 @@ struct route_extra {
 	size_t receivers_cap, escalate_cap;
 };
 
+/* An [override RULE] section (rules_override.c). */
+struct rule_override {
+	const char *rule, *file;
+	int line;
+	bool has_enabled, has_threshold, has_clear, has_for;
+	bool enabled;
+	double threshold, clear;
+	int64_t for_ns;
+};
+
 /* The reader and, after it, the owner of everything alert_config_* hands
  * out: pub is what callers see. */
 struct config_owner {
@@ -42,6 +52,11 @@ struct config_owner {
 	int open_line;
 	const char *open_file;
 	struct receiver *open_receiver;
+	struct rule_override *overrides;
+	size_t n_overrides, overrides_cap;
+	/* alert_config_read_file_with: entries of this file are skipped, and
+	 * replace_text is read in its place. */
+	const char *skip_file;
 };
 
 /* The readers of each section: the first setting of a section opens it
@@ -58,6 +73,12 @@ int rules_inhibit_end(struct config_owner *o, const struct conf_entry *entry, st
 int rules_mute_open(struct config_owner *o, const struct conf_entry *entry, struct err *e);
 int rules_mute_setting(struct config_owner *o, const struct conf_entry *entry, struct err *e);
 int rules_mute_end(struct config_owner *o, const struct conf_entry *entry, struct err *e);
+
+int rules_override_open(struct config_owner *o, const struct conf_entry *entry, struct err *e);
+int rules_override_setting(struct config_owner *o, const struct conf_entry *entry, struct err *e);
+int rules_override_end(struct config_owner *o, const struct conf_entry *entry, struct err *e);
+/* Applies the overrides read, once every rule is. */
+int rules_apply_overrides(struct config_owner *o, struct err *e);
 
 /* Appends the words of entry's value ("a, b c") to the list *list. */
 int rules_add_words(struct config_owner *o, const struct conf_entry *entry, const char ***list,
