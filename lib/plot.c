@@ -143,6 +143,9 @@ static int spawn(struct plot_proc *pr, struct err *e)
 	posix_spawn_file_actions_adddup2(&actions, in[1], 0);
 	posix_spawn_file_actions_adddup2(&actions, out[1], 1);
 	posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+	/* and what the caller left open without close-on-exec stays out of
+	 * gnuplot too */
+	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 	char *argv[] = { "gnuplot", NULL };
 	pid_t pid;
 	rc = posix_spawnp(&pid, "gnuplot", &actions, NULL, argv, environ);

@@ -184,7 +184,11 @@ static void x_ticks(struct plot_buf *b, const struct plot_graph *g)
 	plot_buf_puts(b, "set xtics (");
 	for (size_t i = 0; i < n; i++) {
 		double x = ((double)ticks[i].at * 1e9 - (double)g->from) / (double)g->step;
-		plot_buf_printf(b, "%s'%s' %.2f", i ? ", " : "", ticks[i].label, x);
+		/* strftime speaks the caller's locale: its month names are
+		 * text like any other */
+		plot_buf_puts(b, i ? ", " : "");
+		plot_buf_gnuplot_string(b, ticks[i].label);
+		plot_buf_printf(b, " %.2f", x);
 	}
 	plot_buf_puts(b, ")\n");
 }

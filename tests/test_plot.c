@@ -24,6 +24,7 @@
 #include "lib/fault.h"
 #include "lib/plot.h"
 #include "lib/plot_private.h"
+#include "lib/utf8.h"
 
 enum { W = 800, H = 250, MAX_N = 2 * W };
 
@@ -502,6 +503,60 @@ static void test_errors(void **state)
 	free(path);
 }
 
+static bool valid_utf8(const char *s)
+{
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_next(s + i, len - i, &cp);
+		if (!n || utf8_unsafe(cp))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Any bytes at all become one gnuplot string (quotes paired, no line
+ * break to end the command) and XML text (no markup), both valid UTF-8. */
+static void test_text_escaping(void **state)
+{
+	(void)state;
+	srand(11);
+	for (int round = 0; round < 3000; round++) {
+		char in[64];
+		size_t len = (size_t)(rand() % 63);
+		for (size_t i = 0; i < len; i++) {
+			int pick = rand() % 8;
+			in[i] = pick == 0   ? '\''
+				: pick == 1 ? (char)(1 + rand() % 31)
+				: pick == 2 ? (char)(0x80 + rand() % 128)
+				: pick == 3 ? "<>&\"`@{}\\"[rand() % 10]
+					    : (char)(' ' + rand() % 95);
+		}
+		in[len] = '\0';
+		struct plot_buf b = { 0 };
+		plot_buf_gnuplot_string(&b, in);
+		assert_true(b.len >= 2 && b.p[0] == '\'' && b.p[b.len - 1] == '\'');
+		for (size_t i = 1; i + 1 < b.len; i++) {
+			assert_true((unsigned char)b.p[i] >= 0x20 && b.p[i] != 0x7f);
+			if (b.p[i] == '\'') {
+				assert_true(b.p[i + 1] == '\'' && i + 2 < b.len);
+				i++;
+			}
+		}
+		assert_true(valid_utf8(b.p));
+		b.len = 0;
+		plot_buf_xml(&b, in);
+		assert_true(!b.len || (!strchr(b.p, '<') && !strchr(b.p, '>') && valid_utf8(b.p)));
+		for (const char *amp = b.p; b.len && (amp = strchr(amp, '&')); amp++)
+			assert_true(strncmp(amp, "&amp;", 5) == 0 || strncmp(amp, "&lt;", 4) == 0 ||
+				    strncmp(amp, "&gt;", 4) == 0 ||
+				    strncmp(amp, "&quot;", 6) == 0 ||
+				    strncmp(amp, "&apos;", 6) == 0);
+		plot_buf_free(&b);
+	}
+}
+
 static const char *failing_point;
 static int failing_code;
 
@@ -685,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_many_graphs_few_processes),
 		cmocka_unit_test(test_killed_gnuplot),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_fewer_points),
 		cmocka_unit_test(test_gallery),
