@@ -220,6 +220,26 @@ static bool write_file(const char *data, const char *name, const char *text, con
 	return true;
 }
 
+/* HOST:PORT with a host of letters, digits, '.', '-' (or an IPv6 address
+ * in brackets): it goes into a configuration file, so nothing else may. */
+static bool smtp_ok(const char *smtp)
+{
+	const char *colon = strrchr(smtp, ':');
+	if (!colon || colon == smtp || strlen(colon + 1) > 5)
+		return false;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	long port = strtol(colon + 1, NULL, 10);
+	if (port < 1 || port > 65535)
+		return false;
+	for (const char *p = smtp; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(".-[]:", *p)))
+			return false;
+	return true;
+}
+
 /* alertd's configuration: the shipped one, the demo rule, and with --smtp
  * an email receiver beside the maildir. */
 static bool write_alertd_config(const char *data, const char *smtp, char *path, size_t cap)
@@ -409,8 +429,12 @@ int cmd_demo(int argc, char **argv)
 	int first, status;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
-	if (smtp && (!strchr(smtp, ':') || atoi(strrchr(smtp, ':') + 1) <= 0)) {
-		fprintf(stderr, "rmon demo: --smtp '%s': expected HOST:PORT\n", smtp);
+	if (smtp && !smtp_ok(smtp)) {
+		char shown[300];
+		fprintf(stderr,
+			"rmon demo: --smtp %s: expected HOST:PORT (a host name or address, a "
+			"port from 1 to 65535)\n",
+			escape_quote(shown, sizeof shown, smtp));
 		return 2;
 	}
 	char bin_dir[PATH_MAX], log_path[PATH_MAX], agent_conf[PATH_MAX], alertd_conf[PATH_MAX];
