@@ -101,7 +101,7 @@ static void scrape_bench(const char *data, size_t n)
 	int64_t best_scrape = INT64_MAX, best_read = INT64_MAX;
 	size_t bytes = 0;
 	struct reading r = { .ids = malloc(n * sizeof(uint64_t)) };
-	struct query_latest *latest = malloc(4096 * sizeof *latest);
+	struct query_latest *latest = malloc(n * sizeof *latest);
 	if (!r.ids || !latest || query_open(data, &r.q, &e) != 0)
 		bench_die("%s", e.msg[0] ? e.msg : "out of memory");
 	for (int round = 0; round < 5; round++) {
@@ -117,8 +117,7 @@ static void scrape_bench(const char *data, size_t n)
 		query_begin(r.q, &e);
 		if (query_series(r.q, NULL, keep_id, &r, &e) != 0)
 			bench_die("%s", e.msg);
-		for (size_t i = 0; i < r.n; i += 4096)
-			query_latest(r.q, r.ids + i, r.n - i < 4096 ? r.n - i : 4096, latest, &e);
+		query_latest(r.q, r.ids, r.n, latest, &e);
 		query_end(r.q);
 		int64_t t2 = rtime_mono_ns();
 		if (t1 - t0 < best_scrape)

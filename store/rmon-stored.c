@@ -604,8 +604,8 @@ int main(int argc, char **argv)
 		    "with --listen, remote agents' streams) into a write-ahead log and an LMDB\n"
 		    "store in DIR (default $" PATHS_DATA_ENV " or " PATHS_DATA_DIR
 		    ").  The config file holds [store],\n"
-		    "[ingest], [host NAME] and [upstream] sections (docs/stored.md,\n"
-		    "docs/protocol.md).",
+		    "[ingest], [host NAME], [upstream], [exposition] and [remote_write NAME]\n"
+		    "sections (docs/stored.md, docs/protocol.md, docs/prometheus.md).",
 		.options = options,
 	};
 	int first, status, rc;
