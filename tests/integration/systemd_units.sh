@@ -36,7 +36,7 @@ for unit in deploy/systemd/*.service; do
 		grep -q "$want" "$unit" || { echo "$name: no line matching $want"; status=1; }
 	done
 	case $program in
-	rmon-stored) ! grep -q '^ExecReload=' "$unit" || { echo "$name: the store does not reload"; status=1; } ;;
+	rmon-stored | rmon-reportgen) ! grep -q "^ExecReload=" "$unit" || { echo "$name: $program has no reload"; status=1; } ;;
 	*) grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" || { echo "$name: no reload by SIGHUP"; status=1; } ;;
 	esac
 	out=$(cd "$dir/units" && MANPATH=$dir/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "./$name" 2>&1 || true)
