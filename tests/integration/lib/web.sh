@@ -2,7 +2,8 @@
 # nginx and fcgiwrap on 127.0.0.1, as docs/web.md sets them up: the site as
 # static files, /rmon/action through fcgiwrap behind basic auth.
 #
-#   start_web DIR SITE DATA     -> $web_port, $web_url; users in DIR/htpasswd
+#   start_web DIR SITE DATA [PORT [CONFIG]]  -> $web_port, $web_url; users in
+#       DIR/htpasswd, roles in DIR/web-users.conf; CONFIG: alertd's, for rule edits
 #   add_web_user DIR USER PASSWORD
 #   stop_web DIR
 
@@ -13,13 +14,14 @@ add_web_user() {
 
 start_web() {
 	local dir=$1 site=$2 data=$3 user_line=""
+	web_port=${4:-$(free_port)}
+	local config=${5:-}
 	[ "$(id -u)" -eq 0 ] && user_line="user root;"
 	mkdir -p "$dir/nginx-tmp" "$site"
 	touch "$dir/htpasswd"
 	# each in a process group of its own, so stop_web ends fcgiwrap's workers too
 	setsid /usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
 	echo $! >"$dir/fcgiwrap.pid"
-	web_port=$(free_port)
 	cat >"$dir/nginx.conf" <<CONF
 $user_line
 daemon off;
@@ -48,6 +50,7 @@ http {
 			fastcgi_param REMOTE_USER \$remote_user;
 			fastcgi_param RMON_DATA $data;
 			fastcgi_param RMON_WEB_USERS $dir/web-users.conf;
+			fastcgi_param RMON_CONFIG "$config";
 			fastcgi_pass unix:$dir/fcgi.sock;
 		}
 	}

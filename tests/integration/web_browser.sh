@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# From a browser, through nginx, fcgiwrap and rmon-web: a person signs in,
+# acknowledges a firing alert on its report page and silences its host
+# from the host page; `rmon alerts` and `rmon silence list` see both, the
+# regenerated pages show them, and alertd sends no repeat for the acked
+# alert.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/notify.sh"
+. "$here/lib/alertd.sh"
+. "$here/lib/web.sh"
+needs_python_module selenium
+[ -x /usr/bin/chromedriver ] || { echo "needs Debian's chromium-driver"; exit 77; }
+trap 'stop_web "$dir"; cleanup_alertd' EXIT
+site=$dir/site
+web_port=$(free_port)
+cat >"$dir/alertd.conf" <<CONF
+[alertd]
+flap_window = 1s
+[report]
+url = http://127.0.0.1:$web_port/
+[web]
+action_url = /rmon/action
+[receiver local]
+type = maildir
+path = maildir
+[route everything]
+receivers = local
+[rule hot]
+expr = test_value
+above = 10
+clear = 5
+repeat = 1m
+severity = critical
+summary = {host} is hot: {value}
+include = rules.d/*.conf
+CONF
+start_stored
+start_alertd --config "$dir/alertd.conf"
+put 'web1/test_value 1'
+wait_log 'pass over commit'
+put 'web1/test_value 20'
+wait_log 'firing'
+"$RMON_BIN/rmon-reportgen" --data "$data" --out "$site" --config "$dir/alertd.conf" --once
+id=$("$RMON_BIN/rmon" alerts --data "$data" --format json | /usr/bin/python3 -c '
+import json, sys
+print([a for a in json.load(sys.stdin) if a["state"] == "firing"][0]["id"])')
+grep -q 'name="do" value="ack"' "$site/alerts/$id.html" || { echo "no ack form on the alert page"; exit 1; }
+
+printf '[roles]\nbob = operator\n' >"$dir/web-users.conf"
+add_web_user "$dir" bob 'b0b-secret'
+start_web "$dir" "$site" "$data" "$web_port" "$dir/alertd.conf"
+artefacts=${RMON_BUILD:-$dir}/artefacts/web_browser
+host_page=$(cd "$site" && ls hosts/web1*/index.html 2>/dev/null | head -1)
+[ -n "$host_page" ] || host_page=$(cd "$site" && grep -l 'name="do" value="silence"' -r . | head -1 | sed 's|^\./||')
+/usr/bin/python3 "$lib/web_browser.py" "$web_url" bob 'b0b-secret' "alerts/$id.html" "$host_page" "$artefacts"
+
+"$RMON_BIN/rmon" alerts --data "$data" >"$dir/alerts"
+cat "$dir/alerts"
+grep -q 'bob' "$dir/alerts" || { echo "the ack is not in rmon alerts"; exit 1; }
+"$RMON_BIN/rmon" silence list --data "$data" >"$dir/silences"
+cat "$dir/silences"
+grep -q 'web1/\*' "$dir/silences"
+"$RMON_BIN/rmon-reportgen" --data "$data" --out "$site" --config "$dir/alertd.conf" --once
+grep -q 'bob' "$site/alerts/$id.html" || { echo "the regenerated page does not show the ack"; exit 1; }
+grep -q 'swapping the disk tonight &lt;b&gt;bold&lt;/b&gt;' "$site/alerts/$id.html" || { echo "the comment is not shown as text"; exit 1; }
+echo "web_browser: acknowledged alert $id and silenced web1 from the pages; screenshots in $artefacts"
