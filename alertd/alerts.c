@@ -492,7 +492,7 @@ static int do_ack(struct alert_store *s, MDB_txn *txn, void *ctx, struct err *e)
 		al.acked_at = a->now;
 		adb_copy(al.acked_by, sizeof al.acked_by, a->who);
 		adb_copy(al.ack_comment, sizeof al.ack_comment, a->comment ? a->comment : "");
-		snprintf(what, sizeof what, "ack %" PRIu64 "%s%s", a->id,
+		snprintf(what, sizeof what, "ack %" PRIu64 "%s%.480s", a->id,
 			 al.ack_comment[0] ? ": " : "", al.ack_comment);
 	} else {
 		al.acked_at = 0;

@@ -149,9 +149,9 @@ static void say_default_data(const char *data, const char *ring_name)
 
 static void say_ready(struct agent *a, const char *data)
 {
-	char status[512];
+	char status[1024];
 	struct err e = { 0 };
-	snprintf(status, sizeof status, "collecting every %.3gs as host %s into %s",
+	snprintf(status, sizeof status, "collecting every %.3gs as host %s into %.480s",
 		 (double)a->config.interval_ns / 1e9, a->config.host,
 		 a->shipper ? a->config.server : data);
 	if (sdnotify_ready(status, &e) != 0)

@@ -14,6 +14,7 @@
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "reportgen/outfile.h"
+#include "reportgen/page_forms.h"
 
 #define HISTORY_SHOWN 200
 #define HOUR	      (3600 * RTIME_NS_PER_SEC)
@@ -93,6 +94,7 @@ static bool is_resolved(const struct alert *a)
 
 struct history {
 	struct html *h;
+	const struct report *r; /* for the silences' forms */
 	uint64_t only; /* one alert's moves, 0: all */
 	size_t shown;
 };
@@ -147,13 +149,17 @@ static int on_silence(void *ctx, const struct alert_silence *s)
 	html_text(h, s->by);
 	html_raw(h, "</td><td>");
 	html_text(h, s->comment);
+	if (hi->r && page_forms_on(hi->r)) {
+		html_raw(h, " ");
+		page_form_unsilence(hi->r, h, s->id, "alerts.html");
+	}
 	html_raw(h, "</td></tr>\n");
 	return 0;
 }
 
 int page_silences(struct report *r, struct html *h, struct err *e)
 {
-	struct history hi = { .h = h };
+	struct history hi = { .h = h, .r = r };
 	int rc = r->alerts ? alert_store_silences(r->alerts, true, r->now, on_silence, &hi, e) : 0;
 	if (hi.shown)
 		html_raw(h, "</table></div>\n");
@@ -184,6 +190,15 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 	html_raw(&h, "</h1>\n<p class=\"sub\">");
 	html_text(&h, a->summary);
 	html_raw(&h, "</p>\n");
+	if (page_forms_on(r)) {
+		char self[64], host_sel[300];
+		snprintf(self, sizeof self, "alerts/%llu.html", (unsigned long long)a->id);
+		snprintf(host_sel, sizeof host_sel, "%s/*", a->host);
+		html_raw(&h, "<div class=\"actions\">");
+		page_form_ack(r, &h, a, self);
+		page_form_silence(r, &h, host_sel, "Silence this host", self);
+		html_raw(&h, "</div>\n");
+	}
 	/* The graph: the alert's series around its time, its firing shaded. */
 	/* The alert in the middle, a quarter of the picture at least, 15
 	 * minutes at least; a live alert at the right edge. */

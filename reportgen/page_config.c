@@ -11,6 +11,7 @@
 
 #include "lib/rtime.h"
 #include "reportgen/outfile.h"
+#include "reportgen/page_forms.h"
 
 static const char *kind_name(enum rule_kind k)
 {
@@ -266,7 +267,16 @@ static int rule_page(struct report *r, const struct rule *ru, struct err *e)
 	list(&h, ru->depends_on, ru->n_depends_on, "nothing");
 	html_raw(&h, "</td></tr>\n<tr><th>Defined</th><td>");
 	where(&h, ru->file, ru->line);
-	html_raw(&h, "</td></tr>\n</table></div>\n<h2>Its alerts</h2>\n");
+	html_raw(&h, "</td></tr>\n</table></div>\n");
+	if (page_forms_on(r)) {
+		char self[160];
+		outfile_slug(ru->name, slug, sizeof slug);
+		snprintf(self, sizeof self, "rules/%s.html", slug);
+		html_raw(&h, "<div class=\"actions\">");
+		page_form_rule(r, &h, ru, self);
+		html_raw(&h, "</div>\n");
+	}
+	html_raw(&h, "<h2>Its alerts</h2>\n");
 	size_t shown = 0;
 	for (size_t i = 0; i < r->n_recent; i++) {
 		const struct alert *a = &r->recent[i];

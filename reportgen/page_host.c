@@ -12,6 +12,7 @@
 
 #include "lib/series_name.h"
 #include "reportgen/outfile.h"
+#include "reportgen/page_forms.h"
 
 #define SPANS_MAX 16
 
@@ -148,6 +149,14 @@ static int write_range(struct report *r, struct host_info *hi, const struct grap
 		  hi->health);
 	html_text(&h, hi->name);
 	html_raw(&h, "</h1>\n");
+	if (page_forms_on(r)) {
+		char self[PATH_MAX], host_sel[300];
+		snprintf(self, sizeof self, "hosts/%s/%s", hi->slug, range_page(range));
+		snprintf(host_sel, sizeof host_sel, "%s/*", hi->name);
+		html_raw(&h, "<div class=\"actions\">");
+		page_form_silence(r, &h, host_sel, "Silence this host", self);
+		html_raw(&h, "</div>\n");
+	}
 	report_format_age(r->now, hi->last_seen, age, sizeof age);
 	report_format_time(hi->last_seen, seen, sizeof seen);
 	html_rawf(&h, "<p class=\"sub\">Last seen %s (%s)", age, seen);

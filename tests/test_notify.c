@@ -312,7 +312,7 @@ static void test_maildir(void **state)
 	struct notifier_stats st;
 	deliver(&nt, &rep, &st);
 	assert_int_equal(rep.result, 0);
-	char path[512];
+	char path[1024];
 	snprintf(path, sizeof path, "%s/mail/box/new", folder);
 	DIR *d = opendir(path);
 	assert_non_null(d);
