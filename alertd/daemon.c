@@ -3,6 +3,8 @@
 #include "alertd/daemon.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -63,6 +65,7 @@ struct alertd {
 	uint64_t timer;
 	int64_t timer_due;
 	uint64_t generation; /* of alertd's store, as last looked at */
+	int64_t dropin_stamp; /* of the web's rule drop-in, as last read */
 	int64_t self_interval_ns, next_self, next_prune;
 	char domain[256];
 
@@ -241,6 +244,39 @@ static int keep_silence(void *ctx, const struct alert_silence *si)
 	return 0;
 }
 
+/* The web's rule drop-in (rules.d/50-web.conf beside the configuration
+ * file, docs/web.md): its mtime and inode, 0 when there is none. */
+static int64_t dropin_stamp(const struct alertd *d)
+{
+	char copy[4096], path[4200];
+	struct stat st;
+	if (!d->config_path)
+		return 0;
+	snprintf(copy, sizeof copy, "%s", d->config_path);
+	snprintf(path, sizeof path, "%s/rules.d/50-web.conf", dirname(copy));
+	if (stat(path, &st) != 0)
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * SEC + st.st_mtim.tv_nsec + (int64_t)st.st_ino;
+}
+
+/* rmon-web runs as the web server's user and cannot signal us; it logs
+ * every rule edit in alertd's store, which moves the generation, and we
+ * reload when the drop-in it writes has changed since we read it. */
+static void reload_if_edited(struct alertd *d)
+{
+	int64_t stamp = dropin_stamp(d);
+	if (stamp == d->dropin_stamp)
+		return;
+	struct err e = { 0 };
+	if (alertd_reload(d, &e) != 0)
+		log_error("alertd", "the web's rule edits: reload refused, the old configuration "
+				    "stays: %s",
+			  e.msg);
+	else
+		log_info("alertd", "configuration reloaded: the web's rule edits changed");
+	d->dropin_stamp = stamp;
+}
+
 /* Reads acks (through the active alerts) and silences again when anyone
  * wrote alertd's store since the last look. */
 static void refresh(struct alertd *d, bool force)
@@ -249,6 +285,7 @@ static void refresh(struct alertd *d, bool force)
 	if (g == d->generation && !force)
 		return;
 	d->generation = g;
+	reload_if_edited(d);
 	struct err e = { 0 };
 	if (alert_store_alerts(d->store, true, feed_router, d, &e))
 		log_error("alertd", "reading alerts: %s", e.msg);
@@ -605,6 +642,7 @@ int alertd_new(struct evloop *loop, const struct alertd_options *o, struct alert
 		return err_set(e, -ENOMEM, "out of memory");
 	d->loop = loop;
 	d->config_path = o->config_path;
+	d->dropin_stamp = dropin_stamp(d);
 	d->self_interval_ns = o->self_interval_ns > 0 ? o->self_interval_ns : 10 * SEC;
 	snprintf(d->data_dir, sizeof d->data_dir, "%s", o->data_dir);
 	local_host(d->domain, sizeof d->domain);

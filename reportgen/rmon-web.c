@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "reportgen/web_action.h"
 #include "reportgen/web_page.h"
@@ -86,9 +87,30 @@ static char *read_body(size_t *len, int *status)
 	return body;
 }
 
+/* Run by hand (with arguments), it speaks like every other program:
+ * --help, --version.  Run by fcgiwrap it is given none. */
+static int command_line(int argc, char **argv)
+{
+	const struct cmdline_option options[] = { { 0 } };
+	const struct cmdline cl = {
+		.program = "rmon-web",
+		.about = "The action endpoint behind the report pages, a CGI program nginx runs "
+			 "through fcgiwrap (docs/web.md). It reads one request from its "
+			 "environment (REQUEST_METHOD, REMOTE_USER, QUERY_STRING, CONTENT_LENGTH, "
+			 "RMON_DATA, RMON_WEB_USERS, RMON_CONFIG) and answers on stdout.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	fprintf(stderr, "rmon-web: takes no operands: it is run by the web server\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc, (void)argv;
+	if (argc > 1)
+		return command_line(argc, argv);
 	FILE *out = stdout;
 	struct web_request req = { 0 };
 	struct err e = { 0 };

@@ -47,8 +47,9 @@ import json, sys
 print([a for a in json.load(sys.stdin) if a["state"] == "firing"][0]["id"])')
 grep -q 'name="do" value="ack"' "$site/alerts/$id.html" || { echo "no ack form on the alert page"; exit 1; }
 
-printf '[roles]\nbob = operator\n' >"$dir/web-users.conf"
+printf '[roles]\nbob = operator\nalice = admin\n' >"$dir/web-users.conf"
 add_web_user "$dir" bob 'b0b-secret'
+add_web_user "$dir" alice 'al1ce-secret'
 start_web "$dir" "$site" "$data" "$web_port" "$dir/alertd.conf"
 artefacts=${RMON_BUILD:-$dir}/artefacts/web_browser
 host_page=$(cd "$site" && ls hosts/web1*/index.html 2>/dev/null | head -1)
@@ -64,4 +65,22 @@ grep -q 'web1/\*' "$dir/silences"
 "$RMON_BIN/rmon-reportgen" --data "$data" --out "$site" --config "$dir/alertd.conf" --once
 grep -q 'bob' "$site/alerts/$id.html" || { echo "the regenerated page does not show the ack"; exit 1; }
 grep -q 'swapping the disk tonight &lt;b&gt;bold&lt;/b&gt;' "$site/alerts/$id.html" || { echo "the comment is not shown as text"; exit 1; }
+
+# An admin raises the rule's threshold: the drop-in is written, rmon-alertd
+# reloads it by itself, and a threshold that breaks the rule is refused.
+curl -s -u alice:al1ce-secret "$web_url/rmon/action?do=rule&rule=hot" >"$dir/form"
+token=$(sed -n 's/.*name="token" value="\([^"]*\)".*/\1/p' "$dir/form")
+code=$(curl -s -o "$dir/body" -w '%{http_code}' -u alice:al1ce-secret \
+	--data "do=rule&rule=hot&token=$token&threshold=50" "$web_url/rmon/action")
+[ "$code" = 200 ] || { echo "rule edit: $code"; cat "$dir/body"; exit 1; }
+grep -q 'threshold = 50' "$dir/rules.d/50-web.conf"
+wait_log "the web's rule edits changed"
+curl -s -u alice:al1ce-secret "$web_url/rmon/action?do=rule&rule=hot" >"$dir/form"
+token=$(sed -n 's/.*name="token" value="\([^"]*\)".*/\1/p' "$dir/form")
+cp "$dir/rules.d/50-web.conf" "$dir/before"
+code=$(curl -s -o "$dir/body" -w '%{http_code}' -u alice:al1ce-secret \
+	--data "do=rule&rule=hot&token=$token&clear=80" "$web_url/rmon/action")
+[ "$code" = 400 ] || { echo "a breaking edit was taken: $code"; exit 1; }
+grep -q 'clear 80 is above the threshold 50' "$dir/body"
+cmp "$dir/before" "$dir/rules.d/50-web.conf"
 echo "web_browser: acknowledged alert $id and silenced web1 from the pages; screenshots in $artefacts"
