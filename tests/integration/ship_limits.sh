@@ -31,7 +31,8 @@ echo "too many series and too large frames refused"
 # second here; give a loaded machine 20).
 for _ in $(seq 40); do
 	"$RMON_BIN/rmon" stats --data "$dir/central" >"$dir/stats"
-	grep -Eq '^  over limit      [1-9]' "$dir/stats" && break
+	grep -Eq '^  over limit      [1-9]' "$dir/stats" &&
+		grep -q '^network agents    0 connected' "$dir/stats" && break
 	sleep 0.5
 done
 cat "$dir/stats"

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/web.sh"
 needs_python_module selenium
 [ -x /usr/bin/chromedriver ] || { echo "needs Debian's chromium-driver"; exit 77; }
-trap 'stop_web "$dir"; cleanup_alertd' EXIT
+trap 'rc=$?; stop_web "$dir"; cleanup_alertd; exit $rc' EXIT
 site=$dir/site
 web_port=$(free_port)
 cat >"$dir/alertd.conf" <<CONF

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 data=$dir/data
 site=$dir/site
-trap 'stop_web "$dir"; rm -rf "$dir"' EXIT
+trap 'rc=$?; stop_web "$dir"; rm -rf "$dir"; exit $rc' EXIT
 mkdir -p "$data"
 # rmon-alertd makes its store when it first runs; the endpoint needs it
 "$RMON_BIN/rmon-alertd" --data "$data" 2>"$dir/alertd.log" &

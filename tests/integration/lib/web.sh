@@ -19,8 +19,7 @@ start_web() {
 	[ "$(id -u)" -eq 0 ] && user_line="user root;"
 	mkdir -p "$dir/nginx-tmp" "$site"
 	touch "$dir/htpasswd"
-	# each in a process group of its own, so stop_web ends fcgiwrap's workers too
-	setsid /usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
+	/usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
 	echo $! >"$dir/fcgiwrap.pid"
 	cat >"$dir/nginx.conf" <<CONF
 $user_line
@@ -56,7 +55,7 @@ http {
 	}
 }
 CONF
-	setsid /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 &
+	/usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 &
 	echo $! >"$dir/nginx.pid.shell"
 	web_url=http://127.0.0.1:$web_port
 	for _ in $(seq 100); do
@@ -70,8 +69,11 @@ CONF
 stop_web() {
 	local dir=$1 f
 	for f in "$dir/nginx.pid.shell" "$dir/fcgiwrap.pid"; do
-		# fcgiwrap's workers do not all leave on SIGTERM; they hold nothing
-		[ -e "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null && wait "$(cat "$f")" 2>/dev/null
+		# fcgiwrap's workers do not all leave with it: end them first
+		[ -e "$f" ] || continue
+		pkill -KILL -P "$(cat "$f")" 2>/dev/null || true
+		kill "$(cat "$f")" 2>/dev/null || true
+		wait "$(cat "$f")" 2>/dev/null || true
 		rm -f "$f"
 	done
 	return 0
