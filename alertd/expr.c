@@ -675,6 +675,8 @@ static int binary(const struct rule_expr *x, const struct node *node, struct exp
 		}
 	} else {
 		/* Both sorted by (host, labels): one merge pairs them. */
+		qsort(a.vec->v, a.vec->n, sizeof *a.vec->v, compare_key);
+		qsort(b.vec->v, b.vec->n, sizeof *b.vec->v, compare_key);
 		size_t i = 0, j = 0;
 		while (i < a.vec->n && j < b.vec->n) {
 			int c = compare_key(&a.vec->v[i], &b.vec->v[j]);
@@ -807,8 +809,7 @@ static int eval_node(const struct rule_expr *x, int n, const struct expr_vec *le
 		for (size_t i = 0; i < src->n; i++)
 			if (!isnan(src->v[i].value) && expr_vec_push(dst, &src->v[i]))
 				return err_set(e, -ENOMEM, "out of memory");
-		qsort(dst->v, dst->n, sizeof *dst->v, compare_key);
-		*out = (struct value){ .vec = dst };
+		*out = (struct value){ .vec = dst }; /* sorted by a join, when one needs it */
 		return 0;
 	}
 	case N_NEG: {
