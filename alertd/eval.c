@@ -335,19 +335,11 @@ static size_t group_labels(const struct rule *r, const char *labels, char *buf, 
 	buf[0] = 0;
 	for (size_t i = 0; i < n && len < cap; i++) {
 		/* Copied escaped as they are in the canonical name. */
-		const char *p = labels;
-		size_t klen = strlen(names[i]);
-		while ((p = strstr(p, names[i]))) {
-			bool starts = p > labels && (p[-1] == '{' || p[-1] == ',');
-			if (starts && p[klen] == '=' && p[klen + 1] == '"')
-				break;
-			p += klen;
-		}
-		if (!p)
+		const char *v;
+		size_t vlen;
+		if (!expr_label_raw(labels, names[i], &v, &vlen))
 			continue;
-		const char *v = p + klen + 2, *end = v;
-		while (*end && *end != '"')
-			end += end[0] == '\\' && end[1] ? 2 : 1;
+		const char *end = v + vlen;
 		len += (size_t)snprintf(buf + len, cap - len, "%s%s=\"%.*s\"", len ? "," : "{",
 					names[i], (int)(end - v), v);
 	}

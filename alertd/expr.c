@@ -479,7 +479,7 @@ static bool leaf_is_bare_window(const struct expr_leaf *l)
 
 /* Finds key in canonical label text: *value and *len the raw (escaped)
  * value between its quotes. */
-static bool label_raw(const char *labels, const char *key, const char **value, size_t *len)
+bool expr_label_raw(const char *labels, const char *key, const char **value, size_t *len)
 {
 	size_t klen = strlen(key);
 	const char *p = labels;
@@ -519,7 +519,7 @@ bool expr_label_value(const char *labels, const char *key, char *buf, size_t cap
 	size_t len, o = 0;
 	if (!cap)
 		return false;
-	if (!label_raw(labels ? labels : "", key, &v, &len)) {
+	if (!expr_label_raw(labels ? labels : "", key, &v, &len)) {
 		buf[0] = 0;
 		return false;
 	}
@@ -712,7 +712,7 @@ static const char *group_labels(struct expr_scratch *s, const struct node *node,
 	for (size_t i = 0; i < n; i++) {
 		vals[i] = NULL;
 		lens[i] = 0;
-		if (label_raw(labels, node->by[i], &vals[i], &lens[i])) {
+		if (expr_label_raw(labels, node->by[i], &vals[i], &lens[i])) {
 			need += strlen(node->by[i]) + lens[i] + 4;
 			any = true;
 		}

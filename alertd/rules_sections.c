@@ -164,16 +164,17 @@ static int rule_expr(struct config_owner *o, void *item, const struct conf_entry
 		return conf_error(e, entry, "%s", xe.msg);
 	for (size_t i = 0; i < expr_n_leaves(x); i++) {
 		const struct expr_leaf *l = expr_leaf(x, i);
-		if (l->window_ns && (l->window_ns < RTIME_NS_PER_SEC || l->window_ns > 7 * DAY)) {
+		int rc = 0;
+		if (l->window_ns && (l->window_ns < RTIME_NS_PER_SEC || l->window_ns > 7 * DAY))
+			rc = conf_error(e, entry, "%s: a window from 1s to 7d", l->text);
+		else if (l->func == EXPR_LATEST && l->window_ns && !expr_is_bare_window(x))
+			rc = conf_error(e, entry,
+					"%s: a window needs a function: avg, min, max, last, "
+					"rate, increase or deriv",
+					l->text);
+		if (rc) { /* the message names the leaf: free it after */
 			expr_free(x);
-			return conf_error(e, entry, "%s: a window from 1s to 7d", l->text);
-		}
-		if (l->func == EXPR_LATEST && l->window_ns && !expr_is_bare_window(x)) {
-			expr_free(x);
-			return conf_error(e, entry,
-					  "%s: a window needs a function: avg, min, max, last, "
-					  "rate, increase or deriv",
-					  l->text);
+			return rc;
 		}
 	}
 	expr_free(r->compiled);
