@@ -500,11 +500,15 @@ static int evaluate(struct eval *ev, struct query *q, struct rule_state *rs, int
 	rs->read_at = now;
 	rs->due = INT64_MAX;
 	int rc = eval_read_rule(ev, q, rs, now, e);
-	if (rc)
+	if (rc) {
+		rs->dirty = true;
 		return rc;
+	}
 	for (size_t i = 0; i < rs->n_instances; i++)
-		if ((rc = step(ev, rs, &ev->inst[rs->instances[i]], now, fn, ctx)))
+		if ((rc = step(ev, rs, &ev->inst[rs->instances[i]], now, fn, ctx))) {
+			rs->dirty = true; /* the move refused is made again next pass */
 			return rc;
+		}
 	if (rs->rule->window_ns || rs->rule->kind != RULE_ABSENCE)
 		eval_due(rs, now + RECHECK_NS);
 	ev->stats.rules_evaluated++;

@@ -346,6 +346,34 @@ static void test_restore_keeps_state(void **state)
 	stop(r);
 }
 
+static int refuse(void *ctx, const struct eval_event *ev)
+{
+	(void)ev;
+	return (*(int *)ctx)++ == 0 ? -EIO : 0;
+}
+
+/* A move the caller could not take (its store failed) is offered again at
+ * the next pass, though nothing changed. */
+static void test_refused_move_comes_again(void **state)
+{
+	(void)state;
+	struct run *r = start("[rule hot]\nexpr = x\nabove = 90\n");
+	put1(r->d, "h1/x", T0, 95);
+	commit(r->d);
+	r->q = open_query();
+	struct err e = { 0 };
+	int calls = 0;
+	assert_int_equal(query_begin(r->q, &e), 0);
+	assert_int_equal(eval_pass(r->ev, r->q, T0, NULL, 0, refuse, &calls, &e), -EIO);
+	uint64_t none = 0;
+	assert_int_equal(eval_pass(r->ev, r->q, T0 + SEC, &none, 0, refuse, &calls, &e), 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(eval_pass(r->ev, r->q, T0 + 2 * SEC, &none, 0, refuse, &calls, &e), 0);
+	assert_int_equal(calls, 2);
+	query_end(r->q);
+	stop(r);
+}
+
 static void test_only_changed_rules_are_read(void **state)
 {
 	(void)state;
@@ -470,6 +498,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kept_windows_match_the_store, make_dir,
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_group_by_reads_labels_not_text, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_refused_move_comes_again, make_dir,
 						remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
