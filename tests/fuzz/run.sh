@@ -8,7 +8,7 @@ out=build/fuzz
 mkdir -p "$out"
 command -v clang >/dev/null || { echo "fuzz: clang not found; apt-get install clang" >&2; exit 2; }
 cflags="-std=c11 -D_GNU_SOURCE -DRMON_TESTING -g -O1 -I. -I$out/gen -fsanitize=fuzzer,address,undefined $(pkg-config --cflags msgpack lmdb liburing libcrypto libprotobuf-c snappy libcurl zlib)"
-libs="$(pkg-config --libs msgpack lmdb liburing libprotobuf-c snappy libcurl zlib) -lm -ldl -pthread"
+libs="$(pkg-config --libs msgpack lmdb liburing libprotobuf-c snappy libcurl libesmtp-1.0 zlib) -lm -ldl -pthread"
 # Code generated from .proto files, as configure.py does.
 for proto in $(ls */*.proto 2>/dev/null); do
 	mkdir -p "$out/gen"
