@@ -16,6 +16,9 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -345,6 +348,50 @@ static void test_maildir(void **state)
 	receiver_free(r);
 }
 
+/* notifier_free while a mail thread still waits for a silent server: it
+ * returns at once, and the thread later ends on its own copies. */
+static void test_free_with_mail_in_flight(void **state)
+{
+	(void)state;
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof addr;
+	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(silent, (struct sockaddr *)&addr, sizeof addr), 0);
+	assert_int_equal(listen(silent, 4), 0); /* never accepted, never greets */
+	assert_int_equal(getsockname(silent, (struct sockaddr *)&addr, &len), 0);
+	struct receiver *r = receiver_from("[receiver m]\ntype = email\nserver = 127.0.0.1\n"
+					   "port = %d\ntls = none\nfrom = a@b.c\nto = d@e.f\n"
+					   "timeout = 1s\n",
+					   ntohs(addr.sin_port));
+	struct notice_alert a = hostile_alert();
+	struct notice nt = {
+		.id = 9, .kind = NOTICE_FIRING, .receiver = r, .alerts = &a, .n_alerts = 1
+	};
+	struct reports rep = { 0 };
+	struct evloop *loop;
+	struct notifier *n;
+	struct err e = { 0 };
+	assert_int_equal(evloop_new(&loop, &e), 0);
+	assert_int_equal(notifier_new(loop, folder, on_done, &rep, &n, &e), 0);
+	assert_int_equal(notifier_send(n, &nt, &e), 0);
+	int64_t end = rtime_mono_ns() + 200 * RTIME_NS_PER_MS;
+	while (rtime_mono_ns() < end)
+		evloop_run_once(loop, 20 * RTIME_NS_PER_MS, &e);
+	struct notifier_stats st;
+	notifier_get_stats(n, &st);
+	assert_int_equal(st.queued, 1);
+	int64_t start = rtime_mono_ns();
+	notifier_free(n);
+	evloop_free(loop);
+	receiver_free(r); /* the thread holds its own copy */
+	assert_true(rtime_mono_ns() - start < 500 * RTIME_NS_PER_MS);
+	assert_int_equal(rep.count, 0); /* abandoned: the log owes it */
+	/* The thread gives up on the silent server after its timeout. */
+	usleep(2500 * 1000);
+	close(silent);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -368,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_retry_then_delivered),
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_maildir),
+		cmocka_unit_test(test_free_with_mail_in_flight),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
