@@ -157,6 +157,21 @@ nomem:
 	return -ENOMEM;
 }
 
+int expo_add_text(struct expo *x, const char *metric, size_t metric_len, const char *labels,
+		  size_t labels_len, double value, int64_t ts_ns)
+{
+	if (metric_len > UINT16_MAX || labels_len > UINT16_MAX || x->len > UINT32_MAX ||
+	    !grow_array_from(&x->entries, &x->entries_cap, x->n + 1, sizeof *x->entries, 1024) ||
+	    !grow_bytes(&x->arena, &x->cap, x->len + metric_len + labels_len, 64 * 1024))
+		return -ENOMEM;
+	x->entries[x->n++] = (struct entry){ (uint32_t)x->len, (uint16_t)metric_len,
+					     (uint16_t)labels_len, value, ts_ns };
+	memcpy(x->arena + x->len, metric, metric_len);
+	memcpy(x->arena + x->len + metric_len, labels, labels_len);
+	x->len += metric_len + labels_len;
+	return 0;
+}
+
 static int by_family(const void *a, const void *b, void *ctx)
 {
 	const struct expo *sorting = ctx;

@@ -47,6 +47,14 @@ void expo_clear(struct expo *x);
 int expo_add(struct expo *x, const char *metric, const struct series_label *labels, size_t n,
 	     double value, int64_t ts_ns);
 
+/* expo_add of a sample whose metric name (metric_len bytes) and label
+ * list (k="v",k="v", labels_len bytes, without braces) are already valid
+ * exposition text, copied as they are: the store's canonical names are
+ * (lib/series_name.h: the same alphabet, values escaped with \\ and \",
+ * no control characters), which spares splitting and escaping each. */
+int expo_add_text(struct expo *x, const char *metric, size_t metric_len, const char *labels,
+		  size_t labels_len, double value, int64_t ts_ns);
+
 size_t expo_count(const struct expo *x);
 
 /* Appends the exposition of every sample added to r, families in byte

@@ -65,15 +65,30 @@ static int on_series(void *ctx, uint64_t id, const char *name, size_t len)
 }
 
 /* One series into the exposition: host first, the series' own labels
- * after (its own "host", if it has one, as exported_host). */
+ * after (its own "host", if it has one, as exported_host).  The
+ * canonical name's label text is valid exposition text already, so it is
+ * copied as it is unless it holds a label named host. */
 static int add_series(struct store_expose *x, const char *name, const struct query_latest *l)
 {
+	const char *slash = strchr(name, '/'), *brace = slash ? strchr(slash, '{') : NULL;
+	if (!slash)
+		return 0; /* the readers' API hands out valid names only */
+	const char *metric = slash + 1;
+	size_t metric_len = brace ? (size_t)(brace - metric) : strlen(metric);
+	if (!brace || !strstr(brace, "host=\"")) {
+		char labels[SERIES_NAME_MAX + 16];
+		int n = snprintf(labels, sizeof labels, "host=\"%.*s\"%s%.*s", (int)(slash - name),
+				 name, brace ? "," : "", brace ? (int)(strlen(brace) - 2) : 0,
+				 brace ? brace + 1 : "");
+		return expo_add_text(x->expo, metric, metric_len, labels, (size_t)n, l->value,
+				     l->ts);
+	}
 	char buf[SERIES_NAME_MAX + 1];
-	const char *host, *metric, *label_text;
+	const char *host, *label_text;
 	struct series_label labels[SERIES_LABELS_MAX + 1];
 	snprintf(buf, sizeof buf, "%s", name);
 	if (series_split(buf, &host, &metric, &label_text) != 0)
-		return 0; /* the readers' API hands out valid names only */
+		return 0;
 	labels[0] = (struct series_label){ "host", host };
 	int n = series_split_labels((char *)label_text, labels + 1, SERIES_LABELS_MAX);
 	if (n < 0)

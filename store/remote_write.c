@@ -225,13 +225,11 @@ static int64_t on_retry(struct evloop *loop, void *ctx)
 	return EVLOOP_TIMER_DONE;
 }
 
-/* Reads spooled batches after the last one acknowledged into rw->samples,
- * up to batch_samples; returns how many batches, or an error. */
-static int gather(struct remote_write *rw, struct err *e)
+/* Reads spooled batches after batch `after` into rw->samples, up to
+ * batch_samples, and sets *last to the last one read; returns how many
+ * batches, or an error. */
+static int gather(struct remote_write *rw, uint64_t after, uint64_t *last, struct err *e)
 {
-	struct spool_stats st;
-	spool_get_stats(rw->spool, &st);
-	uint64_t after = st.acked;
 	int batches = 0;
 	rw->n_samples = 0;
 	while (rw->n_samples < rw->c->batch_samples) {
@@ -254,35 +252,50 @@ static int gather(struct remote_write *rw, struct err *e)
 					      (size_t)count, &n, e)) != 0)
 			return rc;
 		rw->n_samples += n;
-		rw->body_seq = seq;
+		*last = seq;
 		after = seq;
 		batches++;
 	}
 	return batches;
 }
 
-/* The receiver took the request (or refused it for good): its batches
- * leave the spool, its series move their floor. */
+/* The receiver took the request in flight (or refused it for good): its
+ * batches leave the spool, its series move their floor. */
 static void delivered(struct remote_write *rw, bool taken)
 {
 	struct err e = { 0 };
+	struct rw_request *req = &rw->cur;
 	if (taken)
-		for (size_t k = 0; k < rw->n_touched; k++)
-			rw->touched[k]->sent_ts = rw->touched[k]->req_ts;
-	if (spool_ack(rw->spool, rw->body_seq, &e) != 0)
+		for (size_t k = 0; k < req->n_touched; k++)
+			if (req->touched[k]->sent_ts < req->touched_ts[k])
+				req->touched[k]->sent_ts = req->touched_ts[k];
+	if (spool_ack(rw->spool, req->seq, &e) != 0)
 		say(rw, LOG_WARN, "remote_write %s: %s", rw->c->name, e.msg);
-	while (rw->n_pending && rw->pending[rw->pending_head].seq <= rw->body_seq) {
+	while (rw->n_pending && rw->pending[rw->pending_head].seq <= req->seq) {
 		rw->pending_head++;
 		rw->n_pending--;
 	}
-	free(rw->body);
-	rw->body = NULL;
+	rw_request_clear(req);
 	rw->backoff_ns = 0;
+}
+
+/* The request built behind the one in flight assumed it would be taken:
+ * it goes, and the series both carried get back the floors of the first. */
+static void drop_next(struct remote_write *rw)
+{
+	if (!rw->next.body)
+		return;
+	for (size_t k = 0; k < rw->cur.n_touched; k++) {
+		rw->cur.touched[k]->req_gen = rw->cur.gen;
+		rw->cur.touched[k]->req_ts = rw->cur.touched_ts[k];
+	}
+	rw_request_clear(&rw->next);
 }
 
 static void failed(struct remote_write *rw, const char *why)
 {
 	rw->stats.failed_requests++;
+	drop_next(rw);
 	if (!rw->stats.failing)
 		say(rw, LOG_WARN,
 		    "remote_write %s: %s: %s; retrying with back-off (nothing is lost: it stays "
@@ -314,17 +327,17 @@ static void check_done(struct remote_write *rw)
 				 rw->curl_error[0] ? rw->curl_error : curl_easy_strerror(result));
 			failed(rw, why);
 		} else if (status >= 200 && status < 300) {
-			rw->stats.sent_samples += rw->body_samples;
+			rw->stats.sent_samples += rw->cur.samples;
 			rw->stats.sent_requests++;
 			if (rw->stats.failing)
 				say(rw, LOG_INFO, "remote_write %s: delivering again", rw->c->name);
 			rw->stats.failing = false;
 			delivered(rw, true);
 		} else if (status >= 400 && status < 500 && status != 429) {
-			rw->stats.rejected_samples += rw->body_samples;
+			rw->stats.rejected_samples += rw->cur.samples;
 			say(rw, LOG_WARN,
 			    "remote_write %s: %s refused %llu samples for good (%ld: %.200s)",
-			    rw->c->name, rw->c->url, (unsigned long long)rw->body_samples, status,
+			    rw->c->name, rw->c->url, (unsigned long long)rw->cur.samples, status,
 			    rw->response);
 			delivered(rw, false);
 		} else {
@@ -335,34 +348,60 @@ static void check_done(struct remote_write *rw)
 	pump(rw);
 }
 
-/* Starts the next request when none is in flight and none waits. */
-static void pump(struct remote_write *rw)
+/* Builds req from the batches after `after`; false when there are none
+ * (or it failed, which is said). */
+static bool build(struct remote_write *rw, struct rw_request *req, uint64_t after,
+		  uint32_t after_gen)
 {
 	struct err e = { 0 };
-	if (rw->in_flight || rw->waiting || !rw->started)
+	uint64_t last = after;
+	int got = gather(rw, after, &last, &e);
+	if (got <= 0 || rw_build(rw, req, after_gen, &e) != 0) {
+		if (got < 0 || e.msg[0])
+			say(rw, LOG_ERROR, "remote_write %s: %s", rw->c->name, e.msg);
+		return false;
+	}
+	req->seq = last;
+	return true;
+}
+
+/* Sends the next request when none is in flight and none waits, and
+ * builds the one after it while one is in flight, so building and the
+ * receiver's work overlap. */
+static void pump(struct remote_write *rw)
+{
+	if (!rw->started || rw->waiting)
 		return;
-	if (!rw->body) { /* a retry resends the same body */
-		int got = gather(rw, &e);
-		if (got <= 0 || rw_build(rw, &e) != 0) {
-			if (got < 0 || e.msg[0])
-				say(rw, LOG_ERROR, "remote_write %s: %s", rw->c->name, e.msg);
-			return;
+	while (!rw->in_flight) {
+		if (!rw->cur.body) { /* a retry resends the same body */
+			if (rw->next.body) {
+				struct rw_request t = rw->cur;
+				rw->cur = rw->next;
+				rw->next = t;
+			} else {
+				struct spool_stats st;
+				spool_get_stats(rw->spool, &st);
+				if (!build(rw, &rw->cur, st.acked, 0))
+					return;
+			}
 		}
-		if (rw->body_samples == 0) { /* all of it sent before */
+		if (rw->cur.samples == 0) { /* all of it sent before */
 			delivered(rw, true);
-			pump(rw);
+			continue;
+		}
+		rw->response_len = 0;
+		rw->response[0] = rw->curl_error[0] = '\0';
+		curl_easy_setopt(rw->easy, CURLOPT_POSTFIELDS, rw->cur.body);
+		curl_easy_setopt(rw->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)rw->cur.body_len);
+		if (curl_multi_add_handle(rw->multi, rw->easy) != CURLM_OK) {
+			failed(rw, "libcurl refused the request");
 			return;
 		}
+		rw->in_flight = true;
 	}
-	rw->response_len = 0;
-	rw->response[0] = rw->curl_error[0] = '\0';
-	curl_easy_setopt(rw->easy, CURLOPT_POSTFIELDS, rw->body);
-	curl_easy_setopt(rw->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rw->body_len);
-	if (curl_multi_add_handle(rw->multi, rw->easy) != CURLM_OK) {
-		failed(rw, "libcurl refused the request");
-		return;
-	}
-	rw->in_flight = true;
+	if (!rw->next.body)
+		build(rw, &rw->next, rw->cur.seq, rw->cur.gen);
 }
 
 /* ---- the sender ---- */
@@ -440,7 +479,6 @@ void remote_write_close(struct remote_write *rw)
 	rw_free_names(rw);
 	proto_buf_free(&rw->frame);
 	free(rw->samples);
-	free(rw->body);
 	free(rw->pending);
 	free(rw);
 }

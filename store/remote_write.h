@@ -11,10 +11,10 @@
  * receiver or a kill -9 of rmon-stored loses nothing the store
  * acknowledged.  One request is in flight per receiver, built from the
  * oldest unacknowledged batches (up to batch_samples samples, grouped by
- * series); a failure (connection, timeout, 5xx, 429) is retried with the
- * same request after a back-off that doubles from min_backoff to
- * max_backoff; a 4xx other than 429 means the receiver refuses the data
- * for good: it is dropped, counted and said once.
+ * series), and the next one is built while it is (dropped if it fails,
+ * since it assumed the first would be taken); a failure (connection, timeout, 5xx, 429) is retried
+ * with the same request after a back-off that doubles from min_backoff to max_backoff; a 4xx other
+ * than 429 means the receiver refuses the data for good: it is dropped, counted and said once.
  *
  * HTTP goes through libcurl's multi interface on the daemon's event loop
  * (no thread): basic auth, a bearer token, TLS with a CA of its own and a

@@ -77,7 +77,21 @@ void rw_free_names(struct remote_write *rw)
 {
 	free(rw->series);
 	free(rw->names);
-	free(rw->touched);
+	for (int i = 0; i < 2; i++) {
+		struct rw_request *r = i ? &rw->next : &rw->cur;
+		rw_request_clear(r);
+		free(r->touched);
+		free(r->touched_ts);
+	}
+}
+
+void rw_request_clear(struct rw_request *req)
+{
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+	req->n_touched = 0;
+	req->samples = 0;
 }
 
 static int by_label_name(const void *a, const void *b)
@@ -117,11 +131,12 @@ static void build_free(struct build *b)
 #define SKIPPED UINT32_MAX
 
 /* Pass 1: which TimeSeries each sample goes to, or SKIPPED. */
-static size_t assign_slots(struct remote_write *rw, struct build *b, size_t *kept)
+static size_t assign_slots(struct remote_write *rw, struct rw_request *req, uint32_t after_gen,
+			   struct build *b, size_t *kept)
 {
 	size_t n_ts = 0;
 	*kept = 0;
-	rw->n_touched = 0;
+	req->n_touched = 0;
 	for (size_t i = 0; i < rw->n_samples; i++) {
 		const struct sample *s = &rw->samples[i];
 		struct rw_series *r = rw_find(rw, s->id);
@@ -131,11 +146,13 @@ static size_t assign_slots(struct remote_write *rw, struct build *b, size_t *kep
 			continue;
 		}
 		if (r->req_gen != rw->gen) {
+			/* The request in flight carries this series: after its newest. */
+			if (!after_gen || r->req_gen != after_gen || r->req_ts < r->sent_ts)
+				r->req_ts = r->sent_ts;
 			r->req_gen = rw->gen;
-			r->req_ts = r->sent_ts;
 			r->slot = (uint32_t)n_ts++;
 			b->count[r->slot] = 0;
-			rw->touched[rw->n_touched++] = r;
+			req->touched[req->n_touched++] = r;
 		}
 		if (s->ts <= r->req_ts) { /* a resent sample the receiver has */
 			rw->stats.skipped_samples++;
@@ -180,21 +197,23 @@ static int series_labels(struct remote_write *rw, struct build *b, const struct 
 	return n + 2;
 }
 
-int rw_build(struct remote_write *rw, struct err *e)
+int rw_build(struct remote_write *rw, struct rw_request *req, uint32_t after_gen, struct err *e)
 {
 	struct build b = { 0 };
-	size_t n = rw->n_samples, kept, strings = 0;
+	size_t n = rw->n_samples, kept, strings = 0, cap = req->touched_cap;
 	int rc = -ENOMEM;
-	rw->gen++;
-	free(rw->body);
-	rw->body = NULL;
-	if (!grow_array(&rw->touched, &rw->touched_cap, n + 1, sizeof *rw->touched) ||
+	req->gen = ++rw->gen;
+	rw_request_clear(req);
+	if (!grow_array(&req->touched, &req->touched_cap, n + 1, sizeof *req->touched) ||
+	    !grow_array(&req->touched_ts, &cap, n + 1, sizeof *req->touched_ts) ||
 	    !(b.slot_of_sample = malloc((n + 1) * sizeof *b.slot_of_sample)) ||
 	    !(b.count = malloc((n + 1) * sizeof *b.count)))
 		goto out;
-	size_t n_ts = assign_slots(rw, &b, &kept);
-	for (size_t k = 0; k < n_ts; k++)
-		strings += rw->touched[k]->name_len + 1;
+	size_t n_ts = assign_slots(rw, req, after_gen, &b, &kept);
+	for (size_t k = 0; k < n_ts; k++) {
+		strings += req->touched[k]->name_len + 1;
+		req->touched_ts[k] = req->touched[k]->req_ts;
+	}
 	if (!(b.ts = calloc(n_ts + 1, sizeof *b.ts)) ||
 	    !(b.ts_ptrs = malloc((n_ts + 1) * sizeof *b.ts_ptrs)) ||
 	    !(b.samples = malloc((kept + 1) * sizeof *b.samples)) ||
@@ -212,13 +231,13 @@ int rw_build(struct remote_write *rw, struct err *e)
 		b.ts[k].samples = b.sample_ptrs + start;
 		start += b.count[k];
 		b.first_label[k] = (uint32_t)b.n_labels;
-		int got = series_labels(rw, &b, rw->touched[k], at);
+		int got = series_labels(rw, &b, req->touched[k], at);
 		if (got < 0) {
 			rc = err_set(e, got, "remote_write: a stored name does not split");
 			goto out;
 		}
 		b.n_label[k] = (uint32_t)got;
-		at += rw->touched[k]->name_len + 1;
+		at += req->touched[k]->name_len + 1;
 	}
 	for (size_t i = 0, used = 0; i < n; i++) {
 		uint32_t k = b.slot_of_sample[i];
@@ -239,28 +258,28 @@ int rw_build(struct remote_write *rw, struct err *e)
 			b.ts[k].labels[j] = &b.labels[b.first_label[k] + j];
 		qsort(b.ts[k].labels, b.ts[k].n_labels, sizeof *b.ts[k].labels, by_label_name);
 	}
-	Prometheus__WriteRequest req = PROMETHEUS__WRITE_REQUEST__INIT;
-	req.n_timeseries = n_ts;
-	req.timeseries = b.ts_ptrs;
-	size_t packed_len = prometheus__write_request__get_packed_size(&req);
+	Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
+	wr.n_timeseries = n_ts;
+	wr.timeseries = b.ts_ptrs;
+	size_t packed_len = prometheus__write_request__get_packed_size(&wr);
 	size_t max = snappy_max_compressed_length(packed_len);
-	if (!(b.packed = malloc(packed_len + 1)) || !(rw->body = malloc(max + 1)))
+	if (!(b.packed = malloc(packed_len + 1)) || !(req->body = malloc(max + 1)))
 		goto out;
-	prometheus__write_request__pack(&req, b.packed);
-	rw->body_len = max;
-	if (snappy_compress((const char *)b.packed, packed_len, rw->body, &rw->body_len) !=
+	prometheus__write_request__pack(&wr, b.packed);
+	req->body_len = max;
+	if (snappy_compress((const char *)b.packed, packed_len, req->body, &req->body_len) !=
 	    SNAPPY_OK) {
 		rc = err_set(e, -EIO, "remote_write: snappy could not compress");
 		goto out;
 	}
-	rw->body_samples = kept;
+	req->samples = kept;
 	rc = 0;
 out:
 	if (rc == -ENOMEM)
 		err_set(e, rc, "remote_write: out of memory building a request");
 	if (rc != 0) {
-		free(rw->body);
-		rw->body = NULL;
+		free(req->body);
+		req->body = NULL;
 	}
 	build_free(&b);
 	return rc;
@@ -273,11 +292,15 @@ int remote_write_encode(struct remote_write *rw, const struct sample *s, size_t 
 		return err_set(e, -ENOMEM, "remote_write: out of memory");
 	memcpy(rw->samples, s, n * sizeof *s);
 	rw->n_samples = n;
-	int rc = rw_build(rw, e);
+	struct rw_request req = { 0 };
+	int rc = rw_build(rw, &req, 0, e);
 	if (rc == 0) {
-		*body = rw->body;
-		*len = rw->body_len;
-		rw->body = NULL;
+		*body = req.body;
+		*len = req.body_len;
+		req.body = NULL;
 	}
+	rw_request_clear(&req);
+	free(req.touched);
+	free(req.touched_ts);
 	return rc;
 }

@@ -20,6 +20,19 @@ struct rw_series {
 	uint32_t slot;	  /* its TimeSeries in that request */
 };
 
+/* A request: its body, the last spool batch it holds, and the series it
+ * carries with the newest timestamp it carries of each (which becomes
+ * their sent_ts once the receiver took it). */
+struct rw_request {
+	char *body; /* NULL: none */
+	size_t body_len;
+	uint64_t seq, samples;
+	uint32_t gen;
+	struct rw_series **touched;
+	int64_t *touched_ts;
+	size_t n_touched, touched_cap;
+};
+
 struct rw_pending { /* an unacknowledged spool batch: when it came */
 	uint64_t seq;
 	int64_t since_ns;
@@ -33,14 +46,11 @@ struct remote_write {
 	size_t series_cap, series_used;
 	char *names;
 	size_t names_len, names_cap;
-	/* The request being sent: its body, the last spool batch it holds,
-	 * the series it advanced. */
+	/* The request being sent, and the one after it, built while the
+	 * first is in flight (its floors assume the first is taken; it is
+	 * dropped if the first fails). */
 	uint32_t gen;
-	char *body;
-	size_t body_len;
-	uint64_t body_seq, body_samples;
-	struct rw_series **touched;
-	size_t n_touched, touched_cap;
+	struct rw_request cur, next;
 	bool in_flight;
 	/* Scratch of building: decoded samples, kept flags, slot offsets. */
 	struct sample *samples;
@@ -67,10 +77,14 @@ struct remote_write {
 /* Finds the named series of id, or NULL. */
 struct rw_series *rw_find(struct remote_write *rw, uint64_t id);
 
-/* Builds rw->body from rw->samples[0..n_samples): grouped by series,
- * samples not newer than their series' last ones left out (counted), the
- * series used listed in rw->touched.  0, or -ENOMEM / -EIO. */
-int rw_build(struct remote_write *rw, struct err *e);
+/* Builds req from rw->samples[0..n_samples): grouped by series, samples
+ * not newer than their series' last ones left out (counted): the last
+ * sent, or for a series the request of generation after_gen carries
+ * (in flight), its newest there.  0, or -ENOMEM / -EIO. */
+int rw_build(struct remote_write *rw, struct rw_request *req, uint32_t after_gen, struct err *e);
+
+/* Frees what req holds and empties it (its arrays are kept). */
+void rw_request_clear(struct rw_request *req);
 
 void rw_free_names(struct remote_write *rw);
 

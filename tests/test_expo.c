@@ -114,6 +114,25 @@ static void test_values_read_back(void **state)
 	expo_free(x);
 }
 
+/* Text that is valid exposition already is copied as it is, and groups
+ * with the samples added the other way. */
+static void test_text_as_is(void **state)
+{
+	struct expo *x = expo_new();
+	struct series_label l[] = { { "host", "web1" } };
+	const char *labels = "host=\"web2\",k=\"a\\\"b\"";
+	assert_int_equal(expo_add_text(x, "m_total", 7, labels, strlen(labels), 2, 5000000), 0);
+	assert_int_equal(expo_add(x, "m_total", l, 1, 1, EXPO_NO_TS), 0);
+	assert_int_equal(expo_add_text(x, "a", 1, "", 0, 3, EXPO_NO_TS), 0);
+	char *text = render(x, EXPO_TEXT);
+	assert_string_equal(text, "# HELP a See docs/metrics.md.\n# TYPE a gauge\na 3\n"
+				  "# HELP m_total See docs/metrics.md.\n# TYPE m_total counter\n"
+				  "m_total{host=\"web2\",k=\"a\\\"b\"} 2 5\n"
+				  "m_total{host=\"web1\"} 1\n");
+	free(text);
+	expo_free(x);
+}
+
 static void test_hostile(void **state)
 {
 	struct expo *x = expo_new();
@@ -145,9 +164,8 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_families),
-		cmocka_unit_test(test_values_and_times),
-		cmocka_unit_test(test_values_read_back),
+		cmocka_unit_test(test_families),	 cmocka_unit_test(test_values_and_times),
+		cmocka_unit_test(test_values_read_back), cmocka_unit_test(test_text_as_is),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

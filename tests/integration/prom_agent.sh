@@ -116,6 +116,9 @@ sleep 5 # five collections and scrapes: the memory both settle at
 rss=$(awk '/VmRSS/ {print $2}' /proc/$agent_pid/status)
 plain=$(awk '/VmRSS/ {print $2}' /proc/$plain_pid/status)
 echo "agent RSS: ${rss} kB scraped every second, ${plain} kB without /metrics"
-check "/metrics costs the agent at most 512 kB" [ "$rss" -le $((plain + 512)) ]
+case "$RMON_BUILD" in
+*asan* | *tsan*) echo "the memory check is skipped under sanitizers" ;;
+*) check "/metrics costs the agent at most 512 kB" [ "$rss" -le $((plain + 512)) ] ;;
+esac
 [ $failed -eq 0 ] || { tail -5 "$dir/agent.log" "$dir/prometheus.log"; exit 1; }
 echo "all checks passed"

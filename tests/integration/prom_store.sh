@@ -28,7 +28,10 @@ ship_as web1 --series 3 --samples 500 --start-ns $((now_ms * 1000000)) >/dev/nul
 ship_as old1 --series 1 --samples 5 --start-ns $(((now_ms - 7200000) * 1000000)) >/dev/null
 python3 "$lib/hostile_names.py" $port >/dev/null || { echo "hostile_names failed"; exit 1; }
 url=http://127.0.0.1:$expo_port/metrics
-stored_scrape() { curl -sf "$url" >"$dir/all.txt" && grep -q '^rmon_loadgen_value{host="web1"' "$dir/all.txt"; }
+stored_scrape() { # both hosts committed (LMDB commits every second)
+	curl -sf "$url" >"$dir/all.txt" && grep -q '^rmon_loadgen_value{host="web1"' "$dir/all.txt" &&
+		grep -q '{host="tricky"' "$dir/all.txt"
+}
 wait_for "the store's /metrics" 30 stored_scrape || { cat "$stored_log"; exit 1; }
 last_ts=$((now_ms + 499))
 exact_line() { grep -qx "rmon_loadgen_value{host=\"web1\",s=\"0\"} 499 $last_ts" "$dir/all.txt"; }
