@@ -339,10 +339,10 @@ def main():
         "command": "tests/run.sh " + out, "desc": "TEST " + out})
     n.build(["bench"], "run", ["all"], variables={
         "command": "bench/run.sh " + out, "desc": "BENCH " + out})
-    # Only the rmon programs are installed; bench/'s (bench-*, the load
-    # generator, rmon-put) stay in the build tree.
-    installed = ["%s/bin/%s" % (out, stem(src)) for src in programs
-                 if stem(src).startswith("rmon") and not src.startswith("bench/")]
+    # Only the rmon programs are installed; bench/'s (benchmarks, load
+    # generators, rmon-put) stay in the build tree.
+    installed = [b for b, src in zip(binaries, programs)
+                 if os.path.basename(b).startswith("rmon") and not src.startswith("bench/")]
     if args.prefix:
         install = ("deploy/install.sh %s $prefix %s %s %s"
                    % (out, args.config_dir, args.data_dir, " ".join(installed)))
