@@ -179,6 +179,13 @@ static void test_absence_per_host(void **state)
 	/* Both stop: each host fires when its own two minutes are over. */
 	assert_string_equal(pass(r, T0 + 250 * SEC), "firing h1 nan; ");
 	assert_string_equal(pass(r, T0 + 260 * SEC), "firing h2 nan; ");
+	/* A new evaluator (alertd started again without its store) finds the
+	 * hosts whose series stopped long ago. */
+	eval_free(r->ev);
+	struct err e = { 0 };
+	assert_int_equal(eval_new(r->cfg, &r->ev, &e), 0);
+	r->seen = 0;
+	assert_string_equal(pass(r, T0 + 3600 * SEC), "firing h1 nan; firing h2 nan; ");
 	stop(r);
 }
 
@@ -356,6 +363,18 @@ static void test_only_changed_rules_are_read(void **state)
 	stop(r);
 }
 
+/* An instance's labels are read by parsing the canonical name, so a value
+ * that looks like another label does not become one. */
+static void test_group_by_reads_labels_not_text(void **state)
+{
+	(void)state;
+	struct run *r = start("[rule a]\nexpr = x\nabove = 1\ngroup_by = mountpoint\n");
+	put1(r->d, "h1/x{a=\"b,mountpoint=\",mountpoint=\"/srv\"}", T0, 5);
+	put1(r->d, "h2/x{a=\",mountpoint=\\\"/etc\\\"\"}", T0, 5);
+	assert_string_equal(pass(r, T0), "firing h1{mountpoint=\"/srv\"} 5; firing h2 5; ");
+	stop(r);
+}
+
 struct seen_value {
 	const char *rule;
 	double value;
@@ -449,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_only_changed_rules_are_read, make_dir,
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_kept_windows_match_the_store, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_group_by_reads_labels_not_text, make_dir,
 						remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
