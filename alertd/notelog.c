@@ -268,6 +268,7 @@ struct owed_ctx {
 	struct decoded *list;
 	size_t n, cap;
 	bool count_only;
+	size_t limit; /* notelog_list: newest first, at most this many (0: all) */
 };
 
 static int list_owed(struct alert_store *s, MDB_txn *txn, void *ctx, struct err *e)
@@ -303,6 +304,32 @@ static int list_owed(struct alert_store *s, MDB_txn *txn, void *ctx, struct err 
 	return rc == MDB_NOTFOUND ? 0 : adb_error(s, e, rc, "cannot read");
 }
 
+static int list_all(struct alert_store *s, MDB_txn *txn, void *ctx, struct err *e)
+{
+	struct owed_ctx *o = ctx;
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->dbi[ADB_NOTICES], &c);
+	if (rc)
+		return adb_error(s, e, rc, "cannot read");
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_LAST); rc == 0 && (!o->limit || o->n < o->limit);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		if (!grow_array(&o->list, &o->cap, o->n + 1, sizeof *o->list)) {
+			mdb_cursor_close(c);
+			return err_set(e, -ENOMEM, "out of memory");
+		}
+		struct decoded *d = &o->list[o->n++];
+		*d = (struct decoded){ 0 };
+		if (!get_entry(&v, d)) {
+			mdb_cursor_close(c);
+			return err_set(e, -EIO, "alert store %s: notice %" PRIu64 " is damaged",
+				       s->dir, rec_key_get_u64(k.mv_data));
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : adb_error(s, e, rc, "cannot read");
+}
+
 static void free_owed(struct owed_ctx *o)
 {
 	for (size_t i = 0; i < o->n && o->list; i++)
@@ -314,6 +341,16 @@ int notelog_owed(struct alert_store *s, notelog_fn fn, void *ctx, struct err *e)
 {
 	struct owed_ctx o = { 0 };
 	int rc = adb_read(s, list_owed, &o, e);
+	for (size_t i = 0; rc == 0 && i < o.n; i++)
+		rc = fn(ctx, &o.list[i].ent);
+	free_owed(&o);
+	return rc;
+}
+
+int notelog_list(struct alert_store *s, size_t limit, notelog_fn fn, void *ctx, struct err *e)
+{
+	struct owed_ctx o = { .limit = limit };
+	int rc = adb_read(s, list_all, &o, e);
 	for (size_t i = 0; rc == 0 && i < o.n; i++)
 		rc = fn(ctx, &o.list[i].ent);
 	free_owed(&o);

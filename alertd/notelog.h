@@ -62,6 +62,9 @@ typedef int (*notelog_fn)(void *ctx, const struct notelog_entry *ent);
 /* Calls fn for every message still owed, oldest first. */
 int notelog_owed(struct alert_store *s, notelog_fn fn, void *ctx, struct err *e);
 
+/* Calls fn for the newest limit messages logged (0: all), newest first. */
+int notelog_list(struct alert_store *s, size_t limit, notelog_fn fn, void *ctx, struct err *e);
+
 /* How many messages are owed. */
 int notelog_count_owed(struct alert_store *s, size_t *out, struct err *e);
 

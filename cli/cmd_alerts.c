@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alertd/alerts.h"
+#include "alertd/notelog.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "lib/cmdline.h"
@@ -167,10 +168,11 @@ static int alerts_list(int argc, char **argv)
 	const struct cmdline cl = {
 		.program = "rmon alerts",
 		.version = CLI_VERSION,
-		.synopsis = "[history | ack ID | unack ID] [OPTIONS]",
+		.synopsis = "[history | log | ack ID | unack ID] [OPTIONS]",
 		.about = "Lists the alerts firing and pending in DIR (default " CLI_DEFAULT_DATA
 			 "), newest first, with their age, value and marks (acknowledged, "
-			 "silenced, inhibited).  'rmon alerts history', 'rmon alerts ack ID "
+			 "silenced, inhibited).  'rmon alerts history', 'rmon alerts log', 'rmon "
+			 "alerts ack ID "
 			 "[--comment TEXT]' and 'rmon alerts unack ID' take their own --help.",
 		.options = options,
 	};
@@ -363,8 +365,106 @@ static int alerts_ack(int argc, char **argv, bool ack)
 	return 0;
 }
 
+static int log_one(void *ctx, const struct notelog_entry *ent)
+{
+	struct listing *l = ctx;
+	char when[40], ids[64] = "";
+	cli_format_time(ent->created, when, sizeof when);
+	const char *state = !ent->delivered ? "owed" : ent->result ? "given up" : "delivered";
+	if (l->json) {
+		fputs(l->n ? ",\n{" : "{", l->json);
+		fprintf(l->json, "\"id\":%" PRIu64 ",\"created\":%" PRId64 ",", ent->id,
+			ent->created);
+		json_key(l->json, "kind", notelog_kind_name(ent->kind), true);
+		json_key(l->json, "receiver", ent->receiver, true);
+		json_key(l->json, "state", state, true);
+		json_key(l->json, "message_id", ent->message_id, true);
+		json_key(l->json, "thread_id", ent->thread_id, true);
+		fprintf(l->json, "\"delivered\":%" PRId64 ",\"alerts\":[", ent->delivered);
+		for (size_t i = 0; i < ent->n_items; i++)
+			fprintf(l->json, "%s%" PRIu64, i ? "," : "", ent->items[i].alert_id);
+		fputs("]}", l->json);
+	} else {
+		for (size_t i = 0; i < ent->n_items && strlen(ids) + 24 < sizeof ids; i++)
+			snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%" PRIu64,
+				 i ? "," : "", ent->items[i].alert_id);
+		table_cell(l->t, "%" PRIu64, ent->id);
+		table_cell(l->t, "%s", when);
+		table_cell(l->t, "%s", notelog_kind_name(ent->kind));
+		table_cell(l->t, "%s", ent->receiver);
+		table_cell(l->t, "%s", state);
+		table_cell(l->t, "%s", ids);
+		table_cell(l->t, "%s", ent->message_id);
+	}
+	l->n++;
+	return 0;
+}
+
+/* `rmon alerts log`: the notification log, newest first. */
+static int alerts_log(int argc, char **argv)
+{
+	const char *data = CLI_DEFAULT_DATA, *format = "text";
+	int64_t limit = 50;
+	bool json = false;
+	const struct cmdline_option options[] = {
+		CMDLINE_DATA(&data),
+		{ "limit", 'n', CMDLINE_INT, &limit, "N",
+		  "the newest N messages (default 50; 0: all)", 0, INT64_MAX },
+		{ "format", 'f', CMDLINE_STRING, &format, "FORMAT", "text (default) or json", 0,
+		  0 },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon alerts log",
+		.version = CLI_VERSION,
+		.about =
+		    "Lists the messages rmon-alertd logged before sending them: to whom, about "
+		    "which alerts, delivered, given up or still owed, with their Message-ID.",
+		.options = options,
+		.min_operands = 1,
+		.max_operands = 1,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	if (parse_format(format, &json)) {
+		fprintf(stderr, "rmon alerts log: --format '%s': must be text or json\n", format);
+		return 2;
+	}
+	struct alert_store *s = cli_open_alerts("alerts log", data);
+	if (!s)
+		return 1;
+	static const char *const headings[] = { "ID",	 "LOGGED", "KIND",	"RECEIVER",
+						"STATE", "ALERTS", "MESSAGE-ID" };
+	struct listing l = { .now = rtime_now_ns() };
+	if (json) {
+		l.json = stdout;
+		fputs("[", stdout);
+	} else {
+		l.t = table_new(headings, 7);
+	}
+	struct err e = { 0 };
+	int rc = notelog_list(s, (size_t)limit, log_one, &l, &e);
+	if (json)
+		fputs("]\n", stdout);
+	else if (l.n)
+		table_print(l.t, stdout);
+	else {
+		table_free(l.t);
+		printf("no messages logged\n");
+	}
+	alert_store_close(s);
+	if (rc) {
+		fprintf(stderr, "rmon alerts log: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_alerts(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "log") == 0)
+		return alerts_log(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "history") == 0)
 		return alerts_history(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "ack") == 0)

@@ -120,7 +120,7 @@ int page_index(struct report *r, struct err *e)
 	}
 	if (r->n_hosts)
 		html_raw(&h, "</table></div>\n");
-	html_end(&h, r->now);
+	html_end(&h, r->data_time);
 	int rc = report_write_page(r, "index.html", &h, e);
 	html_free(&h);
 	return rc;

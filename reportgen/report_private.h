@@ -48,6 +48,8 @@ struct report {
 	const char *ext; /* "svg" or "png" */
 	/* this pass */
 	int64_t now;
+	int64_t data_time;	  /* of the hosts' figures: the last full pass */
+	uint64_t seen_generation; /* alertd's store as the alerts were read */
 	struct host_info *hosts;
 	size_t n_hosts;
 	struct alert *active; /* pending and firing, newest first */

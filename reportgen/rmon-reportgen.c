@@ -21,7 +21,6 @@ struct daemon {
 	struct report_options o;
 	struct report *r;
 	int64_t interval, next_pass;
-	uint64_t generation;
 	bool once;
 	int status;
 	struct evloop *loop;
@@ -38,7 +37,6 @@ static int run_pass(struct daemon *d)
 {
 	struct err e = { 0 };
 	struct report_stats st;
-	d->generation = report_alerts_generation(d->r);
 	int rc = report_pass(d->r, rtime_now_ns(), &st, &e);
 	if (rc != 0) {
 		log_error("reportgen", "%s", e.msg);
@@ -72,14 +70,16 @@ static int64_t on_tick(struct evloop *loop, void *ctx)
 			 d->o.out_dir);
 	}
 	int64_t now = rtime_mono_ns();
-	if (now >= d->next_pass || report_alerts_generation(d->r) != d->generation) {
+	if (now >= d->next_pass) {
 		d->next_pass = now + d->interval;
-		if (run_pass(d) != 0 && d->once)
-			d->status = 1;
-		if (d->once) {
-			evloop_stop(loop);
-			return EVLOOP_TIMER_DONE;
-		}
+		run_pass(d);
+	} else if (report_alerts_changed(d->r)) {
+		struct report_stats st;
+		if (report_pass_alerts(d->r, rtime_now_ns(), &st, &e) != 0)
+			log_error("reportgen", "%s", e.msg);
+		else
+			log_info("reportgen", "alerts changed: %zu pages written, %.3f s",
+				 st.pages_written, (double)st.elapsed_ns / 1e9);
 	}
 	return ALERT_POLL_NS;
 }
