@@ -217,8 +217,10 @@ static int binary(const struct rule_expr *x, const struct node *node, struct exp
 		}
 	} else {
 		/* Both sorted by (host, labels): one merge pairs them. */
-		qsort(a.vec->v, a.vec->n, sizeof *a.vec->v, compare_key);
-		qsort(b.vec->v, b.vec->n, sizeof *b.vec->v, compare_key);
+		if (a.vec->n > 1)
+			qsort(a.vec->v, a.vec->n, sizeof *a.vec->v, compare_key);
+		if (b.vec->n > 1)
+			qsort(b.vec->v, b.vec->n, sizeof *b.vec->v, compare_key);
 		size_t i = 0, j = 0;
 		while (i < a.vec->n && j < b.vec->n) {
 			int c = compare_key(&a.vec->v[i], &b.vec->v[j]);
@@ -301,7 +303,8 @@ static int aggregate(const struct rule_expr *x, const struct node *node, struct 
 	for (size_t i = 0; i < v->n; i++)
 		if (!(v->v[i].labels = group_labels(s, node, v->v[i].labels)))
 			return err_set(e, -ENOMEM, "out of memory");
-	qsort(v->v, v->n, sizeof *v->v, compare_key);
+	if (v->n > 1) /* v->v may be NULL when empty: qsort must not see it */
+		qsort(v->v, v->n, sizeof *v->v, compare_key);
 	dst->n = 0;
 	for (size_t i = 0; i < v->n;) {
 		struct expr_sample g = v->v[i];
