@@ -359,6 +359,30 @@ static void test_silence(void **state)
 			assert_int_not_equal(sent[i].ids[j], 3);
 	assert_int_equal(router_set_silences(r, NULL, 0, &e), 0);
 	router_free(r);
+
+	/* Told, then silenced past its repeat, then the silence is taken
+	 * back: the repeat that was held goes out. */
+	r = new_router();
+	struct alert c = make(4, "cpu", "web4", "warning", ALERT_FIRING, T0);
+	update(r, &c, T0);
+	tick(r, T0);
+	run_until(r, T0 + SEC);
+	assert_int_equal(n_sent, 1);
+	snprintf(si.selector, sizeof si.selector, "web4/*");
+	si.start = T0 + 2 * SEC;
+	si.end = T0 + 5 * 60 * MIN;
+	assert_int_equal(router_set_silences(r, &si, 1, &e), 0);
+	update(r, &c, T0 + 2 * SEC);
+	tick(r, T0 + 2 * SEC);
+	run_until(r, T0 + 90 * MIN);
+	assert_int_equal(n_sent, 1);
+	assert_int_equal(router_set_silences(r, NULL, 0, &e), 0);
+	update(r, &c, T0 + 91 * MIN);
+	tick(r, T0 + 91 * MIN);
+	run_until(r, T0 + 92 * MIN);
+	assert_int_equal(n_sent, 2);
+	assert_int_equal(sent[1].kind, NOTICE_REPEAT);
+	router_free(r);
 }
 
 static void test_mute(void **state)

@@ -68,11 +68,11 @@ put() {
 	echo "rmon-put did not take '$1':"; cat "$dir/put.out"; exit 1
 }
 
-# wait_log PATTERN [N]: waits (up to 30 s) until alertd's log has N lines
-# matching PATTERN (default 1).
+# wait_log PATTERN [N [SECONDS]]: waits (up to SECONDS, default 30) until
+# alertd's log has N lines matching PATTERN (default 1).
 wait_log() {
-	local n=${2:-1}
-	for _ in $(seq 300); do
+	local n=${2:-1} seconds=${3:-30}
+	for _ in $(seq $((seconds * 10))); do
 		[ "$(grep -c -- "$1" "$dir/alertd.log" 2>/dev/null)" -ge "$n" ] && return 0
 		sleep 0.1
 	done
