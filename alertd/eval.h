@@ -30,16 +30,16 @@ struct eval;
 /* One move of one instance. Strings are valid during the callback only. */
 struct eval_event {
 	const struct rule *rule;
-	const char *key;    /* rule, host and group labels: stable across restarts */
+	const char *key; /* rule, host and group labels: stable across restarts */
 	const char *host;
 	const char *labels; /* canonical {k="v",...} of the group labels, "" none */
 	uint64_t series;    /* the series that breached (to draw), 0 none */
 	enum alert_state from, to;
-	double value;	    /* what the expression gave (NaN for absence) */
+	double value; /* what the expression gave (NaN for absence) */
 	double threshold;
-	int64_t since;	    /* when the condition began */
-	int64_t at;	    /* the pass's now */
-	char detail[192];   /* why, in words: "usual range 20-35 over the last 6 h" */
+	int64_t since;	  /* when the condition began */
+	int64_t at;	  /* the pass's now */
+	char detail[192]; /* why, in words: "usual range 20-35 over the last 6 h" */
 };
 
 typedef int (*eval_event_fn)(void *ctx, const struct eval_event *ev);
@@ -61,6 +61,21 @@ int eval_pass(struct eval *ev, struct query *q, int64_t now, const uint64_t *cha
 
 /* The wall-clock time of the next timer, INT64_MAX when none. */
 int64_t eval_next_due(const struct eval *ev);
+
+/* Every instance known, as the last evaluation of its rule left it:
+ * for `rmon rules test` and pages that show what each rule sees now.
+ * Strings are valid during the callback only; fn returns 0 to go on. */
+struct eval_instance {
+	const struct rule *rule;
+	const char *key, *host, *labels;
+	enum alert_state state;
+	double value; /* NaN: no data (absence: its age in seconds) */
+	double threshold;
+	int64_t since;
+	const char *detail;
+};
+typedef int (*eval_instance_fn)(void *ctx, const struct eval_instance *in);
+int eval_instances(const struct eval *ev, eval_instance_fn fn, void *ctx);
 
 struct eval_stats {
 	uint64_t passes;

@@ -70,7 +70,15 @@ int notifier_new(struct evloop *loop, const char *data_dir, notifier_done_fn don
 /* Stops at once; what is in flight is abandoned (the log owes it). */
 void notifier_free(struct notifier *n);
 
-/* Copies notice and queues it; returns at once. */
+/* The retry back-off: the first wait after a failure (default 1 s),
+ * doubling up to max_ns (default 5 min), each wait spread over [0.5, 1]
+ * of itself (jitter).  For tests and for tuning. */
+void notifier_set_backoff(struct notifier *n, int64_t first_ns, int64_t max_ns);
+
+/* Copies notice and queues it; returns at once.  notice->receiver is not
+ * copied: it must live until the notice is reported (the configuration
+ * outlives its notifier).  The first attempt starts from the loop, so
+ * done never runs inside notifier_send. */
 int notifier_send(struct notifier *n, const struct notice *notice, struct err *e);
 
 struct notifier_stats {

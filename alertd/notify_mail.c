@@ -459,7 +459,11 @@ char *notify_mail_text(const struct notice *nt)
 		textbuf_printf(&b, "  Host       %s\n", f->host);
 		if (f->labels[0])
 			textbuf_printf(&b, "  Labels     %s\n", f->labels);
-		textbuf_printf(&b, "  Value      %s (threshold %s)\n", f->value, f->threshold);
+		if (!isnan(a->value) && !isnan(a->threshold))
+			textbuf_printf(&b, "  Value      %s (threshold %s)\n", f->value,
+				       f->threshold);
+		else if (!isnan(a->value))
+			textbuf_printf(&b, "  Value      %s\n", f->value);
 		if (f->detail[0])
 			textbuf_printf(&b, "  Detail     %s\n", f->detail);
 		textbuf_printf(&b, "  Since      %s (%s ago)\n", f->since, f->age);
@@ -564,8 +568,14 @@ static void html_part(const struct notice *nt, const char *subject, const char *
 		html_row(b, "Rule", name);
 		if (f->labels[0])
 			html_row(b, "Labels", f->labels);
-		format_cut(name, sizeof name, "%s (threshold %s)", f->value, f->threshold);
-		html_row(b, "Value", name);
+		if (!isnan(a->value)) {
+			if (isnan(a->threshold))
+				format_cut(name, sizeof name, "%s", f->value);
+			else
+				format_cut(name, sizeof name, "%s (threshold %s)", f->value,
+					   f->threshold);
+			html_row(b, "Value", name);
+		}
 		if (f->detail[0])
 			html_row(b, "Detail", f->detail);
 		format_cut(name, sizeof name, "%s (%s ago)", f->since, f->age);

@@ -794,8 +794,8 @@ size_t receiver_describe(const struct receiver *r, char *buf, size_t cap)
 			       p->argc - 1, p->argc == 2 ? "" : "s", rate);
 		break;
 	case RECEIVER_MAILDIR:
-		len = snprintf(buf, cap, "maildir %s%s%s", p->path,
-			       p->path[0] == '/' ? "" : " (in the data folder)", rate);
+		len = snprintf(buf, cap, "maildir %s%s%s", p->path[0] == '/' ? "" : "<data>/",
+			       p->path, rate);
 		break;
 	}
 	return len < 0 ? 0 : (size_t)len;

@@ -18,6 +18,8 @@
 int cmd_alerts(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_receivers(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 int cmd_series(int argc, char **argv);
 int cmd_silence(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

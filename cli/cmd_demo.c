@@ -52,7 +52,7 @@ static const char demo_rule[] =
     "clear = 0.1\n"
     "for = 2s\n"
     "severity = warning\n"
-    "summary = {host}: the demo's CPU burst uses {value} CPUs\n"
+    "summary = {host}: the demo's CPU burst, {value} CPUs busy\n"
     "description = rmon demo made this load itself, to show an alert from start to end.\n";
 
 static volatile sig_atomic_t stop;
@@ -220,6 +220,26 @@ static bool write_file(const char *data, const char *name, const char *text, con
 	return true;
 }
 
+/* HOST:PORT with a host of letters, digits, '.', '-' (or an IPv6 address
+ * in brackets): it goes into a configuration file, so nothing else may. */
+static bool smtp_ok(const char *smtp)
+{
+	const char *colon = strrchr(smtp, ':');
+	if (!colon || colon == smtp || strlen(colon + 1) > 5)
+		return false;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	long port = strtol(colon + 1, NULL, 10);
+	if (port < 1 || port > 65535)
+		return false;
+	for (const char *p = smtp; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(".-[]:", *p)))
+			return false;
+	return true;
+}
+
 /* alertd's configuration: the shipped one, the demo rule, and with --smtp
  * an email receiver beside the maildir. */
 static bool write_alertd_config(const char *data, const char *smtp, char *path, size_t cap)
@@ -239,14 +259,38 @@ static bool write_alertd_config(const char *data, const char *smtp, char *path, 
 			 "\n[receiver smtp]\ntype = email\nserver = %s\nport = %d\ntls = none\n"
 			 "from = rmon-demo@localhost\nto = operator@localhost\n",
 			 host, port);
-	return write_file(data, "alertd.conf", alert_config_default, more, path, cap);
+	/* The shipped flap damping holds a cleared alert firing for minutes;
+	 * the demo's must resolve within its first minute. */
+	static const char flap[] = "flap_window = 2m\n";
+	const char *at = strstr(alert_config_default, flap);
+	size_t len = strlen(alert_config_default);
+	char *text = malloc(len + 64);
+	if (!text)
+		return false;
+	if (at)
+		snprintf(text, len + 64, "%.*sflap_window = 10s   # rmon demo: 2m as shipped\n%s",
+			 (int)(at - alert_config_default), alert_config_default,
+			 at + sizeof flap - 1);
+	else
+		memcpy(text, alert_config_default, len + 1);
+	bool ok = write_file(data, "alertd.conf", text, more, path, cap);
+	free(text);
+	return ok;
 }
 
-/* The burst: one spinning process per CPU, named so the agent watches it. */
+/* The burst: one process per CPU, named so the agent watches it, alive
+ * for the whole demo (so the shipped process_gone rule has nothing to
+ * say) and spinning only between SIGUSR1 and SIGUSR2. */
 static pid_t burst[64];
 static int n_burst;
+static volatile sig_atomic_t spinning;
 
-static void burst_start(void)
+static void on_burst_signal(int sig)
+{
+	spinning = sig == SIGUSR1;
+}
+
+static void burst_prepare(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	for (n_burst = 0; n_burst < (cpus > 0 && cpus < 64 ? cpus : 1); n_burst++) {
@@ -255,14 +299,27 @@ static void burst_start(void)
 			prctl(PR_SET_NAME, BURST_NAME);
 			prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the demo */
 			signal(SIGINT, SIG_IGN);
-			for (volatile unsigned long spin = 0;; spin++)
-				;
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGUSR1, on_burst_signal);
+			signal(SIGUSR2, on_burst_signal);
+			for (;;) {
+				while (spinning)
+					;
+				pause();
+			}
 		}
 		burst[n_burst] = pid;
 	}
 }
 
-static void burst_stop(void)
+static void burst_signal(int sig)
+{
+	for (int i = 0; i < n_burst; i++)
+		if (burst[i] > 0)
+			kill(burst[i], sig);
+}
+
+static void burst_end(void)
 {
 	for (int i = 0; i < n_burst; i++)
 		if (burst[i] > 0) {
@@ -372,8 +429,12 @@ int cmd_demo(int argc, char **argv)
 	int first, status;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
-	if (smtp && (!strchr(smtp, ':') || atoi(strrchr(smtp, ':') + 1) <= 0)) {
-		fprintf(stderr, "rmon demo: --smtp '%s': expected HOST:PORT\n", smtp);
+	if (smtp && !smtp_ok(smtp)) {
+		char shown[300];
+		fprintf(stderr,
+			"rmon demo: --smtp %s: expected HOST:PORT (a host name or address, a "
+			"port from 1 to 65535)\n",
+			escape_quote(shown, sizeof shown, smtp));
 		return 2;
 	}
 	char bin_dir[PATH_MAX], log_path[PATH_MAX], agent_conf[PATH_MAX], alertd_conf[PATH_MAX];
@@ -421,7 +482,7 @@ int cmd_demo(int argc, char **argv)
 	int64_t begin = rtime_mono_ns(), next, seen_move = rtime_now_ns();
 	uint64_t last_samples = 0;
 	struct alert_store *alerts = NULL;
-	bool burst_done = false;
+	int burst_phase = 0; /* 0 before, 1 spinning, 2 after */
 	struct query *q = wait_for_store(data, stored);
 	int rc = 0;
 	if (!q) {
@@ -429,6 +490,7 @@ int cmd_demo(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	burst_prepare();
 	collectd = start(bin_dir, "rmon-collectd", collectd_args, log_path);
 	alertd = start(bin_dir, "rmon-alertd", alertd_args, log_path);
 	reportgen = start(bin_dir, "rmon-reportgen", reportgen_args, log_path);
@@ -441,15 +503,16 @@ int cmd_demo(int argc, char **argv)
 			print_moves(data, &alerts, &seen_move);
 			next += RTIME_NS_PER_SEC;
 		}
-		if (!burst_done && !n_burst && now - begin >= BURST_START) {
+		if (burst_phase == 0 && now - begin >= BURST_START) {
 			printf("      a CPU burst starts (%s), to trip the demo rule\n",
 			       BURST_NAME);
-			burst_start();
+			burst_signal(SIGUSR1);
+			burst_phase = 1;
 		}
-		if (n_burst && now - begin >= BURST_START + BURST_LENGTH) {
+		if (burst_phase == 1 && now - begin >= BURST_START + BURST_LENGTH) {
 			printf("      the CPU burst stops: the alert resolves\n");
-			burst_stop();
-			burst_done = true;
+			burst_signal(SIGUSR2);
+			burst_phase = 2;
 		}
 		struct timespec ts = { 0, 50 * 1000000 };
 		nanosleep(&ts, NULL);
@@ -461,7 +524,7 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 out:
-	burst_stop();
+	burst_end();
 	stop_child(collectd);
 	stop_child(alertd);
 	stop_child(reportgen);

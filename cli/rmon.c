@@ -15,6 +15,8 @@ static const struct {
 	{ "alerts", cmd_alerts, "list, acknowledge and look back at alerts" },
 	{ "demo", cmd_demo, "run the pipeline on this machine with a built-in configuration" },
 	{ "query", cmd_query, "print stored samples, raw or aggregated" },
+	{ "receivers", cmd_receivers, "list alertd's receivers; send a test notice" },
+	{ "rules", cmd_rules, "check alertd rule files; test the rules against the store" },
 	{ "series", cmd_series, "list stored series" },
 	{ "silence", cmd_silence, "quiet alerts for a while: add, list, rm" },
 	{ "stats", cmd_stats, "summarise what the store holds" },

@@ -401,16 +401,17 @@ static void shape_lines(const struct family *f, const struct graph_inst *g, stru
 }
 
 static uint64_t signature(const struct graph_ctx *c, const struct graph_inst *g, const char *path,
-			  int64_t step, size_t n, const double *thr, size_t n_thr,
+			  int64_t step, int64_t shape, const double *thr, size_t n_thr,
 			  const struct plot_span *spans, size_t n_spans, int64_t grid_end)
 {
 	uint64_t h = drawn_hash(DRAWN_HASH_START, path, strlen(path));
-	int64_t grid[2] = { step, (int64_t)n };
+	int64_t grid[2] = { step, shape };
 	int dims[3] = { c->width, c->height, (int)c->format };
 	h = drawn_hash(h, grid, sizeof grid);
 	h = drawn_hash(h, dims, sizeof dims);
 	h = drawn_hash(h, g->title, strlen(g->title));
 	h = drawn_hash(h, &g->n_lines, sizeof g->n_lines);
+	h = drawn_hash(h, &c->salt, sizeof c->salt);
 	if (n_thr)
 		h = drawn_hash(h, thr, n_thr * sizeof *thr);
 	/* A span still going ends with the grid: it moves the graph only as
@@ -421,6 +422,22 @@ static uint64_t signature(const struct graph_ctx *c, const struct graph_inst *g,
 		h = drawn_hash(h, span, sizeof span);
 	}
 	return h;
+}
+
+#define MIN_WINDOWS 20
+
+/* The oldest sample of g's series (INT64_MIN when unknown). */
+static int64_t oldest_sample(struct graph_ctx *c, const struct graph_inst *g)
+{
+	int64_t oldest = INT64_MAX;
+	for (size_t l = 0; l < g->n_lines; l++)
+		for (size_t t = 0; t < g->lines[l].n_plus; t++) {
+			struct query_latest q;
+			if (query_latest(c->q, &g->lines[l].plus[t], 1, &q, NULL) == 0 &&
+			    q.ts != INT64_MIN && q.first_ts < oldest)
+				oldest = q.first_ts;
+		}
+	return oldest == INT64_MAX ? INT64_MIN : oldest;
 }
 
 int64_t graph_step(int width, int64_t span_ns, size_t *n_out)
@@ -442,6 +459,15 @@ int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int
 	/* The grid is aligned to the step, so it moves only when a window
 	 * ends: that is what the signature follows. */
 	int64_t grid_end = (end / step + 1) * step, from = grid_end - (int64_t)n * step;
+	/* A host younger than the range is drawn over its own data (the
+	 * demo's minute fills the hour's graph, not its last pixels), as long
+	 * as that is 20 windows at least. */
+	int64_t first = oldest_sample(c, g), shape = (int64_t)n;
+	if (first > from && (grid_end - first / step * step) / step >= MIN_WINDOWS) {
+		from = first / step * step;
+		n = (size_t)((grid_end - from) / step);
+		shape = -from; /* fixed while the grid moves: min_move still holds */
+	}
 	double thr[8];
 	size_t n_thr = 0;
 	for (size_t i = 0; i < n_thresholds && n_thr < 7; i++)
@@ -460,7 +486,7 @@ int graph_draw(struct graph_ctx *c, const struct graph_inst *g, int64_t end, int
 	}
 	spans = shade;
 	n_spans = n_shade;
-	uint64_t sig = signature(c, g, path, step, n, thr, n_thr, spans, n_spans, grid_end);
+	uint64_t sig = signature(c, g, path, step, shape, thr, n_thr, spans, n_spans, grid_end);
 	if (drawn_same(c->drawn, path, sig, grid_end, min_move > step ? min_move : step) &&
 	    access(path, F_OK) == 0) {
 		c->skipped++;

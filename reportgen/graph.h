@@ -65,7 +65,8 @@ struct graph_ctx {
 	struct drawn *drawn;
 	enum plot_format format;
 	int width, height;
-	int cores; /* of the host, for cores_threshold (0: unknown) */
+	int cores;     /* of the host, for cores_threshold (0: unknown) */
+	uint64_t salt; /* mixed into the signatures: a change redraws */
 	/* counted */
 	size_t drawn_now, skipped;
 };

@@ -152,7 +152,7 @@ static const char stylesheet[] =
     ".summary div{background:var(--card);border:1px solid var(--line);border-radius:6px;"
     "padding:.4em .8em;min-width:8em}\n"
     ".summary b{display:block;font-size:1.25em}\n"
-    ".muted{color:var(--muted)}\n"
+    ".muted{color:var(--muted)}.nw{white-space:nowrap}\n"
     "footer{color:var(--muted);font-size:.85em;margin-top:2em}\n"
     "@media (max-width:600px){body{font-size:14px}main{padding:.3em .5em 1em}"
     "th,td{padding:.3em .35em}.hide-phone{display:none}}\n";

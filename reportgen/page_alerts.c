@@ -31,7 +31,7 @@ static void alert_rows(struct report *r, struct html *h, const char *title,
 		       bool (*want)(const struct alert *a), const char *root)
 {
 	size_t shown = 0;
-	char when[64], value[64], thr[64];
+	char value[64], thr[64];
 	for (size_t i = 0; i < r->n_recent; i++) {
 		const struct alert *a = &r->recent[i];
 		if (!want(a))
@@ -50,23 +50,21 @@ static void alert_rows(struct report *r, struct html *h, const char *title,
 		html_text(h, a->rule);
 		html_raw(h, "</a><br><span class=\"muted\">");
 		html_text(h, a->summary);
-		html_raw(h, "</span></td><td>");
-		html_text(h, a->host);
+		html_raw(h, "</span>");
 		if (a->labels[0]) {
 			html_raw(h, "<br><code>");
 			html_text(h, a->labels);
 			html_raw(h, "</code>");
 		}
+		html_raw(h, "</td><td>");
+		html_text(h, a->host);
 		snprintf(value, sizeof value, "%.4g", a->value);
 		snprintf(thr, sizeof thr, "%.4g", a->threshold);
-		report_format_time(a->resolved ? a->resolved
-				   : a->fired  ? a->fired
-					       : a->started,
-				   when, sizeof when);
 		html_rawf(h,
-			  "</td><td class=\"num\">%s</td><td class=\"num hide-phone\">%s</td>"
-			  "<td>%s</td></tr>\n",
-			  value, thr, when);
+			  "</td><td class=\"num\">%s</td><td class=\"num hide-phone\">%s</td><td>",
+			  value, thr);
+		report_time_html(h, a->resolved ? a->resolved : a->fired ? a->fired : a->started);
+		html_raw(h, "</td></tr>\n");
 	}
 	if (shown)
 		html_raw(h, "</table></div>\n");
@@ -111,9 +109,11 @@ static int on_event(void *ctx, const struct alert_event *ev)
 			    "<th>Alert</th><th class=\"num\">Value</th></tr>\n");
 	report_format_time(ev->at, when, sizeof when);
 	snprintf(value, sizeof value, "%.4g", ev->value);
-	html_rawf(h, "<tr><td>%s</td><td>%s &rarr; <span class=\"badge s-%s\">%s</span></td>", when,
-		  alert_state_name(ev->from), html_state_class(alert_state_name(ev->to)),
-		  alert_state_name(ev->to));
+	html_rawf(
+	    h,
+	    "<tr><td class=\"nw\">%s</td><td>%s &rarr; <span class=\"badge s-%s\">%s</span></td>",
+	    when, alert_state_name(ev->from), html_state_class(alert_state_name(ev->to)),
+	    alert_state_name(ev->to));
 	html_rawf(h, "<td><a href=\"%salerts/%llu.html\">", hi->only ? "../" : "",
 		  (unsigned long long)ev->alert_id);
 	html_text(h, ev->rule);
@@ -134,13 +134,16 @@ static int on_silence(void *ctx, const struct alert_silence *s)
 	struct html *h = hi->h;
 	char from[64], to[64];
 	if (hi->shown++ == 0)
-		html_raw(h, "<div class=\"scroll\"><table>\n<tr><th>#</th><th>Selector</th>"
-			    "<th>From</th><th>Until</th><th>By</th><th>Comment</th></tr>\n");
+		html_raw(
+		    h, "<div class=\"scroll\"><table>\n<tr><th>#</th><th>Selector</th>"
+		       "<th class=\"hide-phone\">From</th><th>Until</th><th>By</th><th>Comment</th>"
+		       "</tr>\n");
 	report_format_time(s->start, from, sizeof from);
 	report_format_time(s->end, to, sizeof to);
 	html_rawf(h, "<tr><td class=\"num\">%llu</td><td><code>", (unsigned long long)s->id);
 	html_text(h, s->selector);
-	html_rawf(h, "</code></td><td>%s</td><td>%s</td><td>", from, to);
+	html_rawf(h, "</code></td><td class=\"hide-phone\">%s</td><td class=\"nw\">%s</td><td>",
+		  from, to);
 	html_text(h, s->by);
 	html_raw(h, "</td><td>");
 	html_text(h, s->comment);
@@ -182,12 +185,14 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 	html_text(&h, a->summary);
 	html_raw(&h, "</p>\n");
 	/* The graph: the alert's series around its time, its firing shaded. */
-	int64_t end = a->resolved ? a->resolved : r->now;
+	/* The alert in the middle, a quarter of the picture at least, 15
+	 * minutes at least; a live alert at the right edge. */
 	int64_t began = a->fired ? a->fired : a->started;
-	int64_t span = 3 * (end - a->started);
-	span = span < HOUR ? HOUR : span;
+	int64_t end = a->resolved ? a->resolved : r->now, lasted = end - a->started;
+	int64_t span =
+	    4 * lasted < 15 * 60 * RTIME_NS_PER_SEC ? 15 * 60 * RTIME_NS_PER_SEC : 4 * lasted;
 	if (a->resolved)
-		end += span / 4;
+		end += (span - lasted) / 2;
 	if (a->series[0]) {
 		struct graph_inst g;
 		struct graph_ctx c = { .q = r->q,
@@ -195,7 +200,9 @@ static int alert_page(struct report *r, const struct alert *a, struct err *e)
 				       .drawn = r->drawn,
 				       .format = r->o.format,
 				       .width = r->o.width,
-				       .height = r->o.height };
+				       .height = r->o.height,
+				       /* drawn again while its end is still to come */
+				       .salt = end > r->now ? (uint64_t)r->now : 0 };
 		struct plot_span shade = { began, a->resolved ? a->resolved : r->now };
 		snprintf(path, sizeof path, "%s/alerts/%llu.%s", r->out, (unsigned long long)a->id,
 			 r->ext);

@@ -222,7 +222,7 @@ static int on_audit(void *ctx, const struct alert_audit *a)
 	struct html *h = ctx;
 	char when[64];
 	report_format_time(a->at, when, sizeof when);
-	html_rawf(h, "<tr><td>%s</td><td>", when);
+	html_rawf(h, "<tr><td class=\"nw\">%s</td><td>", when);
 	html_text(h, a->who);
 	html_raw(h, "</td><td>");
 	html_text(h, a->what);

@@ -12,7 +12,7 @@
 void page_active_alerts(struct report *r, struct html *h, const char *host, const char *root)
 {
 	size_t shown = 0;
-	char since[64], value[64];
+	char value[64];
 	for (size_t i = 0; i < r->n_active; i++) {
 		const struct alert *a = &r->active[i];
 		if (host && strcmp(a->host, host) != 0)
@@ -32,18 +32,18 @@ void page_active_alerts(struct report *r, struct html *h, const char *host, cons
 		html_text(h, a->rule);
 		html_raw(h, "</a><br><span class=\"muted\">");
 		html_text(h, a->summary);
-		html_raw(h, "</span></td><td>");
-		html_text(h, a->host);
+		html_raw(h, "</span>");
 		if (a->labels[0]) {
-			html_raw(h, " <code>");
+			html_raw(h, "<br><code>");
 			html_text(h, a->labels);
 			html_raw(h, "</code>");
 		}
+		html_raw(h, "</td><td>");
+		html_text(h, a->host);
 		snprintf(value, sizeof value, "%.4g", a->value);
-		report_format_time(a->fired ? a->fired : a->started, since, sizeof since);
-		html_rawf(h,
-			  "</td><td class=\"num\">%s</td><td class=\"hide-phone\">%s</td></tr>\n",
-			  value, since);
+		html_rawf(h, "</td><td class=\"num\">%s</td><td class=\"hide-phone\">", value);
+		report_time_html(h, a->fired ? a->fired : a->started);
+		html_raw(h, "</td></tr>\n");
 	}
 	if (shown)
 		html_raw(h, "</table></div>\n");
@@ -120,7 +120,7 @@ int page_index(struct report *r, struct err *e)
 	}
 	if (r->n_hosts)
 		html_raw(&h, "</table></div>\n");
-	html_end(&h, r->now);
+	html_end(&h, r->data_time);
 	int rc = report_write_page(r, "index.html", &h, e);
 	html_free(&h);
 	return rc;

@@ -11,6 +11,7 @@
 #ifndef RMON_REPORT_H
 #define RMON_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,8 +36,9 @@ struct report_stats {
 
 struct report;
 
-/* Opens the metrics store, reads the configuration and starts the gnuplot
- * processes.  *out is the caller's (report_close).  Errors: those of
+/* Opens the metrics store, reads the configuration, starts the gnuplot
+ * processes, and removes the temporary files a killed pass left in the
+ * output folder.  *out is the caller's (report_close).  Errors: those of
  * query_open (-ENOENT: no store yet), alert_config_read_file (-EINVAL
  * with file:line), plot_pool_new (-ENOENT: gnuplot missing), and
  * outfile_mkdirs for the output folder. */
@@ -46,9 +48,17 @@ int report_open(const struct report_options *o, struct report **out, struct err 
  * says what it did. */
 int report_pass(struct report *r, int64_t now, struct report_stats *st, struct err *e);
 
-/* alertd's store generation (alertd/alerts.h), 0 while it has none: a
- * daemon refreshes at once when it moves. */
+/* alertd's store generation (alertd/alerts.h), 0 while it has none. */
 uint64_t report_alerts_generation(struct report *r);
+
+/* True when alertd's store changed since the alerts were last read: a
+ * daemon then calls report_pass_alerts at once.  (report_pass itself
+ * looks between host pages, so a long pass does not delay them.) */
+bool report_alerts_changed(struct report *r);
+
+/* Rewrites what shows the alerts (alerts.html, alerts/ID.html and the
+ * index, with the hosts' figures of the last report_pass) as of now. */
+int report_pass_alerts(struct report *r, int64_t now, struct report_stats *st, struct err *e);
 
 /* The metrics store's handle, for query_wait. */
 struct query *report_query(struct report *r);

@@ -48,6 +48,8 @@ struct report {
 	const char *ext; /* "svg" or "png" */
 	/* this pass */
 	int64_t now;
+	int64_t data_time;	  /* of the hosts' figures: the last full pass */
+	uint64_t seen_generation; /* alertd's store as the alerts were read */
 	struct host_info *hosts;
 	size_t n_hosts;
 	struct alert *active; /* pending and firing, newest first */
@@ -73,6 +75,8 @@ bool report_plain_expr(const char *expr);
 void report_format(double v, enum plot_unit unit, char *buf, size_t cap);
 /* "2026-12-01 10:04:05" in local time, "-" for 0. */
 void report_format_time(int64_t ns, char *buf, size_t cap);
+/* The same as markup that wraps between the date and the time only. */
+void report_time_html(struct html *h, int64_t ns);
 /* "3 min ago", "2 h ago". */
 void report_format_age(int64_t now, int64_t then, char *buf, size_t cap);
 

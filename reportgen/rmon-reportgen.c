@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
@@ -20,7 +21,6 @@ struct daemon {
 	struct report_options o;
 	struct report *r;
 	int64_t interval, next_pass;
-	uint64_t generation;
 	bool once;
 	int status;
 	struct evloop *loop;
@@ -37,7 +37,6 @@ static int run_pass(struct daemon *d)
 {
 	struct err e = { 0 };
 	struct report_stats st;
-	d->generation = report_alerts_generation(d->r);
 	int rc = report_pass(d->r, rtime_now_ns(), &st, &e);
 	if (rc != 0) {
 		log_error("reportgen", "%s", e.msg);
@@ -71,14 +70,16 @@ static int64_t on_tick(struct evloop *loop, void *ctx)
 			 d->o.out_dir);
 	}
 	int64_t now = rtime_mono_ns();
-	if (now >= d->next_pass || report_alerts_generation(d->r) != d->generation) {
+	if (now >= d->next_pass) {
 		d->next_pass = now + d->interval;
-		if (run_pass(d) != 0 && d->once)
-			d->status = 1;
-		if (d->once) {
-			evloop_stop(loop);
-			return EVLOOP_TIMER_DONE;
-		}
+		run_pass(d);
+	} else if (report_alerts_changed(d->r)) {
+		struct report_stats st;
+		if (report_pass_alerts(d->r, rtime_now_ns(), &st, &e) != 0)
+			log_error("reportgen", "%s", e.msg);
+		else
+			log_info("reportgen", "alerts changed: %zu pages written, %.3f s",
+				 st.pages_written, (double)st.elapsed_ns / 1e9);
 	}
 	return ALERT_POLL_NS;
 }
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 		return status;
 	d.o.format = png ? PLOT_PNG : PLOT_SVG;
 	struct err e = { 0 };
+	if (d.o.config_path && access(d.o.config_path, R_OK) != 0) {
+		log_error("reportgen", "--config %s: %s", d.o.config_path, strerror(errno));
+		return 2; /* a configuration that cannot be read is a bad configuration */
+	}
 	if (d.once) {
 		if (report_open(&d.o, &d.r, &e) != 0) {
 			log_error("reportgen", "%s", e.msg);

@@ -5,18 +5,30 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/grow.h"
 #include "lib/rtime.h"
 #include "reportgen/outfile.h"
 
 #define ALERTS_MAX 2000 /* listed per pass: the history page shows the moves */
+
+/* A temporary file left by a pass that was killed: never renamed, so no
+ * page refers to it, and it must not pile up. */
+static int remove_tmp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+	if (type == FTW_F && len > 4 && strcmp(path + len - 4, ".tmp") == 0)
+		unlink(path);
+	return 0;
+}
 
 int report_open(const struct report_options *o, struct report **out, struct err *e)
 {
@@ -34,6 +46,7 @@ int report_open(const struct report_options *o, struct report **out, struct err 
 	snprintf(r->out, sizeof r->out, "%s", o->out_dir);
 	if ((rc = outfile_mkdirs(r->out, e)) != 0)
 		goto fail;
+	nftw(r->out, remove_tmp, 16, FTW_PHYS);
 	if ((rc = query_open(o->data_dir, &r->q, e)) != 0)
 		goto fail;
 	rc = o->config_path
@@ -53,10 +66,13 @@ fail:
 	return rc;
 }
 
+static void free_hosts(struct report *r);
+
 void report_close(struct report *r)
 {
 	if (!r)
 		return;
+	free_hosts(r);
 	plot_pool_free(r->pool);
 	drawn_free(r->drawn);
 	alert_store_close(r->alerts);
@@ -126,6 +142,19 @@ void report_format_time(int64_t ns, char *buf, size_t cap)
 	struct tm tm;
 	if (ns <= 0 || !localtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, cap, "-");
+}
+
+void report_time_html(struct html *h, int64_t ns)
+{
+	char buf[64];
+	report_format_time(ns, buf, sizeof buf);
+	char *space = strchr(buf, ' ');
+	if (!space) {
+		html_raw(h, buf);
+		return;
+	}
+	*space = '\0';
+	html_rawf(h, "<span class=\"nw\">%s</span> <span class=\"nw\">%s</span>", buf, space + 1);
 }
 
 void report_format_age(int64_t now, int64_t then, char *buf, size_t cap)
@@ -378,6 +407,7 @@ static void summarise(struct report *r, struct host_info *h)
 static void rate_health(struct report *r, struct host_info *h)
 {
 	int worst = 0; /* 0 ok, 1 pending, 2 warning or info, 3 critical */
+	h->n_firing = h->n_pending = 0;
 	for (size_t i = 0; i < r->n_active; i++) {
 		const struct alert *a = &r->active[i];
 		if (strcmp(a->host, h->name) != 0)
@@ -418,7 +448,9 @@ static int on_alert(void *ctx, const struct alert *a)
 static int read_alerts(struct report *r, struct err *e)
 {
 	r->n_active = r->n_recent = 0;
-	report_alerts_generation(r); /* opens the store once alertd made it */
+	/* Read before the alerts, so a write during the read shows as a
+	 * change next time. */
+	r->seen_generation = report_alerts_generation(r);
 	if (!r->alerts)
 		return 0;
 	struct alert_list active = { &r->active, &r->n_active, 0 },
@@ -442,15 +474,55 @@ static void free_hosts(struct report *r)
 	r->n_hosts = 0;
 }
 
+bool report_alerts_changed(struct report *r)
+{
+	return report_alerts_generation(r) != r->seen_generation;
+}
+
+/* The alerts read again, and the pages that show them written. */
+static int alerts_refresh(struct report *r, struct err *e)
+{
+	int rc = read_alerts(r, e);
+	for (size_t i = 0; i < r->n_hosts; i++)
+		rate_health(r, &r->hosts[i]);
+	if (rc == 0)
+		rc = page_alerts(r, e);
+	if (rc == 0)
+		rc = page_index(r, e);
+	return rc;
+}
+
+static int finish(struct report *r, int rc, int64_t began, struct report_stats *st, struct err *e)
+{
+	if (rc == 0)
+		rc = plot_wait(r->pool, e);
+	else
+		plot_wait(r->pool, NULL);
+	if (rc == 0)
+		rc = drawn_save(r->drawn, e);
+	r->st.hosts = r->n_hosts;
+	r->st.elapsed_ns = rtime_mono_ns() - began;
+	if (st)
+		*st = r->st;
+	return rc;
+}
+
+int report_pass_alerts(struct report *r, int64_t now, struct report_stats *st, struct err *e)
+{
+	int64_t began = rtime_mono_ns();
+	memset(&r->st, 0, sizeof r->st);
+	r->now = now;
+	return finish(r, alerts_refresh(r, e), began, st, e);
+}
+
 int report_pass(struct report *r, int64_t now, struct report_stats *st, struct err *e)
 {
 	int64_t began = rtime_mono_ns();
 	struct host_list hosts = { 0 };
 	int rc;
 	memset(&r->st, 0, sizeof r->st);
-	r->now = now;
-	/* The active capacity is kept between passes in the arrays; the
-	 * alert lists only grow. */
+	free_hosts(r); /* the last pass's, kept for report_pass_alerts */
+	r->now = r->data_time = now;
 	if ((rc = read_alerts(r, e)) != 0)
 		return rc;
 	if ((rc = query_begin(r->q, e)) != 0)
@@ -466,22 +538,16 @@ int report_pass(struct report *r, int64_t now, struct report_stats *st, struct e
 	query_end(r->q);
 	if (rc == 0)
 		rc = page_index(r, e);
-	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
+	for (size_t i = 0; i < r->n_hosts && rc == 0; i++) {
 		rc = page_host(r, &r->hosts[i], e);
+		/* An alert that moved meanwhile is shown now, not after the
+		 * remaining hosts. */
+		if (rc == 0 && i + 1 < r->n_hosts && report_alerts_changed(r))
+			rc = alerts_refresh(r, e);
+	}
 	if (rc == 0)
 		rc = page_alerts(r, e);
 	if (rc == 0)
 		rc = page_config(r, e);
-	if (rc == 0)
-		rc = plot_wait(r->pool, e);
-	else
-		plot_wait(r->pool, NULL);
-	if (rc == 0)
-		rc = drawn_save(r->drawn, e);
-	r->st.hosts = r->n_hosts;
-	free_hosts(r);
-	r->st.elapsed_ns = rtime_mono_ns() - began;
-	if (st)
-		*st = r->st;
-	return rc;
+	return finish(r, rc, began, st, e);
 }

@@ -234,7 +234,7 @@ static void test_exec_and_maildir(void **state)
 	assert_string_equal(r->priv->from, "rmon@localhost");
 	assert_string_equal(r->priv->to[0], "root@localhost");
 	receiver_describe(r, buf, sizeof buf);
-	assert_string_equal(buf, "maildir mail (in the data folder)");
+	assert_string_equal(buf, "maildir <data>/mail");
 	receiver_free(r);
 }
 

@@ -19,6 +19,14 @@ rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "expected exit 2 for a bad duration, got $rc"; exit 1; }
 grep -q "bad duration 'soon'" "$dir/err"
+# --smtp goes into a configuration file: anything but HOST:PORT is refused.
+set +e
+"$RMON_BIN/rmon" demo --smtp $'mail\n[receiver x]:25' --data "$dir/bad" >/dev/null 2>"$dir/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "expected exit 2 for a bad --smtp, got $rc"; exit 1; }
+grep -q 'expected HOST:PORT' "$dir/err"
+[ ! -e "$dir/bad" ]
 if "$RMON_BIN/rmon" bogus 2>/dev/null; then exit 1; fi
 echo ok
 

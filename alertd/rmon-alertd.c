@@ -1,0 +1,81 @@
+/* rmon-alertd.c - the alert daemon: follows the metrics store, evaluates
+ * the rules, records and routes alerts and delivers their messages
+ * (alertd/daemon.h), on one event loop until SIGTERM or SIGINT; SIGHUP
+ * reads the configuration again (a bad file keeps the old one). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "alertd/daemon.h"
+#include "lib/cmdline.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+
+#define ALERTD_DEFAULT_DATA "var"
+
+struct main_ctx {
+	struct alertd *d;
+};
+
+static void on_stop(struct evloop *loop, int signo, void *ctx)
+{
+	log_info("alertd", "stopping (signal %d)", signo);
+	evloop_stop(loop);
+}
+
+static void on_hup(struct evloop *loop, int signo, void *ctx)
+{
+	struct main_ctx *m = ctx;
+	struct err e = { 0 };
+	if (alertd_reload(m->d, &e) != 0)
+		log_error("alertd", "reload refused, the old configuration stays: %s", e.msg);
+	else
+		log_info("alertd", "configuration reloaded");
+}
+
+int main(int argc, char **argv)
+{
+	struct alertd_options o = { .data_dir = ALERTD_DEFAULT_DATA };
+	const struct cmdline_option options[] = {
+		CMDLINE_CONFIG(&o.config_path),
+		CMDLINE_DATA(&o.data_dir),
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-alertd",
+		.about = "Evaluates the alert rules on every commit of the store in DIR "
+			 "(default " ALERTD_DEFAULT_DATA
+			 "), keeps the alerts in DIR/alertd and sends their messages.  Without "
+			 "--config it runs the built-in default rules with a maildir receiver "
+			 "(docs/alerting.md).",
+		.options = options,
+		.epilog = "SIGHUP reloads the configuration; SIGTERM stops.",
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	struct evloop *loop;
+	struct err e = { 0 };
+	struct main_ctx m = { 0 };
+	/* Signals first: the threads started later inherit their blocking. */
+	if (evloop_new(&loop, &e) != 0 || evloop_add_signal(loop, SIGTERM, on_stop, &m, &e) != 0 ||
+	    evloop_add_signal(loop, SIGINT, on_stop, &m, &e) != 0 ||
+	    evloop_add_signal(loop, SIGHUP, on_hup, &m, &e) != 0) {
+		fprintf(stderr, "rmon-alertd: %s\n", e.msg);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = alertd_new(loop, &o, &m.d, &e);
+	if (rc) {
+		fprintf(stderr, "rmon-alertd: %s\n", e.msg);
+		evloop_free(loop);
+		return rc == -EINVAL || rc == -ENOENT ? 2 : 1;
+	}
+	log_info("alertd", "running on %s", o.data_dir);
+	rc = evloop_run(loop, &e);
+	if (rc)
+		log_error("alertd", "%s", e.msg);
+	alertd_free(m.d);
+	evloop_free(loop);
+	return rc ? 1 : 0;
+}
