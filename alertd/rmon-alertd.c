@@ -10,8 +10,10 @@
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/paths.h"
+#include "lib/sdnotify.h"
 
-#define ALERTD_DEFAULT_DATA "var"
+#define ALERTD_DEFAULT_DATA PATHS_DATA_DIR
 
 struct main_ctx {
 	struct alertd *d;
@@ -20,6 +22,7 @@ struct main_ctx {
 static void on_stop(struct evloop *loop, int signo, void *ctx)
 {
 	log_info("alertd", "stopping (signal %d)", signo);
+	sdnotify_stopping(NULL);
 	evloop_stop(loop);
 }
 
@@ -27,15 +30,17 @@ static void on_hup(struct evloop *loop, int signo, void *ctx)
 {
 	struct main_ctx *m = ctx;
 	struct err e = { 0 };
+	sdnotify_reloading(NULL);
 	if (alertd_reload(m->d, &e) != 0)
 		log_error("alertd", "reload refused, the old configuration stays: %s", e.msg);
 	else
 		log_info("alertd", "configuration reloaded");
+	sdnotify_ready(NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	struct alertd_options o = { .data_dir = ALERTD_DEFAULT_DATA };
+	struct alertd_options o = { .data_dir = paths_data() };
 	const struct cmdline_option options[] = {
 		CMDLINE_CONFIG(&o.config_path),
 		CMDLINE_DATA(&o.data_dir),
@@ -54,6 +59,9 @@ int main(int argc, char **argv)
 	int first, status;
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
+	char *installed_config = NULL;
+	if (!o.config_path) /* an installed build reads /etc/rmon/alertd.conf */
+		o.config_path = installed_config = paths_config("alertd.conf");
 	struct evloop *loop;
 	struct err e = { 0 };
 	struct main_ctx m = { 0 };
@@ -72,6 +80,8 @@ int main(int argc, char **argv)
 		return rc == -EINVAL || rc == -ENOENT ? 2 : 1;
 	}
 	log_info("alertd", "running on %s", o.data_dir);
+	if (sdnotify_ready("evaluating", &e) != 0)
+		log_warn("alertd", "%s", e.msg);
 	rc = evloop_run(loop, &e);
 	if (rc)
 		log_error("alertd", "%s", e.msg);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ struct plot_pool {
 	char message[sizeof((struct err *)0)->msg];
 	size_t failures;
 	struct plot_buf graph; /* the script being made, reused */
+	int stall_seconds;
 };
 
 static size_t pending(const struct plot_proc *pr)
@@ -226,12 +228,28 @@ static void finish(struct plot_pool *p, struct plot_proc *pr)
 /* gnuplot is gone (killed, crashed, or stuck and killed by us): each of
  * its graphs fails, the first one named, and the next plot_draw starts
  * another. */
+/* Waits for pid, whose input is closed, to end; one that has not ended
+ * within 5 s (stopped, or stuck) is killed rather than waited on forever. */
+static bool reap(pid_t pid, int *status)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		while (poll(&pfd, 1, 5000) < 0 && errno == EINTR)
+			;
+		if (!pfd.revents)
+			kill(pid, SIGKILL);
+		close(fd);
+	}
+	return waitpid(pid, status, 0) == pid;
+}
+
 static void bury(struct plot_pool *p, struct plot_proc *pr, const char *why)
 {
 	int status = 0;
 	char how[64] = "ended";
 	close_proc(pr);
-	if (pr->pid > 0 && waitpid(pr->pid, &status, 0) == pr->pid) {
+	if (pr->pid > 0 && reap(pr->pid, &status)) {
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
 		else
@@ -355,9 +373,12 @@ static void pump(struct plot_pool *p, int timeout_ms)
 			write_to(p, pr);
 		if (pr->pid && (out_events & (POLLIN | POLLERR | POLLHUP)))
 			read_from(p, pr);
-		if (pr->pid && pending(pr) && now - pr->last_heard > STALL_SECONDS) {
+		if (pr->pid && pending(pr) && now - pr->last_heard > p->stall_seconds) {
+			char why[64];
+			snprintf(why, sizeof why, "said nothing for %d s and was ",
+				 p->stall_seconds);
 			kill(pr->pid, SIGKILL);
-			bury(p, pr, "said nothing for 120 s and was ");
+			bury(p, pr, why);
 		}
 	}
 }
@@ -377,6 +398,7 @@ int plot_pool_new(int processes, struct plot_pool **out, struct err *e)
 		return err_set(e, -ENOMEM, "plot: out of memory");
 	}
 	p->n = (size_t)processes;
+	p->stall_seconds = STALL_SECONDS;
 	for (size_t i = 0; i < p->n; i++)
 		p->procs[i].in = p->procs[i].out = -1;
 	for (size_t i = 0; i < p->n; i++) {
@@ -498,6 +520,9 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e)
 		rc = err_set(e, -ENOMEM, "plot: out of memory");
 		goto out;
 	}
+	/* an idle gnuplot has had nothing to say: its silence counts from now */
+	if (!pending(pr))
+		pr->last_heard = time(NULL);
 	pr->jobs[pr->n_jobs++] = j;
 	j = (struct plot_job){ .script = -1, .out = -1, .file = -1 };
 	write_to(p, pr);
@@ -548,6 +573,11 @@ void plot_pool_free(struct plot_pool *p)
 	free(p->procs);
 	plot_buf_free(&p->graph);
 	free(p);
+}
+
+void plot_pool_set_stall(struct plot_pool *p, int seconds)
+{
+	p->stall_seconds = seconds > 0 ? seconds : STALL_SECONDS;
 }
 
 int plot_pool_pid(const struct plot_pool *p, size_t i)

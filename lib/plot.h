@@ -105,12 +105,16 @@ int plot_draw(struct plot_pool *p, const struct plot_graph *g, struct err *e);
  * starts another gnuplot), -EPROTO for an unfinished SVG, or the error of
  * writing or renaming the file.  A failed graph leaves no file, not even
  * path.tmp, and the graphs around it are still drawn.  A gnuplot silent
- * for 120 s with graphs queued is killed (-EPIPE). */
+ * for 120 s (plot_pool_set_stall) with graphs queued is killed (-EPIPE). */
 int plot_wait(struct plot_pool *p, struct err *e);
 
 /* Ends the processes; graphs still queued (plot_wait not called) are
  * given up and their .tmp files removed.  NULL is fine. */
 void plot_pool_free(struct plot_pool *p);
+
+/* How long a gnuplot with graphs queued may say nothing before it is
+ * taken for stuck and killed (seconds; 0: the default, 120). */
+void plot_pool_set_stall(struct plot_pool *p, int seconds);
 
 /* The process id of gnuplot number i (0 when it is not running), for
  * tests that kill one mid-way. */

@@ -6,12 +6,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lib/cmdline.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/paths.h"
+#include "lib/sdnotify.h"
 #include "lib/rtime.h"
 #include "reportgen/report.h"
 
@@ -21,7 +24,7 @@ struct daemon {
 	struct report_options o;
 	struct report *r;
 	int64_t interval, next_pass;
-	bool once;
+	bool once, ready;
 	int status;
 	struct evloop *loop;
 };
@@ -30,6 +33,7 @@ static void on_stop(struct evloop *loop, int signo, void *ctx)
 {
 	(void)signo;
 	(void)ctx;
+	sdnotify_stopping(NULL);
 	evloop_stop(loop);
 }
 
@@ -72,7 +76,10 @@ static int64_t on_tick(struct evloop *loop, void *ctx)
 	int64_t now = rtime_mono_ns();
 	if (now >= d->next_pass) {
 		d->next_pass = now + d->interval;
-		run_pass(d);
+		if (run_pass(d) == 0 && !d->ready) { /* the site is there: ready */
+			sdnotify_ready(NULL, NULL);
+			d->ready = true;
+		}
 	} else if (report_alerts_changed(d->r)) {
 		struct report_stats st;
 		if (report_pass_alerts(d->r, rtime_now_ns(), &st, &e) != 0)
@@ -84,9 +91,42 @@ static int64_t on_tick(struct evloop *loop, void *ctx)
 	return ALERT_POLL_NS;
 }
 
+/* Writes the site once, or runs the daemon until SIGTERM. */
+static int serve(struct daemon *d)
+{
+	struct err e = { 0 };
+	if (d->o.config_path && access(d->o.config_path, R_OK) != 0) {
+		log_error("reportgen", "--config %s: %s", d->o.config_path, strerror(errno));
+		return 2; /* a configuration that cannot be read is a bad configuration */
+	}
+	if (d->once) {
+		if (report_open(&d->o, &d->r, &e) != 0) {
+			log_error("reportgen", "%s", e.msg);
+			return e.code == -EINVAL ? 2 : 1;
+		}
+		int status = run_pass(d) == 0 ? 0 : 1;
+		report_close(d->r);
+		return status;
+	}
+	if (evloop_new(&d->loop, &e) != 0 || evloop_add_signal(d->loop, SIGINT, on_stop, d, &e) ||
+	    evloop_add_signal(d->loop, SIGTERM, on_stop, d, &e) ||
+	    evloop_add_timer(d->loop, 0, on_tick, d, NULL, &e) != 0) {
+		log_error("reportgen", "%s", e.msg);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a gnuplot that died is an error of its graph */
+	if (evloop_run(d->loop, &e) != 0) {
+		log_error("reportgen", "%s", e.msg);
+		d->status = 1;
+	}
+	evloop_free(d->loop);
+	report_close(d->r);
+	return d->status;
+}
+
 int main(int argc, char **argv)
 {
-	struct daemon d = { .o = { .data_dir = "var", .out_dir = "var/www" },
+	struct daemon d = { .o = { .data_dir = paths_data(), .out_dir = "var/www" },
 			    .interval = 60 * RTIME_NS_PER_SEC };
 	bool png = false;
 	const struct cmdline_option options[] = {
@@ -114,32 +154,10 @@ int main(int argc, char **argv)
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
 	d.o.format = png ? PLOT_PNG : PLOT_SVG;
-	struct err e = { 0 };
-	if (d.o.config_path && access(d.o.config_path, R_OK) != 0) {
-		log_error("reportgen", "--config %s: %s", d.o.config_path, strerror(errno));
-		return 2; /* a configuration that cannot be read is a bad configuration */
-	}
-	if (d.once) {
-		if (report_open(&d.o, &d.r, &e) != 0) {
-			log_error("reportgen", "%s", e.msg);
-			return e.code == -EINVAL ? 2 : 1;
-		}
-		status = run_pass(&d) == 0 ? 0 : 1;
-		report_close(d.r);
-		return status;
-	}
-	if (evloop_new(&d.loop, &e) != 0 || evloop_add_signal(d.loop, SIGINT, on_stop, &d, &e) ||
-	    evloop_add_signal(d.loop, SIGTERM, on_stop, &d, &e) ||
-	    evloop_add_timer(d.loop, 0, on_tick, &d, NULL, &e) != 0) {
-		log_error("reportgen", "%s", e.msg);
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN); /* a gnuplot that died is an error of its graph */
-	if (evloop_run(d.loop, &e) != 0) {
-		log_error("reportgen", "%s", e.msg);
-		d.status = 1;
-	}
-	evloop_free(d.loop);
-	report_close(d.r);
-	return d.status;
+	char *installed_config = NULL;
+	if (!d.o.config_path) /* an installed build reads /etc/rmon/alertd.conf */
+		d.o.config_path = installed_config = paths_config("alertd.conf");
+	status = serve(&d);
+	free(installed_config);
+	return status;
 }

@@ -452,6 +452,40 @@ static void test_killed_gnuplot(void **state)
 	plot_pool_free(p);
 }
 
+/* A gnuplot that stops answering (here: stopped) is killed after the
+ * stall time, and its graph fails by name instead of plot_wait hanging. */
+static void test_stuck_gnuplot(void **state)
+{
+	(void)state;
+	struct plot_pool *p = pool(2);
+	plot_pool_set_stall(p, 2);
+	size_t n = 100;
+	fill(n, 12);
+	struct err e = { 0 };
+	/* idle for longer than the stall time is not stuck, for either */
+	sleep(3);
+	struct plot_graph idle[6];
+	static const char *const names[6] = { "idle-0.svg", "idle-1.svg", "idle-2.svg",
+					      "idle-3.svg", "idle-4.svg", "idle-5.svg" };
+	for (size_t i = 0; i < 6; i++)
+		idle[i] = graph(in_dir(names[i]), n);
+	draw_all(p, idle, 6);
+	kill(plot_pool_pid(p, 0), SIGSTOP);
+	kill(plot_pool_pid(p, 1), SIGSTOP);
+	struct plot_graph g = graph(in_dir("stuck.svg"), n);
+	assert_int_equal(plot_draw(p, &g, &e), 0);
+	time_t start = time(NULL);
+	assert_int_equal(plot_wait(p, &e), -EPIPE);
+	assert_true(time(NULL) - start >= 2 && time(NULL) - start < 60);
+	assert_non_null(strstr(e.msg, "stuck.svg"));
+	assert_non_null(strstr(e.msg, "said nothing for 2 s"));
+	assert_int_equal(access(in_dir("stuck.svg.tmp"), F_OK), -1);
+	/* the other one, still stopped, is not waited on forever either */
+	time_t freeing = time(NULL);
+	plot_pool_free(p);
+	assert_true(time(NULL) - freeing < 60);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -739,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_units_on_axis),
 		cmocka_unit_test(test_many_graphs_few_processes),
 		cmocka_unit_test(test_killed_gnuplot),
+		cmocka_unit_test(test_stuck_gnuplot),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_faults),
