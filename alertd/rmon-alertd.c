@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "alertd/daemon.h"
 #include "lib/cmdline.h"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 	    evloop_add_signal(loop, SIGINT, on_stop, &m, &e) != 0 ||
 	    evloop_add_signal(loop, SIGHUP, on_hup, &m, &e) != 0) {
 		fprintf(stderr, "rmon-alertd: %s\n", e.msg);
+		free(installed_config);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -77,6 +79,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "rmon-alertd: %s\n", e.msg);
 		evloop_free(loop);
+		free(installed_config);
 		return rc == -EINVAL || rc == -ENOENT ? 2 : 1;
 	}
 	log_info("alertd", "running on %s", o.data_dir);
@@ -87,5 +90,6 @@ int main(int argc, char **argv)
 		log_error("alertd", "%s", e.msg);
 	alertd_free(m.d);
 	evloop_free(loop);
+	free(installed_config); /* the daemon pointed at it until now */
 	return rc ? 1 : 0;
 }
