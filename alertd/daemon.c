@@ -267,6 +267,7 @@ static void reload_if_edited(struct alertd *d)
 	int64_t stamp = dropin_stamp(d);
 	if (stamp == d->dropin_stamp)
 		return;
+	d->dropin_stamp = stamp; /* first: the reload refreshes, which comes back here */
 	struct err e = { 0 };
 	if (alertd_reload(d, &e) != 0)
 		log_error("alertd", "the web's rule edits: reload refused, the old configuration "
@@ -274,7 +275,6 @@ static void reload_if_edited(struct alertd *d)
 			  e.msg);
 	else
 		log_info("alertd", "configuration reloaded: the web's rule edits changed");
-	d->dropin_stamp = stamp;
 }
 
 /* Reads acks (through the active alerts) and silences again when anyone

@@ -63,11 +63,12 @@ void web_page_begin(FILE *out, int status, const char *reason, const char *title
 		"X-Content-Type-Options: nosniff\r\n"
 		"Referrer-Policy: same-origin\r\n"
 		"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
-		"img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+		"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
 		"\r\n",
 		status, reason);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	      "<link rel=\"icon\" href=\"data:,\">"
 	      "<title>",
 	      out);
 	web_html(out, title);
