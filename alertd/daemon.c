@@ -64,7 +64,7 @@ struct alertd {
 	bool listed; /* a first pass over every series was made */
 	uint64_t timer;
 	int64_t timer_due;
-	uint64_t generation; /* of alertd's store, as last looked at */
+	uint64_t generation;  /* of alertd's store, as last looked at */
 	int64_t dropin_stamp; /* of the web's rule drop-in, as last read */
 	int64_t self_interval_ns, next_self, next_prune;
 	char domain[256];
@@ -270,8 +270,9 @@ static void reload_if_edited(struct alertd *d)
 	d->dropin_stamp = stamp; /* first: the reload refreshes, which comes back here */
 	struct err e = { 0 };
 	if (alertd_reload(d, &e) != 0)
-		log_error("alertd", "the web's rule edits: reload refused, the old configuration "
-				    "stays: %s",
+		log_error("alertd",
+			  "the web's rule edits: reload refused, the old configuration "
+			  "stays: %s",
 			  e.msg);
 	else
 		log_info("alertd", "configuration reloaded: the web's rule edits changed");

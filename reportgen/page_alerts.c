@@ -95,7 +95,7 @@ static bool is_resolved(const struct alert *a)
 struct history {
 	struct html *h;
 	const struct report *r; /* for the silences' forms */
-	uint64_t only; /* one alert's moves, 0: all */
+	uint64_t only;		/* one alert's moves, 0: all */
 	size_t shown;
 };
 

@@ -24,8 +24,7 @@ static void site_path(const struct report *r, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
-static void open_form(const struct report *r, struct html *h, const char *action,
-		      const char *back)
+static void open_form(const struct report *r, struct html *h, const char *action, const char *back)
 {
 	html_raw(h, "<form class=\"act\" method=\"get\" action=\"");
 	html_attr(h, r->cfg->web_action_url);
@@ -56,8 +55,7 @@ static void button(struct html *h, const char *label)
 	html_raw(h, "</button></form>\n");
 }
 
-void page_form_ack(const struct report *r, struct html *h, const struct alert *a,
-		   const char *back)
+void page_form_ack(const struct report *r, struct html *h, const struct alert *a, const char *back)
 {
 	if (!page_forms_on(r) || a->state == ALERT_RESOLVED || a->state == ALERT_INACTIVE)
 		return;

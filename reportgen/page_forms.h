@@ -19,8 +19,7 @@ bool page_forms_on(const struct report *r);
 
 /* Acknowledge (or withdraw the acknowledgement of) alert a; back is the
  * page's path below the site's root ("alerts/42.html"). */
-void page_form_ack(const struct report *r, struct html *h, const struct alert *a,
-		   const char *back);
+void page_form_ack(const struct report *r, struct html *h, const struct alert *a, const char *back);
 
 /* Silence the alerts of selector (e.g. every series of a host), labelled
  * label. */

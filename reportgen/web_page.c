@@ -56,16 +56,17 @@ static const char style[] =
 
 void web_page_begin(FILE *out, int status, const char *reason, const char *title)
 {
-	fprintf(out,
-		"Status: %d %s\r\n"
-		"Content-Type: text/html; charset=utf-8\r\n"
-		"Cache-Control: no-store\r\n"
-		"X-Content-Type-Options: nosniff\r\n"
-		"Referrer-Policy: same-origin\r\n"
-		"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
-		"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
-		"\r\n",
-		status, reason);
+	fprintf(
+	    out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: same-origin\r\n"
+	    "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
+	    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+	    "\r\n",
+	    status, reason);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	      "<link rel=\"icon\" href=\"data:,\">"

@@ -206,9 +206,9 @@ static void test_bad_files(void **state)
 	    "'_', '.' or '-'");
 	refused("[rule]\nexpr = x\n", "t.conf:2: rule.expr = 'x': [rule NAME]: the section needs a "
 				      "name");
-	refused("[rules a]\nexpr = x\n",
-		"t.conf:2: rules.expr = 'x': unknown section [rules] (alertd, report, web, rule, route, "
-		"receiver, inhibit, mute, override)");
+	refused("[rules a]\nexpr = x\n", "t.conf:2: rules.expr = 'x': unknown section [rules] "
+					 "(alertd, report, web, rule, route, "
+					 "receiver, inhibit, mute, override)");
 	refused("expr = x\n", "t.conf:1: expr = 'x': unknown setting outside a section (only "
 			      "'include' is read there)");
 	refused("[alertd]\ngroup_window = soon\n",
