@@ -20,7 +20,8 @@
 /* A rule with windows is read again this often even when none of its
  * series changed, so a window that empties or a value that goes stale
  * resolves its alert. */
-#define RECHECK_NS (30 * RTIME_NS_PER_SEC)
+#define RECHECK_NS	 (30 * RTIME_NS_PER_SEC)
+#define PREDICT_EVERY_NS (60 * RTIME_NS_PER_SEC)
 
 /* ---- the name arena ---- */
 
@@ -103,6 +104,33 @@ static void series_forget_all(struct eval *ev)
 	for (size_t i = 0; i < ev->n_windows; i++)
 		window_free(&ev->windows[i]);
 	ev->n_windows = 0;
+	ev->n_dense = 0;
+}
+
+/* The dense index of series id (learnt already), or -1 out of memory. */
+static int32_t dense_for(struct eval *ev, uint64_t id)
+{
+	struct series_slot *slot = series_slot(ev, id);
+	if (slot->dense >= 0)
+		return slot->dense;
+	if (ev->n_dense == ev->dense_cap) {
+		size_t cap = ev->dense_cap ? ev->dense_cap * 2 : 1024;
+		uint64_t *ids = realloc(ev->dense_ids, cap * sizeof *ids);
+		if (ids)
+			ev->dense_ids = ids;
+		struct query_latest *l = realloc(ev->dense_latest, cap * sizeof *l);
+		if (l)
+			ev->dense_latest = l;
+		uint64_t *read = realloc(ev->dense_read, cap * sizeof *read);
+		if (read)
+			ev->dense_read = read;
+		if (!ids || !l || !read)
+			return -1;
+		ev->dense_cap = cap;
+	}
+	ev->dense_ids[ev->n_dense] = id;
+	ev->dense_read[ev->n_dense] = 0;
+	return slot->dense = (int32_t)ev->n_dense++;
 }
 
 /* The window kept for series id (learnt already), at least span wide:
@@ -134,7 +162,7 @@ static int series_learn(struct eval *ev, uint64_t id, const char *name, size_t l
 	struct series_slot *slot = series_slot(ev, id);
 	if (slot->id == id)
 		return 0;
-	*slot = (struct series_slot){ id, -1, -1 };
+	*slot = (struct series_slot){ id, -1, -1, -1 };
 	ev->n_series++;
 	const char *host = NULL, *labels = NULL;
 	for (size_t r = 0; r < ev->n_rules; r++) {
@@ -154,7 +182,9 @@ static int series_learn(struct eval *ev, uint64_t id, const char *name, size_t l
 					return err_set(e, -ENOMEM, "out of memory");
 			}
 			struct leaf_list *list = &rs->leaves[l];
-			int32_t window = -1;
+			int32_t window = -1, dense = dense_for(ev, id);
+			if (dense < 0)
+				return err_set(e, -ENOMEM, "out of memory");
 			const struct expr_leaf *leaf = expr_leaf(rs->rule->compiled, l);
 			if (leaf->func != EXPR_LATEST && leaf->window_ns <= WINDOW_CACHE_MAX &&
 			    (window = window_for(ev, id, leaf->window_ns)) < 0)
@@ -163,7 +193,8 @@ static int series_learn(struct eval *ev, uint64_t id, const char *name, size_t l
 			    !grow_array(&ev->matches, &ev->matches_cap, ev->n_matches + 1,
 					sizeof *ev->matches))
 				return err_set(e, -ENOMEM, "out of memory");
-			list->v[list->n++] = (struct leaf_series){ id, host, labels, window };
+			list->v[list->n++] =
+			    (struct leaf_series){ id, host, labels, window, (uint32_t)dense };
 			slot = series_slot(ev, id);
 			ev->matches[ev->n_matches] =
 			    (struct match){ (uint32_t)r, (uint32_t)l, slot->match };
@@ -304,19 +335,11 @@ static size_t group_labels(const struct rule *r, const char *labels, char *buf, 
 	buf[0] = 0;
 	for (size_t i = 0; i < n && len < cap; i++) {
 		/* Copied escaped as they are in the canonical name. */
-		const char *p = labels;
-		size_t klen = strlen(names[i]);
-		while ((p = strstr(p, names[i]))) {
-			bool starts = p > labels && (p[-1] == '{' || p[-1] == ',');
-			if (starts && p[klen] == '=' && p[klen + 1] == '"')
-				break;
-			p += klen;
-		}
-		if (!p)
+		const char *v;
+		size_t vlen;
+		if (!expr_label_raw(labels, names[i], &v, &vlen))
 			continue;
-		const char *v = p + klen + 2, *end = v;
-		while (*end && *end != '"')
-			end += end[0] == '\\' && end[1] ? 2 : 1;
+		const char *end = v + vlen;
 		len += (size_t)snprintf(buf + len, cap - len, "%s%s=\"%.*s\"", len ? "," : "{",
 					names[i], (int)(end - v), v);
 	}
@@ -474,13 +497,18 @@ static int evaluate(struct eval *ev, struct query *q, struct rule_state *rs, int
 {
 	ev->gen++;
 	rs->dirty = false;
+	rs->read_at = now;
 	rs->due = INT64_MAX;
 	int rc = eval_read_rule(ev, q, rs, now, e);
-	if (rc)
+	if (rc) {
+		rs->dirty = true;
 		return rc;
+	}
 	for (size_t i = 0; i < rs->n_instances; i++)
-		if ((rc = step(ev, rs, &ev->inst[rs->instances[i]], now, fn, ctx)))
+		if ((rc = step(ev, rs, &ev->inst[rs->instances[i]], now, fn, ctx))) {
+			rs->dirty = true; /* the move refused is made again next pass */
 			return rc;
+		}
 	if (rs->rule->window_ns || rs->rule->kind != RULE_ABSENCE)
 		eval_due(rs, now + RECHECK_NS);
 	ev->stats.rules_evaluated++;
@@ -543,6 +571,9 @@ void eval_free(struct eval *ev)
 	for (size_t i = 0; i < ev->n_windows; i++)
 		window_free(&ev->windows[i]);
 	free(ev->windows);
+	free(ev->dense_ids);
+	free(ev->dense_latest);
+	free(ev->dense_read);
 	free(ev->arena);
 	free(ev->inst);
 	free(ev->inst_table);
@@ -550,6 +581,7 @@ void eval_free(struct eval *ev)
 	free(ev->matches);
 	free(ev->rules);
 	free(ev->ids);
+	free(ev->order);
 	free(ev->latest);
 	free(ev->points);
 	free(ev->work);
@@ -605,6 +637,18 @@ int eval_pass(struct eval *ev, struct query *q, int64_t now, const uint64_t *cha
 			if ((rc = series_changed(ev, q, changed[i], e)) != 0)
 				return rc;
 	}
+	for (size_t i = 0; i < ev->n_rules; i++) {
+		struct rule_state *rs = &ev->rules[i];
+		/* A trend over hours moves slowly: read it once a minute, not at
+		 * every commit of its hundreds of series. */
+		if (rs->dirty && rs->rule->kind == RULE_PREDICT && rs->read_at &&
+		    now >= rs->read_at && now - rs->read_at < PREDICT_EVERY_NS && rs->due > now) {
+			rs->dirty = false;
+			eval_due(rs, rs->read_at + PREDICT_EVERY_NS);
+		}
+	}
+	if ((rc = eval_read_latest(ev, q, now, e)) != 0)
+		return rc;
 	for (size_t i = 0; i < ev->n_rules; i++) {
 		struct rule_state *rs = &ev->rules[i];
 		if (!rs->dirty && rs->due > now)

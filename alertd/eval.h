@@ -53,9 +53,10 @@ int eval_restore(struct eval *ev, const char *key, enum alert_state state, int64
 		 struct err *e);
 
 /* One pass over the snapshot held on q (the caller's query_begin): the
- * rules whose series are among changed[0..n) (changed NULL: every rule),
- * and those due at now.  fn is called for every move; a non-zero return
- * stops the pass and is returned. */
+ * rules whose series are among changed[0..n), and those due at now.
+ * changed NULL (the first pass, or after query_changed said -ESTALE)
+ * lists every series again and evaluates every rule.  fn is called for every move; a non-zero
+ * return stops the pass and is returned. */
 int eval_pass(struct eval *ev, struct query *q, int64_t now, const uint64_t *changed, size_t n,
 	      eval_event_fn fn, void *ctx, struct err *e);
 

@@ -15,6 +15,7 @@ struct leaf_series {
 	const char *host;   /* into the eval's name arena */
 	const char *labels; /* canonical {k="v",...} or "" */
 	int32_t window;	    /* its samples kept in eval.windows, -1: read from the store */
+	uint32_t dense;	    /* its place in eval.dense_*: what the pass read of it */
 };
 
 /* The recent samples of a series read by windowed functions
@@ -57,8 +58,9 @@ struct rule_state {
 	struct expr_vec *read;	  /* what each selector read this evaluation */
 	size_t *instances;	  /* indexes into eval.inst */
 	size_t n_instances, instances_cap;
-	bool dirty;  /* one of its series changed */
-	int64_t due; /* its next timer */
+	bool dirty;	 /* one of its series changed */
+	int64_t due;	 /* its next timer */
+	int64_t read_at; /* its last evaluation, 0 none */
 };
 
 struct instance {
@@ -88,6 +90,7 @@ struct series_slot {
 	uint64_t id;
 	int32_t match;
 	int32_t window; /* into eval.windows, -1 none */
+	int32_t dense;	/* into eval.dense_*, -1: no rule reads it */
 };
 
 struct eval {
@@ -103,6 +106,13 @@ struct eval {
 	size_t series_table_cap, n_series;
 	struct window *windows;
 	size_t n_windows, windows_cap;
+	/* The newest sample of every series a rule reads, read once a pass
+	 * for all the rules of the pass: one sorted walk of the store's table
+	 * instead of one per selector. */
+	uint64_t *dense_ids;
+	struct query_latest *dense_latest;
+	uint64_t *dense_read; /* the pass that read it */
+	size_t n_dense, dense_cap;
 	struct match {
 		uint32_t rule, leaf;
 		int32_t next;
@@ -117,6 +127,7 @@ struct eval {
 	struct expr_vec out;
 	/* Reused buffers of the readers. */
 	uint64_t *ids;
+	uint32_t *order; /* the dense index of ids[i] */
 	struct query_latest *latest;
 	size_t ids_cap;
 	double *points, *work;
@@ -145,6 +156,10 @@ void eval_threshold_detail(const struct rule *r, double value, char *buf, size_t
 
 /* The instance's detail, made now if it was left for later. */
 const char *eval_detail(struct eval *ev, struct instance *in);
+
+/* Reads the newest sample of every series of the rules about to be read
+ * (rs->dirty or due) into eval.dense_latest (eval_read.c). */
+int eval_read_latest(struct eval *ev, struct query *q, int64_t now, struct err *e);
 
 /* Reads rule rs at now and observes its instances (eval_read.c). */
 int eval_read_rule(struct eval *ev, struct query *q, struct rule_state *rs, int64_t now,

@@ -26,9 +26,13 @@ static int grow_buffers(struct eval *ev, size_t n, struct err *e)
 	if (!grow_array(&ev->ids, &cap, n, sizeof *ev->ids))
 		return err_set(e, -ENOMEM, "out of memory");
 	struct query_latest *l = realloc(ev->latest, cap * sizeof *l);
-	if (!l)
+	if (l)
+		ev->latest = l;
+	uint32_t *order = realloc(ev->order, cap * sizeof *order);
+	if (order)
+		ev->order = order;
+	if (!l || !order)
 		return err_set(e, -ENOMEM, "out of memory");
-	ev->latest = l;
 	ev->ids_cap = cap;
 	return 0;
 }
@@ -48,17 +52,32 @@ static int grow_points(struct eval *ev, size_t n, struct err *e)
 	return 0;
 }
 
-/* The newest sample of every series of a leaf, into ev->latest. */
-static int read_latest(struct eval *ev, struct query *q, const struct leaf_list *list,
-		       struct err *e)
+int eval_read_latest(struct eval *ev, struct query *q, int64_t now, struct err *e)
 {
-	int rc = grow_buffers(ev, list->n, e);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < list->n; i++)
-		ev->ids[i] = list->v[i].id;
-	ev->stats.series_read += list->n;
-	return list->n ? query_latest(q, ev->ids, list->n, ev->latest, e) : 0;
+	uint64_t pass = ev->stats.passes;
+	size_t n = 0;
+	for (size_t r = 0; r < ev->n_rules; r++) {
+		struct rule_state *rs = &ev->rules[r];
+		if (!rs->dirty && rs->due > now)
+			continue;
+		for (size_t l = 0; l < expr_n_leaves(rs->rule->compiled); l++)
+			for (size_t i = 0; i < rs->leaves[l].n; i++) {
+				uint32_t d = rs->leaves[l].v[i].dense;
+				if (ev->dense_read[d] == pass)
+					continue;
+				ev->dense_read[d] = pass;
+				int rc = grow_buffers(ev, n + 1, e);
+				if (rc)
+					return rc;
+				ev->ids[n] = ev->dense_ids[d];
+				ev->order[n++] = d;
+			}
+	}
+	int rc = n ? query_latest(q, ev->ids, n, ev->latest, e) : 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		ev->dense_latest[ev->order[i]] = ev->latest[i];
+	ev->stats.series_read += n;
+	return rc;
 }
 
 /* Least squares over the samples of a window: the slope per second. */
@@ -111,23 +130,20 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 	out->n = 0;
 	int rc;
 	bool kept = leaf->func != EXPR_LATEST && leaf->window_ns <= WINDOW_CACHE_MAX;
-	/* A rate needs the newest and oldest sample too: see below. */
-	if ((leaf->func == EXPR_LATEST || leaf->func == EXPR_RATE || kept) &&
-	    (rc = read_latest(ev, q, list, e)))
-		return rc;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct leaf_series *s = &list->v[i];
 		struct expr_sample x = { s->host, s->labels, NAN, s->id, 0 };
 		if (kept && s->window >= 0) {
 			struct window *w = &ev->windows[s->window];
 			if (w->synced != ev->stats.passes) {
-				if ((rc = window_sync(w, q, s->id, &ev->latest[i], now, e)))
+				if ((rc = window_sync(w, q, s->id, &ev->dense_latest[s->dense], now,
+						      e)))
 					return rc;
 				w->synced = ev->stats.passes;
 			}
 			x.value = window_aggregate(w, leaf->func, leaf->window_ns, now);
 		} else if (leaf->func == EXPR_LATEST) {
-			const struct query_latest *lt = &ev->latest[i];
+			const struct query_latest *lt = &ev->dense_latest[s->dense];
 			if (lt->ts != INT64_MIN && now - lt->ts <= EXPR_STALE_NS) {
 				x.value = lt->value;
 				x.ts = lt->ts;
@@ -154,7 +170,7 @@ static int read_leaf(struct eval *ev, struct query *q, struct rule_state *rs, si
 				 * spans the window; a series younger than the window spans
 				 * only its own life, and dividing by the window would
 				 * make a new host's CPU look idle. */
-				const struct query_latest *lt = &ev->latest[i];
+				const struct query_latest *lt = &ev->dense_latest[s->dense];
 				double seconds = (double)leaf->window_ns / SEC;
 				if (lt->first_ts > from)
 					seconds = (double)(lt->ts - lt->first_ts) / SEC;
@@ -232,11 +248,9 @@ static int read_absence(struct eval *ev, struct query *q, struct rule_state *rs,
 {
 	const struct rule *r = rs->rule;
 	const struct leaf_list *list = &rs->leaves[0];
-	int rc = read_latest(ev, q, list, e);
-	if (rc)
-		return rc;
+	int rc;
 	for (size_t i = 0; i < list->n; i++) {
-		const struct query_latest *lt = &ev->latest[i];
+		const struct query_latest *lt = &ev->dense_latest[list->v[i].dense];
 		if (lt->ts == INT64_MIN)
 			continue; /* no sample ever: nothing says it should have one */
 		int64_t age = now - lt->ts;

@@ -98,4 +98,8 @@ void expr_scratch_free(struct expr_scratch *s);
  * (unescaped, cap bytes, NUL terminated); false when absent. */
 bool expr_label_value(const char *labels, const char *key, char *buf, size_t cap);
 
+/* The value of label key as it is written in canonical label text (still
+ * escaped): *value and *len; false when absent. */
+bool expr_label_raw(const char *labels, const char *key, const char **value, size_t *len);
+
 #endif

@@ -1,5 +1,6 @@
 /* rules_private.h - what the config reader's files share (rules.c reads
- * and checks the whole, rules_sections.c reads each kind of section). */
+ * and checks the whole, rules_rule.c reads rules, rules_sections.c the
+ * other sections). */
 #ifndef RMON_ALERTD_RULES_PRIVATE_H
 #define RMON_ALERTD_RULES_PRIVATE_H
 
@@ -58,6 +59,29 @@ int rules_inhibit_end(struct config_owner *o, const struct conf_entry *entry, st
 int rules_mute_open(struct config_owner *o, const struct conf_entry *entry, struct err *e);
 int rules_mute_setting(struct config_owner *o, const struct conf_entry *entry, struct err *e);
 int rules_mute_end(struct config_owner *o, const struct conf_entry *entry, struct err *e);
+
+/* A section's table of keys, ended by { NULL }. */
+struct rules_key {
+	const char *key;
+	int (*apply)(struct config_owner *o, void *item, const struct conf_entry *entry,
+		     struct err *e);
+};
+
+/* Applies entry through the row of keys naming its key; an unknown key is
+ * an error listing them. */
+int rules_apply_key(const struct rules_key *keys, struct config_owner *o, void *item,
+		    const struct conf_entry *entry, struct err *e);
+
+/* A section's name: 1 to 127 letters, digits, '_', '.' or '-'. */
+int rules_check_name(const struct conf_entry *entry, struct err *e);
+
+/* entry's duration, from min to max. */
+int rules_duration(const struct conf_entry *entry, int64_t min, int64_t max, int64_t *out,
+		   struct err *e);
+
+/* critical, warning or info, kept in *out. */
+int rules_severity(struct config_owner *o, const struct conf_entry *entry, const char **out,
+		   struct err *e);
 
 /* Appends the words of entry's value ("a, b c") to the list *list. */
 int rules_add_words(struct config_owner *o, const struct conf_entry *entry, const char ***list,

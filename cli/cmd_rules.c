@@ -2,7 +2,8 @@
  * files as rmon-alertd reads them, with file:line errors (promtool check
  * rules' job); `rmon rules test` evaluates every rule once against the
  * store now and shows what each instance sees, so a rule can be tried
- * before alertd runs it. */
+ * before alertd runs it; `rmon rules default` prints the built-in
+ * configuration, to start one's own from. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -142,12 +143,18 @@ int cmd_rules(int argc, char **argv)
 		return check(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return test(argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: rmon rules check [FILE...]\n"
-		       "       rmon rules test [--config FILE] [--data DIR]\n");
+	if (argc == 2 && strcmp(argv[1], "default") == 0) {
+		fputs(alert_config_default, stdout);
 		return 0;
 	}
-	fprintf(stderr, "usage: rmon rules check [FILE...]\n"
-			"       rmon rules test [--config FILE] [--data DIR]\n");
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: rmon rules check [FILE...]     check rule files, file:line errors\n"
+		       "       rmon rules test [--config FILE] [--data DIR]\n"
+		       "                                     evaluate the rules once, now\n"
+		       "       rmon rules default            print the built-in configuration\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: rmon rules check [FILE...] | test [--config FILE] [--data DIR] | "
+			"default\n");
 	return 2;
 }

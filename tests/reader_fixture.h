@@ -1,7 +1,7 @@
 /* reader_fixture.h - what the readers' tests share: a store in a
  * temporary folder, written through the drainer (WAL, then LMDB) as
  * rmon-stored writes it, and read back through store/query.h.  Included
- * by tests/test_reader*.c only. */
+ * by tests/test_reader*.c and tests/test_eval.c. */
 #ifndef RMON_READER_FIXTURE_H
 #define RMON_READER_FIXTURE_H
 

@@ -179,6 +179,13 @@ static void test_absence_per_host(void **state)
 	/* Both stop: each host fires when its own two minutes are over. */
 	assert_string_equal(pass(r, T0 + 250 * SEC), "firing h1 nan; ");
 	assert_string_equal(pass(r, T0 + 260 * SEC), "firing h2 nan; ");
+	/* A new evaluator (alertd started again without its store) finds the
+	 * hosts whose series stopped long ago. */
+	eval_free(r->ev);
+	struct err e = { 0 };
+	assert_int_equal(eval_new(r->cfg, &r->ev, &e), 0);
+	r->seen = 0;
+	assert_string_equal(pass(r, T0 + 3600 * SEC), "firing h1 nan; firing h2 nan; ");
 	stop(r);
 }
 
@@ -339,6 +346,34 @@ static void test_restore_keeps_state(void **state)
 	stop(r);
 }
 
+static int refuse(void *ctx, const struct eval_event *ev)
+{
+	(void)ev;
+	return (*(int *)ctx)++ == 0 ? -EIO : 0;
+}
+
+/* A move the caller could not take (its store failed) is offered again at
+ * the next pass, though nothing changed. */
+static void test_refused_move_comes_again(void **state)
+{
+	(void)state;
+	struct run *r = start("[rule hot]\nexpr = x\nabove = 90\n");
+	put1(r->d, "h1/x", T0, 95);
+	commit(r->d);
+	r->q = open_query();
+	struct err e = { 0 };
+	int calls = 0;
+	assert_int_equal(query_begin(r->q, &e), 0);
+	assert_int_equal(eval_pass(r->ev, r->q, T0, NULL, 0, refuse, &calls, &e), -EIO);
+	uint64_t none = 0;
+	assert_int_equal(eval_pass(r->ev, r->q, T0 + SEC, &none, 0, refuse, &calls, &e), 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(eval_pass(r->ev, r->q, T0 + 2 * SEC, &none, 0, refuse, &calls, &e), 0);
+	assert_int_equal(calls, 2);
+	query_end(r->q);
+	stop(r);
+}
+
 static void test_only_changed_rules_are_read(void **state)
 {
 	(void)state;
@@ -353,6 +388,18 @@ static void test_only_changed_rules_are_read(void **state)
 	/* A series that appears later is learnt at its first change. */
 	put1(r->d, "h9/b", T0 + 2 * SEC, 5);
 	assert_string_equal(pass(r, T0 + 2 * SEC), "firing h9 5; ");
+	stop(r);
+}
+
+/* An instance's labels are read by parsing the canonical name, so a value
+ * that looks like another label does not become one. */
+static void test_group_by_reads_labels_not_text(void **state)
+{
+	(void)state;
+	struct run *r = start("[rule a]\nexpr = x\nabove = 1\ngroup_by = mountpoint\n");
+	put1(r->d, "h1/x{a=\"b,mountpoint=\",mountpoint=\"/srv\"}", T0, 5);
+	put1(r->d, "h2/x{a=\",mountpoint=\\\"/etc\\\"\"}", T0, 5);
+	assert_string_equal(pass(r, T0), "firing h1{mountpoint=\"/srv\"} 5; firing h2 5; ");
 	stop(r);
 }
 
@@ -449,6 +496,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_only_changed_rules_are_read, make_dir,
 						remove_dir),
 		cmocka_unit_test_setup_teardown(test_kept_windows_match_the_store, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_group_by_reads_labels_not_text, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_refused_move_comes_again, make_dir,
 						remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,7 @@ out=build/fuzz
 mkdir -p "$out"
 command -v clang >/dev/null || { echo "fuzz: clang not found; apt-get install clang" >&2; exit 2; }
 cflags="-std=c11 -D_GNU_SOURCE -DRMON_TESTING -g -O1 -I. -fsanitize=fuzzer,address,undefined $(pkg-config --cflags msgpack lmdb liburing libcrypto)"
-libs="$(pkg-config --libs msgpack lmdb liburing) -lm -ldl -pthread"
+libs="$(pkg-config --libs msgpack lmdb liburing libcurl libesmtp-1.0) -lm -ldl -pthread"
 lib_sources=$(ls lib/*.c shmring/*.c net/*.c store/*.c collectd/*.c alertd/*.c 2>/dev/null | xargs grep -L '^int main' || true)
 status=0
 for harness in tests/fuzz/fuzz_*.c; do

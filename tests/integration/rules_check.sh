@@ -22,6 +22,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 out=$(rmon rules check)
 [ "$out" = "<embedded>: 9 rules, 1 route, 1 receiver, 0 inhibitions, 0 mute windows: OK" ] || fail "default: $out"
 
+# docs/alerting.md shows the built-in configuration as it is.
+docs=$(dirname "$0")/../../docs/alerting.md
+sed -n '/^<!-- default-config/,/^<!-- end default-config/p' "$docs" | sed '1,2d' | sed '$d' | sed '$d' >"$dir/doc.conf"
+rmon rules default >"$dir/default.conf"
+diff -u "$dir/default.conf" "$dir/doc.conf" || fail "docs/alerting.md shows another default configuration"
+
 # A main file including rules.d/*.conf.
 mkdir "$dir/rules.d"
 cat >"$dir/alertd.conf" <<'EOF'
@@ -85,11 +91,11 @@ rmon rules check "$dir/missing.conf" 2>"$dir/err" || rc=$?
 # The shipped rules against a live agent: every instance has a value.
 "$RMON_BIN/rmon-stored" --data "$data" 2>"$dir/stored.log" &
 stored_pid=$!
-for _ in $(seq 100); do [ -d "$data/db" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -d "$data/db" ] && break; sleep 0.05; done
 "$RMON_BIN/rmon-collectd" --data "$data" --interval 1s 2>"$dir/agent.log" &
 agent_pid=$!
 # Two collections committed: rates have two samples to go by.
-for _ in $(seq 200); do
+for _ in $(seq 600); do
 	n=$(rmon query 'node_load1' --data "$data" --from -1m 2>/dev/null | grep -c Z || true)
 	[ "$n" -ge 3 ] && break
 	sleep 0.1
@@ -99,8 +105,8 @@ rmon rules test --data "$data" | tee "$dir/test"
 for rule in cpu_saturated memory_exhausted disk_full swap_storm load_high host_down; do
 	grep -qE "^$rule +$host" "$dir/test" || fail "no instance of $rule for $host"
 done
-grep -qE "^host_down +$host +ok +- +the last sample [0-9]+s ago" "$dir/test" || fail "host_down"
-grep -qE "^memory_exhausted +$host +(ok|pending) +[0-9.]+ " "$dir/test" || fail "memory"
+grep -qE "^host_down +$host +ok +- +the last sample [0-9hms]+ ago" "$dir/test" || fail "host_down"
+grep -qE "^memory_exhausted +$host +(ok|pending|firing) +[0-9.]+ " "$dir/test" || fail "memory"
 # A rule that must fire, one that waits for its `for`.
 cat >"$dir/now.conf" <<'EOF'
 [rule up]
