@@ -576,7 +576,11 @@ static void plan(struct router *r, int64_t now)
 			due = earliest(due, t->silence_end);
 		if (t->muted) /* mute windows move by the minute */
 			due = earliest(due, (now / MINUTE + 1) * MINUTE);
-		if (t->a.state != ALERT_FIRING || t->a.acked_at)
+		/* A quiet alert's repeats wait for its silence, inhibition or
+		 * mute to end (each wakes us on its own), or they would be due
+		 * at every tick. */
+		if (t->a.state != ALERT_FIRING || t->a.acked_at || t->silenced_by || t->inhibited ||
+		    t->muted)
 			continue;
 		for (size_t j = 0; j < t->n_targets; j++) {
 			const struct target *g = &t->targets[j];

@@ -136,6 +136,16 @@ static void test_log(void **state)
 	assert_int_equal(notelog_told(s, 11, collect_told, &t, &e), 0);
 	assert_int_equal(t.n, 2);
 
+	/* The whole log, newest first. */
+	o.n = 0;
+	assert_int_equal(notelog_list(s, 0, collect, &o, &e), 0);
+	assert_int_equal(o.n, 4);
+	assert_int_equal(o.ids[0], r2.id);
+	assert_int_equal(o.ids[3], a.id);
+	o.n = 0;
+	assert_int_equal(notelog_list(s, 1, collect, &o, &e), 0);
+	assert_int_equal(o.n, 1);
+
 	/* Pruning drops delivered messages and what the store forgot. */
 	uint64_t removed;
 	assert_int_equal(notelog_prune(s, 300, &removed, &e), 0);

@@ -63,4 +63,8 @@ grep -l '^Subject:.*plain1' "$dir/mail/0004.eml"
 "$RMON_BIN/rmon" alerts log --data "$data" | tee "$dir/log"
 [ "$(grep -c ' repeat ' "$dir/log")" -eq 1 ]
 
+# Taking the silence back: the repeat it held goes out (it fires still).
+"$RMON_BIN/rmon" silence rm 1 --data "$data"
+wait_files "$dir/mail" '*.eml' 5
+grep -q '^Subject:.*silenced1' "$dir/mail/0005.eml"
 echo "alertd_ack: ok"
