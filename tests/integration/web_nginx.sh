@@ -30,13 +30,16 @@ status() { curl -s -o "$dir/body" -w '%{http_code}' "$@"; }
 [ "$(status -u bob:wrong "$action?do=silence")" = 401 ] || { echo "wrong password let in"; exit 1; }
 [ "$(status -u carol:c4rol-secret "$action?do=silence")" = 403 ] || { echo "a viewer may act"; exit 1; }
 
-[ "$(status -u bob:b0b-secret "$action?do=silence&selector=web1%2F*")" = 200 ]
+[ "$(status -u bob:b0b-secret "$action?do=silence&selector=web1%2F*")" = 200 ] || { echo "no form for bob"; cat "$dir/body"; exit 1; }
 token=$(sed -n 's/.*name="token" value="\([^"]*\)".*/\1/p' "$dir/body")
 [ -n "$token" ] || { echo "no token in the form"; cat "$dir/body"; exit 1; }
 form="do=silence&token=$token&selector=web1%2F*&for=2h&comment=%3Cb%3Ereboot%3C%2Fb%3E"
 [ "$(status -u bob:b0b-secret "$action?$form")" = 405 ] || { echo "GET made a change"; exit 1; }
-[ "$(status -u bob:b0b-secret -X DELETE "$action")" = 405 ]
-[ "$(status -u bob:b0b-secret --data "do=silence&token=${token%?}0&selector=web1%2F*&for=2h" "$action")" = 403 ]
+[ "$(status -u bob:b0b-secret -X DELETE "$action")" = 405 ] || { echo "DELETE was not refused"; exit 1; }
+# a forged token: its MAC's last digit changed (to a digit it is not)
+last=${token: -1}
+forged=${token%?}$([ "$last" = 0 ] && echo 1 || echo 0)
+[ "$(status -u bob:b0b-secret --data "do=silence&token=$forged&selector=web1%2F*&for=2h" "$action")" = 403 ] || { echo "a forged token was taken"; exit 1; }
 [ "$(status -u bob:b0b-secret --data "do=silence&token=$token&selector=web1%2F%7B&for=2h" "$action")" = 400 ]
 grep -q "field &#39;selector" "$dir/body"
 [ "$(status -u bob:b0b-secret --data "do=silence&token=$token&selector=web1%2F*&for=99y" "$action")" = 400 ]
