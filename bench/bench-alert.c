@@ -136,7 +136,7 @@ static void list_mails(struct mails *m)
 		size_t len = strlen(de->d_name);
 		if (len > 4 && len < 32 && strcmp(de->d_name + len - 4, ".eml") == 0) {
 			m->names = realloc(m->names, (m->n + 1) * sizeof *m->names);
-			snprintf(m->names[m->n++], 32, "%s", de->d_name);
+			snprintf(m->names[m->n++], 32, "%.31s", de->d_name);
 		}
 	}
 	if (d)
