@@ -82,15 +82,17 @@ int web_form_parse(struct web_form *form, const char *text, size_t len, struct e
 		out += got + 1;
 		char *value = out;
 		got = eq ? decode(eq + 1, flen - nlen - 1, value) : (value[0] = '\0', 0);
-		if (got < 0) {
+		if (got < 0) { /* the message first: name lives in the storage freed */
+			int rc = err_set(e, -EINVAL,
+					 "form field '%.40s': bad %%-escape or NUL byte", name);
 			clear(form);
-			return err_set(e, -EINVAL, "form field '%.40s': bad %%-escape or NUL byte",
-				       name);
+			return rc;
 		}
 		out += got + 1;
 		if (web_form_get(form, name)) {
+			int rc = err_set(e, -EINVAL, "form field '%.40s' given twice", name);
 			clear(form);
-			return err_set(e, -EINVAL, "form field '%.40s' given twice", name);
+			return rc;
 		}
 		form->name[form->n] = name;
 		form->value[form->n] = value;
