@@ -20,8 +20,10 @@ run_unit() {
 	local bin=$1 name out ok notok rc
 	name=$(basename "$bin")
 	out=$log/$name.out
+	t0=$SECONDS
 	timeout 900 "$bin" >"$out" 2>&1
 	rc=$?
+	took=$((SECONDS - t0))
 	ok=$(grep -cE '^ok [0-9]+' "$out")
 	# cmocka reports a skipped test as "not ok N # SKIP": not a failure
 	notok=$(grep -E '^not ok [0-9]+' "$out" | grep -cv '# SKIP')
@@ -30,9 +32,9 @@ run_unit() {
 	failed=$((failed + notok))
 	if [ "$notok" -ne 0 ]; then
 		failures+=("$name")
-		echo "FAIL $name (exit $rc)"; sed 's/^/    /' "$out" | tail -40
+		echo "FAIL $name (exit $rc, ${took}s)"; sed 's/^/    /' "$out" | tail -40
 	else
-		echo "ok   $name ($ok)"
+		echo "ok   $name ($ok, ${took}s)"
 	fi
 }
 
@@ -40,15 +42,17 @@ run_integration() {
 	local script=$1 name out rc
 	name=$(basename "$script" .sh)
 	out=$log/$name.out
+	t0=$SECONDS
 	timeout 1200 bash "$script" >"$out" 2>&1
 	rc=$?
+	took=$((SECONDS - t0))
 	if [ "$rc" -eq 0 ]; then
-		passed=$((passed + 1)); echo "ok   integration/$name"
+		passed=$((passed + 1)); echo "ok   integration/$name (${took}s)"
 	elif [ "$rc" -eq 77 ]; then # the script says why it cannot run here
 		echo "skip integration/$name: $(tail -1 "$out")"
 	else
 		failed=$((failed + 1)); failures+=("integration/$name")
-		echo "FAIL integration/$name (exit $rc)"; sed 's/^/    /' "$out" | tail -60
+		echo "FAIL integration/$name (exit $rc, ${took}s)"; sed 's/^/    /' "$out" | tail -60
 	fi
 }
 
