@@ -350,7 +350,10 @@ def main():
         install = ("echo 'ninja install: this build is for the build tree (data in ./var); "
                    "configure an installed one with python3 configure.py --prefix=/usr/local' "
                    ">&2; exit 2")
-    n.build(["install"], "run", ["all"] + man_pages, variables={
+    # What `ninja install` copies, without the tests and benchmarks: the
+    # package and image builds compile only this.
+    n.build(["programs"], "phony", installed + man_pages)
+    n.build(["install"], "run", ["programs"], variables={
         "command": install, "desc": "INSTALL $prefix"})
     n.build(["fuzz"], "run", variables={
         "command": "tests/fuzz/run.sh", "desc": "FUZZ"})
