@@ -291,8 +291,10 @@ int expo_write(struct expo *x, enum expo_format f, struct httpd_response *r)
 			if (f == EXPO_OPENMETRICS) /* seconds, with the milliseconds */
 				n += snprintf(line + n, sizeof line - (size_t)n, " %lld.%03lld",
 					      ms / 1000, ms % 1000 < 0 ? -(ms % 1000) : ms % 1000);
-			else
-				n += snprintf(line + n, sizeof line - (size_t)n, " %lld", ms);
+			else { /* the common case: no printf (a tenth of a 100,000-series scrape) */
+				line[n++] = ' ';
+				n += format_fixed(line + n, (uint64_t)(ms < 0 ? -ms : ms), ms < 0, 0);
+			}
 		}
 		line[n++] = '\n';
 		httpd_append(r, name, en->metric_len);

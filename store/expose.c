@@ -75,13 +75,19 @@ static int add_series(struct store_expose *x, const char *name, const struct que
 		return 0; /* the readers' API hands out valid names only */
 	const char *metric = slash + 1;
 	size_t metric_len = brace ? (size_t)(brace - metric) : strlen(metric);
-	if (!brace || !strstr(brace, "host=\"")) {
+	if (!brace || !strstr(brace, "host=\"")) { /* host="H" then the labels inside the braces */
 		char labels[SERIES_NAME_MAX + 16];
-		int n = snprintf(labels, sizeof labels, "host=\"%.*s\"%s%.*s", (int)(slash - name),
-				 name, brace ? "," : "", brace ? (int)(strlen(brace) - 2) : 0,
-				 brace ? brace + 1 : "");
-		return expo_add_text(x->expo, metric, metric_len, labels, (size_t)n, l->value,
-				     l->ts);
+		size_t host_len = (size_t)(slash - name), inner = brace ? strlen(brace) - 2 : 0, n = 0;
+		memcpy(labels, "host=\"", 6);
+		memcpy(labels + 6, name, host_len);
+		n = 6 + host_len;
+		labels[n++] = '"';
+		if (brace) {
+			labels[n++] = ',';
+			memcpy(labels + n, brace + 1, inner);
+			n += inner;
+		}
+		return expo_add_text(x->expo, metric, metric_len, labels, n, l->value, l->ts);
 	}
 	char buf[SERIES_NAME_MAX + 1];
 	const char *host, *label_text;
