@@ -48,6 +48,8 @@ run_integration() {
 	took=$((SECONDS - t0))
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1)); echo "ok   integration/$name (${took}s)"
+		# A slow test's milestones ("... after 95s"), to see where CI time goes.
+		[ "$took" -lt 60 ] || grep -E ' after [0-9]+s' "$out" | sed 's/^/    /'
 	elif [ "$rc" -eq 77 ]; then # the script says why it cannot run here
 		echo "skip integration/$name: $(tail -1 "$out")"
 	else

@@ -20,6 +20,7 @@ mkdir -p "$cache"
 rc=0
 deb_base "$cache/deb12-minbase.tar" || rc=$?
 [ $rc -eq 0 ] || exit $rc
+echo "Debian 12 base ready after ${SECONDS}s"
 # What this machine needs (docs/install.md, "Container images"): runc, as
 # crun refuses its cgroup layout; limits it can keep; the host's network
 # for apt in the build and for loopback between the containers.
@@ -44,6 +45,7 @@ for target in agent server; do
 		-f deploy/container/Containerfile --target $target -t "localhost/rmon-$target:$tag" . \
 		>"/tmp/rmon-build-$tag.log" 2>&1 || { tail -30 "/tmp/rmon-build-$tag.log"; rm -f "/tmp/rmon-build-$tag.log"; exit 1; }
 	rm -f "/tmp/rmon-build-$tag.log"
+	echo "image $target built after ${SECONDS}s"
 done
 size=$(pod image inspect --format '{{.Size}}' "localhost/rmon-agent:$tag")
 echo "agent image: $((size / 1000000)) MB; server image: $(($(pod image inspect --format '{{.Size}}' "localhost/rmon-server:$tag") / 1000000)) MB"

@@ -23,6 +23,7 @@ mkdir -p "$cache"
 rc=0
 deb_base "$cache/deb12-minbase.tar" || rc=$?
 [ $rc -eq 0 ] || exit $rc
+echo "Debian 12 base ready after ${SECONDS}s"
 dir=$(mktemp -d /var/tmp/rmon-deb.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 
@@ -32,6 +33,7 @@ else
 	deb_build "$dir/build"
 fi
 ls "$dir/build"/*.deb
+echo "packages built after ${SECONDS}s"
 
 # lintian: every tag still reported is explained in docs/packaging.md.
 explained=$(sed -n '/^### Lintian/,/^###* [^L]/p' docs/packaging.md |
@@ -42,7 +44,7 @@ lintian -I --pedantic --suppress-tags "$explained" "$dir"/build/rmon_*.changes 2
 if [ -s "$dir/lintian" ]; then
 	echo "lintian tags not explained in docs/packaging.md:"; cat "$dir/lintian"; exit 1
 fi
-echo "lintian: clean but for the tags docs/packaging.md explains ($explained)"
+echo "lintian: clean but for the tags docs/packaging.md explains ($explained), after ${SECONDS}s"
 
 # The rest runs in a mount namespace of its own: the root's /proc, /sys
 # and /dev/shm vanish with it, whatever happens.
