@@ -13,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "alertd/receiver_private.h"
 #include "lib/grow.h"
 #include "lib/rtime.h"
+#include "lib/url.h"
 
 #define T(type)	  (1u << (type))
 #define T_EMAIL	  T(RECEIVER_EMAIL)
@@ -404,23 +403,14 @@ static int apply_env(struct receiver_private *p, const struct conf_entry *entry,
 
 static int apply_url(struct receiver_private *p, const struct conf_entry *entry, struct err *e)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int rc = 0;
-	if (!u)
+	struct url_parts u;
+	if (!url_split(entry->value, &u))
+		return conf_error(e, entry, "not a URL like https://example.com/path");
+	if (!url_scheme_is(&u, "http") && !url_scheme_is(&u, "https"))
+		return conf_error(e, entry, "the URL must start with http:// or https://");
+	if (!(p->url = keep(p, entry->value, strlen(entry->value))))
 		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, entry->value, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
-		rc = conf_error(e, entry, "not a URL like https://example.com/path");
-	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		rc = conf_error(e, entry, "the URL must start with http:// or https://");
-	else if (!(p->url = keep(p, entry->value, strlen(entry->value))))
-		rc = -ENOMEM;
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
+	return 0;
 }
 
 static int apply_kind(struct receiver *r, enum key_index k, const struct conf_entry *entry,
@@ -721,29 +711,6 @@ int receiver_check(struct receiver *r, const struct conf_entry *section_end, str
 }
 
 /* ---- describing ---- */
-
-/* scheme://host[:port] of a URL: its path and query may hold a key
- * (Slack-style webhook URLs are secrets), its user part a password. */
-static void url_origin(const char *url, char *buf, size_t cap)
-{
-	CURLU *u = curl_url();
-	char *origin = NULL;
-	buf[0] = '\0';
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PATH, "/", 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &origin, 0) == CURLUE_OK) {
-		size_t len = strlen(origin);
-		if (len && origin[len - 1] == '/')
-			origin[len - 1] = '\0';
-		snprintf(buf, cap, "%s", origin);
-	}
-	curl_free(origin);
-	curl_url_cleanup(u);
-}
 
 static size_t list_text(char *buf, size_t cap, const char *const *list, size_t n)
 {
