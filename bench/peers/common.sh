@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # common.sh - what the peer scripts share: installing a Debian package
 # when its program is missing, and stopping a peer started in the
 # background.  Sourced by the scripts beside it.
