@@ -231,6 +231,44 @@ static long cgi_rss(const struct web *w, const char *method, const char *query, 
 	return kib;
 }
 
+/* CPU seconds of pid, of its reaped children (rmon-web under fcgiwrap's
+ * workers) and of its live descendants (nginx's worker, fcgiwrap's
+ * workers), with the largest peak RSS among them: the master processes
+ * alone do next to nothing. */
+static void tree_figures(pid_t pid, int depth, double *cpu_s, long *hwm_kib)
+{
+	char path[96], text[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	const char *p = strrchr(text, ')'); /* the command name may hold spaces */
+	unsigned long user = 0, sys = 0;
+	long child_user = 0, child_sys = 0;
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld", &user,
+			&sys, &child_user, &child_sys) == 4)
+		*cpu_s += (double)(user + sys + (unsigned long)(child_user + child_sys)) /
+			  (double)sysconf(_SC_CLK_TCK);
+	long hwm = procstat_kib(pid, "VmHWM:");
+	*hwm_kib = hwm > *hwm_kib ? hwm : *hwm_kib;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	f = depth > 0 ? fopen(path, "r") : NULL;
+	for (int child; f && fscanf(f, "%d", &child) == 1;)
+		tree_figures(child, depth - 1, cpu_s, hwm_kib);
+	if (f)
+		fclose(f);
+}
+
+static void process_row(struct bench_table *t, const char *name, pid_t pid)
+{
+	double cpu = 0;
+	long hwm = 0;
+	tree_figures(pid, 2, &cpu, &hwm);
+	bench_process_figures(t, name, cpu, hwm);
+}
+
 /* The floor of a durable change: write + fdatasync of one page in the
  * data folder, one after the other (LMDB takes one writer at a time). */
 static double fsync_rate(const struct web *w, double seconds)
@@ -316,7 +354,10 @@ static int wait_servers(const struct web *w)
 
 static int start_servers(struct web *w)
 {
-	snprintf(w->dir, sizeof w->dir, "%s/web", bench_scratch(w->run));
+	if ((size_t)snprintf(w->dir, sizeof w->dir, "%s/web", bench_scratch(w->run)) >=
+	    sizeof w->dir)
+		return fail("the scratch folder's path is too long for nginx.conf: %s",
+			    bench_scratch(w->run));
 	snprintf(w->data, sizeof w->data, "%s/data", w->dir);
 	if (mkdir(w->dir, 0700) != 0 || mkdir(w->data, 0700) != 0)
 		return fail("mkdir %s: %s", w->data, strerror(errno));
@@ -367,8 +408,8 @@ static void web_tables(struct web *w, const struct results *r, int clients, doub
 		   (uint64_t)(r->phases[STATIC].bad + r->phases[FORM].bad + r->phases[CHANGE].bad));
 	bench_goal(t, "rmon-web peak RSS, form", (double)r->rss_form / 1024, "MiB", false, 5);
 	bench_goal(t, "rmon-web peak RSS, change", (double)r->rss_change / 1024, "MiB", false, 5);
-	bench_process(t, "nginx", w->nginx);
-	bench_process(t, "fcgiwrap", w->fcgiwrap);
+	process_row(t, "nginx and its worker", w->nginx);
+	process_row(t, "fcgiwrap, its workers and the rmon-web they ran", w->fcgiwrap);
 }
 
 static int measure(struct web *w, int clients, double seconds)
