@@ -9,7 +9,9 @@
  * with each request's latency, and rmon-web's peak RSS read from /proc as
  * it exits when run as a CGI.  A change is durable before it is answered,
  * so the disk's own write + fdatasync rate is the changes' floor.
- * Goals (issue "web actions"): >= 500 requests/s, RSS < 5 MiB. */
+ * Goals (issue "web actions"): >= 500 requests/s, RSS < 5 MiB.  Then,
+ * unless --quick or --no-effect, how soon an action reaches alertd
+ * (bench/web_effect.h: within 2 s). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +33,7 @@
 #include "bench/procstat.h"
 #include "bench/scenarios.h"
 #include "bench/spawn.h"
+#include "bench/web_effect.h"
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "reportgen/web_token.h"
@@ -467,11 +470,16 @@ int scenario_web(struct bench_run *run, int argc, char **argv)
 {
 	bool quick = bench_opts(run)->quick;
 	int64_t clients = 4, seconds = quick ? 1 : 3;
+	bool no_effect = false;
 	const struct cmdline_option options[] = {
 		{ "clients", 'c', CMDLINE_INT, &clients, "N",
 		  "client threads, each a connection per request (default 4)", 1, CLIENTS_MAX },
 		{ "seconds", 's', CMDLINE_INT, &seconds, "N",
 		  "seconds of each kind of request (default 3, --quick 1)", 1, 3600 },
+		{ "no-effect", 0, CMDLINE_FLAG, &no_effect, NULL,
+		  "skip the time an action takes to reach alertd (about 100 s; --quick "
+		  "skips it)",
+		  0, 0 },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -485,15 +493,22 @@ int scenario_web(struct bench_run *run, int argc, char **argv)
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
 	struct web w = { .run = run };
-	if (!have_servers(&w))
-		return 0;
-	int rc = start_servers(&w);
-	if (rc == 0)
-		rc = measure(&w, (int)clients, (double)seconds);
-	spawn_stop(&w.nginx, SIGTERM);
-	spawn_stop(&w.fcgiwrap, SIGTERM);
-	/* Here, beside the throughput, goes the time an action takes to reach
-	 * alertd (issue 14's 2 s goal): web_effect_measure (bench/web_effect.h)
-	 * runs its own alertd, so it needs none of the servers above. */
+	int rc = 0;
+	if (have_servers(&w)) {
+		rc = start_servers(&w);
+		if (rc == 0)
+			rc = measure(&w, (int)clients, (double)seconds);
+		spawn_stop(&w.nginx, SIGTERM);
+		spawn_stop(&w.fcgiwrap, SIGTERM);
+	}
+	/* The time an action takes to reach alertd (issue 14's 2 s goal) waits
+	 * for alertd's one-minute repeats: over a minute even when short, so
+	 * --quick leaves it out. */
+	if (rc == 0 && !no_effect && !quick)
+		rc = web_effect_measure(run, false) != 0 ? -1 : 0;
+	else if (rc == 0 && !no_effect)
+		bench_note(bench_table(run, "web: an action's effect in alertd"),
+			   "skipped under --quick (it waits for alertd's repeats, over a "
+			   "minute): run `rmon-bench web`");
 	return rc ? 1 : 0;
 }
