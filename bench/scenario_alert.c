@@ -152,15 +152,15 @@ static int pipeline_start(struct pipeline *p)
 	snprintf(log, sizeof log, "%s/sink.log", p->root);
 	char *sink_argv[] = { "/usr/bin/python3", sink, "--port", portbuf, "--dir", p->mail, NULL };
 	p->sink = spawn_logged(sink_argv, log, false);
-	if (!spawn_wait_log(p->sink, log, "ready", 30))
+	if (!spawn_wait_log(&p->sink, log, "ready", 30))
 		return -1;
 	snprintf(log, sizeof log, "%s/stored.log", p->root);
 	char *stored_argv[] = { (char *)bench_bin(p->run, "rmon-stored"), "--data", p->data, NULL };
 	p->stored = spawn_logged(stored_argv, log, false);
-	if (!spawn_wait_log(p->stored, log, "draining into", 30))
+	if (!spawn_wait_log(&p->stored, log, "draining into", 30))
 		return -1;
 	start_alertd(p);
-	if (!spawn_wait_log(p->alertd, p->alertd_log, "running on", 30))
+	if (!spawn_wait_log(&p->alertd, p->alertd_log, "running on", 30))
 		return -1;
 	return start_put(p);
 }

@@ -54,12 +54,13 @@ bool spawn_file_has(const char *path, const char *needle)
 	return found;
 }
 
-bool spawn_wait_log(pid_t pid, const char *log, const char *needle, int seconds)
+bool spawn_wait_log(pid_t *pid, const char *log, const char *needle, int seconds)
 {
 	for (int i = 0; i < seconds * 20; i++) {
 		if (spawn_file_has(log, needle))
 			return true;
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
 			fprintf(stderr, "rmon-bench: the process of %s ended before it said '%s'\n",
 				log, needle);
 			return false;

@@ -21,8 +21,8 @@ void spawn_stop(pid_t *pid, int sig);
 bool spawn_file_has(const char *path, const char *needle);
 
 /* Waits up to seconds for log to hold needle; false (with a message on
- * stderr naming the log and what it lacked) when it never did or pid
- * died first. */
-bool spawn_wait_log(pid_t pid, const char *log, const char *needle, int seconds);
+ * stderr naming the log and what it lacked) when it never did or *pid
+ * died first (reaped then: *pid becomes 0). */
+bool spawn_wait_log(pid_t *pid, const char *log, const char *needle, int seconds);
 
 #endif
