@@ -464,14 +464,14 @@ static int run_pipeline(struct bench_run *run, long trials, long kills)
 int scenario_alert(struct bench_run *run, int argc, char **argv)
 {
 	bool quick = bench_opts(run)->quick;
-	int64_t trials = quick ? 3 : 40, kills = quick ? 6 : 200;
-	int64_t commits = quick ? 5 : 30, hosts = 100, series = quick ? 45 : 300, days = 1;
+	int64_t trials = quick ? 3 : 40, kills = quick ? 4 : 200;
+	int64_t commits = quick ? 5 : 30, hosts = 100, series = quick ? 30 : 300, days = 1;
 	const char *deviations_text = "6";
 	const struct cmdline_option options[] = {
 		{ "trials", 't', CMDLINE_INT, &trials, "N",
 		  "breaches timed to the mailbox (default 40, --quick 3; 0: none)", 0, 10000 },
 		{ "kills", 'k', CMDLINE_INT, &kills, "N",
-		  "kill -9 of rmon-alertd in the storm (default 200, --quick 6; 0: none)", 0,
+		  "kill -9 of rmon-alertd in the storm (default 200, --quick 4; 0: none)", 0,
 		  100000 },
 		{ "commits", 0, CMDLINE_INT, &commits, "N",
 		  "commits whose rule evaluation is timed (default 30, --quick 5; 0: none)", 0,
@@ -479,7 +479,7 @@ int scenario_alert(struct bench_run *run, int argc, char **argv)
 		{ "hosts", 0, CMDLINE_INT, &hosts, "N",
 		  "hosts of 100 series for the evaluation (default 100)", 1, 999 },
 		{ "series", 0, CMDLINE_INT, &series, "N",
-		  "series of the anomaly model's trial (default 300, --quick 45; 0: none)", 0,
+		  "series of the anomaly model's trial (default 300, --quick 30; 0: none)", 0,
 		  1000000 },
 		{ "days", 0, CMDLINE_INT, &days, "D", "days of normal data a series (default 1)", 1,
 		  365 },
