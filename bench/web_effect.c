@@ -24,13 +24,13 @@
 
 #define ROUNDS	     10
 #define ROUNDS_QUICK 3
-#define CONTROLS     2	  /* alerts left alone: their repeat must come */
+#define CONTROLS     2 /* alerts left alone: their repeat must come */
 #define GOAL_MS	     2000
 #define REPEAT_NS    (60 * RTIME_NS_PER_SEC) /* alertd's shortest repeat */
 #define STAGGER_NS   (1500 * RTIME_NS_PER_MS)
 #define LEAD_MIN_MS  200  /* the action comes this long before the repeat is due, */
 #define LEAD_MAX_MS  2000 /* at most this: within the goal */
-#define WATCH_NS     (6 * RTIME_NS_PER_SEC) /* after the repeat was due */
+#define WATCH_NS     (6 * RTIME_NS_PER_SEC)  /* after the repeat was due */
 #define FIRST_NS     (20 * RTIME_NS_PER_SEC) /* for an alert's first notification */
 #define HOSTS_MAX    (2 * ROUNDS + CONTROLS)
 #define USER	     "bench"
@@ -40,14 +40,14 @@ enum act { ACT_ACK, ACT_SILENCE, ACT_NONE };
 /* One host's alert, from its first sample to the end of its watch. */
 struct host {
 	enum act act;
-	int64_t begin;	  /* mono: its samples start */
-	int64_t first;	  /* wall: its first notification's mtime, 0 before */
-	int64_t submit;	  /* wall: the action's submit, 0 before */
-	int64_t lead_ns;  /* how long before the repeat was due the action came */
-	int64_t effect;	  /* wall: alertd's mark of the silence, 0 before */
-	uint64_t id;	  /* its alert */
-	int mails;	  /* notifications so far */
-	int64_t repeat;	  /* wall: the control's repeat, 0 before */
+	int64_t begin;	 /* mono: its samples start */
+	int64_t first;	 /* wall: its first notification's mtime, 0 before */
+	int64_t submit;	 /* wall: the action's submit, 0 before */
+	int64_t lead_ns; /* how long before the repeat was due the action came */
+	int64_t effect;	 /* wall: alertd's mark of the silence, 0 before */
+	uint64_t id;	 /* its alert */
+	int mails;	 /* notifications so far */
+	int64_t repeat;	 /* wall: the control's repeat, 0 before */
 	bool done;
 };
 
@@ -57,7 +57,7 @@ struct effect {
 	char users[PATH_MAX + 32];
 	pid_t stored, alertd, put;
 	FILE *put_in;
-	struct alert_store *alerts; /* read: the alerts' ids and marks */
+	struct alert_store *alerts;	 /* read: the alerts' ids and marks */
 	struct host host[HOSTS_MAX + 1]; /* round01 is host[1] */
 	int n;
 };
@@ -134,8 +134,10 @@ static int start(struct effect *x)
 	mkdir(x->data, 0700);
 	FILE *f = fopen(x->conf, "w");
 	FILE *u = fopen(x->users, "w");
-	bool ok = f && u && fputs(config, f) >= 0 && fputs("[roles]\n" USER " = operator\n", u) >= 0;
-	ok &= (f && fclose(f) == 0) & (u && fclose(u) == 0);
+	bool ok =
+	    f && u && fputs(config, f) >= 0 && fputs("[roles]\n" USER " = operator\n", u) >= 0;
+	bool closed_f = f && fclose(f) == 0, closed_u = u && fclose(u) == 0; /* both, always */
+	ok = ok && closed_f && closed_u;
 	if (!ok) {
 		fprintf(stderr, "web_effect: cannot write %s: %s\n", x->root, strerror(errno));
 		return -1;
@@ -145,8 +147,12 @@ static int start(struct effect *x)
 	x->stored = spawn(stored, path, -1);
 	if (!wait_log(x, "stored.log", "draining into", x->stored))
 		return -1;
-	char *alertd[] = { (char *)bench_bin(x->run, "rmon-alertd"), "--data", x->data, "--config",
-			   x->conf, NULL };
+	char *alertd[] = { (char *)bench_bin(x->run, "rmon-alertd"),
+			   "--data",
+			   x->data,
+			   "--config",
+			   x->conf,
+			   NULL };
 	snprintf(path, sizeof path, "%s/alertd.log", x->root);
 	x->alertd = spawn(alertd, path, -1);
 	if (!wait_log(x, "alertd.log", "running on", x->alertd))
@@ -312,8 +318,8 @@ static int submit(const struct effect *x, const char *body)
 	close(in[1]);
 	char answer[16384];
 	size_t got = 0;
-	for (ssize_t n; got < sizeof answer - 1 && (n = read(out[0], answer + got,
-							     sizeof answer - 1 - got)) > 0;)
+	for (ssize_t n; got < sizeof answer - 1 &&
+			(n = read(out[0], answer + got, sizeof answer - 1 - got)) > 0;)
 		got += (size_t)n;
 	answer[got] = '\0';
 	close(out[0]);
@@ -370,7 +376,8 @@ static int step(struct effect *x, int i, struct action *a, int64_t now)
 		return 0;
 	if (!h->first) {
 		if (rtime_mono_ns() - h->begin > FIRST_NS) {
-			fprintf(stderr, "web_effect: round%02d's alert did not notify in %d s (see %s)\n",
+			fprintf(stderr,
+				"web_effect: round%02d's alert did not notify in %d s (see %s)\n",
 				i, (int)(FIRST_NS / RTIME_NS_PER_SEC), x->root);
 			return -1;
 		}
@@ -411,8 +418,8 @@ static void plan(struct effect *x, int rounds)
 		struct host *h = &x->host[i];
 		h->act = i > 2 * rounds ? ACT_NONE : i % 2 ? ACT_ACK : ACT_SILENCE;
 		h->begin = t0 + (i - 1) * STAGGER_NS;
-		h->lead_ns = (LEAD_MIN_MS + rand() % (LEAD_MAX_MS - LEAD_MIN_MS + 1)) *
-			     RTIME_NS_PER_MS;
+		h->lead_ns =
+		    (LEAD_MIN_MS + rand() % (LEAD_MAX_MS - LEAD_MIN_MS + 1)) * RTIME_NS_PER_MS;
 	}
 }
 

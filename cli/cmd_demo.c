@@ -42,7 +42,7 @@
 #define BURST_LENGTH_WEB  (5 * 60 * RTIME_NS_PER_SEC) /* time to act on it in a browser */
 #define DURATION	  (60 * RTIME_NS_PER_SEC)
 #define DURATION_WEB	  (10 * 60 * RTIME_NS_PER_SEC)
-#define BURST_NAME	  "rmon-demo-burn"	  /* its command name, which the agent watches */
+#define BURST_NAME	  "rmon-demo-burn" /* its command name, which the agent watches */
 
 /* The agent watches the burst's processes by name... */
 static const char demo_agent_config[] = "# Written by rmon demo.\n"
@@ -440,7 +440,8 @@ int cmd_demo(int argc, char **argv)
 		    "makes itself trips a demo rule: the alert fires, is mailed into DIR/maildir\n"
 		    "and resolves within the first minute.  The report is in DIR/www.\n"
 		    "With --web PORT, nginx and fcgiwrap (Debian's packages) serve it on\n"
-		    "http://127.0.0.1:PORT/ with the forms of rmon-web, behind basic auth for user\n"
+		    "http://127.0.0.1:PORT/ with the forms of rmon-web, behind basic auth for "
+		    "user\n"
 		    "demo (password in DIR/web-password); the burst then lasts 5 minutes, so\n"
 		    "there is time to acknowledge its alert and silence the host in a browser.",
 		.options = options,
@@ -459,8 +460,8 @@ int cmd_demo(int argc, char **argv)
 	struct demo_web_options web_opts = { .port = 0 };
 	char web_addr[64], web_config[512];
 	struct err e = { 0 };
-	if (web_listen && demo_web_parse_listen(web_listen, web_addr, sizeof web_addr,
-						&web_opts.port, &e) < 0) {
+	if (web_listen &&
+	    demo_web_parse_listen(web_listen, web_addr, sizeof web_addr, &web_opts.port, &e) < 0) {
 		char shown[300];
 		fprintf(stderr, "rmon demo: --web %s: %s\n",
 			escape_quote(shown, sizeof shown, web_listen), e.msg);

@@ -167,59 +167,59 @@ static int write_nginx_conf(const struct demo_web *w, const struct demo_web_opti
 {
 	char path[PATH_MAX + 16], *text = NULL;
 	snprintf(path, sizeof path, "%s/nginx.conf", w->dir);
-	int n = asprintf(
-	    &text,
-	    "# Written by rmon demo --web; nginx runs with it as the demo's child.\n"
-	    "%s"
-	    "daemon off;\n"
-	    "worker_processes 1;\n"
-	    "pid \"%s/nginx.pid\";\n"
-	    "error_log \"%s/nginx-error.log\";\n"
-	    "events { worker_connections 256; }\n"
-	    "http {\n"
-	    "\ttypes { text/html html; text/css css; image/svg+xml svg; image/png png;\n"
-	    "\t\ttext/csv csv; application/json json; text/plain txt; }\n"
-	    "\tdefault_type application/octet-stream;\n"
-	    "\taccess_log \"%s/nginx-access.log\";\n"
-	    "\tclient_body_temp_path \"%s/tmp/body\";\n"
-	    "\tfastcgi_temp_path \"%s/tmp/fastcgi\";\n"
-	    "\tproxy_temp_path \"%s/tmp/proxy\";\n"
-	    "\tuwsgi_temp_path \"%s/tmp/uwsgi\";\n"
-	    "\tscgi_temp_path \"%s/tmp/scgi\";\n"
-	    "\tserver {\n"
-	    "\t\tlisten %s:%d;\n"
-	    "\t\tauth_basic \"Rusty Monitor demo\";\n"
-	    "\t\tauth_basic_user_file \"%s/htpasswd\";\n"
-	    "\t\troot \"%s\";\n"
-	    "\t\tindex index.html;\n"
-	    "\t\tlocation " DEMO_WEB_ACTION_URL " {\n"
-	    "\t\t\tclient_max_body_size 64k;\n"
-	    "\t\t\tfastcgi_param GATEWAY_INTERFACE CGI/1.1;\n"
-	    "\t\t\tfastcgi_param SERVER_PROTOCOL $server_protocol;\n"
-	    "\t\t\tfastcgi_param SERVER_NAME $server_name;\n"
-	    "\t\t\tfastcgi_param SERVER_ADDR $server_addr;\n"
-	    "\t\t\tfastcgi_param SERVER_PORT $server_port;\n"
-	    "\t\t\tfastcgi_param REMOTE_ADDR $remote_addr;\n"
-	    "\t\t\tfastcgi_param REQUEST_METHOD $request_method;\n"
-	    "\t\t\tfastcgi_param REQUEST_URI $request_uri;\n"
-	    "\t\t\tfastcgi_param QUERY_STRING $query_string;\n"
-	    "\t\t\tfastcgi_param CONTENT_TYPE $content_type;\n"
-	    "\t\t\tfastcgi_param CONTENT_LENGTH $content_length;\n"
-	    "\t\t\tfastcgi_param SCRIPT_NAME " DEMO_WEB_ACTION_URL ";\n"
-	    "\t\t\tfastcgi_param SCRIPT_FILENAME \"%s\";\n"
-	    "\t\t\tfastcgi_param REMOTE_USER $remote_user;\n"
-	    "\t\t\tfastcgi_param RMON_DATA \"%s\";\n"
-	    "\t\t\tfastcgi_param RMON_WEB_USERS \"%s\";\n"
-	    "\t\t\tfastcgi_param RMON_CONFIG \"%s\";\n"
-	    "\t\t\tfastcgi_pass \"unix:%s/fcgi.sock\";\n"
-	    "\t\t}\n"
-	    "\t}\n"
-	    "}\n",
-	    /* Run as root, nginx's workers would otherwise be nobody, who may
-	     * not read the 0600 password file or the demo's folder. */
-	    geteuid() == 0 ? "user root;\n" : "", w->dir, w->dir, w->dir, w->dir, w->dir, w->dir,
-	    w->dir, w->dir, o->addr, o->port, w->dir, o->www, o->web_bin, o->data, users, o->config,
-	    w->dir);
+	int n =
+	    asprintf(&text,
+		     "# Written by rmon demo --web; nginx runs with it as the demo's child.\n"
+		     "%s"
+		     "daemon off;\n"
+		     "worker_processes 1;\n"
+		     "pid \"%s/nginx.pid\";\n"
+		     "error_log \"%s/nginx-error.log\";\n"
+		     "events { worker_connections 256; }\n"
+		     "http {\n"
+		     "\ttypes { text/html html; text/css css; image/svg+xml svg; image/png png;\n"
+		     "\t\ttext/csv csv; application/json json; text/plain txt; }\n"
+		     "\tdefault_type application/octet-stream;\n"
+		     "\taccess_log \"%s/nginx-access.log\";\n"
+		     "\tclient_body_temp_path \"%s/tmp/body\";\n"
+		     "\tfastcgi_temp_path \"%s/tmp/fastcgi\";\n"
+		     "\tproxy_temp_path \"%s/tmp/proxy\";\n"
+		     "\tuwsgi_temp_path \"%s/tmp/uwsgi\";\n"
+		     "\tscgi_temp_path \"%s/tmp/scgi\";\n"
+		     "\tserver {\n"
+		     "\t\tlisten %s:%d;\n"
+		     "\t\tauth_basic \"Rusty Monitor demo\";\n"
+		     "\t\tauth_basic_user_file \"%s/htpasswd\";\n"
+		     "\t\troot \"%s\";\n"
+		     "\t\tindex index.html;\n"
+		     "\t\tlocation " DEMO_WEB_ACTION_URL " {\n"
+		     "\t\t\tclient_max_body_size 64k;\n"
+		     "\t\t\tfastcgi_param GATEWAY_INTERFACE CGI/1.1;\n"
+		     "\t\t\tfastcgi_param SERVER_PROTOCOL $server_protocol;\n"
+		     "\t\t\tfastcgi_param SERVER_NAME $server_name;\n"
+		     "\t\t\tfastcgi_param SERVER_ADDR $server_addr;\n"
+		     "\t\t\tfastcgi_param SERVER_PORT $server_port;\n"
+		     "\t\t\tfastcgi_param REMOTE_ADDR $remote_addr;\n"
+		     "\t\t\tfastcgi_param REQUEST_METHOD $request_method;\n"
+		     "\t\t\tfastcgi_param REQUEST_URI $request_uri;\n"
+		     "\t\t\tfastcgi_param QUERY_STRING $query_string;\n"
+		     "\t\t\tfastcgi_param CONTENT_TYPE $content_type;\n"
+		     "\t\t\tfastcgi_param CONTENT_LENGTH $content_length;\n"
+		     "\t\t\tfastcgi_param SCRIPT_NAME " DEMO_WEB_ACTION_URL ";\n"
+		     "\t\t\tfastcgi_param SCRIPT_FILENAME \"%s\";\n"
+		     "\t\t\tfastcgi_param REMOTE_USER $remote_user;\n"
+		     "\t\t\tfastcgi_param RMON_DATA \"%s\";\n"
+		     "\t\t\tfastcgi_param RMON_WEB_USERS \"%s\";\n"
+		     "\t\t\tfastcgi_param RMON_CONFIG \"%s\";\n"
+		     "\t\t\tfastcgi_pass \"unix:%s/fcgi.sock\";\n"
+		     "\t\t}\n"
+		     "\t}\n"
+		     "}\n",
+		     /* Run as root, nginx's workers would otherwise be nobody, who may
+		      * not read the 0600 password file or the demo's folder. */
+		     geteuid() == 0 ? "user root;\n" : "", w->dir, w->dir, w->dir, w->dir, w->dir,
+		     w->dir, w->dir, w->dir, o->addr, o->port, w->dir, o->www, o->web_bin, o->data,
+		     users, o->config, w->dir);
 	if (n < 0)
 		return err_set(e, -ENOMEM, "out of memory");
 	int rc = write_private(path, text, e);
@@ -344,8 +344,8 @@ static int wait_ready(struct demo_web *w, const struct demo_web_options *o, stru
 			return 0;
 		sleep_ms(50);
 	}
-	return err_set(e, -ETIMEDOUT, "nginx did not answer on %s:%d within %d s (see %s)",
-		       o->addr, o->port, START_TIMEOUT / 1000, w->dir);
+	return err_set(e, -ETIMEDOUT, "nginx did not answer on %s:%d within %d s (see %s)", o->addr,
+		       o->port, START_TIMEOUT / 1000, w->dir);
 }
 
 /* The users, password and nginx files, and the folders nginx writes in. */
