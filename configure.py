@@ -64,6 +64,7 @@ DEPENDENCIES = {
     "zlib": "zlib1g-dev",
     "libprotobuf-c": "libprotobuf-c-dev",
     "snappy": "libsnappy-dev",
+    "libxcrypt": "libcrypt-dev",
 }
 # Libraries whose headers we compile against but which are opened with
 # dlopen only when needed (net/ossl.h): linking them costs every process

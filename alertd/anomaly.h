@@ -4,7 +4,7 @@
  * which equals the standard deviation for normal noise and is not moved
  * by the outliers it is meant to find).  Explainable in one sentence:
  * "value 93, usual range 20-35 over the last 6 h".  Shared by eval and by
- * bench-anomaly, so the benchmark measures what alertd runs. */
+ * `rmon-bench alert`, so the benchmark measures what alertd runs. */
 #ifndef RMON_ALERTD_ANOMALY_H
 #define RMON_ALERTD_ANOMALY_H
 

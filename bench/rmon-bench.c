@@ -20,6 +20,9 @@ static const struct {
 } scenarios[] = {
 	{ "ring", scenario_ring, "the shared-memory ring against pipes, cross-process" },
 	{ "agent", scenario_agent, "rmon-collectd against its floor, collectd and node_exporter" },
+	{ "alert", scenario_alert, "breach to mailbox, kill -9 storm, rule cost, anomaly score" },
+	{ "report", scenario_report, "the report's graphs against rrdtool graph, the whole site" },
+	{ "web", scenario_web, "rmon-web through nginx and fcgiwrap, an action's effect" },
 	/* The other scenarios go here, one line each, in the order `all` runs them. */
 };
 

@@ -2,7 +2,7 @@
  * would, one line of stdin at a time: "SERIES VALUE" (a canonical name such
  * as web1/test_value{k="v"}), stamped with the time it was read.  It
  * prints "put N" after each line pushed, so a test knows its sample is in
- * the ring; the alert tests and bench-alert drive rules with it.
+ * the ring; the alert tests and `rmon-bench alert` drive rules with it.
  *
  * Usage: rmon-put --data DIR < lines */
 #include <errno.h>

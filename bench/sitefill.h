@@ -2,7 +2,7 @@
  * of rmon-reportgen draws (CPU by mode, load, memory, swap, file systems,
  * disks, interfaces, TCP and process states, pressure, top processes),
  * with smooth waves so graphs have something to show, written through the
- * drainer as rmon-stored writes them.  Used by bench-site and by
+ * drainer as rmon-stored writes them.  Used by `rmon-bench report` and by
  * tests/test_reportgen.c. */
 #ifndef RMON_BENCH_SITEFILL_H
 #define RMON_BENCH_SITEFILL_H

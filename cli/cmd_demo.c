@@ -7,7 +7,10 @@
  * data folder (and to an SMTP server with --smtp), and resolves within the
  * first minute.  This process reads the store through the query API like
  * any other reader, printing a live summary and the alerts' moves until
- * Ctrl-C or --duration; then it stops what it started. */
+ * Ctrl-C or --duration; then it stops what it started.  With --web it also
+ * serves the report with its action forms through nginx, fcgiwrap and
+ * rmon-web (cli/demo_web.c), and the burst lasts long enough for a person
+ * to acknowledge its alert and silence the host in a browser. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -26,6 +29,7 @@
 #include "alertd/alerts.h"
 #include "alertd/rules.h"
 #include "cli/cli.h"
+#include "cli/demo_web.h"
 #include "lib/cmdline.h"
 #include "lib/escape.h"
 #include "lib/rtime.h"
@@ -35,7 +39,10 @@
 #define DEMO_DEFAULT_DATA "var/demo"
 #define BURST_START	  (8 * RTIME_NS_PER_SEC)  /* after the pipeline is up */
 #define BURST_LENGTH	  (15 * RTIME_NS_PER_SEC) /* long enough to fire, short enough to resolve */
-#define BURST_NAME	  "rmon-demo-burn"	  /* its command name, which the agent watches */
+#define BURST_LENGTH_WEB  (5 * 60 * RTIME_NS_PER_SEC) /* time to act on it in a browser */
+#define DURATION	  (60 * RTIME_NS_PER_SEC)
+#define DURATION_WEB	  (10 * 60 * RTIME_NS_PER_SEC)
+#define BURST_NAME	  "rmon-demo-burn" /* its command name, which the agent watches */
 
 /* The agent watches the burst's processes by name... */
 static const char demo_agent_config[] = "# Written by rmon demo.\n"
@@ -242,9 +249,10 @@ static bool smtp_ok(const char *smtp)
 
 /* alertd's configuration: the shipped one, the demo rule, and with --smtp
  * an email receiver beside the maildir. */
-static bool write_alertd_config(const char *data, const char *smtp, char *path, size_t cap)
+static bool write_alertd_config(const char *data, const char *smtp, const char *web, char *path,
+				size_t cap)
 {
-	char more[2048], host[256] = "";
+	char more[3072], host[256] = "";
 	int port = 25;
 	if (smtp) {
 		const char *colon = strrchr(smtp, ':');
@@ -259,6 +267,8 @@ static bool write_alertd_config(const char *data, const char *smtp, char *path, 
 			 "\n[receiver smtp]\ntype = email\nserver = %s\nport = %d\ntls = none\n"
 			 "from = rmon-demo@localhost\nto = operator@localhost\n",
 			 host, port);
+	if (web)
+		snprintf(more + strlen(more), sizeof more - strlen(more), "%s", web);
 	/* The shipped flap damping holds a cleared alert firing for minutes;
 	 * the demo's must resolve within its first minute. */
 	static const char flap[] = "flap_window = 2m\n";
@@ -395,8 +405,8 @@ static struct query *wait_for_store(const char *data, pid_t stored)
 
 int cmd_demo(int argc, char **argv)
 {
-	const char *data = DEMO_DEFAULT_DATA, *smtp = NULL;
-	int64_t duration = 60 * RTIME_NS_PER_SEC;
+	const char *data = DEMO_DEFAULT_DATA, *smtp = NULL, *web_listen = NULL;
+	int64_t duration = -1; /* its default depends on --web */
 	const struct cmdline_option options[] = {
 		CMDLINE_DATA(&data),
 		{ .name = "duration",
@@ -404,12 +414,17 @@ int cmd_demo(int argc, char **argv)
 		  .kind = CMDLINE_DURATION,
 		  .field = &duration,
 		  .arg = "D",
-		  .help = "stop after D (default 60s)" },
+		  .help = "stop after D (default 60s; 10m with --web)" },
 		{ .name = "smtp",
 		  .kind = CMDLINE_STRING,
 		  .field = &smtp,
 		  .arg = "HOST:PORT",
 		  .help = "mail the alerts to this SMTP server too (plain, no TLS)" },
+		{ .name = "web",
+		  .kind = CMDLINE_STRING,
+		  .field = &web_listen,
+		  .arg = "[ADDR:]PORT",
+		  .help = "serve the report and its forms there (address 127.0.0.1 unless given)" },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -423,7 +438,12 @@ int cmd_demo(int argc, char **argv)
 		    "back from the store, until Ctrl-C or the duration ends.  A short CPU burst "
 		    "it\n"
 		    "makes itself trips a demo rule: the alert fires, is mailed into DIR/maildir\n"
-		    "and resolves within the first minute.  The report is in DIR/www.",
+		    "and resolves within the first minute.  The report is in DIR/www.\n"
+		    "With --web PORT, nginx and fcgiwrap (Debian's packages) serve it on\n"
+		    "http://127.0.0.1:PORT/ with the forms of rmon-web, behind basic auth for "
+		    "user\n"
+		    "demo (password in DIR/web-password); the burst then lasts 5 minutes, so\n"
+		    "there is time to acknowledge its alert and silence the host in a browser.",
 		.options = options,
 	};
 	int first, status;
@@ -437,6 +457,18 @@ int cmd_demo(int argc, char **argv)
 			escape_quote(shown, sizeof shown, smtp));
 		return 2;
 	}
+	struct demo_web_options web_opts = { .port = 0 };
+	char web_addr[64], web_config[512];
+	struct err e = { 0 };
+	if (web_listen &&
+	    demo_web_parse_listen(web_listen, web_addr, sizeof web_addr, &web_opts.port, &e) < 0) {
+		char shown[300];
+		fprintf(stderr, "rmon demo: --web %s: %s\n",
+			escape_quote(shown, sizeof shown, web_listen), e.msg);
+		return 2;
+	}
+	if (duration < 0)
+		duration = web_listen ? DURATION_WEB : DURATION;
 	char bin_dir[PATH_MAX], log_path[PATH_MAX], agent_conf[PATH_MAX], alertd_conf[PATH_MAX];
 	char www[PATH_MAX], maildir[PATH_MAX], index[PATH_MAX * 2];
 	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof bin_dir - 1);
@@ -457,11 +489,30 @@ int cmd_demo(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	snprintf(www, sizeof www, "%s/www", data);
+	char abs_data[PATH_MAX], abs_conf[PATH_MAX + 16], abs_www[PATH_MAX + 8],
+	    web_bin[PATH_MAX + 16];
+	if (web_listen) {
+		if (!realpath(data, abs_data)) {
+			fprintf(stderr, "rmon demo: %s: %s\n", data, strerror(errno));
+			return 1;
+		}
+		snprintf(abs_conf, sizeof abs_conf, "%s/alertd.conf", abs_data);
+		snprintf(abs_www, sizeof abs_www, "%s/www", abs_data);
+		snprintf(web_bin, sizeof web_bin, "%s/rmon-web", bin_dir);
+		mkdir(www, 0700);
+		web_opts.addr = web_addr;
+		web_opts.data = abs_data;
+		web_opts.www = abs_www;
+		web_opts.config = abs_conf;
+		web_opts.web_bin = web_bin;
+		demo_web_config(&web_opts, web_config, sizeof web_config);
+	}
 	if (!write_file(data, "agent.conf", demo_agent_config, NULL, agent_conf,
 			sizeof agent_conf) ||
-	    !write_alertd_config(data, smtp, alertd_conf, sizeof alertd_conf))
+	    !write_alertd_config(data, smtp, web_listen ? web_config : NULL, alertd_conf,
+				 sizeof alertd_conf))
 		return 1;
-	snprintf(www, sizeof www, "%s/www", data);
 	snprintf(maildir, sizeof maildir, "%s/maildir", data);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -477,6 +528,21 @@ int cmd_demo(int argc, char **argv)
 	};
 	char *reportgen_args[] = { "rmon-reportgen", "--data",	  (char *)data, "--out", www,
 				   "--config",	     alertd_conf, "--interval", "10s",	 NULL };
+	struct demo_web *web = NULL;
+	if (web_listen) {
+		if (demo_web_start(&web_opts, &web, &e) < 0) {
+			fprintf(stderr, "rmon demo: %s\n", e.msg);
+			return 1;
+		}
+		/* The password is shown this once; it stays in its 0600 file. */
+		printf("rmon demo: nginx and fcgiwrap serve the report with its forms; user "
+		       "%s, password %s\n"
+		       "  open %s (user %s, password in %s)\n",
+		       DEMO_WEB_USER, demo_web_password(web), demo_web_url(web), DEMO_WEB_USER,
+		       demo_web_password_file(web));
+		fflush(stdout);
+	}
+	int64_t burst_length = web ? BURST_LENGTH_WEB : BURST_LENGTH;
 	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1,
 	      alertd = -1, reportgen = -1;
 	int64_t begin = rtime_mono_ns(), next, seen_move = rtime_now_ns();
@@ -509,7 +575,7 @@ int cmd_demo(int argc, char **argv)
 			burst_signal(SIGUSR1);
 			burst_phase = 1;
 		}
-		if (burst_phase == 1 && now - begin >= BURST_START + BURST_LENGTH) {
+		if (burst_phase == 1 && now - begin >= BURST_START + burst_length) {
 			printf("      the CPU burst stops: the alert resolves\n");
 			burst_signal(SIGUSR2);
 			burst_phase = 2;
@@ -536,6 +602,10 @@ out:
 		stop_child(start(bin_dir, "rmon-reportgen", once_args, log_path));
 	}
 	alert_store_close(alerts);
+	if (web) {
+		demo_web_stop(web);
+		printf("rmon demo: stopped nginx and fcgiwrap.\n");
+	}
 	stop_child(stored);
 	/* The demo owns its pipeline: nothing is left in shared memory. */
 	char ring[64];

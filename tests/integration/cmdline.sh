@@ -35,7 +35,8 @@ check_help rmon "$RMON_BIN/rmon"
 for c in $commands; do
 	check_help "rmon $c" "$RMON_BIN/rmon" "$c"
 done
-for s in ring agent; do
+# rmon-bench's scenarios read their own options: --help runs nothing.
+for s in ring agent alert report web; do
 	check_help "rmon-bench $s" "$RMON_BIN/rmon-bench" "$s"
 done
 
@@ -58,6 +59,9 @@ expect_usage_error "rmon query: missing operand" "$RMON_BIN/rmon" query --data "
 expect_usage_error "rmon-bench agent: --seconds 'x': expected a whole number" "$RMON_BIN/rmon-bench" agent --seconds x
 expect_usage_error "rmon-bench: unknown scenario 'bogus'" "$RMON_BIN/rmon-bench" bogus
 expect_usage_error "rmon: unknown command 'bogus'" "$RMON_BIN/rmon" bogus
+expect_usage_error "rmon-bench alert: --trials 'x': expected a whole number" \
+	"$RMON_BIN/rmon-bench" alert --trials x
+expect_usage_error "rmon-bench web: --clients '0': must be from 1 to 64" "$RMON_BIN/rmon-bench" web --clients 0
 # Options after operands, joined values and combined letters read alike.
 "$RMON_BIN/rmon-collectd" -1p --root tests/fixtures/linux-6.18 --interval=1s >"$dir/a"
 "$RMON_BIN/rmon-collectd" --root=tests/fixtures/linux-6.18 -p --once >"$dir/b"
