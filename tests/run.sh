@@ -43,7 +43,7 @@ run_integration() {
 	name=$(basename "$script" .sh)
 	out=$log/$name.out
 	t0=$SECONDS
-	timeout 1200 bash "$script" >"$out" 2>&1
+	timeout 900 bash "$script" >"$out" 2>&1
 	rc=$?
 	took=$((SECONDS - t0))
 	if [ "$rc" -eq 0 ]; then
