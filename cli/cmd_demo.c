@@ -80,6 +80,7 @@ static pid_t start(const char *bin_dir, const char *program, char *const args[],
 		FILE *f = freopen(log, "a", stderr);
 		(void)f;
 		signal(SIGINT, SIG_IGN); /* Ctrl-C is ours to handle: we stop them in order */
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* and should we be killed, they stop too */
 		execv(path, args);
 		fprintf(stderr, "rmon demo: cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);

@@ -270,7 +270,7 @@ static void sleep_ms(long ms)
 }
 
 /* SIGTERM to the group, and SIGKILL to whatever of it is left after a
- * while: fcgiwrap's workers do not all leave with it. */
+ * while (an rmon-web fcgiwrap started, a worker of nginx's). */
 static void stop_group(pid_t *pid)
 {
 	if (*pid <= 0)
@@ -392,7 +392,10 @@ static int start_servers(struct demo_web *w, const struct demo_web_options *o, s
 	unlink(sock + 5);
 	unlink(pid);
 	snprintf(log, sizeof log, "%s/fcgiwrap-error.log", w->dir);
-	char *fcgi_args[] = { fcgiwrap, "-c", "4", "-s", sock, NULL };
+	/* One process, no preforked workers: should the demo be killed
+	 * without stopping it, its death signal then ends all of fcgiwrap,
+	 * and one person's forms need no more. */
+	char *fcgi_args[] = { fcgiwrap, "-c", "1", "-s", sock, NULL };
 	w->fcgiwrap = spawn(fcgi_args, log);
 	snprintf(log, sizeof log, "%s/nginx-error.log", w->dir);
 	char prefix[PATH_MAX + 2];

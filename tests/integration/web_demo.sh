@@ -4,7 +4,8 @@
 # fires the demo rule, a person in headless Chromium signs in, acknowledges
 # the firing alert and silences the host through the pages; `rmon alerts`
 # and `rmon silence list` see both, and the pages the demo regenerates show
-# both.  Ctrl-C ends the demo, and nginx and fcgiwrap with it.
+# both.  Ctrl-C ends the demo, and nginx and fcgiwrap with it; so does a
+# kill -9 of the demo.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/notify.sh"
@@ -91,4 +92,17 @@ fi
 ! pgrep -f "rmon-[a-z]+ --data $data" >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/" || true)
 [ "$code" = 000 ] || { echo "something still answers on $port: $code"; exit 1; }
+
+# Killed outright, the demo cannot stop them in order: they stop by
+# themselves (their parent-death signal), nginx and fcgiwrap included.
+"$RMON_BIN/rmon" demo --web "$port" --data "$dir/killed" >"$dir/out2" 2>&1 &
+demo=$!
+wait_for "the second demo's site" 30 grep -q "^  open http://127.0.0.1:$port/" "$dir/out2"
+kill -9 $demo
+wait $demo 2>/dev/null || true
+demo=
+for _ in $(seq 50); do pgrep -f "$dir/killed" >/dev/null || break; sleep 0.1; done
+if pgrep -f "$dir/killed" >/dev/null; then
+	echo "left running after kill -9:"; pgrep -af "$dir/killed"; exit 1
+fi
 echo "web_demo: acknowledged alert $id and silenced $host from the demo's pages; screenshots in $artefacts"
