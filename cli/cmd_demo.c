@@ -471,7 +471,7 @@ int cmd_demo(int argc, char **argv)
 		  .kind = CMDLINE_STRING,
 		  .field = &web_listen,
 		  .arg = "[ADDR:]PORT",
-		  .help = "serve the report and its forms there (address 127.0.0.1 unless given)" },
+		  .help = "serve the report and its forms (ADDR: 127.0.0.1)" },
 		{ 0 },
 	};
 	const struct cmdline cl = {
