@@ -544,6 +544,10 @@ int cmd_demo(int argc, char **argv)
 				 sizeof alertd_conf))
 		return 1;
 	snprintf(maildir, sizeof maildir, "%s/maildir", data);
+	/* The site first: a missing nginx is said before anything starts. */
+	struct demo_web *server = NULL;
+	if (web_listen && !(server = web_start(&web)))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	snprintf(log_path, sizeof log_path, "%s/demo.log", data);
@@ -558,9 +562,6 @@ int cmd_demo(int argc, char **argv)
 	};
 	char *reportgen_args[] = { "rmon-reportgen", "--data",	  (char *)data, "--out", www,
 				   "--config",	     alertd_conf, "--interval", "10s",	 NULL };
-	struct demo_web *server = NULL;
-	if (web_listen && !(server = web_start(&web)))
-		return 1;
 	int64_t burst_length = server ? BURST_LENGTH_WEB : BURST_LENGTH;
 	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1,
 	      alertd = -1, reportgen = -1;

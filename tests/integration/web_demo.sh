@@ -16,6 +16,23 @@ done
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
 	{ echo "needs Debian's chromium and chromium-driver"; exit 77; }
 needs_python_module selenium
+# Without nginx (hidden in a mount namespace of the test's own, where
+# the test may make one) the demo says which package to install, and
+# starts nothing.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	mkdir "$dir/empty"
+	set +e
+	unshare -m sh -c 'mount --bind "$1" /usr/sbin && mount --bind "$1" /sbin &&
+		PATH=/usr/bin:/bin exec "$2" demo --web 1 --data "$3"' sh "$dir/empty" "$RMON_BIN/rmon" \
+		"$dir/no-nginx" >"$dir/out0" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" = 1 ] || { echo "without nginx: exit $rc, not 1"; cat "$dir/out0"; exit 1; }
+	grep -q 'needs nginx (on PATH or in /usr/sbin): apt-get install nginx' "$dir/out0" ||
+		{ echo "without nginx, no word of the package:"; cat "$dir/out0"; exit 1; }
+	[ ! -e "$dir/no-nginx/db" ] && [ ! -e "$dir/no-nginx/web-password" ] ||
+		{ echo "without nginx, the demo went on"; ls "$dir/no-nginx"; exit 1; }
+fi
 demo=
 trap 'rc=$?; [ -n "$demo" ] && kill -INT $demo 2>/dev/null && wait $demo; cleanup_notify; exit $rc' EXIT
 data=$dir/data
