@@ -80,6 +80,7 @@ static pid_t start(const char *bin_dir, const char *program, char *const args[],
 		FILE *f = freopen(log, "a", stderr);
 		(void)f;
 		signal(SIGINT, SIG_IGN); /* Ctrl-C is ours to handle: we stop them in order */
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* and should we be killed, they stop too */
 		execv(path, args);
 		fprintf(stderr, "rmon demo: cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -403,6 +404,52 @@ static struct query *wait_for_store(const char *data, pid_t stored)
 	return NULL;
 }
 
+/* --web: the absolute paths nginx and rmon-web are given, and the lines
+ * the alertd configuration needs for the pages to carry the forms. */
+struct web_setup {
+	struct demo_web_options opts;
+	char addr[64], config[512];
+	char data[PATH_MAX], conf[PATH_MAX + 16], www[PATH_MAX + 8], bin[PATH_MAX + 16];
+};
+
+static bool web_prepare(struct web_setup *w, const char *data, const char *bin_dir)
+{
+	if (!realpath(data, w->data)) {
+		fprintf(stderr, "rmon demo: %s: %s\n", data, strerror(errno));
+		return false;
+	}
+	snprintf(w->conf, sizeof w->conf, "%s/alertd.conf", w->data);
+	snprintf(w->www, sizeof w->www, "%s/www", w->data);
+	snprintf(w->bin, sizeof w->bin, "%s/rmon-web", bin_dir);
+	mkdir(w->www, 0700); /* nginx's root, before reportgen's first pass */
+	w->opts.addr = w->addr;
+	w->opts.data = w->data;
+	w->opts.www = w->www;
+	w->opts.config = w->conf;
+	w->opts.web_bin = w->bin;
+	demo_web_config(&w->opts, w->config, sizeof w->config);
+	return true;
+}
+
+/* Starts nginx and fcgiwrap; NULL (said on stderr) when they cannot. */
+static struct demo_web *web_start(const struct web_setup *w)
+{
+	struct demo_web *server;
+	struct err e = { 0 };
+	if (demo_web_start(&w->opts, &server, &e) < 0) {
+		fprintf(stderr, "rmon demo: %s\n", e.msg);
+		return NULL;
+	}
+	/* The password is shown this once; it stays in its 0600 file. */
+	printf("rmon demo: nginx and fcgiwrap serve the report with its forms; user %s, "
+	       "password %s\n"
+	       "  open %s (user %s, password in %s)\n",
+	       DEMO_WEB_USER, demo_web_password(server), demo_web_url(server), DEMO_WEB_USER,
+	       demo_web_password_file(server));
+	fflush(stdout);
+	return server;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	const char *data = DEMO_DEFAULT_DATA, *smtp = NULL, *web_listen = NULL;
@@ -424,7 +471,7 @@ int cmd_demo(int argc, char **argv)
 		  .kind = CMDLINE_STRING,
 		  .field = &web_listen,
 		  .arg = "[ADDR:]PORT",
-		  .help = "serve the report and its forms there (address 127.0.0.1 unless given)" },
+		  .help = "serve the report and its forms (ADDR: 127.0.0.1)" },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -457,11 +504,10 @@ int cmd_demo(int argc, char **argv)
 			escape_quote(shown, sizeof shown, smtp));
 		return 2;
 	}
-	struct demo_web_options web_opts = { .port = 0 };
-	char web_addr[64], web_config[512];
+	struct web_setup web = { .opts.port = 0 };
 	struct err e = { 0 };
 	if (web_listen &&
-	    demo_web_parse_listen(web_listen, web_addr, sizeof web_addr, &web_opts.port, &e) < 0) {
+	    demo_web_parse_listen(web_listen, web.addr, sizeof web.addr, &web.opts.port, &e) < 0) {
 		char shown[300];
 		fprintf(stderr, "rmon demo: --web %s: %s\n",
 			escape_quote(shown, sizeof shown, web_listen), e.msg);
@@ -490,30 +536,18 @@ int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 	snprintf(www, sizeof www, "%s/www", data);
-	char abs_data[PATH_MAX], abs_conf[PATH_MAX + 16], abs_www[PATH_MAX + 8],
-	    web_bin[PATH_MAX + 16];
-	if (web_listen) {
-		if (!realpath(data, abs_data)) {
-			fprintf(stderr, "rmon demo: %s: %s\n", data, strerror(errno));
-			return 1;
-		}
-		snprintf(abs_conf, sizeof abs_conf, "%s/alertd.conf", abs_data);
-		snprintf(abs_www, sizeof abs_www, "%s/www", abs_data);
-		snprintf(web_bin, sizeof web_bin, "%s/rmon-web", bin_dir);
-		mkdir(www, 0700);
-		web_opts.addr = web_addr;
-		web_opts.data = abs_data;
-		web_opts.www = abs_www;
-		web_opts.config = abs_conf;
-		web_opts.web_bin = web_bin;
-		demo_web_config(&web_opts, web_config, sizeof web_config);
-	}
+	if (web_listen && !web_prepare(&web, data, bin_dir))
+		return 1;
 	if (!write_file(data, "agent.conf", demo_agent_config, NULL, agent_conf,
 			sizeof agent_conf) ||
-	    !write_alertd_config(data, smtp, web_listen ? web_config : NULL, alertd_conf,
+	    !write_alertd_config(data, smtp, web_listen ? web.config : NULL, alertd_conf,
 				 sizeof alertd_conf))
 		return 1;
 	snprintf(maildir, sizeof maildir, "%s/maildir", data);
+	/* The site first: a missing nginx is said before anything starts. */
+	struct demo_web *server = NULL;
+	if (web_listen && !(server = web_start(&web)))
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	snprintf(log_path, sizeof log_path, "%s/demo.log", data);
@@ -528,21 +562,7 @@ int cmd_demo(int argc, char **argv)
 	};
 	char *reportgen_args[] = { "rmon-reportgen", "--data",	  (char *)data, "--out", www,
 				   "--config",	     alertd_conf, "--interval", "10s",	 NULL };
-	struct demo_web *web = NULL;
-	if (web_listen) {
-		if (demo_web_start(&web_opts, &web, &e) < 0) {
-			fprintf(stderr, "rmon demo: %s\n", e.msg);
-			return 1;
-		}
-		/* The password is shown this once; it stays in its 0600 file. */
-		printf("rmon demo: nginx and fcgiwrap serve the report with its forms; user "
-		       "%s, password %s\n"
-		       "  open %s (user %s, password in %s)\n",
-		       DEMO_WEB_USER, demo_web_password(web), demo_web_url(web), DEMO_WEB_USER,
-		       demo_web_password_file(web));
-		fflush(stdout);
-	}
-	int64_t burst_length = web ? BURST_LENGTH_WEB : BURST_LENGTH;
+	int64_t burst_length = server ? BURST_LENGTH_WEB : BURST_LENGTH;
 	pid_t stored = start(bin_dir, "rmon-stored", stored_args, log_path), collectd = -1,
 	      alertd = -1, reportgen = -1;
 	int64_t begin = rtime_mono_ns(), next, seen_move = rtime_now_ns();
@@ -602,8 +622,8 @@ out:
 		stop_child(start(bin_dir, "rmon-reportgen", once_args, log_path));
 	}
 	alert_store_close(alerts);
-	if (web) {
-		demo_web_stop(web);
+	if (server) {
+		demo_web_stop(server);
 		printf("rmon demo: stopped nginx and fcgiwrap.\n");
 	}
 	stop_child(stored);

@@ -30,7 +30,8 @@
 
 struct demo_web {
 	pid_t nginx, fcgiwrap; /* each the leader of its process group */
-	char dir[PATH_MAX];    /* DATA/web-server: configuration, socket, logs */
+	char nginx_bin[PATH_MAX], fcgiwrap_bin[PATH_MAX];
+	char dir[PATH_MAX]; /* DATA/web-server: configuration, socket, logs */
 	char password[PASSWORD_LEN + 1];
 	char password_file[PATH_MAX];
 	char url[96];
@@ -270,7 +271,7 @@ static void sleep_ms(long ms)
 }
 
 /* SIGTERM to the group, and SIGKILL to whatever of it is left after a
- * while: fcgiwrap's workers do not all leave with it. */
+ * while (an rmon-web fcgiwrap started, a worker of nginx's). */
 static void stop_group(pid_t *pid)
 {
 	if (*pid <= 0)
@@ -372,19 +373,24 @@ static int write_files(struct demo_web *w, const struct demo_web_options *o, str
 	return write_nginx_conf(w, o, users, e);
 }
 
-static int start_servers(struct demo_web *w, const struct demo_web_options *o, struct err *e)
+/* Both servers and rmon-web, before anything is written. */
+static int find_servers(struct demo_web *w, const struct demo_web_options *o, struct err *e)
 {
-	char nginx[PATH_MAX], fcgiwrap[PATH_MAX];
-	if (!find_program("nginx", nginx, sizeof nginx))
+	if (!find_program("nginx", w->nginx_bin, sizeof w->nginx_bin))
 		return err_set(e, -ENOENT,
 			       "--web needs nginx (on PATH or in /usr/sbin): apt-get install "
 			       "nginx-light (or nginx)");
-	if (!find_program("fcgiwrap", fcgiwrap, sizeof fcgiwrap))
+	if (!find_program("fcgiwrap", w->fcgiwrap_bin, sizeof w->fcgiwrap_bin))
 		return err_set(e, -ENOENT,
 			       "--web needs fcgiwrap (on PATH or in /usr/sbin): apt-get install "
 			       "fcgiwrap");
 	if (access(o->web_bin, X_OK) != 0)
 		return err_sys(e, -errno, "--web needs rmon-web beside rmon: %s", o->web_bin);
+	return 0;
+}
+
+static int start_servers(struct demo_web *w, struct err *e)
+{
 	char conf[PATH_MAX + 16], sock[PATH_MAX + 32], log[PATH_MAX + 32], pid[PATH_MAX + 16];
 	snprintf(conf, sizeof conf, "%s/nginx.conf", w->dir);
 	snprintf(sock, sizeof sock, "unix:%s/fcgi.sock", w->dir);
@@ -392,16 +398,19 @@ static int start_servers(struct demo_web *w, const struct demo_web_options *o, s
 	unlink(sock + 5);
 	unlink(pid);
 	snprintf(log, sizeof log, "%s/fcgiwrap-error.log", w->dir);
-	char *fcgi_args[] = { fcgiwrap, "-c", "4", "-s", sock, NULL };
+	/* One process, no preforked workers: should the demo be killed
+	 * without stopping it, its death signal then ends all of fcgiwrap,
+	 * and one person's forms need no more. */
+	char *fcgi_args[] = { w->fcgiwrap_bin, "-c", "1", "-s", sock, NULL };
 	w->fcgiwrap = spawn(fcgi_args, log);
 	snprintf(log, sizeof log, "%s/nginx-error.log", w->dir);
 	char prefix[PATH_MAX + 2];
 	snprintf(prefix, sizeof prefix, "%s/", w->dir);
-	char *nginx_args[] = { nginx, "-c", conf, "-p", prefix, "-e", log, NULL };
+	char *nginx_args[] = { w->nginx_bin, "-c", conf, "-p", prefix, "-e", log, NULL };
 	w->nginx = spawn(nginx_args, log);
 	if (w->fcgiwrap < 0 || w->nginx < 0)
 		return err_sys(e, -errno, "cannot start nginx and fcgiwrap");
-	return wait_ready(w, o, e);
+	return 0;
 }
 
 int demo_web_start(const struct demo_web_options *o, struct demo_web **out, struct err *e)
@@ -416,9 +425,10 @@ int demo_web_start(const struct demo_web_options *o, struct demo_web **out, stru
 	if ((rc = path_ok("data folder", o->data, e)) < 0 ||
 	    (rc = path_ok("rmon-web", o->web_bin, e)) < 0 ||
 	    (rc = path_ok("site", o->www, e)) < 0 ||
-	    (rc = path_ok("configuration", o->config, e)) < 0 ||
-	    (rc = make_password(w->password, e)) < 0 || (rc = port_free(o, e)) < 0 ||
-	    (rc = write_files(w, o, e)) < 0 || (rc = start_servers(w, o, e)) < 0) {
+	    (rc = path_ok("configuration", o->config, e)) < 0 || (rc = find_servers(w, o, e)) < 0 ||
+	    (rc = port_free(o, e)) < 0 || (rc = make_password(w->password, e)) < 0 ||
+	    (rc = write_files(w, o, e)) < 0 || (rc = start_servers(w, e)) < 0 ||
+	    (rc = wait_ready(w, o, e)) < 0) {
 		demo_web_stop(w);
 		return rc;
 	}

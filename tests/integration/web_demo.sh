@@ -4,7 +4,8 @@
 # fires the demo rule, a person in headless Chromium signs in, acknowledges
 # the firing alert and silences the host through the pages; `rmon alerts`
 # and `rmon silence list` see both, and the pages the demo regenerates show
-# both.  Ctrl-C ends the demo, and nginx and fcgiwrap with it.
+# both.  Ctrl-C ends the demo, and nginx and fcgiwrap with it; so does a
+# kill -9 of the demo.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/notify.sh"
@@ -15,6 +16,23 @@ done
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
 	{ echo "needs Debian's chromium and chromium-driver"; exit 77; }
 needs_python_module selenium
+# Without nginx (hidden in a mount namespace of the test's own, where
+# the test may make one) the demo says which package to install, and
+# starts nothing.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	mkdir "$dir/empty"
+	set +e
+	unshare -m sh -c 'mount --bind "$1" /usr/sbin && mount --bind "$1" /sbin &&
+		PATH=/usr/bin:/bin exec "$2" demo --web 1 --data "$3"' sh "$dir/empty" "$RMON_BIN/rmon" \
+		"$dir/no-nginx" >"$dir/out0" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" = 1 ] || { echo "without nginx: exit $rc, not 1"; cat "$dir/out0"; exit 1; }
+	grep -q 'needs nginx (on PATH or in /usr/sbin): apt-get install nginx' "$dir/out0" ||
+		{ echo "without nginx, no word of the package:"; cat "$dir/out0"; exit 1; }
+	[ ! -e "$dir/no-nginx/db" ] && [ ! -e "$dir/no-nginx/web-password" ] ||
+		{ echo "without nginx, the demo went on"; ls "$dir/no-nginx"; exit 1; }
+fi
 demo=
 trap 'rc=$?; [ -n "$demo" ] && kill -INT $demo 2>/dev/null && wait $demo; cleanup_notify; exit $rc' EXIT
 data=$dir/data
@@ -91,4 +109,17 @@ fi
 ! pgrep -f "rmon-[a-z]+ --data $data" >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/" || true)
 [ "$code" = 000 ] || { echo "something still answers on $port: $code"; exit 1; }
+
+# Killed outright, the demo cannot stop them in order: they stop by
+# themselves (their parent-death signal), nginx and fcgiwrap included.
+"$RMON_BIN/rmon" demo --web "$port" --data "$dir/killed" >"$dir/out2" 2>&1 &
+demo=$!
+wait_for "the second demo's site" 30 grep -q "^  open http://127.0.0.1:$port/" "$dir/out2"
+kill -9 $demo
+wait $demo 2>/dev/null || true
+demo=
+for _ in $(seq 50); do pgrep -f "$dir/killed" >/dev/null || break; sleep 0.1; done
+if pgrep -f "$dir/killed" >/dev/null; then
+	echo "left running after kill -9:"; pgrep -af "$dir/killed"; exit 1
+fi
 echo "web_demo: acknowledged alert $id and silenced $host from the demo's pages; screenshots in $artefacts"
