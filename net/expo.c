@@ -293,7 +293,8 @@ int expo_write(struct expo *x, enum expo_format f, struct httpd_response *r)
 					      ms / 1000, ms % 1000 < 0 ? -(ms % 1000) : ms % 1000);
 			else { /* the common case: no printf (a tenth of a 100,000-series scrape) */
 				line[n++] = ' ';
-				n += format_fixed(line + n, (uint64_t)(ms < 0 ? -ms : ms), ms < 0, 0);
+				n += format_fixed(line + n, (uint64_t)(ms < 0 ? -ms : ms), ms < 0,
+						  0);
 			}
 		}
 		line[n++] = '\n';

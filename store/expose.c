@@ -77,7 +77,8 @@ static int add_series(struct store_expose *x, const char *name, const struct que
 	size_t metric_len = brace ? (size_t)(brace - metric) : strlen(metric);
 	if (!brace || !strstr(brace, "host=\"")) { /* host="H" then the labels inside the braces */
 		char labels[SERIES_NAME_MAX + 16];
-		size_t host_len = (size_t)(slash - name), inner = brace ? strlen(brace) - 2 : 0, n = 0;
+		size_t host_len = (size_t)(slash - name), inner = brace ? strlen(brace) - 2 : 0,
+		       n = 0;
 		memcpy(labels, "host=\"", 6);
 		memcpy(labels + 6, name, host_len);
 		n = 6 + host_len;
