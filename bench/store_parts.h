@@ -1,0 +1,74 @@
+/* store_parts.h - the measurements of rmon-bench's store scenario
+ * (scenario_store.c puts them in tables): durable ingest with its disk
+ * floor and baselines, the peers on the same samples, bytes per sample,
+ * reads, following the writer, the drain of rmon-stored --listen,
+ * retention, and Prometheus' /metrics and remote_write. */
+#ifndef RMON_BENCH_STORE_PARTS_H
+#define RMON_BENCH_STORE_PARTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bench/dataset.h"
+#include "bench/report.h"
+
+/* store_ingest.c: the data set's series, `rounds` samples each, pushed
+ * into the ring by a producer process and drained by a drainer in this
+ * one (WAL group commit, then LMDB). */
+struct ingest_figures {
+	uint64_t samples;
+	double rate, seconds, cpu_s; /* wall samples/s; the drainer's CPU */
+	uint64_t commits;	     /* WAL group commits */
+	int64_t commit_p50, commit_p99;
+	long rss_growth_kib;
+	double chunk_bytes, file_bytes; /* per sample: LMDB chunks, the LMDB file */
+	int64_t t0;			/* the first sample's timestamp */
+};
+void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
+		  struct ingest_figures *out);
+
+/* The disk's floor for the same bytes: `commits` pwrite+fdatasync pairs of
+ * the WAL's bytes (a 16-byte header and 24 bytes a sample) into a
+ * preallocated file; samples/s. */
+double store_disk_floor(struct bench_run *run, uint64_t samples, uint64_t commits);
+
+/* The baseline: one LMDB record per sample keyed (series, time). */
+double store_plain_lmdb(struct bench_run *run, uint64_t series, uint64_t rounds);
+
+/* Bytes per sample of closed chunks once `rounds` samples of each series
+ * went in (2 h of 1 s samples close them); the LMDB file's too. */
+double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rounds,
+			  double *file_bytes);
+
+/* store_peers.c: victoria-metrics fed the same samples through its import
+ * API (Prometheus text with timestamps), then flushed. */
+struct peer_figures {
+	bool ran;
+	char why[4500]; /* when it did not */
+	double rate, cpu_s, seconds, bytes_per_sample;
+	long peak_kib;
+};
+void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
+		    struct peer_figures *out);
+
+/* `promtool tsdb bench write` on as many series and scrapes. */
+void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,
+		    struct peer_figures *out);
+
+/* store_reads.c: reads of one day and one year, and following the writer. */
+void store_reads(struct bench_run *run, bool quick);
+
+/* store_drain.c: rmon-stored --listen's drain latency and idle CPU;
+ * retention's cost to a checkpoint. */
+void store_drain(struct bench_run *run, int rounds);
+void store_retention(struct bench_run *run, long series, long chunks);
+
+/* store_prom.c: /metrics of `series` series; remote_write into
+ * victoria-metrics for `seconds`. */
+void store_prom(struct bench_run *run, uint64_t series, double seconds);
+
+/* The folder of the peers' scripts (bench/peers of the source tree). */
+const char *store_peers_dir(struct bench_run *run);
+
+#endif
