@@ -194,7 +194,7 @@ static void agent_connected(struct fleet *f, struct fleet_agent *a)
 	else
 		snprintf(host, sizeof host, "bench-agent-%u", a->index);
 	if (proto_nonce(nonce) != 0 ||
-	    proto_put_hello(&a->link.out, host, "bench-ingest", nonce, false) != 0)
+	    proto_put_hello(&a->link.out, host, "rmon-bench", nonce, false) != 0)
 		bench_die("agent %u: no nonce or no memory for HELLO", a->index);
 	a->state = AGENT_WANT_CHALLENGE;
 	agent_flush(f, a);
