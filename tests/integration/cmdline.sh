@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every program's command line, as a person types it: --help prints the
-# usage on stdout and exits 0 without doing anything else (bench-store used
-# to run its benchmark), --version prints the name and version on a line of
+# usage on stdout and exits 0 without doing anything else (the store
+# benchmark used to run instead), --version prints the name and version on a line of
 # its own, a bad option or value exits 2 with one line naming it.
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-programs="rmon-collectd rmon-stored rmon-loadgen bench-agent bench-drain bench-ingest bench-ring bench-store"
+programs="rmon-collectd rmon-stored rmon-loadgen bench-agent bench-ring"
+bench_scenarios="store ingest e2e"
 commands="demo query series stats"
 
 check_help() { # name command...
@@ -32,6 +33,9 @@ for p in $programs; do
 	check_help "$p" "$RMON_BIN/$p"
 done
 check_help rmon "$RMON_BIN/rmon"
+for c in $bench_scenarios; do
+	check_help "rmon-bench $c" "$RMON_BIN/rmon-bench" "$c"
+done
 for c in $commands; do
 	check_help "rmon $c" "$RMON_BIN/rmon" "$c"
 done
