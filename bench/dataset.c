@@ -13,9 +13,9 @@
 #include "lib/series_name.h"
 
 static const char *const tsbs_metric[DATASET_TSBS_METRICS] = {
-	"cpu_usage_user",    "cpu_usage_system", "cpu_usage_idle",	"cpu_usage_nice",
-	"cpu_usage_iowait",  "cpu_usage_irq",	 "cpu_usage_softirq", "cpu_usage_steal",
-	"cpu_usage_guest",   "cpu_usage_guest_nice",
+	"cpu_usage_user",   "cpu_usage_system",	    "cpu_usage_idle",	 "cpu_usage_nice",
+	"cpu_usage_iowait", "cpu_usage_irq",	    "cpu_usage_softirq", "cpu_usage_steal",
+	"cpu_usage_guest",  "cpu_usage_guest_nice",
 };
 
 /* TSBS's tags of a host, drawn from its lists by the host's number. */
@@ -26,8 +26,8 @@ struct tsbs_tags {
 
 static void tsbs_tags(uint32_t h, struct tsbs_tags *t)
 {
-	static const char *const regions[] = { "us-east-1", "us-west-1", "us-west-2",
-					       "eu-west-1", "eu-central-1", "ap-southeast-1",
+	static const char *const regions[] = { "us-east-1",	 "us-west-1",	   "us-west-2",
+					       "eu-west-1",	 "eu-central-1",   "ap-southeast-1",
 					       "ap-southeast-2", "ap-northeast-1", "sa-east-1" };
 	static const char *const os[] = { "Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10" };
 	static const char *const arch[] = { "x64", "x86" };
@@ -48,7 +48,8 @@ static void tsbs_tags(uint32_t h, struct tsbs_tags *t)
 
 void dataset_agent(struct dataset *d, uint32_t hosts, uint32_t per_host)
 {
-	*d = (struct dataset){ .hosts = hosts, .per_host = per_host,
+	*d = (struct dataset){ .hosts = hosts,
+			       .per_host = per_host,
 			       .interval_ns = RTIME_NS_PER_SEC };
 }
 
@@ -66,7 +67,9 @@ static double uniform(uint64_t a, uint64_t b)
 
 void dataset_tsbs(struct dataset *d, uint32_t hosts)
 {
-	*d = (struct dataset){ .tsbs = true, .hosts = hosts, .per_host = DATASET_TSBS_METRICS,
+	*d = (struct dataset){ .tsbs = true,
+			       .hosts = hosts,
+			       .per_host = DATASET_TSBS_METRICS,
 			       .interval_ns = 10 * RTIME_NS_PER_SEC };
 	uint64_t n = dataset_series(d);
 	d->walk = malloc(n * sizeof *d->walk);
@@ -113,9 +116,12 @@ int dataset_name(const struct dataset *d, uint32_t h, uint32_t s, char *buf, siz
 	dataset_host(d, h, host, sizeof host);
 	tsbs_tags(h, &t);
 	struct series_label labels[] = {
-		{ "arch", t.arch },	  { "datacenter", t.datacenter },
-		{ "os", t.os },		  { "rack", t.rack },
-		{ "region", t.region },	  { "service", t.service },
+		{ "arch", t.arch },
+		{ "datacenter", t.datacenter },
+		{ "os", t.os },
+		{ "rack", t.rack },
+		{ "region", t.region },
+		{ "service", t.service },
 		{ "service_environment", t.environment },
 		{ "service_version", t.version },
 		{ "team", t.team },

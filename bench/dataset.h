@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DATASET_NAME_MAX 256 /* bytes of a canonical name, its NUL included */
+#define DATASET_NAME_MAX     256 /* bytes of a canonical name, its NUL included */
 #define DATASET_TSBS_METRICS 10
 
 struct dataset {

@@ -209,8 +209,7 @@ static void agent_queue_batch(struct fleet *f, struct fleet_agent *a)
 	if (!a->defined) {
 		for (uint32_t s = 0; s < f->series; s++) {
 			if (f->data)
-				dataset_name(f->data, a->index, s, f->names[s],
-					     sizeof f->names[s]);
+				dataset_name(f->data, a->index, s, f->names[s], sizeof f->names[s]);
 			else
 				fleet_series_name(f->names[s], sizeof f->names[s], a->index, s);
 			f->name_ptrs[s] = f->names[s];
@@ -222,11 +221,11 @@ static void agent_queue_batch(struct fleet *f, struct fleet_agent *a)
 	int64_t step = f->data ? f->data->interval_ns : SEC;
 	for (uint32_t r = 0; r < f->rounds_per_batch; r++, a->rounds++)
 		for (uint32_t s = 0; s < f->series; s++)
-			f->batch[n++] = (struct sample){
-				ids[s], f->t0 + (int64_t)a->rounds * step,
-				f->data ? dataset_value(f->data, a->index, s, ids[s], a->rounds)
-					: fleet_value(ids[s], a->rounds)
-			};
+			f->batch[n++] =
+			    (struct sample){ ids[s], f->t0 + (int64_t)a->rounds * step,
+					     f->data ? dataset_value(f->data, a->index, s, ids[s],
+								     a->rounds)
+						     : fleet_value(ids[s], a->rounds) };
 	if (proto_put_samples(&a->link.out, ++a->sent, f->batch, n) != 0)
 		bench_die("out of memory");
 	a->sent_at[a->sent % FLEET_WINDOW_MAX] = rtime_mono_ns();

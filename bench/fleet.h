@@ -36,7 +36,7 @@ struct fleet_agent {
 struct fleet {
 	struct fleet_agent *agents;
 	uint32_t n, series, rounds_per_batch, window;
-	uint64_t *ids; /* n x series */
+	uint64_t *ids;	      /* n x series */
 	struct dataset *data; /* names and values; NULL: the agent-like mix */
 	char (*names)[DATASET_NAME_MAX];
 	const char **name_ptrs; /* one agent's names, for its SERIES frame */

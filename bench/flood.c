@@ -62,7 +62,8 @@ void flood_run(struct flood_figures *out, bool quick, int port, pid_t server_pid
 void flood_report(struct bench_run *run, const struct flood_figures *r)
 {
 	struct bench_table *t = bench_table(
-	    run, "ingest --flood: %u agents x 100 samples every 100 ms, %u unauthenticated junk peers",
+	    run,
+	    "ingest --flood: %u agents x 100 samples every 100 ms, %u unauthenticated junk peers",
 	    r->agents, r->junk_connections);
 	bench_goal(t, "ack p99, the crowd at nice 19", bench_ms(r->nice.p99), "ms", false, 100);
 	bench_figure(t, "  p50", bench_ms(r->nice.p50), "ms");

@@ -25,8 +25,8 @@
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
 
-#define SEC RTIME_NS_PER_SEC
-#define MS  RTIME_NS_PER_MS
+#define SEC	    RTIME_NS_PER_SEC
+#define MS	    RTIME_NS_PER_MS
 #define P99_GOAL_MS 100
 
 struct e2e_options {
@@ -36,9 +36,9 @@ struct e2e_options {
 
 struct e2e_step {
 	uint32_t hosts;
-	double offered, acked;	  /* samples/s */
+	double offered, acked; /* samples/s */
 	double p99_ms;
-	uint64_t dropped;	  /* batches late (window full when due) or never acked */
+	uint64_t dropped; /* batches late (window full when due) or never acked */
 	double client_cpu_s, seconds;
 };
 
@@ -71,14 +71,14 @@ static uint64_t settle(struct fleet *f, int64_t timeout_ns)
 	return f->sent_batches - f->acked_batches;
 }
 
-static void start_readers(struct bench_run *run, const struct daemon *store,
-			  struct daemon *alertd, struct daemon *reportgen)
+static void start_readers(struct bench_run *run, const struct daemon *store, struct daemon *alertd,
+			  struct daemon *reportgen)
 {
 	char out[4300];
 	snprintf(out, sizeof out, "%s/www", bench_scratch(run));
 	const char *alert_argv[] = { "rmon-alertd", "--data", store->data, NULL };
 	const char *report_argv[] = { "rmon-reportgen", "--data", store->data, "--out", out,
-				      "--interval", "10s", NULL };
+				      "--interval",	"10s",	  NULL };
 	daemon_spawn(run, alertd, "alertd", alert_argv);
 	daemon_spawn(run, reportgen, "reportgen", report_argv);
 }
@@ -144,7 +144,8 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 		if (alert_alive)
 			bench_process(t, "rmon-alertd", alertd.pid);
 		else
-			bench_note(t, "rmon-alertd exited during the run (its log: %s)", alertd.log);
+			bench_note(t, "rmon-alertd exited during the run (its log: %s)",
+				   alertd.log);
 		if (report_alive)
 			bench_process(t, "rmon-reportgen", reportgen.pid);
 		else
@@ -175,7 +176,8 @@ static bool step_good(const struct e2e_step *s)
 static void step_rows(struct bench_table *t, const struct e2e_step *s)
 {
 	bench_figure(t, "offered", s->offered / 1e6, "M samples/s");
-	bench_goal(t, "acked (durable)", s->acked / 1e6, "M samples/s", true, s->offered / 1e6 * 0.99);
+	bench_goal(t, "acked (durable)", s->acked / 1e6, "M samples/s", true,
+		   s->offered / 1e6 * 0.99);
 	bench_zero(t, "batches dropped (late when due, or never acked)", s->dropped);
 }
 
@@ -199,8 +201,9 @@ static void run_ramp(struct bench_run *run, const struct e2e_options *o)
 {
 	struct e2e_step s, good = { 0 };
 	struct bench_table *t = bench_table(
-	    run, "e2e --ramp: hosts x %lld series at %.0f ms, %lld s a step, until ack p99 > %d ms "
-		 "or drops",
+	    run,
+	    "e2e --ramp: hosts x %lld series at %.0f ms, %lld s a step, until ack p99 > %d ms "
+	    "or drops",
 	    (long long)o->series, (double)o->interval_ns / 1e6, (long long)o->seconds, P99_GOAL_MS);
 	uint32_t hosts = (uint32_t)o->hosts;
 	char name[96];
@@ -217,13 +220,15 @@ static void run_ramp(struct bench_run *run, const struct e2e_options *o)
 		good = s;
 		if (hosts >= o->max_hosts)
 			break;
-		hosts = hosts + hosts / 2 > o->max_hosts ? (uint32_t)o->max_hosts : hosts + hosts / 2;
+		hosts =
+		    hosts + hosts / 2 > o->max_hosts ? (uint32_t)o->max_hosts : hosts + hosts / 2;
 	}
 	bench_goal(t, "hosts sustained (the last good step)", (double)good.hosts, "hosts", true,
 		   2000);
 	bench_figure(t, "  samples/s acked there", good.acked / 1e6, "M samples/s");
 	if (step_good(&s))
-		bench_note(t, "--max-hosts %lld reached without saturating", (long long)o->max_hosts);
+		bench_note(t, "--max-hosts %lld reached without saturating",
+			   (long long)o->max_hosts);
 	else
 		bench_note(t, "saturated at %u hosts: %s", s.hosts,
 			   s.dropped ? "batches dropped (the store did not ack in time)"
@@ -238,20 +243,46 @@ int scenario_e2e(struct bench_run *run, int argc, char **argv)
 				 .max_hosts = 4000,
 				 .quick = bench_opts(run)->quick };
 	const struct cmdline_option options[] = {
-		{ .name = "hosts", .letter = 'n', .kind = CMDLINE_INT, .field = &o.hosts,
-		  .arg = "N", .help = "simulated hosts (default 1000; with --ramp the first step)",
-		  .min = 1, .max = 100000 },
-		{ .name = "series", .kind = CMDLINE_INT, .field = &o.series, .arg = "N",
-		  .help = "series of each host (default 750)", .min = 1, .max = 100000 },
-		{ .name = "interval", .kind = CMDLINE_DURATION, .field = &o.interval_ns,
-		  .arg = "DURATION", .help = "each host sends a batch every DURATION (default 1s)",
-		  .min = 10 * MS, .max = 3600 * SEC },
-		{ .name = "seconds", .kind = CMDLINE_INT, .field = &o.seconds, .arg = "T",
-		  .help = "how long each run lasts (default 60; --quick 15)", .min = 1, .max = 3600 },
-		{ .name = "ramp", .kind = CMDLINE_FLAG, .field = &o.ramp,
+		{ .name = "hosts",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &o.hosts,
+		  .arg = "N",
+		  .help = "simulated hosts (default 1000; with --ramp the first step)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "series",
+		  .kind = CMDLINE_INT,
+		  .field = &o.series,
+		  .arg = "N",
+		  .help = "series of each host (default 750)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "interval",
+		  .kind = CMDLINE_DURATION,
+		  .field = &o.interval_ns,
+		  .arg = "DURATION",
+		  .help = "each host sends a batch every DURATION (default 1s)",
+		  .min = 10 * MS,
+		  .max = 3600 * SEC },
+		{ .name = "seconds",
+		  .kind = CMDLINE_INT,
+		  .field = &o.seconds,
+		  .arg = "T",
+		  .help = "how long each run lasts (default 60; --quick 15)",
+		  .min = 1,
+		  .max = 3600 },
+		{ .name = "ramp",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.ramp,
 		  .help = "step the hosts up by half until ack p99 > 100 ms or drops" },
-		{ .name = "max-hosts", .kind = CMDLINE_INT, .field = &o.max_hosts, .arg = "N",
-		  .help = "where --ramp stops (default 4000)", .min = 1, .max = 100000 },
+		{ .name = "max-hosts",
+		  .kind = CMDLINE_INT,
+		  .field = &o.max_hosts,
+		  .arg = "N",
+		  .help = "where --ramp stops (default 4000)",
+		  .min = 1,
+		  .max = 100000 },
 		{ 0 },
 	};
 	const struct cmdline cl = {

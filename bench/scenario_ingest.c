@@ -336,7 +336,8 @@ static void run_decode(struct bench_run *run, bool quick)
 	free(fr.offset);
 	free(fr.len);
 	free(fr.samples);
-	struct bench_table *t = bench_table(run, "ingest: decoding 1000-sample SAMPLES frames, one core");
+	struct bench_table *t =
+	    bench_table(run, "ingest: decoding 1000-sample SAMPLES frames, one core");
 	bench_goal(t, "proto_decode_samples", ours / 1e6, "M samples/s", true, 20);
 	bench_figure(t, "msgpack-c msgpack_unpack_next and a walk (baseline)", theirs / 1e6,
 		     "M samples/s");
@@ -395,8 +396,7 @@ static void run_paced(struct bench_run *run, const struct ingest_options *o)
 	bench_hist_free(h);
 	bench_figure(t, "fdatasync of a 2.4 KB append, p50 (the floor)", bench_ms(sync_p50), "ms");
 	bench_figure(t, "fdatasync of a 2.4 KB append, p99", bench_ms(sync_p99), "ms");
-	bench_figure(t, "acked", (double)(f.acked_samples - acked) / seconds / 1e6,
-		     "M samples/s");
+	bench_figure(t, "acked", (double)(f.acked_samples - acked) / seconds / 1e6, "M samples/s");
 	bench_zero(t, "batches late (window full when due)", f.late);
 	bench_figure(t, "server CPU", 100 * server_cpu / seconds, "% of a core");
 	bench_figure(t, "client CPU (the simulated agents)", 100 * client / seconds, "% of a core");
@@ -482,7 +482,8 @@ static void run_many(struct bench_run *run, bool quick)
 	fleet_pace(&f, period, 2);
 	fleet_settle(&f, 120 * SEC);
 	long rss = procstat_kib(server.pid, "VmRSS:"), hwm = procstat_kib(server.pid, "VmHWM:");
-	long anon = procstat_kib(server.pid, "RssAnon:"), file = procstat_kib(server.pid, "RssFile:");
+	long anon = procstat_kib(server.pid, "RssAnon:"),
+	     file = procstat_kib(server.pid, "RssFile:");
 	struct bench_table *t =
 	    bench_table(run, "ingest: %u connections x %u series, a batch each %s", agents, series,
 			quick ? "2 s" : "10 s");
@@ -526,25 +527,55 @@ int scenario_ingest(struct bench_run *run, int argc, char **argv)
 				    .series = 100,
 				    .interval_ns = 100 * MS };
 	const struct cmdline_option options[] = {
-		{ .name = "agents", .letter = 'n', .kind = CMDLINE_INT, .field = &o.agents,
-		  .arg = "N", .help = "simulated agents of the paced run (default 100)",
-		  .min = 1, .max = 100000 },
-		{ .name = "series", .kind = CMDLINE_INT, .field = &o.series, .arg = "N",
-		  .help = "series of each agent (default 100)", .min = 1, .max = 100000 },
-		{ .name = "interval", .kind = CMDLINE_DURATION, .field = &o.interval_ns,
-		  .arg = "DURATION", .help = "each agent sends a batch every DURATION (default 100ms)",
-		  .min = RTIME_NS_PER_MS, .max = 3600 * SEC },
-		{ .name = "seconds", .kind = CMDLINE_INT, .field = &o.seconds, .arg = "S",
+		{ .name = "agents",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &o.agents,
+		  .arg = "N",
+		  .help = "simulated agents of the paced run (default 100)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "series",
+		  .kind = CMDLINE_INT,
+		  .field = &o.series,
+		  .arg = "N",
+		  .help = "series of each agent (default 100)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "interval",
+		  .kind = CMDLINE_DURATION,
+		  .field = &o.interval_ns,
+		  .arg = "DURATION",
+		  .help = "each agent sends a batch every DURATION (default 100ms)",
+		  .min = RTIME_NS_PER_MS,
+		  .max = 3600 * SEC },
+		{ .name = "seconds",
+		  .kind = CMDLINE_INT,
+		  .field = &o.seconds,
+		  .arg = "S",
 		  .help = "how long the paced run lasts (default 10; --quick 2; --tsbs 60)",
-		  .min = 1, .max = 3600 },
-		{ .name = "paced", .kind = CMDLINE_FLAG, .field = &o.paced_only,
+		  .min = 1,
+		  .max = 3600 },
+		{ .name = "paced",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.paced_only,
 		  .help = "the paced run only" },
-		{ .name = "tsbs", .kind = CMDLINE_FLAG, .field = &o.tsbs,
+		{ .name = "tsbs",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.tsbs,
 		  .help = "the paced run only, of the TSBS cpu-only shape (10 metrics a\n"
 			  "host, 10 s apart)" },
-		{ .name = "scale", .kind = CMDLINE_INT, .field = &o.scale, .arg = "HOSTS",
-		  .help = "TSBS hosts (default 1000; --quick 100)", .min = 1, .max = 100000 },
-		{ .name = "flood", .letter = 'f', .kind = CMDLINE_FLAG, .field = &o.flood,
+		{ .name = "scale",
+		  .kind = CMDLINE_INT,
+		  .field = &o.scale,
+		  .arg = "HOSTS",
+		  .help = "TSBS hosts (default 1000; --quick 100)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "flood",
+		  .letter = 'f',
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.flood,
 		  .help = "only the paced agents while 1,000 unauthenticated peers send junk" },
 		{ 0 },
 	};

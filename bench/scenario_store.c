@@ -106,41 +106,74 @@ int scenario_store(struct bench_run *run, int argc, char **argv)
 	bool quick = bench_opts(run)->quick;
 	struct store_options o = { .series = 10000, .scale = 0, .prom_series = 100000 };
 	const struct cmdline_option options[] = {
-		{ .name = "ingest", .kind = CMDLINE_FLAG, .field = &o.ingest,
+		{ .name = "ingest",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.ingest,
 		  .help = "durable ingest, its floor and peers, bytes per sample" },
-		{ .name = "reads", .kind = CMDLINE_FLAG, .field = &o.reads,
+		{ .name = "reads",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.reads,
 		  .help = "reads, and readers following the writer" },
-		{ .name = "drain", .kind = CMDLINE_FLAG, .field = &o.drain,
+		{ .name = "drain",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.drain,
 		  .help = "how soon rmon-stored --listen drains the ring, its idle CPU" },
-		{ .name = "retention", .kind = CMDLINE_FLAG, .field = &o.retention,
+		{ .name = "retention",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.retention,
 		  .help = "what retention costs a checkpoint" },
-		{ .name = "prom", .kind = CMDLINE_FLAG, .field = &o.prom,
+		{ .name = "prom",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.prom,
 		  .help = "/metrics of --prom-series series, remote_write into victoria-metrics" },
-		{ .name = "tsbs", .kind = CMDLINE_FLAG, .field = &o.tsbs,
+		{ .name = "tsbs",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.tsbs,
 		  .help = "ingest the TSBS cpu-only shape (10 metrics a host, 10 s apart)" },
-		{ .name = "scale", .kind = CMDLINE_INT, .field = &o.scale, .arg = "HOSTS",
+		{ .name = "scale",
+		  .kind = CMDLINE_INT,
+		  .field = &o.scale,
+		  .arg = "HOSTS",
 		  .help = "TSBS hosts (default 4000: 40,000 series; --quick 1000)",
-		  .min = 1, .max = 1000000 },
-		{ .name = "series", .kind = CMDLINE_INT, .field = &o.series, .arg = "N",
+		  .min = 1,
+		  .max = 1000000 },
+		{ .name = "series",
+		  .kind = CMDLINE_INT,
+		  .field = &o.series,
+		  .arg = "N",
 		  .help = "agent-like series to ingest (default 10000)",
-		  .min = 100, .max = 10000000 },
-		{ .name = "samples", .kind = CMDLINE_INT, .field = &o.samples, .arg = "N",
+		  .min = 100,
+		  .max = 10000000 },
+		{ .name = "samples",
+		  .kind = CMDLINE_INT,
+		  .field = &o.samples,
+		  .arg = "N",
 		  .help = "samples a series (default: 3 M samples in all; --quick 600,000)",
-		  .min = 3, .max = 1000000 },
-		{ .name = "prom-series", .kind = CMDLINE_INT, .field = &o.prom_series, .arg = "N",
+		  .min = 3,
+		  .max = 1000000 },
+		{ .name = "prom-series",
+		  .kind = CMDLINE_INT,
+		  .field = &o.prom_series,
+		  .arg = "N",
 		  .help = "series in the store /metrics serves (default 100000)",
-		  .min = 1, .max = 10000000 },
-		{ .name = "prom-seconds", .kind = CMDLINE_INT, .field = &o.prom_seconds, .arg = "S",
+		  .min = 1,
+		  .max = 10000000 },
+		{ .name = "prom-seconds",
+		  .kind = CMDLINE_INT,
+		  .field = &o.prom_seconds,
+		  .arg = "S",
 		  .help = "seconds of each remote_write run (default 10; --quick 2)",
-		  .min = 1, .max = 3600 },
+		  .min = 1,
+		  .max = 3600 },
 		{ 0 },
 	};
 	const struct cmdline cl = {
 		.program = "rmon-bench store",
-		.about = "The store's durable ingest beside the disk's pwrite+fdatasync floor and\n"
-			 "its peers on the same samples (victoria-metrics, promtool), bytes per\n"
-			 "sample, reads, the drain, retention, /metrics and remote_write.  With no\n"
-			 "part named, every part runs.",
+		.about =
+		    "The store's durable ingest beside the disk's pwrite+fdatasync floor and\n"
+		    "its peers on the same samples (victoria-metrics, promtool), bytes per\n"
+		    "sample, reads, the drain, retention, /metrics and remote_write.  With no\n"
+		    "part named, every part runs.",
 		.options = options,
 	};
 	int first, status;
@@ -167,6 +200,8 @@ int scenario_store(struct bench_run *run, int argc, char **argv)
 		store_retention(run, quick ? 2000 : 10000, 20);
 	if (all || o.prom)
 		store_prom(run, (uint64_t)o.prom_series,
-			   o.prom_seconds ? (double)o.prom_seconds : quick ? 2 : 10);
+			   o.prom_seconds ? (double)o.prom_seconds
+			   : quick	  ? 2
+					  : 10);
 	return 0;
 }

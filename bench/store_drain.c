@@ -145,16 +145,16 @@ void store_drain(struct bench_run *run, int rounds)
 	int64_t floor_p50;
 	measure(run, bench_scratch(run), rounds, &f);
 	fdatasync_floor(run, 200, &floor_p50);
-	struct bench_table *t = bench_table(
-	    run, "store: rmon-stored --listen drains the ring, one sample at random 1-20 ms gaps, %d rounds",
-	    rounds);
+	struct bench_table *t = bench_table(run,
+					    "store: rmon-stored --listen drains the ring, one "
+					    "sample at random 1-20 ms gaps, %d rounds",
+					    rounds);
 	bench_figure(t, "idle", f.idle_cpu * 100, "% of a core");
 	bench_figure(t, "ring push to durable release, p50", bench_ms(f.p50), "ms");
 	bench_figure(t, "ring push to durable release, p99", bench_ms(f.p99), "ms");
 	bench_figure(t, "fdatasync of a 64-byte append, p50 (the floor)", bench_ms(floor_p50),
 		     "ms");
-	bench_figure(t, "CPU while a sample comes every 1-20 ms", f.busy_cpu * 100,
-		     "% of a core");
+	bench_figure(t, "CPU while a sample comes every 1-20 ms", f.busy_cpu * 100, "% of a core");
 }
 
 /* Every record of the three resolutions visited with a cursor, keys

@@ -37,8 +37,8 @@ static double self_cpu_seconds(void)
 
 /* The producer process: registers every series in the ring's table, then
  * pushes round after round as agents would, yielding on a full ring. */
-static __attribute__((noreturn)) void producer(const char *data, struct dataset *d,
-					       uint64_t rounds, int64_t t0)
+static __attribute__((noreturn)) void producer(const char *data, struct dataset *d, uint64_t rounds,
+					       int64_t t0)
 {
 	char ring_name[64], name[DATASET_NAME_MAX];
 	struct ring *r;
@@ -64,8 +64,9 @@ static __attribute__((noreturn)) void producer(const char *data, struct dataset 
 		for (uint32_t h = 0; h < d->hosts; h++)
 			for (uint32_t s = 0; s < d->per_host; s++) {
 				uint64_t i = (uint64_t)h * d->per_host + s;
-				batch[i] = (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
-							    dataset_value(d, h, s, ids[i], k) };
+				batch[i] =
+				    (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
+						     dataset_value(d, h, s, ids[i], k) };
 			}
 		for (size_t sent = 0; sent < series;) {
 			size_t n = ring_push_many(lane, batch + sent, series - sent);
@@ -288,14 +289,16 @@ double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rou
 			if (db_register_series(db, ids[i], name, (size_t)len, &e) != 0)
 				bench_die("%s", e.msg);
 		}
-	int64_t t0 = (rtime_now_ns() - (int64_t)rounds * d->interval_ns) / (3600 * SEC) * 3600 * SEC;
+	int64_t t0 =
+	    (rtime_now_ns() - (int64_t)rounds * d->interval_ns) / (3600 * SEC) * 3600 * SEC;
 	dataset_rewind(d);
 	for (uint64_t k = 0; k < rounds; k++) {
 		for (uint32_t h = 0; h < d->hosts; h++)
 			for (uint32_t s = 0; s < d->per_host; s++) {
 				uint64_t i = (uint64_t)h * d->per_host + s;
-				batch[i] = (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
-							    dataset_value(d, h, s, ids[i], k) };
+				batch[i] =
+				    (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
+						     dataset_value(d, h, s, ids[i], k) };
 			}
 		if (db_append(db, batch, series, &e) != 0)
 			bench_die("%s", e.msg);

@@ -83,8 +83,8 @@ static void text_line(struct text *t, const char *name, double value, int64_t ts
 		if (!(t->buf = realloc(t->buf, t->cap)))
 			bench_die("out of memory");
 	}
-	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%s %.17g %lld\n", name,
-				   value, (long long)ts_ms);
+	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%s %.17g %lld\n", name, value,
+				   (long long)ts_ms);
 }
 
 /* Feeds every sample, a request of REQUEST_LINES lines at a time; the time
@@ -93,7 +93,7 @@ static double vm_feed(struct bench_run *run, CURL *c, const char *url, struct da
 		      uint64_t rounds, int64_t t0)
 {
 	uint64_t series = dataset_series(d), lines = 0, total = series * rounds;
-	char (*names)[DATASET_NAME_MAX] = malloc(series * sizeof *names);
+	char(*names)[DATASET_NAME_MAX] = malloc(series * sizeof *names);
 	uint64_t *ids = malloc(series * sizeof *ids);
 	if (!names || !ids)
 		bench_die("out of memory");
@@ -101,8 +101,8 @@ static double vm_feed(struct bench_run *run, CURL *c, const char *url, struct da
 		for (uint32_t s = 0; s < d->per_host; s++) {
 			uint64_t i = (uint64_t)h * d->per_host + s;
 			char canonical[DATASET_NAME_MAX];
-			ids[i] = series_id(canonical, (size_t)dataset_name(d, h, s, canonical,
-									 sizeof canonical));
+			ids[i] = series_id(
+			    canonical, (size_t)dataset_name(d, h, s, canonical, sizeof canonical));
 			dataset_prom_name(d, h, s, names[i], sizeof names[i]);
 		}
 	dataset_rewind(d);
@@ -120,7 +120,8 @@ static double vm_feed(struct bench_run *run, CURL *c, const char *url, struct da
 				long status = http(c, url, t.buf, t.len);
 				in_requests += (double)(rtime_mono_ns() - start) / 1e9;
 				if (status / 100 != 2)
-					bench_die("victoria-metrics import: HTTP status %ld", status);
+					bench_die("victoria-metrics import: HTTP status %ld",
+						  status);
 				t.len = 0;
 				bench_progress(run, "victoria-metrics import",
 					       (double)lines / in_requests / 1e6, "M samples/s",
@@ -212,8 +213,10 @@ void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,
 	if (!f)
 		bench_die("%s: %s", labels, strerror(errno));
 	for (uint64_t s = 0; s < series; s++)
-		fprintf(f, "{\"__name__\":\"rmon_bench_value\",\"instance\":\"bench\",\"s\":\"%llu\"}\n",
-			(unsigned long long)s);
+		fprintf(
+		    f,
+		    "{\"__name__\":\"rmon_bench_value\",\"instance\":\"bench\",\"s\":\"%llu\"}\n",
+		    (unsigned long long)s);
 	fclose(f);
 	char metrics[32], scrapes[32], out_arg[4400];
 	snprintf(metrics, sizeof metrics, "--metrics=%llu", (unsigned long long)series);

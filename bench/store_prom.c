@@ -131,8 +131,8 @@ static void scrape_bench(struct bench_run *run, const char *data, size_t n)
 	bench_figure(t, "  text", (double)bytes / 1e6, "MB");
 	bench_figure(t, "reading the same newest values only (baseline)", bench_ms(best_read),
 		     "ms");
-	bench_ratio(t, "  the scrape against the reading", (double)best_scrape,
-		    (double)best_read, "reading", 0);
+	bench_ratio(t, "  the scrape against the reading", (double)best_scrape, (double)best_read,
+		    "reading", 0);
 	query_close(r.q);
 	free(r.ids);
 	free(latest);
@@ -290,7 +290,8 @@ void store_prom(struct bench_run *run, uint64_t series, double seconds)
 		write_bench(run, dir, seconds);
 	} else {
 		struct bench_table *t = bench_table(run, "store --prom: remote_write");
-		bench_note(t, "victoria-metrics is not installed (Debian: victoria-metrics): skipped");
+		bench_note(t,
+			   "victoria-metrics is not installed (Debian: victoria-metrics): skipped");
 	}
 	bench_remove_tree(dir);
 }

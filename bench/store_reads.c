@@ -156,7 +156,8 @@ static void waiter(const char *data, int to_parent, int rounds)
 	_exit(0);
 }
 
-static void follow(struct bench_run *run, uint64_t series, int64_t span_s, int rounds, struct follow_figures *f)
+static void follow(struct bench_run *run, uint64_t series, int64_t span_s, int rounds,
+		   struct follow_figures *f)
 {
 	char data[4200], db_path[4300];
 	snprintf(data, sizeof data, "%s/follow", bench_scratch(run));
@@ -294,8 +295,9 @@ void store_reads(struct bench_run *run, bool quick)
 	reads(run, &day_ms, &year_ms, &points);
 	int64_t span = quick ? 600 : 1800;
 	follow(run, series, span, quick ? 200 : 500, &f);
-	struct bench_table *t = bench_table(run, "store: reads, and %llu series of %lld min at 1 s followed",
-					    (unsigned long long)series, (long long)span / 60);
+	struct bench_table *t =
+	    bench_table(run, "store: reads, and %llu series of %lld min at 1 s followed",
+			(unsigned long long)series, (long long)span / 60);
 	bench_figure(t, "read one day of a 1 s series (raw)", day_ms, "ms");
 	bench_figure(t, "  points read", (double)points, "points");
 	bench_figure(t, "one-year graph through rollups (365 points)", year_ms, "ms");
@@ -309,8 +311,7 @@ void store_reads(struct bench_run *run, bool quick)
 		     "ms");
 	bench_ratio(t, "  evaluation pass against the baseline", f.eval_range_ms, f.eval_ms,
 		    "query_range", 0);
-	bench_figure(t, "reader in another process woken after a commit, p50", f.wake_p50_ms,
-		     "ms");
+	bench_figure(t, "reader in another process woken after a commit, p50", f.wake_p50_ms, "ms");
 	bench_figure(t, "  p99", f.wake_p99_ms, "ms");
 	bench_figure(t, "  the commit itself, p50", f.commit_p50_ms, "ms");
 	bench_figure(t, "  the commit itself, p99", f.commit_p99_ms, "ms");
