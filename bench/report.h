@@ -56,7 +56,7 @@ void bench_progress_done(struct bench_run *run); /* clears the line */
 /* A new table for the scenario that runs now, titled e.g.
  * "ring: 4 M samples of 32 bytes, cross-process". */
 struct bench_table *bench_table(struct bench_run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* A figure with its unit ("M samples/s", "ms", "bytes/sample", "×"). */
 void bench_figure(struct bench_table *t, const char *name, double value, const char *unit);
