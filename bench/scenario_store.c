@@ -75,26 +75,29 @@ static void ingest_table(struct bench_run *run, struct dataset *d, uint64_t roun
 		bench_note(t, "%s: skipped", pt.why);
 	}
 
-	double lmdb_closed_file;
+	double lmdb_closed_file, lmdb_closed_live;
 	uint64_t closed_rounds = d->tsbs ? 720 : 7200; /* 2 h: the chunks close */
 	struct dataset small;
 	if (d->tsbs)
 		dataset_tsbs(&small, d->hosts < 100 ? d->hosts : 100);
 	else
 		dataset_agent(&small, 10, 100);
-	double closed = store_closed_bytes(run, &small, closed_rounds, &lmdb_closed_file);
+	double closed =
+	    store_closed_bytes(run, &small, closed_rounds, &lmdb_closed_file, &lmdb_closed_live);
 	dataset_free(&small);
 	t = bench_table(run, "store: bytes per sample, %s", dataset_what(d));
-	bench_figure(t, "LMDB file after the ingest above (open heads)", in.file_bytes,
+	bench_figure(t, "LMDB pages in use after the ingest above (open heads)", in.live_bytes,
 		     "bytes/sample");
 	bench_figure(t, "  of which chunks (keys and values)", in.chunk_bytes, "bytes/sample");
+	bench_figure(t, "  the LMDB file (free pages too)", in.file_bytes, "bytes/sample");
 	bench_figure(t, "closed chunks, 2 h of samples a series", closed, "bytes/sample");
-	bench_figure(t, "  LMDB file then", lmdb_closed_file, "bytes/sample");
+	bench_figure(t, "  LMDB pages in use then", lmdb_closed_live, "bytes/sample");
+	bench_figure(t, "  the LMDB file then", lmdb_closed_file, "bytes/sample");
 	if (vm.ran) {
 		bench_figure(t, "victoria-metrics data folder after its flush, same samples",
 			     vm.bytes_per_sample, "bytes/sample");
-		bench_goal(t, "LMDB file against victoria-metrics' folder, same samples",
-			   in.file_bytes, "bytes/sample", false, vm.bytes_per_sample);
+		bench_goal(t, "LMDB pages in use against victoria-metrics' folder, same samples",
+			   in.live_bytes, "bytes/sample", false, vm.bytes_per_sample);
 	}
 	if (pt.ran)
 		bench_figure(t, "promtool's folder after its run (its own samples, WAL and head)",

@@ -107,6 +107,44 @@ static void count_chunks(const char *path, bool closed_only, uint64_t *bytes, ui
 	mdb_env_close(env);
 }
 
+/* The pages of every database of an LMDB folder in use (branch, leaf and
+ * overflow): what it holds, without the free pages that copy-on-write
+ * leaves in the file until they are reused (mdb_copy -c would drop them). */
+static double live_bytes(const char *path)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi main_dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_stat st;
+	double bytes = 0;
+	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 64) ||
+	    mdb_env_open(env, path, MDB_RDONLY | MDB_NOTLS, 0600) ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) || mdb_dbi_open(txn, NULL, 0, &main_dbi) ||
+	    mdb_cursor_open(txn, main_dbi, &cur))
+		bench_die("cannot open the LMDB environment %s", path);
+	if (mdb_stat(txn, main_dbi, &st) == 0)
+		bytes += (double)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) *
+			 st.ms_psize;
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP) == 0) {
+		char name[128];
+		MDB_dbi dbi;
+		if (k.mv_size >= sizeof name)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (mdb_dbi_open(txn, name, 0, &dbi) == 0 && mdb_stat(txn, dbi, &st) == 0)
+			bytes +=
+			    (double)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) *
+			    st.ms_psize;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return bytes;
+}
+
 static double file_bytes(const char *path)
 {
 	struct stat st;
@@ -192,6 +230,7 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 	snprintf(db, sizeof db, "%s/db", data);
 	count_chunks(db, false, &bytes, &counted);
 	out->chunk_bytes = counted ? (double)bytes / (double)counted : 0;
+	out->live_bytes = live_bytes(db) / (double)out->samples;
 	snprintf(db, sizeof db, "%s/db/data.mdb", data);
 	out->file_bytes = file_bytes(db) / (double)out->samples;
 	bench_remove_tree(data);
@@ -265,7 +304,7 @@ double store_plain_lmdb(struct bench_run *run, uint64_t series, uint64_t rounds)
 }
 
 double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rounds,
-			  double *lmdb_file_bytes)
+			  double *lmdb_file_bytes, double *lmdb_live_bytes)
 {
 	char path[4200], name[DATASET_NAME_MAX];
 	snprintf(path, sizeof path, "%s/disk", bench_scratch(run));
@@ -313,6 +352,7 @@ double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rou
 	free(ids);
 	uint64_t bytes, samples;
 	count_chunks(path, true, &bytes, &samples);
+	*lmdb_live_bytes = live_bytes(path) / (double)(series * rounds);
 	char file[4300];
 	snprintf(file, sizeof file, "%s/data.mdb", path);
 	*lmdb_file_bytes = file_bytes(file) / (double)(series * rounds);

@@ -22,8 +22,9 @@ struct ingest_figures {
 	uint64_t commits;	     /* WAL group commits */
 	int64_t commit_p50, commit_p99;
 	long rss_growth_kib;
-	double chunk_bytes, file_bytes; /* per sample: LMDB chunks, the LMDB file */
-	int64_t t0;			/* the first sample's timestamp */
+	/* per sample: LMDB chunks, the pages in use, the LMDB file */
+	double chunk_bytes, live_bytes, file_bytes;
+	int64_t t0; /* the first sample's timestamp */
 };
 void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 		  struct ingest_figures *out);
@@ -37,9 +38,10 @@ double store_disk_floor(struct bench_run *run, uint64_t samples, uint64_t commit
 double store_plain_lmdb(struct bench_run *run, uint64_t series, uint64_t rounds);
 
 /* Bytes per sample of closed chunks once `rounds` samples of each series
- * went in (2 h of 1 s samples close them); the LMDB file's too. */
+ * went in (2 h of samples close them); the LMDB file's and its pages in
+ * use too. */
 double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rounds,
-			  double *file_bytes);
+			  double *file_bytes, double *live_bytes);
 
 /* store_peers.c: victoria-metrics fed the same samples through its import
  * API (Prometheus text with timestamps), then flushed. */
