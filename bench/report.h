@@ -56,7 +56,7 @@ void bench_progress_done(struct bench_run *run); /* clears the line */
 /* A new table for the scenario that runs now, titled e.g.
  * "ring: 4 M samples of 32 bytes, cross-process". */
 struct bench_table *bench_table(struct bench_run *run, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* A figure with its unit ("M samples/s", "ms", "bytes/sample", "×"). */
 void bench_figure(struct bench_table *t, const char *name, double value, const char *unit);
@@ -88,7 +88,7 @@ void bench_zero(struct bench_table *t, const char *name, uint64_t count);
 /* A plain line under the table ("victoria-metrics not installed: skipped"). */
 void bench_note(struct bench_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* --- the run (rmon-bench.c) ------------------------------------------------ */
+/* --- the run (bench/run.c; rmon-bench.c drives it through bench/run.h) ----- */
 const struct bench_options *bench_opts(const struct bench_run *run);
 /* A scratch folder of the run's own under /tmp, removed at the end. */
 const char *bench_scratch(struct bench_run *run);

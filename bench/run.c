@@ -1,0 +1,136 @@
+/* run.c - one rmon-bench run (run.h): the scenarios' results in order,
+ * the run's scratch folder and the paths of the rmon programs. */
+#include "bench/report_private.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "lib/rtime.h"
+
+/* The scratch folder to remove at exit: a scenario that gives up with
+ * bench_die() must not leave it behind. */
+static char scratch_at_exit[64];
+static pid_t scratch_owner; /* a forked child's exit() leaves it alone */
+
+static void remove_scratch_at_exit(void)
+{
+	if (scratch_at_exit[0] && getpid() == scratch_owner)
+		bench_remove_tree(scratch_at_exit);
+}
+
+struct bench_run *bench_run_new(const struct bench_options *opts)
+{
+	struct bench_run *run = calloc(1, sizeof *run);
+	if (!run)
+		bench_die("out of memory");
+	run->opts = *opts;
+	return run;
+}
+
+void bench_run_begin(struct bench_run *run, const char *name)
+{
+	report_grow(&run->results, &run->cap_results, run->n_results + 1, sizeof *run->results);
+	struct scenario_result *s = &run->results[run->n_results++];
+	*s = (struct scenario_result){ .name = report_strdup(name) };
+	run->now = s;
+	run->started_ns = rtime_mono_ns();
+	run->last_draw_ns = 0;
+	run->last_line_ns = run->started_ns; /* the first plain line 10 s in */
+}
+
+void bench_run_end(struct bench_run *run, int status)
+{
+	struct scenario_result *s = run->now;
+	bench_progress_done(run);
+	if (!s)
+		return;
+	s->status = status;
+	s->seconds = (double)(rtime_mono_ns() - run->started_ns) / 1e9;
+	if (!run->opts.json)
+		report_print_tables(stdout, s);
+	run->now = NULL;
+}
+
+int bench_run_finish(struct bench_run *run)
+{
+	if (run->opts.json)
+		report_print_json(stdout, run);
+	if (run->opts.plot && report_plot(run, run->opts.plot) != 0)
+		return 1;
+	return 0;
+}
+
+static void free_table(struct bench_table *t)
+{
+	for (size_t i = 0; i < t->n_rows; i++) {
+		free(t->rows[i].name);
+		free(t->rows[i].unit);
+		free(t->rows[i].versus);
+	}
+	for (size_t i = 0; i < t->n_notes; i++)
+		free(t->notes[i]);
+	free(t->rows);
+	free(t->notes);
+	free(t->title);
+	free(t);
+}
+
+void bench_run_free(struct bench_run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; i < run->n_results; i++) {
+		struct scenario_result *s = &run->results[i];
+		for (size_t k = 0; k < s->n_tables; k++)
+			free_table(s->tables[k]);
+		free(s->tables);
+		free(s->points);
+		free(s->rate_unit);
+		free(s->name);
+	}
+	free(run->results);
+	for (size_t i = 0; i < run->n_paths; i++)
+		free(run->paths[i]);
+	free(run->paths);
+	if (run->scratch[0]) {
+		bench_remove_tree(run->scratch);
+		scratch_at_exit[0] = '\0';
+	}
+	free(run);
+}
+
+const struct bench_options *bench_opts(const struct bench_run *run)
+{
+	return &run->opts;
+}
+
+const char *bench_scratch(struct bench_run *run)
+{
+	if (run->scratch[0])
+		return run->scratch;
+	snprintf(run->scratch, sizeof run->scratch, "/tmp/rmon-bench.XXXXXX");
+	if (!mkdtemp(run->scratch))
+		bench_die("cannot make a scratch folder under /tmp: %m");
+	static bool registered;
+	memcpy(scratch_at_exit, run->scratch, sizeof scratch_at_exit);
+	scratch_owner = getpid();
+	if (!registered)
+		atexit(remove_scratch_at_exit);
+	registered = true;
+	return run->scratch;
+}
+
+const char *bench_bin(struct bench_run *run, const char *program)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s", run->opts.bin, program) < 0)
+		bench_die("out of memory");
+	report_grow(&run->paths, &run->cap_paths, run->n_paths + 1, sizeof *run->paths);
+	run->paths[run->n_paths++] = path;
+	return path;
+}
