@@ -20,6 +20,9 @@ static const struct {
 } scenarios[] = {
 	{ "ring", scenario_ring, "the shared-memory ring against pipes, cross-process" },
 	/* The other scenarios go here, one line each, in the order `all` runs them. */
+	{ "store", scenario_store, "durable ingest beside the disk and victoria-metrics, reads" },
+	{ "ingest", scenario_ingest, "simulated agents over TCP: ack latency, throughput" },
+	{ "e2e", scenario_e2e, "simulated hosts through the whole central host" },
 };
 
 #define N_SCENARIOS (sizeof scenarios / sizeof scenarios[0])
