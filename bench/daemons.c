@@ -14,6 +14,44 @@
 #include "bench/bench.h"
 #include "shmring/ring.h"
 
+/* The processes running now, killed at exit: a scenario that gives up
+ * (bench_die) leaves nothing behind. */
+#define TRACKED_MAX 16
+static pid_t tracked[TRACKED_MAX];
+static pid_t tracker;
+
+static void kill_tracked(void)
+{
+	if (getpid() != tracker)
+		return;
+	for (int i = 0; i < TRACKED_MAX; i++)
+		if (tracked[i] > 0) {
+			kill(tracked[i], SIGKILL);
+			waitpid(tracked[i], NULL, 0);
+			tracked[i] = 0;
+		}
+}
+
+void daemon_track(pid_t pid)
+{
+	if (!tracker) {
+		tracker = getpid();
+		atexit(kill_tracked);
+	}
+	for (int i = 0; i < TRACKED_MAX; i++)
+		if (tracked[i] <= 0) {
+			tracked[i] = pid;
+			return;
+		}
+}
+
+void daemon_untrack(pid_t pid)
+{
+	for (int i = 0; i < TRACKED_MAX; i++)
+		if (tracked[i] == pid)
+			tracked[i] = 0;
+}
+
 /* The number after the last `needle` in the log; false if none. */
 static bool log_number(const struct daemon *d, const char *needle, uint64_t *out)
 {
@@ -57,6 +95,7 @@ static void spawn(struct daemon *d, const char *exe, char *const *argv)
 		execv(exe, argv);
 		_exit(127);
 	}
+	daemon_track(d->pid);
 }
 
 void daemon_spawn(struct bench_run *run, struct daemon *d, const char *name,
@@ -94,6 +133,7 @@ void daemon_start_stored(struct bench_run *run, struct daemon *d, const char *na
 		if (log_number(d, "taking agents' streams on 127.0.0.1:", &ignored))
 			return;
 		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			daemon_untrack(d->pid);
 			d->pid = 0;
 			daemon_show_log(d);
 			bench_die("%s did not start", exe);
@@ -111,6 +151,7 @@ uint64_t daemon_stop_stored(struct daemon *d)
 	char ring[64];
 	kill(d->pid, SIGTERM);
 	waitpid(d->pid, &status, 0);
+	daemon_untrack(d->pid);
 	d->pid = 0;
 	ring_name_for_dir(d->data, ring, sizeof ring);
 	ring_unlink(ring, NULL);
@@ -134,6 +175,7 @@ int daemon_alive(struct daemon *d)
 	if (d->pid <= 0)
 		return 0;
 	if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+		daemon_untrack(d->pid);
 		d->pid = 0;
 		return 0;
 	}
@@ -146,6 +188,7 @@ void daemon_kill(struct daemon *d)
 		return;
 	kill(d->pid, SIGKILL);
 	waitpid(d->pid, NULL, 0);
+	daemon_untrack(d->pid);
 	d->pid = 0;
 	if (d->data[0]) {
 		char ring[64];

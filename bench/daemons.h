@@ -40,6 +40,12 @@ int daemon_alive(struct daemon *d);
 /* SIGKILL and reap (no-op when not running). */
 void daemon_kill(struct daemon *d);
 
+/* A process of the scenario's own (a peer it started) to kill at exit if
+ * it is still tracked then; daemon_untrack once it is stopped.  The
+ * daemons above are tracked from start to stop. */
+void daemon_track(pid_t pid);
+void daemon_untrack(pid_t pid);
+
 /* Prints the last lines of its log on stderr. */
 void daemon_show_log(const struct daemon *d);
 

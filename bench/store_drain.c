@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
 #include "lib/rtime.h"
@@ -52,6 +53,7 @@ static pid_t start_stored(struct bench_run *run, const char *data)
 	}
 	if (pid < 0)
 		bench_die("fork failed");
+	daemon_track(pid);
 	return pid;
 }
 
@@ -109,6 +111,7 @@ static void measure(struct bench_run *run, const char *dir, int rounds, struct f
 	ring_close(r);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+	daemon_untrack(pid);
 	ring_unlink(name, NULL);
 	bench_remove_tree(data);
 }

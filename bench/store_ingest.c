@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/fleet.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
@@ -177,6 +178,7 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 		bench_die("fork: %s", strerror(errno));
 	if (pid == 0)
 		producer(data, d, rounds, out->t0);
+	daemon_track(pid);
 	struct drainer_stats st;
 	int64_t start = 0, last_progress = 0, deadline = rtime_mono_ns() + 600 * SEC;
 	double cpu = 0;
@@ -200,6 +202,7 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				bench_die("the producer failed (status %#x)", status);
+			daemon_untrack(pid);
 			pid = 0; /* everything is in the ring: drain it */
 		}
 		if (now > deadline)
@@ -209,8 +212,10 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 	bench_progress_done(run);
 	out->seconds = (double)(rtime_mono_ns() - start) / 1e9;
 	out->cpu_s = self_cpu_seconds() - cpu;
-	if (pid > 0)
+	if (pid > 0) {
 		waitpid(pid, NULL, 0);
+		daemon_untrack(pid);
+	}
 	drainer_get_stats(dr, &st);
 	if (st.samples != expected)
 		bench_die("the drainer stored %llu samples of %llu pushed",

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
 #include "lib/rtime.h"
@@ -166,6 +167,7 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	if (!f || fscanf(f, "%ld", &pid) != 1)
 		bench_die("%s: no pid", file);
 	fclose(f);
+	daemon_track((pid_t)pid); /* not our child: killed at exit, not reaped */
 	CURL *c = curl_easy_init();
 	if (!c)
 		bench_die("curl_easy_init failed");
@@ -191,6 +193,7 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	curl_easy_cleanup(c);
 	snprintf(args, sizeof args, "stop %s", dir);
 	peer_script(run, args);
+	daemon_untrack((pid_t)pid);
 	bench_remove_tree(dir);
 }
 

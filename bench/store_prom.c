@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
 #include "lib/evloop.h"
@@ -155,6 +156,7 @@ static pid_t start_vm(const char *dir, int port)
 		execlp("victoria-metrics", "victoria-metrics", listen, storage, (char *)NULL);
 		_exit(127);
 	}
+	daemon_track(pid);
 	usleep(1500000); /* it answers its first request about a second after start */
 	return pid;
 }
@@ -272,6 +274,7 @@ static void write_bench(struct bench_run *run, const char *dir, double seconds)
 	evloop_free(loop);
 	kill(vm, SIGTERM);
 	waitpid(vm, NULL, 0);
+	daemon_untrack(vm);
 }
 
 void store_prom(struct bench_run *run, uint64_t series, double seconds)
