@@ -1,6 +1,7 @@
 /* procstat.c - see procstat.h. */
 #include "bench/procstat.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,4 +38,30 @@ long procstat_kib(pid_t pid, const char *field)
 	if (f)
 		fclose(f);
 	return kib;
+}
+
+double procstat_cpu_ns(pid_t pid)
+{
+	char path[320];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	double ns = 0;
+	int threads = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.32s/schedstat", (int)pid, de->d_name);
+		FILE *f = fopen(path, "r");
+		unsigned long long on_cpu;
+		if (f && fscanf(f, "%llu", &on_cpu) == 1) {
+			ns += (double)on_cpu;
+			threads++;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return threads ? ns : -1;
 }

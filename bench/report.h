@@ -94,5 +94,10 @@ const struct bench_options *bench_opts(const struct bench_run *run);
 const char *bench_scratch(struct bench_run *run);
 /* The path of an rmon program: bench_bin(run, "rmon-stored"). */
 const char *bench_bin(struct bench_run *run, const char *program);
+/* The folder of the peer scripts (bench/peers/: install, run and stop a
+ * peer from Debian's packages): $RMON_BENCH_PEERS, else the source tree's
+ * bench/peers beside the build (BIN/../../../bench/peers); NULL when
+ * neither holds them. */
+const char *bench_peers(struct bench_run *run);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
 	const char *summary;
 } scenarios[] = {
 	{ "ring", scenario_ring, "the shared-memory ring against pipes, cross-process" },
+	{ "agent", scenario_agent, "rmon-collectd against its floor, collectd and node_exporter" },
 	/* The other scenarios go here, one line each, in the order `all` runs them. */
 	{ "store", scenario_store, "durable ingest beside the disk and victoria-metrics, reads" },
 	{ "ingest", scenario_ingest, "simulated agents over TCP: ack latency, throughput" },

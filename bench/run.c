@@ -134,3 +134,18 @@ const char *bench_bin(struct bench_run *run, const char *program)
 	run->paths[run->n_paths++] = path;
 	return path;
 }
+
+const char *bench_peers(struct bench_run *run)
+{
+	const char *env = getenv("RMON_BENCH_PEERS");
+	char *path;
+	if (env && *env)
+		path = report_strdup(env);
+	else if (asprintf(&path, "%s/../../../bench/peers", run->opts.bin) < 0)
+		bench_die("out of memory");
+	report_grow(&run->paths, &run->cap_paths, run->n_paths + 1, sizeof *run->paths);
+	run->paths[run->n_paths++] = path;
+	char probe[4200];
+	snprintf(probe, sizeof probe, "%s/common.sh", path);
+	return access(probe, R_OK) == 0 ? path : NULL;
+}
