@@ -70,7 +70,4 @@ void store_retention(struct bench_run *run, long series, long chunks);
  * victoria-metrics for `seconds`. */
 void store_prom(struct bench_run *run, uint64_t series, double seconds);
 
-/* The folder of the peers' scripts (bench/peers of the source tree). */
-const char *store_peers_dir(struct bench_run *run);
-
 #endif

@@ -22,19 +22,6 @@
 
 #define REQUEST_LINES 100000 /* samples a POST: big requests, as an importer sends */
 
-const char *store_peers_dir(struct bench_run *run)
-{
-	static char dir[4200];
-	const char *env = getenv("RMON_BENCH_PEERS");
-	if (env && env[0])
-		return env;
-	/* build/VARIANT/bin -> the source tree's bench/peers */
-	snprintf(dir, sizeof dir, "%s/../../../bench/peers", bench_bin(run, "."));
-	if (access(dir, X_OK) != 0)
-		snprintf(dir, sizeof dir, "bench/peers");
-	return dir;
-}
-
 static off_t tree_bytes;
 static int add_blocks(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -137,10 +124,14 @@ static double vm_feed(struct bench_run *run, CURL *c, const char *url, struct da
 	return in_requests;
 }
 
+/* bench/peers/victoria-metrics.sh ARGS; its exit status (1 without the folder). */
 static int peer_script(struct bench_run *run, const char *args)
 {
 	char cmd[9000];
-	snprintf(cmd, sizeof cmd, "%s/victoria-metrics.sh %s", store_peers_dir(run), args);
+	const char *peers = bench_peers(run);
+	if (!peers)
+		return 1;
+	snprintf(cmd, sizeof cmd, "%s/victoria-metrics.sh %s", peers, args);
 	int status = system(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
@@ -152,16 +143,20 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	int port = bench_free_port();
 	memset(out, 0, sizeof *out);
 	snprintf(dir, sizeof dir, "%s/victoria-metrics", bench_scratch(run));
-	snprintf(args, sizeof args, "start %s %d", dir, port);
-	int rc = peer_script(run, args);
-	if (rc != 0) {
+	if (peer_script(run, "install") != 0) {
 		snprintf(out->why, sizeof out->why,
-			 rc == 77 ? "victoria-metrics is not installed (Debian: victoria-metrics)"
-				  : "victoria-metrics did not start (see %s/log)",
+			 bench_peers(run)
+			     ? "victoria-metrics is not installed (Debian: victoria-metrics)"
+			     : "no bench/peers folder (set RMON_BENCH_PEERS)");
+		return;
+	}
+	snprintf(args, sizeof args, "start %s %d", dir, port);
+	if (peer_script(run, args) != 0) {
+		snprintf(out->why, sizeof out->why, "victoria-metrics did not start (see %s/log)",
 			 dir);
 		return;
 	}
-	snprintf(file, sizeof file, "%s/pid", dir);
+	snprintf(file, sizeof file, "%s/victoria-metrics.pid", dir);
 	FILE *f = fopen(file, "r");
 	long pid = 0;
 	if (!f || fscanf(f, "%ld", &pid) != 1)
