@@ -82,6 +82,9 @@ void daemon_show_log(const struct daemon *d)
 
 static void spawn(struct daemon *d, const char *exe, char *const *argv)
 {
+	/* A log of an earlier run under the same name must not be read as
+	 * this one's (its "listening" line): gone before the child starts. */
+	unlink(d->log);
 	fflush(NULL);
 	d->pid = fork();
 	if (d->pid < 0)
