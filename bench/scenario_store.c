@@ -144,7 +144,7 @@ int scenario_store(struct bench_run *run, int argc, char **argv)
 		  .kind = CMDLINE_INT,
 		  .field = &o.series,
 		  .arg = "N",
-		  .help = "agent-like series to ingest (default 10000)",
+		  .help = "agent-like series to ingest, in hosts of 100 (default 10000)",
 		  .min = 100,
 		  .max = 10000000 },
 		{ .name = "samples",
