@@ -338,7 +338,7 @@ def main():
     n.build(["test"], "run", ["all"], variables={
         "command": "tests/run.sh " + out, "desc": "TEST " + out})
     n.build(["bench"], "run", ["all"], variables={
-        "command": "bench/run.sh " + out, "desc": "BENCH " + out})
+        "command": out + "/bin/rmon-bench all", "desc": "BENCH " + out})
     # Only the rmon programs are installed; bench/'s (benchmarks, load
     # generators, rmon-put) stay in the build tree.
     installed = [b for b, src in zip(binaries, programs)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,6 +49,19 @@ int bench_free_port(void)
 		bench_die("no free loopback port: %s", strerror(errno));
 	close(fd);
 	return ntohs(a.sin_port);
+}
+
+pid_t bench_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The parent may have ended before prctl: then nobody waits. */
+		if (getppid() != parent)
+			_exit(1);
+	}
+	return pid;
 }
 
 void bench_remove_tree(const char *path)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Prints "program: message" on stderr and exits 1: a benchmark that met a
  * protocol error or a count that does not add up measures nothing. */
@@ -16,6 +17,11 @@ int64_t bench_quantile(int64_t *v, size_t n, double q);
 
 /* A loopback port nobody listens on now (a server binds it a moment later). */
 int bench_free_port(void);
+
+/* fork(), the child killed (SIGKILL) when the benchmark ends, however it
+ * ends: a producer spinning on a full ring or a peer daemon must not
+ * outlive an interrupted run.  The signal stays across execve. */
+pid_t bench_fork(void);
 
 /* rm -rf path (a scratch folder of the benchmark's own). */
 void bench_remove_tree(const char *path);

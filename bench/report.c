@@ -12,6 +12,7 @@
 
 #include "bench/bench.h"
 #include "bench/procstat.h"
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/rtime.h"
 
@@ -173,20 +174,21 @@ void bench_progress(struct bench_run *run, const char *what, double rate, const 
 	if (now - (redraw ? run->last_draw_ns : run->last_line_ns) <
 	    (redraw ? REDRAW_NS : PLAIN_LINE_NS))
 		return;
-	char value[64], of[64] = "";
+	char value[64], at[32], of[64] = "";
 	report_format_value(value, sizeof value, rate);
+	/* Tenths of a second where the whole takes under ten. */
+	int digits = total_s > 0 && total_s < 10 ? 1 : 0;
+	snprintf(at, sizeof at, "%.*f s", digits, elapsed_s);
 	if (total_s > 0)
-		snprintf(of, sizeof of, " / %.0f s", total_s);
+		snprintf(of, sizeof of, " / %.*f s", digits, total_s);
 	const char *name = s ? s->name : "rmon-bench";
 	if (redraw) {
 		/* \r and clear-to-end: a shorter line leaves nothing behind. */
-		fprintf(stderr, "\r%s: %s  %s %s  %.0f s%s\033[K", name, what, value, unit,
-			elapsed_s, of);
+		fprintf(stderr, "\r%s: %s  %s %s  %s%s\033[K", name, what, value, unit, at, of);
 		run->last_draw_ns = now;
 		run->line_shown = true;
 	} else {
-		fprintf(stderr, "%s: %s  %s %s  %.0f s%s\n", name, what, value, unit, elapsed_s,
-			of);
+		fprintf(stderr, "%s: %s  %s %s  %s%s\n", name, what, value, unit, at, of);
 		run->last_line_ns = now;
 	}
 	fflush(stderr);
@@ -322,6 +324,13 @@ static void row_cells(const struct row *r, char *value, char *unit, char *goal, 
 
 #define CELL 256
 
+/* Titles and notes may carry a peer's message: no control character of
+ * theirs reaches the terminal raw. */
+static void print_text(FILE *out, const char *s)
+{
+	escape_print(out, ESCAPE_TEXT, s, strlen(s));
+}
+
 static void print_table(FILE *out, const struct bench_table *t)
 {
 	size_t wn = strlen("figure"), wv = strlen("value"), wu = strlen("unit");
@@ -336,7 +345,8 @@ static void print_table(FILE *out, const struct bench_table *t)
 		if ((w = text_width(unit)) > wu)
 			wu = w;
 	}
-	fprintf(out, "%s\n", t->title);
+	print_text(out, t->title);
+	fputc('\n', out);
 	if (t->n_rows) {
 		fputs("  ", out);
 		print_padded(out, "figure", wn, false);
@@ -359,8 +369,11 @@ static void print_table(FILE *out, const struct bench_table *t)
 		} else
 			fprintf(out, "%s\n", unit);
 	}
-	for (size_t i = 0; i < t->n_notes; i++)
-		fprintf(out, "  %s\n", t->notes[i]);
+	for (size_t i = 0; i < t->n_notes; i++) {
+		fputs("  ", out);
+		print_text(out, t->notes[i]);
+		fputc('\n', out);
+	}
 	fputc('\n', out);
 }
 

@@ -169,8 +169,10 @@ static void plot_scenario(FILE *gp, size_t index, const struct scenario_result *
 	gnuplot_string(gp, s->name);
 	fputs("\nset ylabel ", gp);
 	gnuplot_string(gp, s->rate_unit ? s->rate_unit : "");
-	fputs("\nset y2label 'p99 latency (ms)'\n", gp);
-	fprintf(gp, "%s\n", latency ? "set y2tics" : "unset y2tics");
+	fputc('\n', gp);
+	fputs(latency ? "set y2label 'p99 latency (ms)'\nset y2tics\n"
+		      : "unset y2label\nunset y2tics\n",
+	      gp);
 	fputs("plot ", gp);
 	if (rate)
 		fprintf(gp, "$d%zu using 1:2 with lines lw 2 title 'throughput'%s", index,

@@ -47,7 +47,7 @@ static double per_value_ns(const struct cost *c)
 /* fork + exec argv with stdout to out_path and stderr to err_path. */
 static pid_t spawn(char *const argv[], const char *out_path, const char *err_path)
 {
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0) {
 		if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
 			_exit(126);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "bench/scenarios.h"
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
@@ -163,7 +164,7 @@ static double ring_throughput(struct bench_run *run, const char *what, int produ
 	pid_t pids[8];
 	atomic_store(start_flag, 0);
 	for (int i = 0; i < producers; i++)
-		if ((pids[i] = fork()) == 0)
+		if ((pids[i] = bench_fork()) == 0)
 			producer_main((uint64_t)i, per_producer, batch_size);
 	static struct sample buf[8192];
 	uint64_t total = 0, want = per_producer * (uint64_t)producers, check = 0;
@@ -234,7 +235,7 @@ static double pipe_throughput(struct bench_run *run, const char *what, uint64_t 
 	}
 	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
 	atomic_store(start_flag, 0);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0) {
 		close(fds[0]);
 		pipe_writer(fds[1], n, records_per_write);
@@ -321,7 +322,7 @@ static int handoff_latency(struct bench_run *run, uint64_t n, struct handoff *ou
 	if (open_consumer(&r) != 0)
 		return -1;
 	atomic_store(start_flag, 0);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0)
 		latency_producer(n);
 	struct bench_hist *window = bench_hist_new();

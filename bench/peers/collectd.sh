@@ -13,6 +13,7 @@
 #        collectd.sh values DIR          the values collectd holds now (a count)
 set -eu
 here=$(dirname "$0")
+# shellcheck source=bench/peers/common.sh
 . "$here/common.sh"
 exe=/usr/sbin/collectd
 

@@ -1,12 +1,18 @@
+# shellcheck shell=sh
 # common.sh - what the peer scripts share: installing a Debian package
 # when its program is missing, and stopping a peer started in the
 # background.  Sourced by the scripts beside it.
 
 # peer_install PROGRAM PACKAGE: PROGRAM is there, or apt-get installs
-# PACKAGE; exits 1 with a message naming the package when it cannot.
+# PACKAGE; exits 1 with a message naming the package when it cannot, or
+# when RMON_BENCH_NO_INSTALL is set (tests install nothing).
 peer_install() {
 	command -v "$1" >/dev/null 2>&1 && return 0
 	[ -x "$1" ] && return 0
+	if [ -n "${RMON_BENCH_NO_INSTALL:-}" ]; then
+		echo "$2 is not installed (RMON_BENCH_NO_INSTALL is set: not installing it)" >&2
+		exit 1
+	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "$2 is not installed and installing it needs root: apt-get install $2" >&2
 		exit 1

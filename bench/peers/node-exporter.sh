@@ -11,6 +11,7 @@
 #        node-exporter.sh stop DIR          stop what start started
 set -eu
 here=$(dirname "$0")
+# shellcheck source=bench/peers/common.sh
 . "$here/common.sh"
 exe=/usr/bin/prometheus-node-exporter
 collectors="cpu loadavg pressure meminfo vmstat diskstats filesystem netdev netclass netstat

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Every program's command line, as a person types it: --help prints the
 # usage on stdout and exits 0 without doing anything else (the store
-# benchmark used to run instead), --version prints the name and version on a line of
+# benchmark used to run instead; rmon-bench SCENARIO --help runs no scenario), --version prints the name and version on a line of
 # its own, a bad option or value exits 2 with one line naming it.
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-programs="rmon-collectd rmon-stored rmon-loadgen bench-agent bench-ring"
-bench_scenarios="store ingest e2e"
+programs="rmon-collectd rmon-stored rmon-loadgen rmon-bench"
 commands="demo query series stats"
 
 check_help() { # name command...
@@ -33,11 +32,11 @@ for p in $programs; do
 	check_help "$p" "$RMON_BIN/$p"
 done
 check_help rmon "$RMON_BIN/rmon"
-for c in $bench_scenarios; do
-	check_help "rmon-bench $c" "$RMON_BIN/rmon-bench" "$c"
-done
 for c in $commands; do
 	check_help "rmon $c" "$RMON_BIN/rmon" "$c"
+done
+for s in ring agent store ingest e2e; do
+	check_help "rmon-bench $s" "$RMON_BIN/rmon-bench" "$s"
 done
 
 # Values are checked where they are read, and the message names option and value.
@@ -56,7 +55,8 @@ expect_usage_error "rmon-collectd: --interval '10ms': must be at least 100ms" \
 expect_usage_error "rmon-collectd: option '--data' needs a value (DIR)" "$RMON_BIN/rmon-collectd" --data
 expect_usage_error "rmon-stored: unexpected argument 'extra'" "$RMON_BIN/rmon-stored" --data "$dir/d" extra
 expect_usage_error "rmon query: missing operand" "$RMON_BIN/rmon" query --data "$dir/d"
-expect_usage_error "bench-agent: --seconds 'x': expected a whole number" "$RMON_BIN/bench-agent" --seconds x
+expect_usage_error "rmon-bench agent: --seconds 'x': expected a whole number" "$RMON_BIN/rmon-bench" agent --seconds x
+expect_usage_error "rmon-bench: unknown scenario 'bogus'" "$RMON_BIN/rmon-bench" bogus
 expect_usage_error "rmon: unknown command 'bogus'" "$RMON_BIN/rmon" bogus
 # Options after operands, joined values and combined letters read alike.
 "$RMON_BIN/rmon-collectd" -1p --root tests/fixtures/linux-6.18 --interval=1s >"$dir/a"
