@@ -14,8 +14,9 @@
 #include "bench/bench.h"
 #include "shmring/ring.h"
 
-/* The processes running now, killed at exit: a scenario that gives up
- * (bench_die) leaves nothing behind. */
+/* Processes that are not our children (a peer a script started in the
+ * background), killed at exit: a scenario that gives up (bench_die)
+ * leaves nothing behind.  Our own children die with us (bench_fork). */
 #define TRACKED_MAX 16
 static pid_t tracked[TRACKED_MAX];
 static pid_t tracker;
@@ -86,7 +87,7 @@ static void spawn(struct daemon *d, const char *exe, char *const *argv)
 	 * this one's (its "listening" line): gone before the child starts. */
 	unlink(d->log);
 	fflush(NULL);
-	d->pid = fork();
+	d->pid = bench_fork();
 	if (d->pid < 0)
 		bench_die("fork: %s", strerror(errno));
 	if (d->pid == 0) {
@@ -98,7 +99,6 @@ static void spawn(struct daemon *d, const char *exe, char *const *argv)
 		execv(exe, argv);
 		_exit(127);
 	}
-	daemon_track(d->pid);
 }
 
 void daemon_spawn(struct bench_run *run, struct daemon *d, const char *name,
@@ -136,7 +136,6 @@ void daemon_start_stored(struct bench_run *run, struct daemon *d, const char *na
 		if (log_number(d, "taking agents' streams on 127.0.0.1:", &ignored))
 			return;
 		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-			daemon_untrack(d->pid);
 			d->pid = 0;
 			daemon_show_log(d);
 			bench_die("%s did not start", exe);
@@ -154,7 +153,6 @@ uint64_t daemon_stop_stored(struct daemon *d)
 	char ring[64];
 	kill(d->pid, SIGTERM);
 	waitpid(d->pid, &status, 0);
-	daemon_untrack(d->pid);
 	d->pid = 0;
 	ring_name_for_dir(d->data, ring, sizeof ring);
 	ring_unlink(ring, NULL);
@@ -178,7 +176,6 @@ int daemon_alive(struct daemon *d)
 	if (d->pid <= 0)
 		return 0;
 	if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-		daemon_untrack(d->pid);
 		d->pid = 0;
 		return 0;
 	}
@@ -191,7 +188,6 @@ void daemon_kill(struct daemon *d)
 		return;
 	kill(d->pid, SIGKILL);
 	waitpid(d->pid, NULL, 0);
-	daemon_untrack(d->pid);
 	d->pid = 0;
 	if (d->data[0]) {
 		char ring[64];

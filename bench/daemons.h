@@ -40,9 +40,10 @@ int daemon_alive(struct daemon *d);
 /* SIGKILL and reap (no-op when not running). */
 void daemon_kill(struct daemon *d);
 
-/* A process of the scenario's own (a peer it started) to kill at exit if
- * it is still tracked then; daemon_untrack once it is stopped.  The
- * daemons above are tracked from start to stop. */
+/* A process that is not our child (a peer that a script started in the
+ * background) to kill at exit if still tracked then; daemon_untrack once
+ * it is stopped.  The daemons above are started with bench_fork, which
+ * kills them when the benchmark ends, however it ends. */
 void daemon_track(pid_t pid);
 void daemon_untrack(pid_t pid);
 

@@ -270,12 +270,11 @@ static int sink_start(void)
 		bench_die("%s", e.msg);
 	fflush(stdout);
 	fflush(stderr);
-	sink_pid = fork();
+	sink_pid = bench_fork();
 	if (sink_pid < 0)
 		bench_die("fork: %s", strerror(errno));
 	if (sink_pid == 0)
 		sink_serve(fd);
-	daemon_track(sink_pid);
 	close(fd);
 	return port;
 }
@@ -284,7 +283,6 @@ static void sink_stop(void)
 {
 	kill(sink_pid, SIGKILL);
 	waitpid(sink_pid, NULL, 0);
-	daemon_untrack(sink_pid);
 	sink_pid = 0;
 }
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "bench/daemons.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
 #include "lib/rtime.h"
@@ -44,7 +43,7 @@ static pid_t start_stored(struct bench_run *run, const char *data)
 	snprintf(address, sizeof address, "127.0.0.1:%d", bench_free_port());
 	snprintf(log, sizeof log, "%s.log", data);
 	fflush(stdout);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0) {
 		if (!freopen(log, "w", stderr))
 			_exit(126);
@@ -53,7 +52,6 @@ static pid_t start_stored(struct bench_run *run, const char *data)
 	}
 	if (pid < 0)
 		bench_die("fork failed");
-	daemon_track(pid);
 	return pid;
 }
 
@@ -111,7 +109,6 @@ static void measure(struct bench_run *run, const char *dir, int rounds, struct f
 	ring_close(r);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	daemon_untrack(pid);
 	ring_unlink(name, NULL);
 	bench_remove_tree(data);
 }

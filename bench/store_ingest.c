@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "bench/daemons.h"
 #include "bench/fleet.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
@@ -173,12 +172,11 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 	if (drainer_open(&c, &dr, &e) != 0)
 		bench_die("drainer: %s", e.msg);
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid < 0)
 		bench_die("fork: %s", strerror(errno));
 	if (pid == 0)
 		producer(data, d, rounds, out->t0);
-	daemon_track(pid);
 	struct drainer_stats st;
 	int64_t start = 0, last_progress = 0, deadline = rtime_mono_ns() + 600 * SEC;
 	double cpu = 0;
@@ -202,7 +200,6 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				bench_die("the producer failed (status %#x)", status);
-			daemon_untrack(pid);
 			pid = 0; /* everything is in the ring: drain it */
 		}
 		if (now > deadline)
@@ -214,7 +211,6 @@ void store_ingest(struct bench_run *run, struct dataset *d, uint64_t rounds,
 	out->cpu_s = self_cpu_seconds() - cpu;
 	if (pid > 0) {
 		waitpid(pid, NULL, 0);
-		daemon_untrack(pid);
 	}
 	drainer_get_stats(dr, &st);
 	if (st.samples != expected)

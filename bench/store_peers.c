@@ -222,7 +222,7 @@ void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,
 	snprintf(out_arg, sizeof out_arg, "--out=%s", prom);
 	fflush(NULL);
 	int64_t start = rtime_mono_ns();
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0) {
 		if (!freopen(out_file, "w", stdout) || dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
 			_exit(126);

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "bench/daemons.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
 #include "lib/evloop.h"
@@ -149,14 +148,13 @@ static pid_t start_vm(const char *dir, int port)
 	snprintf(listen, sizeof listen, "-httpListenAddr=127.0.0.1:%d", port);
 	snprintf(storage, sizeof storage, "-storageDataPath=%s/vm", dir);
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
 			_exit(127);
 		execlp("victoria-metrics", "victoria-metrics", listen, storage, (char *)NULL);
 		_exit(127);
 	}
-	daemon_track(pid);
 	usleep(1500000); /* it answers its first request about a second after start */
 	return pid;
 }
@@ -274,7 +272,6 @@ static void write_bench(struct bench_run *run, const char *dir, double seconds)
 	evloop_free(loop);
 	kill(vm, SIGTERM);
 	waitpid(vm, NULL, 0);
-	daemon_untrack(vm);
 }
 
 void store_prom(struct bench_run *run, uint64_t series, double seconds)

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "bench/daemons.h"
 #include "bench/fleet.h"
 #include "bench/store_parts.h"
 #include "lib/rtime.h"
@@ -248,10 +247,9 @@ static void follow(struct bench_run *run, uint64_t series, int64_t span_s, int r
 	if (pipe(fds) != 0)
 		bench_die("pipe failed");
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = bench_fork();
 	if (pid == 0)
 		waiter(data, fds[1], rounds);
-	daemon_track(pid);
 	double *wake = malloc((size_t)rounds * sizeof *wake),
 	       *commit = malloc((size_t)rounds * sizeof *commit);
 	usleep(100000);
@@ -269,7 +267,6 @@ static void follow(struct bench_run *run, uint64_t series, int64_t span_s, int r
 		usleep(2000); /* the reader is asleep again */
 	}
 	waitpid(pid, NULL, 0);
-	daemon_untrack(pid);
 	close(fds[0]);
 	close(fds[1]);
 	qsort(wake, (size_t)rounds, sizeof *wake, compare_double);
