@@ -7,14 +7,13 @@
  * tables. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/dataset.h"
 #include "bench/procstat.h"
 #include "bench/scenarios.h"
 #include "bench/store_parts.h"
 #include "lib/cmdline.h"
-
-#include <unistd.h>
 
 struct store_options {
 	bool ingest, reads, drain, retention, prom, tsbs;

@@ -54,6 +54,13 @@ struct peer_figures {
 void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
 		    struct peer_figures *out);
 
+/* victoria-metrics started by bench/peers/victoria-metrics.sh on
+ * 127.0.0.1:port, its data in dir/data; its pid, or 0 with why saying why
+ * not (missing, not installable, not starting).  store_vm_stop stops it and
+ * removes dir. */
+pid_t store_vm_start(struct bench_run *run, const char *dir, int port, char *why, size_t len);
+void store_vm_stop(struct bench_run *run, const char *dir, pid_t pid);
+
 /* `promtool tsdb bench write` on as many series and scrapes. */
 void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,
 		    struct peer_figures *out);

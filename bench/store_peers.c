@@ -136,25 +136,20 @@ static int peer_script(struct bench_run *run, const char *args)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
-		    struct peer_figures *out)
+pid_t store_vm_start(struct bench_run *run, const char *dir, int port, char *why, size_t len)
 {
-	char dir[4200], args[4400], url[128], file[4300];
-	int port = bench_free_port();
-	memset(out, 0, sizeof *out);
-	snprintf(dir, sizeof dir, "%s/victoria-metrics", bench_scratch(run));
+	char args[4400], file[4300];
 	if (peer_script(run, "install") != 0) {
-		snprintf(out->why, sizeof out->why,
+		snprintf(why, len, "%s",
 			 bench_peers(run)
 			     ? "victoria-metrics is not installed (Debian: victoria-metrics)"
 			     : "no bench/peers folder (set RMON_BENCH_PEERS)");
-		return;
+		return 0;
 	}
 	snprintf(args, sizeof args, "start %s %d", dir, port);
 	if (peer_script(run, args) != 0) {
-		snprintf(out->why, sizeof out->why, "victoria-metrics did not start (see %s/log)",
-			 dir);
-		return;
+		snprintf(why, len, "victoria-metrics did not start (see %s/log)", dir);
+		return 0;
 	}
 	snprintf(file, sizeof file, "%s/victoria-metrics.pid", dir);
 	FILE *f = fopen(file, "r");
@@ -163,11 +158,32 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 		bench_die("%s: no pid", file);
 	fclose(f);
 	daemon_track((pid_t)pid); /* not our child: killed at exit, not reaped */
+	return (pid_t)pid;
+}
+
+void store_vm_stop(struct bench_run *run, const char *dir, pid_t pid)
+{
+	char args[4400];
+	snprintf(args, sizeof args, "stop %s", dir);
+	peer_script(run, args);
+	daemon_untrack(pid);
+	bench_remove_tree(dir);
+}
+
+void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
+		    struct peer_figures *out)
+{
+	char dir[4200], url[128], file[4300];
+	int port = bench_free_port();
+	memset(out, 0, sizeof *out);
+	snprintf(dir, sizeof dir, "%s/victoria-metrics", bench_scratch(run));
+	pid_t pid = store_vm_start(run, dir, port, out->why, sizeof out->why);
+	if (!pid)
+		return;
 	CURL *c = curl_easy_init();
 	if (!c)
 		bench_die("curl_easy_init failed");
 	double cpu = procstat_cpu_seconds((pid_t)pid);
-	int64_t start = rtime_mono_ns();
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/import/prometheus", port);
 	double seconds = vm_feed(run, c, url, d, rounds, t0);
 	/* Its data flushed to its parts on disk, as ours are in the WAL. */
@@ -176,7 +192,6 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	if (http(c, url, NULL, 0) / 100 != 2)
 		bench_die("victoria-metrics: /internal/force_flush failed");
 	seconds += (double)(rtime_mono_ns() - flush) / 1e9;
-	(void)start;
 	out->cpu_s = procstat_cpu_seconds((pid_t)pid) - cpu;
 	out->peak_kib = procstat_kib((pid_t)pid, "VmHWM:");
 	uint64_t samples = dataset_series(d) * rounds;
@@ -186,10 +201,7 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	out->bytes_per_sample = folder_bytes(file) / (double)samples;
 	out->ran = true;
 	curl_easy_cleanup(c);
-	snprintf(args, sizeof args, "stop %s", dir);
-	peer_script(run, args);
-	daemon_untrack((pid_t)pid);
-	bench_remove_tree(dir);
+	store_vm_stop(run, dir, pid);
 }
 
 void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,

@@ -142,23 +142,6 @@ static void scrape_bench(struct bench_run *run, const char *data, size_t n)
 
 /* ---- remote_write ---- */
 
-static pid_t start_vm(const char *dir, int port)
-{
-	char listen[64], storage[4300];
-	snprintf(listen, sizeof listen, "-httpListenAddr=127.0.0.1:%d", port);
-	snprintf(storage, sizeof storage, "-storageDataPath=%s/vm", dir);
-	fflush(NULL);
-	pid_t pid = bench_fork();
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execlp("victoria-metrics", "victoria-metrics", listen, storage, (char *)NULL);
-		_exit(127);
-	}
-	usleep(1500000); /* it answers its first request about a second after start */
-	return pid;
-}
-
 #define WRITE_SERIES 1000
 
 static void make_batch(struct sample *s, const uint64_t *ids, int64_t ts, size_t round)
@@ -172,7 +155,14 @@ static void write_bench(struct bench_run *run, const char *dir, double seconds)
 	struct err e = { 0 };
 	struct evloop *loop;
 	int port = bench_free_port();
-	pid_t vm = start_vm(dir, port);
+	char vm_dir[4300], why[4500];
+	snprintf(vm_dir, sizeof vm_dir, "%s/victoria-metrics", dir);
+	pid_t vm = store_vm_start(run, vm_dir, port, why, sizeof why);
+	if (!vm) {
+		struct bench_table *t = bench_table(run, "store --prom: remote_write");
+		bench_note(t, "%s: skipped", why);
+		return;
+	}
 	char url[128];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/write", port);
 	if (evloop_new(&loop, &e) != 0)
@@ -239,8 +229,7 @@ static void write_bench(struct bench_run *run, const char *dir, double seconds)
 	bench_figure(t, "building requests only (protobuf + snappy, baseline)", encode_rate / 1e6,
 		     "M samples/s");
 	bench_process_figures(t, "sender (this process)", cpu, procstat_kib(getpid(), "VmHWM:"));
-	bench_process(t, "victoria-metrics", vm);
-	(void)vm_cpu;
+	bench_process_figures(t, "victoria-metrics", vm_cpu, procstat_kib(vm, "VmHWM:"));
 	/* Lag at 100,000 samples/s: a 1000-sample batch every 10 ms. */
 	for (int k = 0; k < 2000 && st.pending_batches; k++) { /* drain the backlog first */
 		evloop_run_once(loop, 5 * RTIME_NS_PER_MS, &e);
@@ -270,8 +259,7 @@ static void write_bench(struct bench_run *run, const char *dir, double seconds)
 	remote_write_close(rw);
 	remote_write_config_release(&c);
 	evloop_free(loop);
-	kill(vm, SIGTERM);
-	waitpid(vm, NULL, 0);
+	store_vm_stop(run, vm_dir, vm);
 }
 
 void store_prom(struct bench_run *run, uint64_t series, double seconds)
