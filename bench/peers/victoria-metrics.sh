@@ -10,6 +10,7 @@
 #        victoria-metrics.sh stop DIR         stop what start started
 set -eu
 here=$(dirname "$0")
+# shellcheck source=bench/peers/common.sh
 . "$here/common.sh"
 exe=victoria-metrics
 
