@@ -92,6 +92,14 @@ static void ingest_table(struct bench_run *run, struct dataset *d, uint64_t roun
 	bench_figure(t, "closed chunks, 2 h of samples a series", closed, "bytes/sample");
 	bench_figure(t, "  LMDB pages in use then", lmdb_closed_live, "bytes/sample");
 	bench_figure(t, "  the LMDB file then", lmdb_closed_file, "bytes/sample");
+	if (!d->tsbs) {
+		uint64_t real_samples;
+		double seconds = bench_opts(run)->quick ? 5 : 30;
+		double real = store_agent_bytes(run, seconds, &real_samples);
+		bench_goal(t, "real rmon-collectd output, 100 ms ticks, every chunk", real,
+			   "bytes/sample", false, 1.0);
+		bench_figure(t, "  samples of it", (double)real_samples, "samples");
+	}
 	if (vm.ran) {
 		bench_figure(t, "victoria-metrics data folder after its flush, same samples",
 			     vm.bytes_per_sample, "bytes/sample");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/fleet.h"
 #include "bench/procstat.h"
 #include "bench/store_parts.h"
@@ -359,4 +361,30 @@ double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rou
 	*lmdb_file_bytes = file_bytes(file) / (double)(series * rounds);
 	bench_remove_tree(path);
 	return samples ? (double)bytes / (double)samples : 0;
+}
+
+double store_agent_bytes(struct bench_run *run, double seconds, uint64_t *samples_out)
+{
+	struct daemon store, agent;
+	char db[4300];
+	daemon_start_stored(run, &store, "real-agent", NULL);
+	const char *argv[] = { "rmon-collectd", "--data", store.data, "--interval", "100ms", NULL };
+	daemon_spawn(run, &agent, "real-agent-collectd", argv);
+	usleep((useconds_t)(seconds * 1e6));
+	kill(agent.pid, SIGTERM);
+	waitpid(agent.pid, NULL, 0);
+	agent.pid = 0;
+	usleep(300000); /* the store drains what the agent pushed last */
+	/* It commits LMDB on SIGTERM: its chunks are read once it exited. */
+	kill(store.pid, SIGTERM);
+	waitpid(store.pid, NULL, 0);
+	store.pid = 0;
+	uint64_t bytes;
+	snprintf(db, sizeof db, "%s/db", store.data);
+	count_chunks(db, false, &bytes, samples_out);
+	char ring[64];
+	ring_name_for_dir(store.data, ring, sizeof ring);
+	ring_unlink(ring, NULL);
+	bench_remove_tree(store.data);
+	return *samples_out ? (double)bytes / (double)*samples_out : 0;
 }

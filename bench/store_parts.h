@@ -43,6 +43,11 @@ double store_plain_lmdb(struct bench_run *run, uint64_t series, uint64_t rounds)
 double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rounds,
 			  double *file_bytes, double *live_bytes);
 
+/* Bytes per sample on real agent output: rmon-collectd collects this
+ * machine every 100 ms for `seconds` into an rmon-stored beside it; every
+ * chunk then stored (closed or open) counts, against every sample. */
+double store_agent_bytes(struct bench_run *run, double seconds, uint64_t *samples);
+
 /* store_peers.c: victoria-metrics fed the same samples through its import
  * API (Prometheus text with timestamps), then flushed. */
 struct peer_figures {
