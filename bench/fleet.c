@@ -58,7 +58,7 @@ int fleet_series_name(char *buf, size_t len, uint32_t agent, uint32_t s)
 void fleet_init(struct fleet *f, uint32_t n, uint32_t series, uint32_t rounds_per_batch,
 		uint32_t window, int port, bool spread)
 {
-	char name[SERIES_NAME_MAX + 1];
+	char name[DATASET_NAME_MAX];
 	memset(f, 0, sizeof *f);
 	f->n = n;
 	f->series = series;
@@ -89,6 +89,19 @@ void fleet_init(struct fleet *f, uint32_t n, uint32_t series, uint32_t rounds_pe
 	f->t0 = (rtime_now_ns() / SEC - 86400) * SEC; /* a day ago: well inside retention */
 	/* The first batch also defines the series: not the ack path. */
 	f->record_from = 2;
+}
+
+void fleet_use_data(struct fleet *f, struct dataset *data)
+{
+	char name[DATASET_NAME_MAX];
+	if (data->hosts < f->n || data->per_host < f->series)
+		bench_die("a data set of %u hosts x %u series for %u agents x %u series",
+			  data->hosts, data->per_host, f->n, f->series);
+	f->data = data;
+	for (uint32_t a = 0; a < f->n; a++)
+		for (uint32_t s = 0; s < f->series; s++)
+			f->ids[(size_t)a * f->series + s] =
+			    series_id(name, (size_t)dataset_name(data, a, s, name, sizeof name));
 }
 
 void fleet_close(struct fleet *f)
@@ -176,9 +189,12 @@ static void agent_connected(struct fleet *f, struct fleet_agent *a)
 	int fd = a->link.fd;
 	if (link_connected(fd, &e) != 0 || link_init(&a->link, fd, NULL, false, NULL, &e) != 0)
 		bench_die("agent %u: %s", a->index, e.msg);
-	snprintf(host, sizeof host, "bench-agent-%u", a->index);
+	if (f->data)
+		dataset_host(f->data, a->index, host, sizeof host);
+	else
+		snprintf(host, sizeof host, "bench-agent-%u", a->index);
 	if (proto_nonce(nonce) != 0 ||
-	    proto_put_hello(&a->link.out, host, "bench-ingest", nonce, false) != 0)
+	    proto_put_hello(&a->link.out, host, "rmon-bench", nonce, false) != 0)
 		bench_die("agent %u: no nonce or no memory for HELLO", a->index);
 	a->state = AGENT_WANT_CHALLENGE;
 	agent_flush(f, a);
@@ -192,17 +208,24 @@ static void agent_queue_batch(struct fleet *f, struct fleet_agent *a)
 	size_t n = 0;
 	if (!a->defined) {
 		for (uint32_t s = 0; s < f->series; s++) {
-			fleet_series_name(f->names[s], sizeof f->names[s], a->index, s);
+			if (f->data)
+				dataset_name(f->data, a->index, s, f->names[s], sizeof f->names[s]);
+			else
+				fleet_series_name(f->names[s], sizeof f->names[s], a->index, s);
 			f->name_ptrs[s] = f->names[s];
 		}
 		if (proto_put_series(&a->link.out, ids, f->name_ptrs, f->series) != 0)
 			bench_die("out of memory");
 		a->defined = true;
 	}
+	int64_t step = f->data ? f->data->interval_ns : SEC;
 	for (uint32_t r = 0; r < f->rounds_per_batch; r++, a->rounds++)
 		for (uint32_t s = 0; s < f->series; s++)
-			f->batch[n++] = (struct sample){ ids[s], f->t0 + (int64_t)a->rounds * SEC,
-							 fleet_value(ids[s], a->rounds) };
+			f->batch[n++] =
+			    (struct sample){ ids[s], f->t0 + (int64_t)a->rounds * step,
+					     f->data ? dataset_value(f->data, a->index, s, ids[s],
+								     a->rounds)
+						     : fleet_value(ids[s], a->rounds) };
 	if (proto_put_samples(&a->link.out, ++a->sent, f->batch, n) != 0)
 		bench_die("out of memory");
 	a->sent_at[a->sent % FLEET_WINDOW_MAX] = rtime_mono_ns();

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bench/dataset.h"
 #include "lib/evloop.h"
 #include "lib/sample.h"
 #include "net/link.h"
@@ -35,8 +36,9 @@ struct fleet_agent {
 struct fleet {
 	struct fleet_agent *agents;
 	uint32_t n, series, rounds_per_batch, window;
-	uint64_t *ids; /* n x series */
-	char (*names)[64];
+	uint64_t *ids;	      /* n x series */
+	struct dataset *data; /* names and values; NULL: the agent-like mix */
+	char (*names)[DATASET_NAME_MAX];
 	const char **name_ptrs; /* one agent's names, for its SERIES frame */
 	struct sample *batch;
 	struct sockaddr_in server;
@@ -58,6 +60,10 @@ struct fleet {
 void fleet_init(struct fleet *f, uint32_t n, uint32_t series, uint32_t rounds_per_batch,
 		uint32_t window, int port, bool spread);
 void fleet_close(struct fleet *f);
+
+/* Names and values from data (hosts >= n, per_host >= series) instead of
+ * the agent-like mix; before any connection.  The fleet does not own it. */
+void fleet_use_data(struct fleet *f, struct dataset *data);
 
 /* Starts connections while few handshakes are under way, then handles
  * whatever the sockets say within timeout_ms. */

@@ -1,4 +1,4 @@
-/* flood.c - bench-ingest --flood, the ack latency under a junk flood; see
+/* flood.c - rmon-bench ingest --flood, the ack latency under a junk flood; see
  * flood.h. */
 #include "bench/flood.h"
 
@@ -59,44 +59,37 @@ void flood_run(struct flood_figures *out, bool quick, int port, pid_t server_pid
 	fleet_close(&f);
 }
 
-void flood_report(const struct flood_figures *r, bool quick)
+void flood_report(struct bench_run *run, const struct flood_figures *r)
 {
-	char text[200], what[100];
-	printf("bench-ingest --flood%s: rmon-stored of this build on loopback\n",
-	       quick ? " --quick" : "");
-	printf("  %-58s %-44s %s\n", "measurement", "result", "goal");
-	snprintf(what, sizeof what, "5. %u agents x 100 samples every 100 ms, %u junk peers",
-		 r->agents, r->junk_connections);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", bench_ms(r->nice.p50),
-		 bench_ms(r->nice.p99), (double)r->nice.p99 / (double)r->calm.p99);
-	printf("  %-58s %-44s p99 <= 100 ms %s\n", what, text,
-	       bench_verdict(r->nice.p99 <= 100 * MS));
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms", bench_ms(r->calm.p50),
-		 bench_ms(r->calm.p99));
-	printf("  %-58s %s\n", "   the same agents just before, no flood (baseline)", text);
-	snprintf(text, sizeof text, "p50 %.1f ms, p99 %.1f ms, %.2fx calm", bench_ms(r->even.p50),
-		 bench_ms(r->even.p99), (double)r->even.p99 / (double)r->calm.p99);
-	printf("  %-58s %s\n", "   the crowd at nice 0, sharing the 2 cores evenly", text);
-	snprintf(text, sizeof text, "%.1f MiB over idle (VmHWM %.1f MiB)",
-		 (double)(r->hwm - r->idle_rss) / 1024, r->hwm / 1024.0);
-	printf("  %-58s %-44s <= 64 MiB %s\n", "   the server's peak memory, whole run", text,
-	       bench_verdict(r->hwm - r->idle_rss <= 64 * 1024));
-	snprintf(text, sizeof text, "VmRSS %.1f MiB idle, %.1f MiB with the agents",
-		 r->idle_rss / 1024.0, r->calm_rss / 1024.0);
-	printf("  %-58s %s\n", "   the same server before the flood (baseline)", text);
+	struct bench_table *t = bench_table(
+	    run,
+	    "ingest --flood: %u agents x 100 samples every 100 ms, %u unauthenticated junk peers",
+	    r->agents, r->junk_connections);
+	bench_goal(t, "ack p99, the crowd at nice 19", bench_ms(r->nice.p99), "ms", false, 100);
+	bench_figure(t, "  p50", bench_ms(r->nice.p50), "ms");
+	bench_ratio(t, "  p99 against the same agents calm", (double)r->nice.p99,
+		    (double)r->calm.p99, "calm", 0);
+	bench_figure(t, "the same agents just before, no flood, p99 (baseline)",
+		     bench_ms(r->calm.p99), "ms");
+	bench_figure(t, "  p50", bench_ms(r->calm.p50), "ms");
+	bench_figure(t, "ack p99, the crowd at nice 0 (sharing the 2 cores evenly)",
+		     bench_ms(r->even.p99), "ms");
+	bench_figure(t, "  p50", bench_ms(r->even.p50), "ms");
+	bench_goal(t, "the server's peak memory over idle, whole run",
+		   (double)(r->hwm - r->idle_rss) / 1024, "MiB", false, 64);
+	bench_figure(t, "  VmHWM", r->hwm / 1024.0, "MiB");
+	bench_figure(t, "the same server idle (baseline)", r->idle_rss / 1024.0, "MiB");
+	bench_figure(t, "  with the agents, before the flood", r->calm_rss / 1024.0, "MiB");
 	const struct flood_phase *p[2] = { &r->nice, &r->even };
 	for (int i = 0; i < 2; i++) {
-		snprintf(text, sizeof text, "%llu connections, %llu refused, %.0f MiB",
-			 (unsigned long long)p[i]->junk.opened,
-			 (unsigned long long)p[i]->junk.closed,
-			 (double)p[i]->junk.bytes_sent / (1 << 20));
-		printf("  %-58s %s\n", i ? "   junk sent, nice 0" : "   junk sent, nice 19", text);
+		bench_figure(t, i ? "junk connections, nice 0" : "junk connections, nice 19",
+			     (double)p[i]->junk.opened, "connections");
+		bench_figure(t, "  refused", (double)p[i]->junk.closed, "connections");
+		bench_figure(t, "  junk sent", (double)p[i]->junk.bytes_sent / (1 << 20), "MiB");
 	}
-	snprintf(text, sizeof text, "%llu calm, %llu nice 19, %llu nice 0",
-		 (unsigned long long)r->calm.late, (unsigned long long)r->nice.late,
-		 (unsigned long long)r->even.late);
-	printf("  %-58s %s\n", "   batches late (window full when due)", text);
-	snprintf(text, sizeof text, "%llu >= %llu acked", (unsigned long long)r->stored,
-		 (unsigned long long)r->acked);
-	printf("  %-58s %s\n", "   stored (the server's count)", text);
+	bench_zero(t, "batches late, calm", r->calm.late);
+	bench_figure(t, "batches late, nice 19", (double)r->nice.late, "batches");
+	bench_figure(t, "batches late, nice 0", (double)r->even.late, "batches");
+	bench_figure(t, "stored (the server's count, covering every ack)", (double)r->stored,
+		     "samples");
 }

@@ -1,4 +1,4 @@
-/* flood.h - bench-ingest --flood: the latency run's fleet (bench/fleet.h),
+/* flood.h - rmon-bench ingest --flood: the latency run's fleet (bench/fleet.h),
  * paced against a running rmon-stored, first alone (the baseline), then
  * while a crowd of unauthenticated junk senders (bench/junkflood.h) at nice
  * 19 and at nice 0 holds 1,000 connections; ack latency, the server's
@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "bench/junkflood.h"
+#include "bench/report.h"
 
 struct flood_phase {
 	int64_t p50, p99;
@@ -31,7 +32,7 @@ struct flood_figures {
  * a protocol error. */
 void flood_run(struct flood_figures *out, bool quick, int port, pid_t server_pid);
 
-/* Prints the figures, each against its baseline, on stdout. */
-void flood_report(const struct flood_figures *r, bool quick);
+/* The figures, each against its baseline, as one table of the run. */
+void flood_report(struct bench_run *run, const struct flood_figures *r);
 
 #endif

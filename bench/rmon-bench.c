@@ -18,12 +18,15 @@ static const struct {
 	int (*run)(struct bench_run *run, int argc, char **argv);
 	const char *summary;
 } scenarios[] = {
+	/* In the order `all` runs them: the data path first, then what stands on it. */
 	{ "ring", scenario_ring, "the shared-memory ring against pipes, cross-process" },
 	{ "agent", scenario_agent, "rmon-collectd against its floor, collectd and node_exporter" },
+	{ "store", scenario_store, "durable ingest beside the disk and victoria-metrics, reads" },
+	{ "ingest", scenario_ingest, "simulated agents over TCP: ack latency, throughput" },
 	{ "alert", scenario_alert, "breach to mailbox, kill -9 storm, rule cost, anomaly score" },
 	{ "report", scenario_report, "the report's graphs against rrdtool graph, the whole site" },
 	{ "web", scenario_web, "rmon-web through nginx and fcgiwrap, an action's effect" },
-	/* The other scenarios go here, one line each, in the order `all` runs them. */
+	{ "e2e", scenario_e2e, "simulated hosts through the whole central host" },
 };
 
 #define N_SCENARIOS (sizeof scenarios / sizeof scenarios[0])

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Every program's command line, as a person types it: --help prints the
-# usage on stdout and exits 0 without doing anything else (bench-store used
-# to run its benchmark; rmon-bench SCENARIO --help runs no scenario), --version prints the name and version on a line of
+# usage on stdout and exits 0 without doing anything else (the store
+# benchmark used to run instead; rmon-bench SCENARIO --help runs no scenario), --version prints the name and version on a line of
 # its own, a bad option or value exits 2 with one line naming it.
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-programs="rmon-collectd rmon-stored rmon-loadgen rmon-bench bench-drain bench-ingest bench-store"
+programs="rmon-collectd rmon-stored rmon-loadgen rmon-bench"
 commands="demo query series stats"
 
 check_help() { # name command...
@@ -36,7 +36,7 @@ for c in $commands; do
 	check_help "rmon $c" "$RMON_BIN/rmon" "$c"
 done
 # rmon-bench's scenarios read their own options: --help runs nothing.
-for s in ring agent alert report web; do
+for s in ring agent store ingest alert report web e2e; do
 	check_help "rmon-bench $s" "$RMON_BIN/rmon-bench" "$s"
 done
 

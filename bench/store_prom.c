@@ -1,31 +1,32 @@
-/* bench-prom.c - what speaking Prometheus costs the store:
- *
- *   scrape    /metrics of a store of N series (default 100,000), rendered in
- *             process as a scrape gets it, against the baseline of only
- *             reading the same newest values through the readers' API;
- *   write     remote_write into a real victoria-metrics on 127.0.0.1 as
- *             fast as it takes it (100,000 samples a request), against the baseline of only
- * building the requests (protobuf + snappy), with both processes' CPU; lag       remote_write paced
- * at 100,000 samples/s: the age of the oldest undelivered batch, sampled every 10 ms (p50, p99).
- *
- * Usage: bench-prom [--series N] [--seconds S]
- */
+/* store_prom.c - what speaking Prometheus costs the store (the store
+ * scenario's --prom part):
+ *   scrape  /metrics of a store of N series (default 100,000), rendered in
+ *           process as a scrape gets it, against only reading the same
+ *           newest values through the readers' API;
+ *   write   remote_write into a real victoria-metrics on 127.0.0.1 as fast
+ *           as it takes it (100,000 samples a request), against only
+ *           building the requests (protobuf + snappy), with both processes'
+ *           CPU; then paced at 100,000 samples/s: the age of the oldest
+ *           undelivered batch, sampled every 10 ms (p50, p99).
+ * See store_parts.h. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "bench/procstat.h"
-#include "lib/cmdline.h"
+#include "bench/store_parts.h"
 #include "lib/evloop.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "net/httpd.h"
+#include "shmring/ring.h"
 #include "store/drainer.h"
 #include "store/expose.h"
 #include "store/query.h"
@@ -88,7 +89,7 @@ static int keep_id(void *ctx, uint64_t id, const char *name, size_t len)
 	return 0;
 }
 
-static void scrape_bench(const char *data, size_t n)
+static void scrape_bench(struct bench_run *run, const char *data, size_t n)
 {
 	struct err e = { 0 };
 	struct store_expose_config c;
@@ -124,11 +125,14 @@ static void scrape_bench(const char *data, size_t n)
 		if (t2 - t1 < best_read)
 			best_read = t2 - t1;
 	}
-	printf("scrape  /metrics of %zu series: %.1f ms (%.1f MB of text); reading them only: "
-	       "%.1f ms; the scrape costs %.1fx the reading; goal <= 100 ms %s\n",
-	       r.n, bench_ms(best_scrape), (double)bytes / 1e6, bench_ms(best_read),
-	       (double)best_scrape / (double)best_read,
-	       bench_verdict(bench_ms(best_scrape) <= 100));
+	struct bench_table *t = bench_table(run, "store --prom: /metrics of %zu series", r.n);
+	bench_goal(t, "a scrape, rendered as a scraper gets it (best of 5)", bench_ms(best_scrape),
+		   "ms", false, 100);
+	bench_figure(t, "  text", (double)bytes / 1e6, "MB");
+	bench_figure(t, "reading the same newest values only (baseline)", bench_ms(best_read),
+		     "ms");
+	bench_ratio(t, "  the scrape against the reading", (double)best_scrape, (double)best_read,
+		    "reading", 0);
 	query_close(r.q);
 	free(r.ids);
 	free(latest);
@@ -138,22 +142,6 @@ static void scrape_bench(const char *data, size_t n)
 
 /* ---- remote_write ---- */
 
-static pid_t start_vm(const char *dir, int port)
-{
-	char listen[64], storage[4200];
-	snprintf(listen, sizeof listen, "-httpListenAddr=127.0.0.1:%d", port);
-	snprintf(storage, sizeof storage, "-storageDataPath=%s/vm", dir);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execlp("victoria-metrics", "victoria-metrics", listen, storage, (char *)NULL);
-		_exit(127);
-	}
-	usleep(1500000); /* it answers its first request about a second after start */
-	return pid;
-}
-
 #define WRITE_SERIES 1000
 
 static void make_batch(struct sample *s, const uint64_t *ids, int64_t ts, size_t round)
@@ -162,12 +150,19 @@ static void make_batch(struct sample *s, const uint64_t *ids, int64_t ts, size_t
 		s[i] = (struct sample){ ids[i], ts, (double)(round + i) };
 }
 
-static void write_bench(const char *dir, double seconds)
+static void write_bench(struct bench_run *run, const char *dir, double seconds)
 {
 	struct err e = { 0 };
 	struct evloop *loop;
 	int port = bench_free_port();
-	pid_t vm = start_vm(dir, port);
+	char vm_dir[4300], why[4500];
+	snprintf(vm_dir, sizeof vm_dir, "%s/victoria-metrics", dir);
+	pid_t vm = store_vm_start(run, vm_dir, port, why, sizeof why);
+	if (!vm) {
+		struct bench_table *t = bench_table(run, "store --prom: remote_write");
+		bench_note(t, "%s: skipped", why);
+		return;
+	}
 	char url[128];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/write", port);
 	if (evloop_new(&loop, &e) != 0)
@@ -226,13 +221,15 @@ static void write_bench(const char *dir, double seconds)
 	double elapsed = (double)(rtime_mono_ns() - t0) / 1e9;
 	double cpu = self_cpu() - cpu0, vm_cpu = procstat_cpu_seconds(vm) - vm0;
 	double rate = (double)st.sent_samples / elapsed;
-	printf("write   remote_write into victoria-metrics, 100,000 samples a request: %.2f M "
-	       "samples/s (%llu in %.1f s, %llu "
-	       "requests, %llu failed); building requests only: %.2f M samples/s; CPU: ours %.2f "
-	       "s, victoria-metrics %.2f s; goal >= 1 M/s %s\n",
-	       rate / 1e6, (unsigned long long)st.sent_samples, elapsed,
-	       (unsigned long long)st.sent_requests, (unsigned long long)st.failed_requests,
-	       encode_rate / 1e6, cpu, vm_cpu, bench_verdict(rate >= 1e6));
+	struct bench_table *t =
+	    bench_table(run, "store --prom: remote_write into victoria-metrics on 127.0.0.1");
+	bench_goal(t, "sent, 100,000 samples a request", rate / 1e6, "M samples/s", true, 1);
+	bench_figure(t, "  requests", (double)st.sent_requests, "requests");
+	bench_zero(t, "  requests failed", st.failed_requests);
+	bench_figure(t, "building requests only (protobuf + snappy, baseline)", encode_rate / 1e6,
+		     "M samples/s");
+	bench_process_figures(t, "sender (this process)", cpu, procstat_kib(getpid(), "VmHWM:"));
+	bench_process_figures(t, "victoria-metrics", vm_cpu, procstat_kib(vm, "VmHWM:"));
 	/* Lag at 100,000 samples/s: a 1000-sample batch every 10 ms. */
 	for (int k = 0; k < 2000 && st.pending_batches; k++) { /* drain the backlog first */
 		evloop_run_once(loop, 5 * RTIME_NS_PER_MS, &e);
@@ -255,59 +252,34 @@ static void write_bench(const char *dir, double seconds)
 		evloop_run_once(loop, wait > 0 ? wait : 0, &e);
 	}
 	int64_t p50 = bench_quantile(lags, n_lag, 0.5), p99 = bench_quantile(lags, n_lag, 0.99);
-	printf("lag     remote_write at 100,000 samples/s: p50 %.1f ms, p99 %.1f ms (%zu "
-	       "samples); goal p99 <= 5 s %s\n",
-	       bench_ms(p50), bench_ms(p99), n_lag, bench_verdict(p99 <= 5 * RTIME_NS_PER_SEC));
+	bench_goal(t, "lag at 100,000 samples/s, p50", bench_ms(p50), "ms", false, 5000);
+	bench_goal(t, "lag at 100,000 samples/s, p99", bench_ms(p99), "ms", false, 5000);
+	bench_figure(t, "  lag samples (every 10 ms)", (double)n_lag, "samples");
 	free(lags);
 	remote_write_close(rw);
 	remote_write_config_release(&c);
 	evloop_free(loop);
-	kill(vm, SIGTERM);
-	waitpid(vm, NULL, 0);
+	store_vm_stop(run, vm_dir, vm);
 }
 
-int main(int argc, char **argv)
+void store_prom(struct bench_run *run, uint64_t series, double seconds)
 {
-	int64_t series = 100000, seconds = 10;
-	const struct cmdline_option options[] = {
-		{ .name = "series",
-		  .kind = CMDLINE_INT,
-		  .field = &series,
-		  .arg = "N",
-		  .help = "series in the store to scrape (default 100000)",
-		  .min = 1,
-		  .max = 10000000 },
-		{ .name = "seconds",
-		  .kind = CMDLINE_INT,
-		  .field = &seconds,
-		  .arg = "S",
-		  .help = "how long each remote_write run lasts (default 10)",
-		  .min = 1,
-		  .max = 3600 },
-		{ 0 },
-	};
-	const struct cmdline cl = {
-		.program = "bench-prom",
-		.about = "What /metrics of the store and remote_write into victoria-metrics cost,\n"
-			 "each against a baseline measured in the same run.",
-		.options = options,
-	};
-	int first, status;
-	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
-		return status;
-	char dir[] = "/tmp/rmon-bench-prom-XXXXXX", data[64];
-	if (!mkdtemp(dir))
-		bench_die("mkdtemp: %s", strerror(errno));
+	char dir[4200], data[4300];
+	snprintf(dir, sizeof dir, "%s/prom", bench_scratch(run));
 	snprintf(data, sizeof data, "%s/data", dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		bench_die("%s: %s", dir, strerror(errno));
 	fill_store(data, (size_t)series);
-	scrape_bench(data, (size_t)series);
-	if (system("command -v victoria-metrics >/dev/null") == 0)
-		write_bench(dir, (double)seconds);
-	else
-		printf("write   victoria-metrics is not installed here: skipped\n");
+	scrape_bench(run, data, (size_t)series);
 	char ring[64];
 	ring_name_for_dir(data, ring, sizeof ring);
 	ring_unlink(ring, NULL);
+	if (system("command -v victoria-metrics >/dev/null 2>&1") == 0) {
+		write_bench(run, dir, seconds);
+	} else {
+		struct bench_table *t = bench_table(run, "store --prom: remote_write");
+		bench_note(t,
+			   "victoria-metrics is not installed (Debian: victoria-metrics): skipped");
+	}
 	bench_remove_tree(dir);
-	return 0;
 }

@@ -1,0 +1,370 @@
+/* scenario_e2e.c - `rmon-bench e2e`: the whole central host under load.
+ * N simulated hosts (bench/fleet.h, default 1,000, 750 series each, a
+ * batch every second) send to this build's rmon-stored --listen for T
+ * seconds while rmon-alertd (the built-in rules, evaluating every commit)
+ * and rmon-reportgen (writing the site) read the same store, each started
+ * on a scratch data folder and killed after.  It prints what the host
+ * sustains (samples/s acked, which is durable: an ack follows the WAL's
+ * fdatasync), the ack latency, drops, each daemon's CPU and peak memory,
+ * the store's memory per series, and with --ramp where it saturates: the
+ * host count steps up until ack p99 passes 100 ms or batches are dropped,
+ * and the last good step is the figure.  The simulated hosts run in this
+ * process, on the same cores: their CPU is printed beside the daemons'. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "bench/daemons.h"
+#include "bench/fleet.h"
+#include "bench/procstat.h"
+#include "bench/scenarios.h"
+#include "lib/cmdline.h"
+#include "lib/rtime.h"
+#include "lib/series_name.h"
+#include "store/db.h"
+
+#define SEC	    RTIME_NS_PER_SEC
+#define MS	    RTIME_NS_PER_MS
+#define P99_GOAL_MS 100
+
+struct e2e_options {
+	int64_t hosts, series, interval_ns, seconds, max_hosts;
+	bool ramp, quick;
+};
+
+struct e2e_step {
+	uint32_t hosts;
+	double offered, acked; /* samples/s */
+	double p99_ms;
+	uint64_t dropped; /* batches late (window full when due) or never acked */
+	double client_cpu_s, seconds;
+};
+
+static double self_cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static uint32_t raise_file_limit(uint32_t wanted)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+		return 100;
+	r.rlim_cur = r.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &r);
+	getrlimit(RLIMIT_NOFILE, &r);
+	return r.rlim_cur >= wanted + 64 ? wanted : (uint32_t)r.rlim_cur - 64;
+}
+
+/* Waits up to timeout for every batch sent to be acknowledged; the batches
+ * that were not (a saturated store is a finding, not an error). */
+static uint64_t settle(struct fleet *f, int64_t timeout_ns)
+{
+	int64_t deadline = rtime_mono_ns() + timeout_ns;
+	while (f->acked_batches < f->sent_batches && rtime_mono_ns() < deadline)
+		fleet_poll(f, 10);
+	return f->sent_batches - f->acked_batches;
+}
+
+static void start_readers(struct bench_run *run, const struct daemon *store, struct daemon *alertd,
+			  struct daemon *reportgen)
+{
+	char out[4300];
+	snprintf(out, sizeof out, "%s/www", bench_scratch(run));
+	const char *alert_argv[] = { "rmon-alertd", "--data", store->data, NULL };
+	const char *report_argv[] = { "rmon-reportgen", "--data", store->data, "--out", out,
+				      "--interval",	"10s",	  NULL };
+	daemon_spawn(run, alertd, "alertd", alert_argv);
+	daemon_spawn(run, reportgen, "reportgen", report_argv);
+}
+
+/* One run at `hosts` hosts; with t, the daemons' figures go in it. */
+static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_t hosts,
+		     struct e2e_step *out, struct bench_table *t)
+{
+	struct daemon store, alertd, reportgen;
+	struct fleet f;
+	uint32_t series = (uint32_t)o->series;
+	int64_t period = o->interval_ns;
+	uint64_t rounds = (uint64_t)(o->seconds * SEC / period), warmup = 3;
+	memset(out, 0, sizeof *out);
+	out->hosts = hosts;
+	daemon_start_stored(run, &store, "e2e", NULL);
+	start_readers(run, &store, &alertd, &reportgen);
+	usleep(300000);
+	long idle_rss = procstat_kib(store.pid, "VmRSS:");
+	fleet_init(&f, hosts, series, 1, 8, store.port, hosts > 1000);
+	fleet_connect(&f);
+	/* The first rounds define every series (a burst of names): not the
+	 * steady state measured. */
+	f.record_from = warmup + 1;
+	fleet_pace(&f, period, warmup);
+	settle(&f, (o->quick ? 10 : 30) * SEC);
+	uint64_t acked = f.acked_samples, late = f.late;
+	double client = self_cpu_seconds();
+	int64_t start = rtime_mono_ns();
+	for (uint64_t r = 0; r < rounds; r++) {
+		fleet_pace(&f, period, 1);
+		double s = (double)(rtime_mono_ns() - start) / 1e9;
+		bench_progress(run, "e2e", (double)(f.acked_samples - acked) / s / 1e6,
+			       "M samples/s acked", s, (double)rounds * (double)period / 1e9);
+		if (f.n_latencies) {
+			int64_t *copy = malloc(f.n_latencies * sizeof *copy);
+			if (copy) {
+				memcpy(copy, f.latencies, f.n_latencies * sizeof *copy);
+				bench_progress_latency(
+				    run, bench_ms(bench_quantile(copy, f.n_latencies, 0.99)));
+				free(copy);
+			}
+		}
+	}
+	uint64_t unacked = settle(&f, 10 * SEC);
+	bench_progress_done(run);
+	out->seconds = (double)(rtime_mono_ns() - start) / 1e9;
+	out->client_cpu_s = self_cpu_seconds() - client;
+	out->offered = (double)hosts * series * ((double)SEC / (double)period);
+	out->acked = (double)(f.acked_samples - acked) / out->seconds;
+	out->dropped = f.late - late + unacked;
+	struct bench_hist *h = bench_hist_new();
+	for (size_t i = 0; i < f.n_latencies; i++)
+		bench_hist_add(h, f.latencies[i]);
+	out->p99_ms = bench_ms(bench_hist_quantile(h, 0.99));
+	bool alert_alive = daemon_alive(&alertd), report_alive = daemon_alive(&reportgen);
+	if (t) {
+		bench_latency(t, "ack latency (send to durable ack)", h, P99_GOAL_MS);
+		long rss = procstat_kib(store.pid, "VmRSS:");
+		bench_figure(t, "rmon-stored memory per active series",
+			     (double)(rss - idle_rss) * 1024 / ((double)hosts * series), "bytes");
+		bench_process(t, "rmon-stored", store.pid);
+		if (alert_alive)
+			bench_process(t, "rmon-alertd", alertd.pid);
+		else
+			bench_note(t, "rmon-alertd exited during the run (its log: %s)",
+				   alertd.log);
+		if (report_alive)
+			bench_process(t, "rmon-reportgen", reportgen.pid);
+		else
+			bench_note(t, "rmon-reportgen exited during the run (its log: %s)",
+				   reportgen.log);
+		bench_process_figures(t, "the simulated hosts (this process)", out->client_cpu_s,
+				      procstat_kib(getpid(), "VmHWM:"));
+	}
+	bench_hist_free(h);
+	daemon_kill(&alertd);
+	daemon_kill(&reportgen);
+	uint64_t all_acked = f.acked_samples;
+	fleet_close(&f);
+	uint64_t stored = daemon_stop_stored(&store);
+	if (stored < all_acked)
+		bench_die("e2e: the store stored %llu samples but acknowledged %llu",
+			  (unsigned long long)stored, (unsigned long long)all_acked);
+	char www[4300];
+	snprintf(www, sizeof www, "%s/www", bench_scratch(run));
+	bench_remove_tree(www);
+}
+
+static bool step_good(const struct e2e_step *s)
+{
+	return s->p99_ms <= P99_GOAL_MS && s->dropped == 0;
+}
+
+static void step_rows(struct bench_table *t, const struct e2e_step *s)
+{
+	bench_figure(t, "offered", s->offered / 1e6, "M samples/s");
+	bench_goal(t, "acked (durable)", s->acked / 1e6, "M samples/s", true,
+		   s->offered / 1e6 * 0.99);
+	bench_zero(t, "batches dropped (late when due, or never acked)", s->dropped);
+}
+
+/* What saturates first: rmon-stored commits LMDB about every second on the
+ * loop that acks, and each commit writes every changed series' head chunk
+ * and latest sample.  Its cost a changed series, timed here on a db of
+ * 37,500 series (50 hosts x 750) with one new sample each, bounds how many
+ * series one loop can keep current, and how long acks wait behind it. */
+static void commit_cost(struct bench_run *run, struct bench_table *t)
+{
+	enum { SERIES = 37500, ROUNDS = 5 };
+	char path[4200], name[64];
+	snprintf(path, sizeof path, "%s/commit-cost", bench_scratch(run));
+	struct db_config c;
+	struct db *db;
+	struct err e = { 0 };
+	db_config_default(&c);
+	uint64_t *ids = malloc(SERIES * sizeof *ids);
+	struct sample *batch = malloc(SERIES * sizeof *batch);
+	if (!ids || !batch || db_open(path, &c, false, &db, &e) != 0)
+		bench_die("commit cost: %s", e.msg[0] ? e.msg : "out of memory");
+	for (uint32_t s = 0; s < SERIES; s++) {
+		int len = fleet_series_name(name, sizeof name, s / 750, s % 750);
+		ids[s] = series_id(name, (size_t)len);
+		if (db_register_series(db, ids[s], name, (size_t)len, &e) != 0)
+			bench_die("commit cost: %s", e.msg);
+	}
+	int64_t ts = (rtime_now_ns() / SEC - 3600) * SEC, best = INT64_MAX;
+	for (int r = 0; r < ROUNDS; r++, ts += SEC) {
+		for (uint32_t s = 0; s < SERIES; s++)
+			batch[s] = (struct sample){ ids[s], ts, fleet_value(ids[s], (uint64_t)r) };
+		if (db_append(db, batch, SERIES, &e) != 0)
+			bench_die("commit cost: %s", e.msg);
+		int64_t start = rtime_mono_ns();
+		if (db_commit(db, (uint64_t)r + 1, &e) != 0)
+			bench_die("commit cost: %s", e.msg);
+		int64_t took = rtime_mono_ns() - start;
+		if (r > 0 && took < best) /* the first also writes every name */
+			best = took;
+	}
+	db_close(db);
+	free(ids);
+	free(batch);
+	bench_remove_tree(path);
+	double per_series_us = (double)best / SERIES / 1e3;
+	bench_figure(t, "LMDB commit a changed series (best of 4, 37,500 series)", per_series_us,
+		     "µs");
+	bench_figure(t, "  changed series one commit a second can hold", 1e6 / per_series_us,
+		     "series");
+	bench_figure(t, "  changed series a commit within the 100 ms ack goal", 1e5 / per_series_us,
+		     "series");
+}
+
+static void run_once(struct bench_run *run, const struct e2e_options *o)
+{
+	struct e2e_step s;
+	char every[32];
+	snprintf(every, sizeof every, "%.0f ms", (double)o->interval_ns / 1e6);
+	struct bench_table *t = bench_table(
+	    run, "e2e: %lld hosts x %lld series every %s for %lld s, with alertd and reportgen",
+	    (long long)o->hosts, (long long)o->series, every, (long long)o->seconds);
+	run_step(run, o, (uint32_t)o->hosts, &s, t);
+	step_rows(t, &s);
+	bench_note(t, "the goal is 2,000 hosts x 750 series at 1 s; --ramp steps the hosts up to "
+		      "where this machine saturates");
+	commit_cost(run, t);
+}
+
+/* Steps the host count up by half each step until one misses the ack p99
+ * goal or drops batches (or --max-hosts); the last good step is the figure. */
+static void run_ramp(struct bench_run *run, const struct e2e_options *o)
+{
+	struct e2e_step s, good = { 0 }, missed = { 0 };
+	struct bench_table *t = bench_table(
+	    run,
+	    "e2e --ramp: hosts x %lld series at %.0f ms, %lld s a step, until ack p99 > %d ms "
+	    "or drops",
+	    (long long)o->series, (double)o->interval_ns / 1e6, (long long)o->seconds, P99_GOAL_MS);
+	uint32_t hosts = (uint32_t)o->hosts;
+	char name[96];
+	bool down = false; /* the first step missed: halve until one holds */
+	for (;;) {
+		run_step(run, o, hosts, &s, NULL);
+		snprintf(name, sizeof name, "%u hosts: acked", hosts);
+		bench_figure(t, name, s.acked / 1e6, "M samples/s");
+		snprintf(name, sizeof name, "%u hosts: ack p99", hosts);
+		bench_figure(t, name, s.p99_ms, "ms");
+		snprintf(name, sizeof name, "%u hosts: batches dropped", hosts);
+		bench_figure(t, name, (double)s.dropped, "batches");
+		if (step_good(&s)) {
+			good = s;
+			if (down || hosts >= o->max_hosts)
+				break;
+			hosts = hosts + hosts / 2 > o->max_hosts ? (uint32_t)o->max_hosts
+								 : hosts + hosts / 2;
+		} else {
+			missed = s;
+			if (good.hosts || hosts < 2)
+				break;
+			down = true;
+			hosts /= 2;
+		}
+	}
+	bench_goal(t, "hosts sustained (the last good step)", (double)good.hosts, "hosts", true,
+		   2000);
+	bench_figure(t, "  samples/s acked there", good.acked / 1e6, "M samples/s");
+	if (!missed.hosts)
+		bench_note(t, "--max-hosts %lld reached without saturating",
+			   (long long)o->max_hosts);
+	else
+		bench_note(t, "saturated at %u hosts: %s", missed.hosts,
+			   missed.dropped ? "batches dropped (the store did not ack in time)"
+					  : "ack p99 over the goal");
+	commit_cost(run, t);
+}
+
+int scenario_e2e(struct bench_run *run, int argc, char **argv)
+{
+	struct e2e_options o = { .hosts = 1000,
+				 .series = 750,
+				 .interval_ns = SEC,
+				 .max_hosts = 4000,
+				 .quick = bench_opts(run)->quick };
+	const struct cmdline_option options[] = {
+		{ .name = "hosts",
+		  .letter = 'n',
+		  .kind = CMDLINE_INT,
+		  .field = &o.hosts,
+		  .arg = "N",
+		  .help = "simulated hosts (default 1000; with --ramp the first step)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "series",
+		  .kind = CMDLINE_INT,
+		  .field = &o.series,
+		  .arg = "N",
+		  .help = "series of each host (default 750)",
+		  .min = 1,
+		  .max = 100000 },
+		{ .name = "interval",
+		  .kind = CMDLINE_DURATION,
+		  .field = &o.interval_ns,
+		  .arg = "DURATION",
+		  .help = "each host sends a batch every DURATION (default 1s)",
+		  .min = 10 * MS,
+		  .max = 3600 * SEC },
+		{ .name = "seconds",
+		  .kind = CMDLINE_INT,
+		  .field = &o.seconds,
+		  .arg = "T",
+		  .help = "how long each run lasts (default 60; --quick 15)",
+		  .min = 1,
+		  .max = 3600 },
+		{ .name = "ramp",
+		  .kind = CMDLINE_FLAG,
+		  .field = &o.ramp,
+		  .help = "step the hosts up by half until ack p99 > 100 ms or drops" },
+		{ .name = "max-hosts",
+		  .kind = CMDLINE_INT,
+		  .field = &o.max_hosts,
+		  .arg = "N",
+		  .help = "where --ramp stops (default 4000)",
+		  .min = 1,
+		  .max = 100000 },
+		{ 0 },
+	};
+	const struct cmdline cl = {
+		.program = "rmon-bench e2e",
+		.about = "The whole central host under simulated hosts: rmon-stored --listen with\n"
+			 "rmon-alertd and rmon-reportgen running; samples/s acked and durable,\n"
+			 "ack latency, drops, each daemon's CPU and memory, where it saturates.",
+		.options = options,
+	};
+	int first, status;
+	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
+		return status;
+	if (!o.seconds)
+		o.seconds = o.quick ? 15 : 60;
+	signal(SIGPIPE, SIG_IGN);
+	uint32_t room = raise_file_limit((uint32_t)(o.ramp ? o.max_hosts : o.hosts));
+	if (room < (uint32_t)o.hosts || (o.ramp && room < (uint32_t)o.max_hosts))
+		bench_die("e2e: only %u connections fit under RLIMIT_NOFILE", room);
+	if (o.ramp)
+		run_ramp(run, &o);
+	else
+		run_once(run, &o);
+	return 0;
+}
