@@ -12,6 +12,13 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+# Descriptors the caller left open (ninja's pipe among them) are not handed
+# on to the tests: a daemon a test leaves behind would otherwise keep the
+# caller waiting for their end long after the run.  255 is bash's own.
+for fd in /proc/$$/fd/*; do
+	fd=${fd##*/}
+	[ "$fd" -gt 2 ] && [ "$fd" -lt 255 ] && eval "exec $fd>&-" 2>/dev/null
+done
 passed=0 failed=0 failures=()
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -38,14 +45,29 @@ run_unit() {
 	fi
 }
 
+end_leftovers() { # TAG
+	local pids
+	# (unset in the subshell: grep and cut must not carry the tag themselves)
+	pids=$(unset RMON_TEST_RUN; grep -lsxz "RMON_TEST_RUN=$1" /proc/[0-9]*/environ | cut -d/ -f3)
+	[ -n "$pids" ] || return 0
+	leftovers="    left running by the test, now killed: $(ps -o comm= -p "$(echo $pids | tr ' ' ,)" | sort | uniq -c | xargs)"
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+
 run_integration() {
 	local script=$1 name out rc
 	name=$(basename "$script" .sh)
 	out=$log/$name.out
 	t0=$SECONDS
+	# Every process the test starts carries the tag: what is still running
+	# once it ends is found and ended, whatever its parent or session.
+	export RMON_TEST_RUN="$$-$name"
 	timeout 900 bash "$script" >"$out" 2>&1
 	rc=$?
 	took=$((SECONDS - t0))
+	leftovers=""
+	end_leftovers "$RMON_TEST_RUN"
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1)); echo "ok   integration/$name (${took}s)"
 		# A slow test's milestones ("... after 95s"), to see where CI time goes.
@@ -56,6 +78,7 @@ run_integration() {
 		failed=$((failed + 1)); failures+=("integration/$name")
 		echo "FAIL integration/$name (exit $rc, ${took}s)"; sed 's/^/    /' "$out" | tail -60
 	fi
+	[ -z "$leftovers" ] || echo "$leftovers"
 }
 
 for bin in "$RMON_BUILD"/tests/test_*; do

@@ -19,7 +19,9 @@ start_web() {
 	[ "$(id -u)" -eq 0 ] && user_line="user root;"
 	mkdir -p "$dir/nginx-tmp" "$site"
 	touch "$dir/htpasswd"
-	/usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
+	# A process group of its own: its preforked workers outlive their parent
+	# when it is killed, and are ended with the group.
+	setsid /usr/sbin/fcgiwrap -c 4 -s "unix:$dir/fcgi.sock" </dev/null >/dev/null 2>>"$dir/fcgiwrap.log" &
 	echo $! >"$dir/fcgiwrap.pid"
 	cat >"$dir/nginx.conf" <<CONF
 $user_line
@@ -68,10 +70,11 @@ CONF
 
 stop_web() {
 	local dir=$1 f
+	if [ -e "$dir/fcgiwrap.pid" ]; then # the group: fcgiwrap and its workers
+		kill -KILL -- "-$(cat "$dir/fcgiwrap.pid")" 2>/dev/null || true
+	fi
 	for f in "$dir/nginx.pid.shell" "$dir/fcgiwrap.pid"; do
-		# fcgiwrap's workers do not all leave with it: end them first
 		[ -e "$f" ] || continue
-		pkill -KILL -P "$(cat "$f")" 2>/dev/null || true
 		kill "$(cat "$f")" 2>/dev/null || true
 		wait "$(cat "$f")" 2>/dev/null || true
 		rm -f "$f"
