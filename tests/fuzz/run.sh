@@ -17,13 +17,21 @@ for proto in $(ls */*.proto 2>/dev/null); do
 done
 # Of reportgen/, what rmon-web reads a request with (it needs lib/ only).
 lib_sources="$(ls lib/*.c shmring/*.c net/*.c store/*.c collectd/*.c alertd/*.c reportgen/web_form.c reportgen/web_token.c reportgen/web_users.c 2>/dev/null | xargs grep -L '^int main' || true) $(ls "$out"/gen/*/*.pb-c.c 2>/dev/null || true)"
+# The library once, in objects of its own (coverage without libFuzzer's
+# main), in parallel; each harness then links what it uses from the archive.
+mkdir -p "$out/obj"
+rm -f "$out"/obj/*.o "$out/librmon_fuzz.a"
+printf '%s\n' $lib_sources | xargs -P "$(nproc)" -I{} sh -c \
+	'clang $0 -c -o "$1/obj/$(echo "$2" | tr / _).o" "$2"' \
+	"${cflags/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" "$out" {}
+ar rcs "$out/librmon_fuzz.a" "$out"/obj/*.o
 status=0
 for harness in tests/fuzz/fuzz_*.c; do
 	[ -f "$harness" ] || continue
 	name=$(basename "$harness" .c)
 	case $name in *"${FUZZ_ONLY:-}"*) ;; *) continue ;; esac
 	echo "== $name"
-	clang $cflags -o "$out/$name" "$harness" $lib_sources $libs
+	clang $cflags -o "$out/$name" "$harness" "$out/librmon_fuzz.a" $libs
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	mkdir -p "$out/$name.corpus"
 	seeds=""
