@@ -18,6 +18,7 @@
 
 #include "alertd/alerts.h"
 #include "alertd/notelog.h"
+#include "bench/spawn.h"
 #include "bench/web_effect.h"
 #include "lib/rtime.h"
 #include "reportgen/web_token.h"
@@ -98,24 +99,12 @@ static pid_t spawn(char *const argv[], const char *log, int stdin_fd)
 	return pid;
 }
 
-static bool file_has(const char *path, const char *needle)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	bool found = false;
-	while (f && !found && fgets(line, sizeof line, f))
-		found = strstr(line, needle) != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static bool wait_log(const struct effect *x, const char *name, const char *needle, pid_t pid)
 {
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/%s", x->root, name);
 	for (int i = 0; i < 600; i++) {
-		if (file_has(path, needle))
+		if (spawn_file_has(path, needle))
 			return true;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			break;
