@@ -37,6 +37,18 @@ static double self_cpu_seconds(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Round k of the data set: every series' sample at t0 + k intervals. */
+static void fill_round(struct sample *batch, const uint64_t *ids, struct dataset *d, int64_t t0,
+		       uint64_t k)
+{
+	for (uint32_t h = 0; h < d->hosts; h++)
+		for (uint32_t s = 0; s < d->per_host; s++) {
+			uint64_t i = (uint64_t)h * d->per_host + s;
+			batch[i] = (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
+						    dataset_value(d, h, s, ids[i], k) };
+		}
+}
+
 /* The producer process: registers every series in the ring's table, then
  * pushes round after round as agents would, yielding on a full ring. */
 static __attribute__((noreturn)) void producer(const char *data, struct dataset *d, uint64_t rounds,
@@ -63,13 +75,7 @@ static __attribute__((noreturn)) void producer(const char *data, struct dataset 
 				_exit(5);
 		}
 	for (uint64_t k = 0; k < rounds; k++) {
-		for (uint32_t h = 0; h < d->hosts; h++)
-			for (uint32_t s = 0; s < d->per_host; s++) {
-				uint64_t i = (uint64_t)h * d->per_host + s;
-				batch[i] =
-				    (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
-						     dataset_value(d, h, s, ids[i], k) };
-			}
+		fill_round(batch, ids, d, t0, k);
 		for (size_t sent = 0; sent < series;) {
 			size_t n = ring_push_many(lane, batch + sent, series - sent);
 			sent += n;
@@ -335,13 +341,7 @@ double store_closed_bytes(struct bench_run *run, struct dataset *d, uint64_t rou
 	    (rtime_now_ns() - (int64_t)rounds * d->interval_ns) / (3600 * SEC) * 3600 * SEC;
 	dataset_rewind(d);
 	for (uint64_t k = 0; k < rounds; k++) {
-		for (uint32_t h = 0; h < d->hosts; h++)
-			for (uint32_t s = 0; s < d->per_host; s++) {
-				uint64_t i = (uint64_t)h * d->per_host + s;
-				batch[i] =
-				    (struct sample){ ids[i], t0 + (int64_t)k * d->interval_ns,
-						     dataset_value(d, h, s, ids[i], k) };
-			}
+		fill_round(batch, ids, d, t0, k);
 		if (db_append(db, batch, series, &e) != 0)
 			bench_die("%s", e.msg);
 		if (k % 600 == 599 && db_commit(db, k, &e) != 0)
