@@ -65,9 +65,7 @@ static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value
 	return lmdb_env_meta_put(&db->le, txn, key, value);
 }
 
-/* Finds the newest record of series id in dbi: 0 with *k and *v set
- * (valid while txn lives) when one exists, else MDB_NOTFOUND. */
-static int newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB_val *v)
+int db_newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB_val *v)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -128,8 +126,6 @@ static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 	h->unsaved = true;
 }
 
-static int put_series(struct db *db, MDB_txn *txn, struct head *h);
-
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
@@ -137,7 +133,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 	if (!h)
 		return ENOMEM;
 	MDB_val k, v;
-	int rc = newest_record(txn, db->chunks, id, &k, &v);
+	int rc = db_newest_record(txn, db->chunks, id, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	uint64_t key_id;
@@ -167,8 +163,7 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 	return 0;
 }
 
-/* by_name's record of a series: key id (8 bytes) and name as in names. */
-static int put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name)
+int db_put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name)
 {
 	uint8_t key[LAYOUT_NAME_KEY_BYTES];
 	MDB_val k = { layout_name_key(key, name->mv_data, name->mv_size,
@@ -179,26 +174,35 @@ static int put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name)
 
 static int load_heads(struct db *db, MDB_txn *txn)
 {
-	MDB_cursor *cur;
+	MDB_cursor *cur, *latest;
 	MDB_val k, v;
 	int rc = mdb_cursor_open(txn, db->names, &cur);
 	if (rc)
 		return rc;
+	if ((rc = mdb_cursor_open(txn, db->le.dbi[LAYOUT_DB_LATEST], &latest)) != 0) {
+		mdb_cursor_close(cur);
+		return rc;
+	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8)
 			continue;
 		int lrc = load_head(db, txn, layout_get_be64(k.mv_data));
 		if (lrc == 0 && db->le.version < 2) /* by_name came with version 2 */
-			lrc = put_by_name(db, txn, &k, &v);
+			lrc = db_put_by_name(db, txn, &k, &v);
 		struct head *h = db_head_find(db, layout_get_be64(k.mv_data));
-		if (lrc == 0 && h->unsaved && (lrc = put_series(db, txn, h)) == 0)
+		struct latest_series l;
+		if (lrc == 0 && h->unsaved)
+			db_head_latest(h, &l);
+		if (lrc == 0 && h->unsaved &&
+		    (lrc = db_put_series(db, txn, latest, h->id, &l, true)) == 0)
 			h->unsaved = false;
 		if (lrc) {
 			rc = lrc;
 			break;
 		}
 	}
+	mdb_cursor_close(latest);
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -212,6 +216,9 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	if (!db)
 		return err_set(e, -ENOMEM, "store %s: out of memory", dir);
 	snprintf(db->dir, sizeof db->dir, "%s", dir);
+	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->committer.wake, NULL);
+	pthread_cond_init(&db->committer.done, NULL);
 	db->config = *c;
 	db->read_only = read_only;
 	if ((rc = lmdb_env_open(&db->le, dir, read_only, c->initial_map_bytes, e)) != 0)
@@ -237,7 +244,7 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 		rc = db_lmdb_error(e, rc, "cannot write", dir);
 	if (rc)
 		goto fail;
-	db->applied = meta_get(db, txn, "applied");
+	db->applied = db->synced = meta_get(db, txn, "applied");
 	db->samples = meta_get(db, txn, "samples");
 	db->duplicates = meta_get(db, txn, "duplicates");
 	db->out_of_order = meta_get(db, txn, "out_of_order");
@@ -287,6 +294,8 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	db_committer_stop(db);
+	db_commit_work_free(db);
 	lmdb_env_close(&db->le);
 	commit_signal_close(db->signal);
 	changes_free(&db->changes);
@@ -298,6 +307,11 @@ void db_close(struct db *db)
 	for (size_t i = 0; i < db->n_names; i++)
 		free(db->names_pending[i].name);
 	free(db->names_pending);
+	free(db->order);
+	free(db->fresh);
+	pthread_cond_destroy(&db->committer.wake);
+	pthread_cond_destroy(&db->committer.done);
+	pthread_mutex_destroy(&db->lock);
 	free(db);
 }
 
@@ -312,7 +326,7 @@ static int name_conflict(struct err *e, uint64_t id, const char *name, size_t le
 	    (unsigned long long)id, (int)len, name, (int)have_len, have);
 }
 
-int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e)
+static int register_locked(struct db *db, uint64_t id, const char *name, size_t len, struct err *e)
 {
 	/* A name waiting for the commit always has its head: a new id has
 	 * none, so thousands of new names do not scan each other. */
@@ -359,207 +373,12 @@ int db_register_series(struct db *db, uint64_t id, const char *name, size_t len,
 	return 0;
 }
 
-/* Folds a closed chunk's buckets into the newest rollup record of its
- * series at one resolution, starting a new record when that one is full. */
-static int write_rollup(struct db *db, MDB_txn *txn, int res, uint64_t id,
-			struct rollup_bucket *fresh, size_t n_fresh)
+int db_register_series(struct db *db, uint64_t id, const char *name, size_t len, struct err *e)
 {
-	static struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];
-	MDB_dbi dbi = db->rollups[res];
-	MDB_val k, v;
-	size_t n = 0;
-	int64_t key_start = fresh[0].start;
-	int rc = newest_record(txn, dbi, id, &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	if (rc == 0) {
-		uint64_t key_id;
-		int64_t start;
-		layout_key_parse(k.mv_data, &key_id, &start);
-		int got = rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS);
-		/* Extend the newest record while it has room, comes before and
-		 * stays within a record's span (readers and retention rely on it). */
-		if (got > 0 && merged[got - 1].start <= fresh[0].start &&
-		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS &&
-		    fresh[n_fresh - 1].start - start < layout_record_span_ns[res + 1]) {
-			n = (size_t)got;
-			key_start = start;
-		}
-	}
-	for (size_t i = 0; i < n_fresh; i++) {
-		if (n > 0 && merged[n - 1].start == fresh[i].start)
-			rollup_merge(&merged[n - 1], &fresh[i]);
-		else
-			merged[n++] = fresh[i];
-	}
-	uint8_t *record;
-	size_t len;
-	if (rollup_encode(merged, n, &record, &len) != 0)
-		return ENOMEM;
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, id, key_start);
-	k = (MDB_val){ sizeof kbuf, kbuf };
-	v = (MDB_val){ len, record };
-	rc = mdb_put(txn, dbi, &k, &v, 0);
-	free(record);
+	pthread_mutex_lock(&db->lock);
+	int rc = register_locked(db, id, name, len, e);
+	pthread_mutex_unlock(&db->lock);
 	return rc;
-}
-
-static int write_closed(struct db *db, MDB_txn *txn, struct closed_chunk *c)
-{
-	static struct rollup_bucket buckets[2][LAYOUT_CHUNK_MAX_SAMPLES];
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, c->id, c->start);
-	MDB_val k = { sizeof kbuf, kbuf }, v = { c->len, c->bytes };
-	int rc = mdb_put(txn, db->chunks, &k, &v, 0);
-	if (rc)
-		return rc;
-	struct codec_decoder dec;
-	if (codec_decoder_init(&dec, c->bytes + 1, c->len - 1) != 0)
-		return 0;
-	size_t n[2] = { 0, 0 };
-	int64_t ts;
-	double value, prev = c->before;
-	while (codec_next(&dec, &ts, &value) == 1) {
-		for (int r = 0; r < 2; r++)
-			n[r] = rollup_add(buckets[r], n[r], LAYOUT_CHUNK_MAX_SAMPLES,
-					  layout_bucket_ns[r + 1], ts, value, prev);
-		prev = value;
-	}
-	for (int r = 0; r < 2 && rc == 0; r++)
-		if (n[r] > 0)
-			rc = write_rollup(db, txn, r, c->id, buckets[r], n[r]);
-	return rc;
-}
-
-static int write_head(struct db *db, MDB_txn *txn, struct head *h)
-{
-	static uint8_t value[LAYOUT_HEAD_BYTES + 1];
-	size_t len = codec_finish(&h->enc);
-	value[0] = 0;
-	memcpy(value + 1, h->buf, len);
-	uint8_t kbuf[LAYOUT_KEY_BYTES];
-	layout_key(kbuf, h->id, h->chunk_start);
-	MDB_val k = { sizeof kbuf, kbuf }, v = { len + 1, value };
-	return mdb_put(txn, db->chunks, &k, &v, 0);
-}
-
-/* ---- what readers get without decoding: latest records and changes ---- */
-
-/* The series' latest record, and its ordinal when it is new. */
-static int put_series(struct db *db, MDB_txn *txn, struct head *h)
-{
-	if (h->first_ts == INT64_MIN && h->enc.count > 0)
-		h->first_ts = h->chunk_start; /* the first chunk's start */
-	struct latest_series l = { h->ordinal, h->first_ts, h->last_ts, h->last_value, h->minute };
-	int rc = latest_put(&db->le, txn, h->id, &l);
-	if (rc == 0 && h->unsaved) {
-		uint8_t okey[4] = { (uint8_t)(h->ordinal >> 24), (uint8_t)(h->ordinal >> 16),
-				    (uint8_t)(h->ordinal >> 8), (uint8_t)h->ordinal };
-		MDB_val ok = { sizeof okey, okey }, ov = { sizeof h->id, &h->id };
-		rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &ok, &ov, 0);
-	}
-	return rc;
-}
-
-static int write_all(struct db *db, MDB_txn *txn, uint64_t wal_position)
-{
-	int rc = 0;
-	bool news = db->n_names > 0 || db->n_closed > 0;
-	db->changes.n = 0; /* a commit retried after growing the map starts over */
-	for (size_t i = 0; i < db->n_names && rc == 0; i++) {
-		uint8_t key[8];
-		layout_put_be64(key, db->names_pending[i].id);
-		MDB_val k = { sizeof key, key },
-			v = { db->names_pending[i].len, db->names_pending[i].name };
-		if ((rc = mdb_put(txn, db->names, &k, &v, 0)) == 0)
-			rc = put_by_name(db, txn, &k, &v);
-	}
-	for (size_t i = 0; i < db->n_closed && rc == 0; i++)
-		rc = write_closed(db, txn, &db->closed[i]);
-	for (size_t i = 0; i < db->table_cap && rc == 0; i++) {
-		struct head *h = db->table[i];
-		if (h && h->dirty && h->enc.count > 0)
-			rc = write_head(db, txn, h);
-		if (rc == 0 && h && (h->dirty || h->unsaved)) {
-			rc = put_series(db, txn, h);
-			news = true;
-		}
-		if (rc == 0 && h && h->dirty)
-			rc = changes_add(&db->changes, h->ordinal);
-	}
-	int64_t now = rtime_now_ns();
-	if (rc == 0 && news)
-		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, db->next_ordinal, now);
-	if (rc == 0 && news)
-		rc = meta_put(db, txn, "seq", db->seq + 1);
-	if (rc == 0)
-		rc = changes_prune(&db->le, txn, now - db->config.changes_horizon_ns);
-	if (rc == 0)
-		rc = meta_put(db, txn, "applied", wal_position);
-	if (rc == 0)
-		rc = meta_put(db, txn, "samples", db->samples);
-	if (rc == 0)
-		rc = meta_put(db, txn, "duplicates", db->duplicates);
-	if (rc == 0)
-		rc = meta_put(db, txn, "out_of_order", db->out_of_order);
-	return rc;
-}
-
-int db_commit(struct db *db, uint64_t wal_position, struct err *e)
-{
-	for (;;) {
-		MDB_txn *txn;
-		int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
-		if (rc == 0 && (rc = write_all(db, txn, wal_position)) != 0)
-			mdb_txn_abort(txn);
-		else if (rc == 0 && (rc = FAULT("db.commit")) != 0)
-			mdb_txn_abort(txn); /* as if LMDB's commit had failed */
-		else if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		if (rc == MDB_MAP_FULL) {
-			/* Nothing in memory changed: grow the map and redo it all. */
-			size_t size = db->map_size * 2;
-			if ((rc = mdb_env_set_mapsize(db->env, size)) != 0)
-				return db_lmdb_error(e, rc, "cannot grow the map", db->dir);
-			db->map_size = size;
-			continue;
-		}
-		if (rc != 0)
-			return db_lmdb_error(e, rc, "commit failed", db->dir);
-		break;
-	}
-	/* What write_all's has_news saw, before the lists are emptied. */
-	bool names_or_chunks = db->n_names > 0 || db->n_closed > 0;
-	for (size_t i = 0; i < db->n_names; i++)
-		free(db->names_pending[i].name);
-	db->n_names = 0;
-	for (size_t i = 0; i < db->n_closed; i++)
-		free(db->closed[i].bytes);
-	db->n_closed = 0;
-	bool news = false;
-	for (size_t i = 0; i < db->table_cap; i++)
-		if (db->table[i]) {
-			news |= db->table[i]->dirty || db->table[i]->unsaved;
-			db->table[i]->dirty = db->table[i]->unsaved = false;
-		}
-	db->applied = wal_position;
-	if (news || names_or_chunks) {
-		db->seq++;
-		commit_signal_publish(db->signal, db->seq);
-	}
-	return 0;
-}
-
-int db_checkpoint(struct db *db, struct err *e)
-{
-	int rc = mdb_env_sync(db->env, 1);
-	return rc ? db_lmdb_error(e, rc, "cannot sync", db->dir) : 0;
-}
-
-uint64_t db_applied_position(struct db *db)
-{
-	return db->applied;
 }
 
 /* ---- statistics ---- */
@@ -569,13 +388,16 @@ int db_get_stats(struct db *db, struct db_stats *out, struct err *e)
 	MDB_txn *txn;
 	MDB_stat st;
 	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&db->lock); /* no read while the committer grows the map */
 	int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 	if (rc == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(db->env, 0);
 		rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 	}
-	if (rc)
+	if (rc) {
+		pthread_mutex_unlock(&db->lock);
 		return db_lmdb_error(e, rc, "cannot read", db->dir);
+	}
 	if (mdb_stat(txn, db->names, &st) == 0)
 		out->series = st.ms_entries;
 	if (mdb_stat(txn, db->chunks, &st) == 0)
@@ -587,6 +409,7 @@ int db_get_stats(struct db *db, struct db_stats *out, struct err *e)
 	out->out_of_order = meta_get(db, txn, "out_of_order");
 	out->applied_position = meta_get(db, txn, "applied");
 	mdb_txn_abort(txn);
+	pthread_mutex_unlock(&db->lock);
 	char path[4200];
 	struct stat fst;
 	snprintf(path, sizeof path, "%s/data.mdb", db->dir);

@@ -84,12 +84,39 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
  * writes it all.  Other failures are -EIO and the like, with a message. */
 int db_commit(struct db *db, uint64_t wal_position, struct err *e);
 
+/* db_commit on a thread of the store's own, so that who appends (and
+ * acks what the WAL holds) never waits for LMDB: returns at once, -EBUSY
+ * while the previous one is still being written.  Appending may go on
+ * meanwhile, from the caller's thread (db_append, db_register_series
+ * and the rest are safe against the committer, not against each other);
+ * what is appended before a head is copied out goes into this commit,
+ * the rest into the next.  With checkpoint, LMDB is flushed after it and
+ * retention applied (db_checkpoint, db_apply_retention): see
+ * db_synced_position. */
+int db_commit_start(struct db *db, uint64_t wal_position, bool checkpoint, struct err *e);
+
+/* True while a commit db_commit_start began is being written. */
+bool db_commit_running(struct db *db);
+
+/* How the last commit db_commit_start began ended, told once: 0 when it
+ * succeeded, else db_commit's error (-ENOSPC for a full disk: what it
+ * would have written stays in memory for the next), with its message in
+ * e; 1 while it runs or when none ended since the last call. */
+int db_commit_result(struct db *db, struct err *e);
+
+/* Waits until no commit of db_commit_start is being written. */
+void db_commit_wait(struct db *db);
+
 /* Flushes LMDB to disk (fsync).  After it returns 0, WAL records up to the
  * last committed wal_position are no longer needed. */
 int db_checkpoint(struct db *db, struct err *e);
 
 /* The WAL position stored by the last db_commit (0 for a new database). */
 uint64_t db_applied_position(struct db *db);
+
+/* The WAL position the last checkpoint made durable in LMDB: WAL records
+ * before it are no longer needed. */
+uint64_t db_synced_position(struct db *db);
 
 /* Removes chunks and rollups past their retention.  Called by the drainer
  * at each checkpoint.  Incremental: a pass over the database starts at most

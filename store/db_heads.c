@@ -68,6 +68,9 @@ struct head *db_head_add(struct db *db, uint64_t id)
 	h->first_ts = INT64_MIN;
 	h->minute = LATEST_NO_MINUTE;
 	codec_init(&h->enc, h->buf, sizeof h->buf, false);
+	if (!grow_array_from(&db->fresh, &db->fresh_cap, db->n_fresh + 1, sizeof *db->fresh, 1024))
+		return NULL; /* the slab keeps h: it is reused by nothing, freed at close */
+	db->fresh[db->n_fresh++] = h; /* the next commit sorts it into its order */
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
 	return h;
@@ -133,7 +136,7 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 	return 0;
 }
 
-int db_append(struct db *db, const struct sample *samples, size_t n, struct err *e)
+static int append_locked(struct db *db, const struct sample *samples, size_t n, struct err *e)
 {
 	struct head *h = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -147,6 +150,14 @@ int db_append(struct db *db, const struct sample *samples, size_t n, struct err 
 			return err_set(e, rc, "db %s: out of memory", db->dir);
 	}
 	return 0;
+}
+
+int db_append(struct db *db, const struct sample *samples, size_t n, struct err *e)
+{
+	pthread_mutex_lock(&db->lock); /* the committer copies heads out */
+	int rc = append_locked(db, samples, n, e);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
 }
 
 /* A series handed out is its head: struct db_series is never defined. */
@@ -185,8 +196,8 @@ void db_find_series(struct db *db, const struct sample *samples, size_t n,
 	}
 }
 
-int db_append_to(struct db *db, struct db_series *const *series, const struct sample *samples,
-		 size_t n, struct err *e)
+static int append_to_locked(struct db *db, struct db_series *const *series,
+			    const struct sample *samples, size_t n, struct err *e)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i + 2 * PREFETCH_AHEAD < n) {
@@ -204,4 +215,13 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 			return err_set(e, rc, "db %s: out of memory", db->dir);
 	}
 	return 0;
+}
+
+int db_append_to(struct db *db, struct db_series *const *series, const struct sample *samples,
+		 size_t n, struct err *e)
+{
+	pthread_mutex_lock(&db->lock);
+	int rc = append_to_locked(db, series, samples, n, e);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
 }

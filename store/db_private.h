@@ -7,6 +7,7 @@
 #define RMON_DB_PRIVATE_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,20 @@ struct pending_name {
 	char *name;
 };
 
+/* The commit on its own thread (db_commit.c): what the caller asked for
+ * and what the last round ended with. */
+struct committer {
+	pthread_t thread;
+	pthread_cond_t wake, done;
+	bool started, stop;
+	bool asked, running;   /* a round waits to begin / is being written */
+	uint64_t wal_position; /* the round asked for: its WAL position ... */
+	bool checkpoint;       /* ... whether it syncs and applies retention */
+	bool finished;	       /* a round ended since db_commit_result looked */
+	int rc;		       /* how it ended */
+	struct err err;
+};
+
 struct db {
 	struct lmdb_env le;
 	MDB_env *env; /* le's, by their old names */
@@ -71,10 +86,23 @@ struct db {
 	bool read_only;
 	struct db_config config;
 	size_t map_size;
+	/* Who appends and the committer's thread share the heads, the table,
+	 * the pending names and closed chunks and the counters: this lock
+	 * guards them.  The committer holds it only to copy a slice of heads
+	 * out, never while LMDB writes. */
+	pthread_mutex_t lock;
+	struct committer committer;
+	uint64_t synced;	  /* the WAL position the last checkpoint made durable in LMDB */
+	struct commit_work *work; /* the committer's buffers (db_commit.c) */
 	/* Heads by id: open addressing, linear probing, a power-of-two size. */
 	struct head **table;
 	size_t table_cap, n_heads;
 	struct slab *heads; /* where the heads live */
+	/* The heads sorted by id, the order the commit writes them in (LMDB's
+	 * keys start with the id: in key order each page is touched once);
+	 * heads added since the last commit wait in fresh to be merged in. */
+	struct head **order, **fresh;
+	size_t n_order, order_cap, n_fresh, fresh_cap;
 	struct closed_chunk *closed;
 	size_t n_closed, closed_cap;
 	struct pending_name *names_pending;
@@ -94,6 +122,30 @@ struct head *db_head_find(struct db *db, uint64_t id);
 /* Adds an empty head for series id, which the table must not hold yet
  * (its ordinal 0, no samples); NULL when out of memory. */
 struct head *db_head_add(struct db *db, uint64_t id);
+
+/* The newest record of series id in dbi: 0 with *k and *v set (valid
+ * while txn lives) when one exists, else MDB_NOTFOUND. */
+int db_newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB_val *v);
+
+/* What series h's latest record holds (its first time set when it was
+ * not known yet). */
+void db_head_latest(struct head *h, struct latest_series *l);
+
+/* Writes series id's latest record through cursor latest (on the latest
+ * database of txn), and its ordinal when unsaved (new). */
+int db_put_series(struct db *db, MDB_txn *txn, MDB_cursor *latest, uint64_t id,
+		  const struct latest_series *l, bool unsaved);
+
+/* by_name's record of a series: key id (8 bytes) and name as in names. */
+int db_put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name);
+
+/* Stops the committer's thread, after the commit it is writing, and frees
+ * its buffers. */
+void db_committer_stop(struct db *db);
+void db_commit_work_free(struct db *db);
+
+/* db_apply_retention's work, on the committer's thread or the caller's. */
+int db_retention_step(struct db *db, int64_t now_ns, struct err *e);
 
 /* LMDB code rc as a negative errno with "store DIR: what: ..." in e; a
  * file system out of room is -ENOSPC. */

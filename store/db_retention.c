@@ -60,7 +60,7 @@ static int expire(struct db *db, MDB_txn *txn, int r, int64_t cutoff, size_t bud
 	return rc;
 }
 
-int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
+int db_retention_step(struct db *db, int64_t now_ns, struct err *e)
 {
 	const int64_t keep[] = { db->config.retention_raw_ns, db->config.retention_1m_ns,
 				 db->config.retention_1h_ns };
@@ -86,4 +86,10 @@ int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
 	else
 		mdb_txn_abort(txn);
 	return rc ? db_lmdb_error(e, rc, "retention failed", db->dir) : 0;
+}
+
+int db_apply_retention(struct db *db, int64_t now_ns, struct err *e)
+{
+	db_commit_wait(db); /* one write transaction at a time */
+	return db_retention_step(db, now_ns, e);
 }

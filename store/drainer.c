@@ -25,11 +25,12 @@ struct drainer {
 	struct db *db;
 	struct commit_signal *signal; /* where readers learn that a disk is full */
 	struct sample *batch;
-	struct db_series **series; /* of each sample of batch */
-	size_t pending;		   /* samples peeked whose WAL commit failed: retried */
-	bool pending_applied;	   /* ... and already in the head chunks */
-	struct sample *net;	   /* samples added (drainer_add), not yet durable */
-	size_t n_net, net_cap, net_applied;
+	struct db_series **series;     /* of each sample of batch */
+	size_t pending;		       /* samples peeked whose WAL commit failed: retried */
+	bool pending_applied;	       /* ... and already in the head chunks */
+	struct sample *net;	       /* samples added (drainer_add), not yet durable */
+	struct db_series **net_series; /* of each of them, looked up once */
+	size_t n_net, net_cap, net_series_cap, net_applied;
 	int64_t net_since;
 	int64_t pending_since;
 	int64_t last_commit, last_checkpoint, last_self;
@@ -213,7 +214,8 @@ static int apply_heads(struct drainer *d, struct err *e)
 {
 	int rc = 0;
 	if (d->n_net > d->net_applied) {
-		rc = db_append(d->db, d->net + d->net_applied, d->n_net - d->net_applied, e);
+		rc = db_append_to(d->db, d->net_series + d->net_applied, d->net + d->net_applied,
+				  d->n_net - d->net_applied, e);
 		d->net_applied = d->n_net;
 	}
 	/* In slices, looking in between whether the disk is done, so the
@@ -386,6 +388,25 @@ static int commit_paused(struct drainer *d, int rc, const struct err *why)
 	return rc;
 }
 
+/* How the last commit of the database's thread ended. */
+static int commit_outcome(struct drainer *d, struct err *e)
+{
+	struct err why = { 0 };
+	int rc = db_commit_result(d->db, &why);
+	if (rc == 1) /* none ended since the last look */
+		return 0;
+	rc = commit_paused(d, rc, &why);
+	if (rc != 0 && e)
+		*e = why;
+	return rc;
+}
+
+int drainer_wait_commit(struct drainer *d, struct err *e)
+{
+	db_commit_wait(d->db);
+	return commit_outcome(d, e);
+}
+
 static int periodic(struct drainer *d, struct err *e)
 {
 	int64_t now = rtime_mono_ns();
@@ -394,24 +415,24 @@ static int periodic(struct drainer *d, struct err *e)
 		rc = record_self(d, rtime_now_ns(), (double)(now - d->last_self) / 1e9, e);
 		d->last_self = now;
 	}
-	if (rc == 0 && now - d->last_commit >= d->config.commit_interval_ns) {
-		struct err why = { 0 };
-		rc = commit_paused(d, db_commit(d->db, wal_end(d->wal), &why), &why);
-		if (rc != 0 && e)
-			*e = why;
+	/* The commit is written on the database's own thread: the WAL keeps
+	 * what it has not written yet, so this loop goes on taking and acking
+	 * samples meanwhile, however many series a commit has to write.  The
+	 * next begins once the last is done, as often as the interval allows. */
+	if (rc == 0 && now - d->last_commit >= d->config.commit_interval_ns &&
+	    !db_commit_running(d->db)) {
+		rc = commit_outcome(d, e);
+		/* LMDB is flushed behind the commit, then WAL segments before the
+		 * synced position can go. */
+		bool checkpoint = !d->stats.db_full &&
+				  now - d->last_checkpoint >= d->config.checkpoint_interval_ns;
+		if (rc == 0)
+			rc = db_commit_start(d->db, wal_end(d->wal), checkpoint, e);
+		if (rc == 0)
+			rc = wal_truncate_before(d->wal, db_synced_position(d->db), e);
+		if (checkpoint)
+			d->last_checkpoint = now;
 		d->last_commit = now;
-	}
-	if (rc == 0 && !d->stats.db_full &&
-	    now - d->last_checkpoint >= d->config.checkpoint_interval_ns) {
-		struct err why = { 0 };
-		rc = db_checkpoint(d->db, &why);
-		if (rc == 0)
-			rc = wal_truncate_before(d->wal, db_applied_position(d->db), &why);
-		if (rc == 0)
-			rc = db_apply_retention(d->db, rtime_now_ns(), &why);
-		if ((rc = commit_paused(d, rc, &why)) != 0 && e)
-			*e = why;
-		d->last_checkpoint = now;
 	}
 	return rc;
 }
@@ -491,14 +512,23 @@ int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char 
 		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
 	if (n == 0)
 		return 0;
+	if (!grow_array_from(&d->net, &d->net_cap, d->n_net + n, sizeof *d->net, 4096) ||
+	    !grow_array_from(&d->net_series, &d->net_series_cap, d->n_net + n,
+			     sizeof *d->net_series, 4096))
+		return err_set(e, -ENOMEM, "drainer: out of memory");
+	/* Each sample's series looked up once, the look-ups overlapped: with
+	 * a million series nearly every one is a cache miss. */
+	struct db_series **series = d->net_series + d->n_net;
+	db_find_series(d->db, s, n, series);
 	for (size_t i = 0; i < n; i++)
-		if (!(names && names[i]) && !db_knows_series(d->db, s[i].id))
+		if (!series[i] && !(names && names[i]))
 			return err_set(e, -ENOENT, "drainer: series id %016llx was never defined",
 				       (unsigned long long)s[i].id);
 	if ((rc = register_names(d, s, n, names, e)) != 0)
 		return rc;
-	if (!grow_array_from(&d->net, &d->net_cap, d->n_net + n, sizeof *d->net, 4096))
-		return err_set(e, -ENOMEM, "drainer: out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!series[i])
+			series[i] = db_series(d->db, s[i].id);
 	if ((rc = wal_append_samples(d->wal, s, n, e)) != 0)
 		return rc;
 	if (d->n_net == 0)
@@ -537,6 +567,8 @@ int drainer_close(struct drainer *d, struct err *e)
 	int rc = 0;
 	if (!d)
 		return 0;
+	if (d->db)
+		db_commit_wait(d->db); /* what it failed with, the commit below writes again */
 	if (d->db && d->wal && d->pending == 0 && d->n_net == 0) {
 		rc = db_commit(d->db, wal_end(d->wal), e);
 		if (rc == 0)
@@ -553,6 +585,7 @@ int drainer_close(struct drainer *d, struct err *e)
 	free(d->batch);
 	free(d->series);
 	free(d->net);
+	free(d->net_series);
 	free(d);
 	return rc;
 }

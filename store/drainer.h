@@ -5,10 +5,12 @@
  * and the samples to the WAL, waits until they are durable (group commit),
  * and only then releases the ring slots and applies the batch to the
  * in-memory chunks.  About every second it commits LMDB (without fsync) so
- * readers see new data; every checkpoint interval it syncs LMDB and removes
- * WAL segments that are no longer needed.  On open it replays the WAL from
- * the position LMDB last recorded, so a kill -9 at any moment loses nothing
- * that was released from the ring and stores nothing twice.
+ * readers see new data, on a thread of the database's own (db.h,
+ * db_commit_start): the next commit begins once the last is written, and
+ * the WAL holds what it has not written yet.  Every checkpoint interval
+ * LMDB is synced behind a commit and WAL segments no longer needed go.  On open it replays the WAL
+ * from the position LMDB last recorded, so a kill -9 at any moment loses nothing that was released
+ * from the ring and stores nothing twice.
  *
  * Other sources of samples (the network ingest server) feed the same path:
  * drainer_add writes them to the WAL, drainer_sync makes everything added
@@ -62,6 +64,11 @@ int drainer_open(const struct drainer_config *c, struct drainer **out, struct er
  * draining: a full disk is not one of them (it is logged, the batch is
  * kept, and the next step retries). */
 int drainer_step(struct drainer *d, int timeout_ms, struct err *e);
+
+/* Waits until the commit drainer_step began is written, and takes its
+ * outcome as the next step would (a full disk pauses commits): readers
+ * see what was stored before the step.  For tests and tools. */
+int drainer_wait_commit(struct drainer *d, struct err *e);
 
 /* Writes n samples of other origin to the WAL, registering names[i]
  * (canonical, NUL-terminated; names or names[i] NULL when the id is known)

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-int latest_put(struct lmdb_env *le, MDB_txn *txn, uint64_t id, const struct latest_series *s)
+int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s)
 {
 	const struct latest_minute *m = &s->minute;
 	struct layout_latest l = {
@@ -22,7 +22,7 @@ int latest_put(struct lmdb_env *le, MDB_txn *txn, uint64_t id, const struct late
 		m->rise,
 	};
 	MDB_val k = { sizeof id, &id }, v = { sizeof l, &l };
-	return mdb_put(txn, le->dbi[LAYOUT_DB_LATEST], &k, &v, 0);
+	return mdb_cursor_put(cur, &k, &v, 0);
 }
 
 int latest_get(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t newest_ts,

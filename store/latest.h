@@ -50,8 +50,10 @@ struct latest_series {
 	struct latest_minute minute; /* the minute of last_ts */
 };
 
-/* Writes series id's record in the write transaction txn; LMDB's code. */
-int latest_put(struct lmdb_env *le, MDB_txn *txn, uint64_t id, const struct latest_series *s);
+/* Writes series id's record through cur, a cursor on the latest database
+ * of a write transaction (series written in id order find their page at
+ * once); LMDB's code. */
+int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s);
 
 /* Reads series id's record into *s; its minute is LATEST_NO_MINUTE unless
  * it is the minute of newest_ts (the writer's own newest sample).  LMDB's

@@ -99,11 +99,12 @@ static inline void put1(struct drainer *d, const char *name, int64_t ts, double 
 	put(d, name, &ts, &v, 1);
 }
 
-/* One drainer step: with a commit interval of 0 it commits LMDB. */
+/* One drainer step: with a commit interval of 0 it commits LMDB, which
+ * readers see once its thread has written it. */
 static inline void commit(struct drainer *d)
 {
 	struct err e = { 0 };
-	if (drainer_step(d, 0, &e) != 0)
+	if (drainer_step(d, 0, &e) != 0 || drainer_wait_commit(d, &e) != 0)
 		fail_msg("drainer_step: %s", e.msg);
 }
 

@@ -393,6 +393,7 @@ static void test_db_disk_full_pauses_and_resumes(void **state)
 		s.ts += RTIME_NS_PER_SEC;
 		assert_int_equal(drainer_submit(d, &s, 1, &name, &e), 0);
 		assert_int_equal(drainer_step(d, 0, &e), 0);
+		assert_int_equal(drainer_wait_commit(d, &e), 0); /* the commit's thread */
 	}
 	struct drainer_stats st;
 	drainer_get_stats(d, &st);
@@ -402,6 +403,7 @@ static void test_db_disk_full_pauses_and_resumes(void **state)
 	assert_int_equal(reader_sees_full(), 1);
 	fault_hook = NULL;
 	assert_int_equal(drainer_step(d, 0, &e), 0);
+	assert_int_equal(drainer_wait_commit(d, &e), 0);
 	drainer_get_stats(d, &st);
 	assert_false(st.db_full);
 	assert_int_equal(n_notices, 2);
@@ -422,6 +424,7 @@ static void paused_body(void)
 	fail_next("db.commit", ENOSPC, 1000);
 	CHECK(drainer_submit(d, &s, 1, &name, &e) == 0);
 	CHECK(drainer_step(d, 0, &e) == 0);
+	CHECK(drainer_wait_commit(d, &e) == 0);
 	CHECK(reader_sees_full() == 1);
 }
 

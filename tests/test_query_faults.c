@@ -295,6 +295,7 @@ static void test_writer_unaffected(void **state)
 		fault_on(points[p], EIO, -1);
 		write_samples(d, POINTS * (int)(p + 1));
 		assert_int_equal(drainer_step(d, 0, &e), 0);
+		assert_int_equal(drainer_wait_commit(d, &e), 0); /* its thread wrote it */
 		uint64_t id = id_of(0);
 		struct query_latest got;
 		assert_true(query_latest(q, &id, 1, &got, &e) < 0); /* the reader fails */

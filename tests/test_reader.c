@@ -714,6 +714,78 @@ static void test_reader_keeps_working_while_map_grows(void **state)
 	db_close(db);
 }
 
+/* The commit is written on a thread of its own while appending goes on:
+ * samples appended meanwhile (to series it is writing, to new series, and
+ * enough to close chunks) all reach LMDB by the next commit, each once. */
+static void test_appends_during_a_background_commit_reach_the_next(void **state)
+{
+	(void)state;
+	enum { SERIES = 20000 };
+	struct db_config c;
+	db_config_default(&c);
+	struct db *db;
+	struct err e = { 0 };
+	char dir[300], name[64];
+	snprintf(dir, sizeof dir, "%s/db", data);
+	assert_int_equal(db_open(dir, &c, false, &db, &e), 0);
+	int64_t t0 = rtime_now_ns() - 86400 * SEC;
+	for (uint64_t id = 1; id <= SERIES; id++) {
+		int len = snprintf(name, sizeof name, "h/s%llu", (unsigned long long)id);
+		assert_int_equal(db_register_series(db, id, name, (size_t)len, &e), 0);
+		struct sample s = { id, t0, (double)id };
+		assert_int_equal(db_append(db, &s, 1, &e), 0);
+	}
+	assert_int_equal(db_commit_start(db, 1, false, &e), 0);
+	assert_int_equal(db_commit_start(db, 1, false, &e), -EBUSY);
+	/* While it runs: a new sample for every series, a new series a round,
+	 * and series 1 many samples of random values (its chunks close). */
+	size_t rounds = 0, hot = 1;
+	uint64_t next_id = SERIES + 1;
+	do {
+		rounds++;
+		for (uint64_t id = 2; id <= SERIES; id++) {
+			struct sample s = { id, t0 + (int64_t)rounds * SEC, (double)(id + rounds) };
+			assert_int_equal(db_append(db, &s, 1, &e), 0);
+		}
+		int len = snprintf(name, sizeof name, "h/new%llu", (unsigned long long)next_id);
+		assert_int_equal(db_register_series(db, next_id, name, (size_t)len, &e), 0);
+		struct sample s = { next_id++, t0, 1 };
+		assert_int_equal(db_append(db, &s, 1, &e), 0);
+		for (int k = 0; k < 200; k++, hot++) {
+			struct sample h = { 1, t0 + (int64_t)hot * SEC + (int64_t)rounds,
+					    drand48() };
+			assert_int_equal(db_append(db, &h, 1, &e), 0);
+		}
+	} while (db_commit_running(db) && rounds < 50);
+	db_commit_wait(db);
+	assert_int_equal(db_commit_result(db, &e), 0);
+	assert_int_equal(db_commit_result(db, &e), 1); /* told once */
+	assert_int_equal(db_commit(db, 2, &e), 0);
+
+	struct query *q = open_query();
+	for (uint64_t id = 2; id <= SERIES; id += 997) {
+		struct query_latest l;
+		assert_int_equal(query_latest(q, &id, 1, &l, &e), 0);
+		assert_true(l.ts == t0 + (int64_t)rounds * SEC);
+		assert_true(l.value == (double)(id + rounds));
+	}
+	for (uint64_t id = SERIES + 1; id < next_id; id++) {
+		struct query_latest l;
+		assert_int_equal(query_latest(q, &id, 1, &l, &e), 0);
+		assert_true(l.ts == t0);
+	}
+	size_t n = 0;
+	uint64_t hot_id = 1;
+	assert_int_equal(query_raw(q, hot_id, t0, INT64_MAX, count_sample, &n, NULL, &e), 0);
+	assert_true(n == hot); /* the first sample and every hot one, once */
+	struct query_stats st;
+	assert_int_equal(query_get_stats(q, &st, &e), 0);
+	assert_true(st.samples ==
+		    SERIES + (SERIES - 1) * rounds + (next_id - SERIES - 1) + hot - 1);
+	query_close(q);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +802,7 @@ int main(void)
 		T(test_open_checks_layout_version),
 		T(test_version_1_store_is_upgraded),
 		T(test_reader_keeps_working_while_map_grows),
+		T(test_appends_during_a_background_commit_reach_the_next),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,583 @@
+/* db_commit.c - the commit: what was appended since the last one written
+ * to LMDB in one transaction, either on the caller's thread (db_commit)
+ * or on a thread of its own (db_commit_start), so that who appends and
+ * acks never waits for LMDB; see db.h.
+ *
+ * A commit copies the changed heads out in slices, holding the lock only
+ * while it copies, and writes them in id order, LMDB's key order, so each
+ * page is touched once.  Whatever is appended meanwhile goes into this
+ * commit if its head was not copied yet, else into the next: the stored
+ * WAL position is the one asked for, taken before the first slice, and a
+ * replay from it skips the samples a head already holds. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fault.h"
+#include "lib/grow.h"
+#include "lib/rtime.h"
+#include "store/changes.h"
+#include "store/codec.h"
+#include "store/db_private.h"
+#include "store/latest.h"
+#include "store/layout.h"
+#include "store/rollup.h"
+
+#define SLICE 2048 /* heads copied out under the lock at a time: well under a millisecond */
+
+/* A changed head as copied out of the table. */
+struct staged {
+	struct head *h;
+	bool dirty, unsaved;
+	uint64_t id;
+	int64_t chunk_start;
+	struct latest_series latest;
+	size_t len; /* of value; 0 when the head chunk holds no samples */
+	uint8_t value[LAYOUT_HEAD_BYTES + 1];
+};
+
+/* What one commit took, so that it can write it outside the lock and,
+ * should LMDB fail, give the heads their changes back. */
+struct commit_work {
+	struct staged stage[SLICE];
+	struct staged *marks; /* every head copied in this commit (flags only) */
+	size_t n_marks, marks_cap;
+	struct pending_name *names;
+	size_t n_names, names_cap;
+	struct closed_chunk *closed;
+	size_t n_closed, closed_cap;
+	struct head **fresh;
+	size_t fresh_cap;
+	struct rollup_bucket buckets[2][LAYOUT_CHUNK_MAX_SAMPLES]; /* of a closed chunk */
+	struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];  /* a rollup record */
+};
+
+/* ---- writing records ---- */
+
+static int meta_put(struct db *db, MDB_txn *txn, const char *key, uint64_t value)
+{
+	return lmdb_env_meta_put(&db->le, txn, key, value);
+}
+
+/* Folds a closed chunk's buckets into the newest rollup record of its
+ * series at one resolution, starting a new record when that one is full. */
+static int write_rollup(struct db *db, MDB_txn *txn, struct commit_work *w, int res, uint64_t id,
+			struct rollup_bucket *fresh, size_t n_fresh)
+{
+	struct rollup_bucket *merged = w->merged;
+	MDB_dbi dbi = db->rollups[res];
+	MDB_val k, v;
+	size_t n = 0;
+	int64_t key_start = fresh[0].start;
+	int rc = db_newest_record(txn, dbi, id, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0) {
+		uint64_t key_id;
+		int64_t start;
+		layout_key_parse(k.mv_data, &key_id, &start);
+		int got = rollup_decode(v.mv_data, v.mv_size, merged, LAYOUT_ROLLUP_BUCKETS);
+		/* Extend the newest record while it has room, comes before and
+		 * stays within a record's span (readers and retention rely on it). */
+		if (got > 0 && merged[got - 1].start <= fresh[0].start &&
+		    (size_t)got + n_fresh <= LAYOUT_ROLLUP_BUCKETS &&
+		    fresh[n_fresh - 1].start - start < layout_record_span_ns[res + 1]) {
+			n = (size_t)got;
+			key_start = start;
+		}
+	}
+	for (size_t i = 0; i < n_fresh; i++) {
+		if (n > 0 && merged[n - 1].start == fresh[i].start)
+			rollup_merge(&merged[n - 1], &fresh[i]);
+		else
+			merged[n++] = fresh[i];
+	}
+	uint8_t *record;
+	size_t len;
+	if (rollup_encode(merged, n, &record, &len) != 0)
+		return ENOMEM;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, id, key_start);
+	k = (MDB_val){ sizeof kbuf, kbuf };
+	v = (MDB_val){ len, record };
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(record);
+	return rc;
+}
+
+static int write_closed(struct db *db, MDB_txn *txn, struct commit_work *w,
+			const struct closed_chunk *c)
+{
+	struct rollup_bucket(*buckets)[LAYOUT_CHUNK_MAX_SAMPLES] = w->buckets;
+	uint8_t kbuf[LAYOUT_KEY_BYTES];
+	layout_key(kbuf, c->id, c->start);
+	MDB_val k = { sizeof kbuf, kbuf }, v = { c->len, c->bytes };
+	int rc = mdb_put(txn, db->chunks, &k, &v, 0);
+	if (rc)
+		return rc;
+	struct codec_decoder dec;
+	if (codec_decoder_init(&dec, c->bytes + 1, c->len - 1) != 0)
+		return 0;
+	size_t n[2] = { 0, 0 };
+	int64_t ts;
+	double value, prev = c->before;
+	while (codec_next(&dec, &ts, &value) == 1) {
+		for (int r = 0; r < 2; r++)
+			n[r] = rollup_add(buckets[r], n[r], LAYOUT_CHUNK_MAX_SAMPLES,
+					  layout_bucket_ns[r + 1], ts, value, prev);
+		prev = value;
+	}
+	for (int r = 0; r < 2 && rc == 0; r++)
+		if (n[r] > 0)
+			rc = write_rollup(db, txn, w, r, c->id, buckets[r], n[r]);
+	return rc;
+}
+
+void db_head_latest(struct head *h, struct latest_series *l)
+{
+	if (h->first_ts == INT64_MIN && h->enc.count > 0)
+		h->first_ts = h->chunk_start; /* the first chunk's start */
+	*l =
+	    (struct latest_series){ h->ordinal, h->first_ts, h->last_ts, h->last_value, h->minute };
+}
+
+int db_put_series(struct db *db, MDB_txn *txn, MDB_cursor *latest, uint64_t id,
+		  const struct latest_series *l, bool unsaved)
+{
+	int rc = latest_put(latest, id, l);
+	if (rc == 0 && unsaved) {
+		uint8_t okey[4] = { (uint8_t)(l->ordinal >> 24), (uint8_t)(l->ordinal >> 16),
+				    (uint8_t)(l->ordinal >> 8), (uint8_t)l->ordinal };
+		MDB_val ok = { sizeof okey, okey }, ov = { sizeof id, &id };
+		rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &ok, &ov, 0);
+	}
+	return rc;
+}
+
+/* ---- taking what to write, under the lock ---- */
+
+/* Copies the pending names and closed chunks from the given counts on:
+ * the arrays may move as the appender grows them, their contents not. */
+static int take_lists(struct db *db, struct commit_work *w)
+{
+	size_t names = db->n_names - w->n_names, closed = db->n_closed - w->n_closed;
+	if (!grow_array_from(&w->names, &w->names_cap, w->n_names + names, sizeof *w->names, 64) ||
+	    !grow_array_from(&w->closed, &w->closed_cap, w->n_closed + closed, sizeof *w->closed,
+			     256))
+		return ENOMEM;
+	memcpy(w->names + w->n_names, db->names_pending + w->n_names, names * sizeof *w->names);
+	memcpy(w->closed + w->n_closed, db->closed + w->n_closed, closed * sizeof *w->closed);
+	w->n_names += names;
+	w->n_closed += closed;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct head *const *)a)->id, y = (*(struct head *const *)b)->id;
+	return (x > y) - (x < y);
+}
+
+/* Merges the heads added since the last commit into the id order. */
+static int sort_in_fresh(struct db *db, struct commit_work *w)
+{
+	pthread_mutex_lock(&db->lock);
+	size_t n = db->n_fresh;
+	bool ok =
+	    grow_array_from(&w->fresh, &w->fresh_cap, n, sizeof *w->fresh, 1024) &&
+	    grow_array_from(&db->order, &db->order_cap, db->n_order + n, sizeof *db->order, 1024);
+	if (ok) {
+		memcpy(w->fresh, db->fresh, n * sizeof *w->fresh);
+		db->n_fresh = 0;
+	}
+	pthread_mutex_unlock(&db->lock);
+	if (!ok)
+		return ENOMEM;
+	if (n == 0)
+		return 0;
+	qsort(w->fresh, n, sizeof *w->fresh, by_id);
+	/* From the back, so the order array merges in place. */
+	size_t i = db->n_order, j = n, to = db->n_order + n;
+	while (j > 0) {
+		if (i > 0 && db->order[i - 1]->id > w->fresh[j - 1]->id)
+			db->order[--to] = db->order[--i];
+		else
+			db->order[--to] = w->fresh[--j];
+	}
+	db->n_order += n;
+	return 0;
+}
+
+/* Copies the changed heads of order[from, from + SLICE) into the stage,
+ * their flags cleared; how many were. */
+static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int *rc)
+{
+	size_t to = from + SLICE < db->n_order ? from + SLICE : db->n_order, n = 0;
+	pthread_mutex_lock(&db->lock);
+	if (!grow_array_from(&w->marks, &w->marks_cap, w->n_marks + (to - from), sizeof *w->marks,
+			     1024)) {
+		pthread_mutex_unlock(&db->lock);
+		*rc = ENOMEM;
+		return 0;
+	}
+	for (size_t i = from; i < to; i++) {
+		struct head *h = db->order[i];
+		if (!h->dirty && !h->unsaved)
+			continue;
+		struct staged *s = &w->stage[n++];
+		s->h = h;
+		s->dirty = h->dirty;
+		s->unsaved = h->unsaved;
+		s->id = h->id;
+		s->chunk_start = h->chunk_start;
+		s->len = 0;
+		if (h->dirty && h->enc.count > 0) {
+			size_t len = codec_finish(&h->enc);
+			s->value[0] = 0;
+			memcpy(s->value + 1, h->buf, len);
+			s->len = len + 1;
+		}
+		db_head_latest(h, &s->latest);
+		h->dirty = h->unsaved = false;
+		w->marks[w->n_marks++] =
+		    (struct staged){ .h = h, .dirty = s->dirty, .unsaved = s->unsaved };
+	}
+	pthread_mutex_unlock(&db->lock);
+	return n;
+}
+
+/* The commit failed: the heads it copied are changed again. */
+static void give_back(struct db *db, struct commit_work *w)
+{
+	pthread_mutex_lock(&db->lock);
+	for (size_t i = 0; i < w->n_marks; i++) {
+		w->marks[i].h->dirty |= w->marks[i].dirty;
+		w->marks[i].h->unsaved |= w->marks[i].unsaved;
+	}
+	pthread_mutex_unlock(&db->lock);
+}
+
+/* The commit is in LMDB: the names and chunks it wrote leave the lists. */
+static void drop_written(struct db *db, struct commit_work *w)
+{
+	for (size_t i = 0; i < w->n_names; i++)
+		free(w->names[i].name);
+	for (size_t i = 0; i < w->n_closed; i++)
+		free(w->closed[i].bytes);
+	pthread_mutex_lock(&db->lock);
+	db->n_names -= w->n_names;
+	memmove(db->names_pending, db->names_pending + w->n_names,
+		db->n_names * sizeof *db->names_pending);
+	db->n_closed -= w->n_closed;
+	memmove(db->closed, db->closed + w->n_closed, db->n_closed * sizeof *db->closed);
+	pthread_mutex_unlock(&db->lock);
+}
+
+/* ---- one commit ---- */
+
+static int write_lists(struct db *db, MDB_txn *txn, struct commit_work *w, size_t names_from,
+		       size_t closed_from)
+{
+	int rc = 0;
+	for (size_t i = names_from; i < w->n_names && rc == 0; i++) {
+		uint8_t key[8];
+		layout_put_be64(key, w->names[i].id);
+		MDB_val k = { sizeof key, key }, v = { w->names[i].len, w->names[i].name };
+		if ((rc = mdb_put(txn, db->names, &k, &v, 0)) == 0)
+			rc = db_put_by_name(db, txn, &k, &v);
+	}
+	for (size_t i = closed_from; i < w->n_closed && rc == 0; i++)
+		rc = write_closed(db, txn, w, &w->closed[i]);
+	return rc;
+}
+
+static int write_staged(struct db *db, MDB_txn *txn, MDB_cursor *chunks, MDB_cursor *latest,
+			const struct staged *s, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s[i].len > 0) {
+			uint8_t kbuf[LAYOUT_KEY_BYTES];
+			layout_key(kbuf, s[i].id, s[i].chunk_start);
+			MDB_val k = { sizeof kbuf, kbuf }, v = { s[i].len, (void *)s[i].value };
+			rc = mdb_cursor_put(chunks, &k, &v, 0);
+		}
+		if (rc == 0)
+			rc = db_put_series(db, txn, latest, s[i].id, &s[i].latest, s[i].unsaved);
+		if (rc == 0 && s[i].dirty)
+			rc = changes_add(&db->changes, s[i].latest.ordinal);
+	}
+	return rc;
+}
+
+static int write_heads(struct db *db, MDB_txn *txn, struct commit_work *w)
+{
+	MDB_cursor *chunks = NULL, *latest = NULL;
+	int rc = mdb_cursor_open(txn, db->chunks, &chunks);
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, db->le.dbi[LAYOUT_DB_LATEST], &latest);
+	for (size_t at = 0; rc == 0 && at < db->n_order; at += SLICE) {
+		size_t n = stage_slice(db, w, at, &rc);
+		if (rc == 0)
+			rc = write_staged(db, txn, chunks, latest, w->stage, n);
+	}
+	if (latest)
+		mdb_cursor_close(latest);
+	if (chunks)
+		mdb_cursor_close(chunks);
+	return rc;
+}
+
+/* The counters, as the appender has them now. */
+struct tally {
+	uint64_t samples, duplicates, out_of_order;
+	uint32_t next_ordinal;
+};
+
+static int write_all(struct db *db, MDB_txn *txn, struct commit_work *w, uint64_t wal_position,
+		     bool *news)
+{
+	struct tally t;
+	db->changes.n = 0;
+	pthread_mutex_lock(&db->lock);
+	int rc = take_lists(db, w);
+	pthread_mutex_unlock(&db->lock);
+	if (rc == 0)
+		rc = write_lists(db, txn, w, 0, 0);
+	if (rc == 0)
+		rc = write_heads(db, txn, w);
+	/* Names and chunks that came while the heads were written: a head
+	 * written needs its name, and a chunk that closed meanwhile holds
+	 * samples from before wal_position. */
+	size_t names_from = w->n_names, closed_from = w->n_closed;
+	pthread_mutex_lock(&db->lock);
+	if (rc == 0)
+		rc = take_lists(db, w);
+	t = (struct tally){ db->samples, db->duplicates, db->out_of_order, db->next_ordinal };
+	pthread_mutex_unlock(&db->lock);
+	if (rc == 0)
+		rc = write_lists(db, txn, w, names_from, closed_from);
+	*news = w->n_names > 0 || w->n_closed > 0 || w->n_marks > 0;
+	int64_t now = rtime_now_ns();
+	if (rc == 0 && *news)
+		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, t.next_ordinal, now);
+	if (rc == 0 && *news)
+		rc = meta_put(db, txn, "seq", db->seq + 1);
+	if (rc == 0)
+		rc = changes_prune(&db->le, txn, now - db->config.changes_horizon_ns);
+	if (rc == 0)
+		rc = meta_put(db, txn, "applied", wal_position);
+	if (rc == 0)
+		rc = meta_put(db, txn, "samples", t.samples);
+	if (rc == 0)
+		rc = meta_put(db, txn, "duplicates", t.duplicates);
+	if (rc == 0)
+		rc = meta_put(db, txn, "out_of_order", t.out_of_order);
+	return rc;
+}
+
+static int grow_map(struct db *db, struct err *e)
+{
+	/* No transaction of this process may be open: the appender's reads
+	 * of names happen under the lock. */
+	pthread_mutex_lock(&db->lock);
+	size_t size = db->map_size * 2;
+	int rc = mdb_env_set_mapsize(db->env, size);
+	if (rc == 0)
+		db->map_size = size;
+	pthread_mutex_unlock(&db->lock);
+	return rc ? db_lmdb_error(e, rc, "cannot grow the map", db->dir) : 0;
+}
+
+static int commit_once(struct db *db, struct commit_work *w, uint64_t wal_position, bool *news)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	w->n_marks = w->n_names = w->n_closed = 0;
+	if ((rc = write_all(db, txn, w, wal_position, news)) != 0)
+		mdb_txn_abort(txn);
+	else if ((rc = FAULT("db.commit")) != 0)
+		mdb_txn_abort(txn); /* as if LMDB's commit had failed */
+	else
+		rc = mdb_txn_commit(txn);
+	if (rc)
+		give_back(db, w);
+	return rc;
+}
+
+static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
+{
+	if (!db->work && !(db->work = calloc(1, sizeof *db->work)))
+		return err_set(e, -ENOMEM, "store %s: out of memory", db->dir);
+	struct commit_work *w = db->work;
+	bool news;
+	int rc = sort_in_fresh(db, w);
+	while (rc == 0 && (rc = commit_once(db, w, wal_position, &news)) == MDB_MAP_FULL)
+		if ((rc = grow_map(db, e)) != 0)
+			return rc; /* nothing in memory changed: the next commit redoes it */
+	if (rc != 0)
+		return db_lmdb_error(e, rc, "commit failed", db->dir);
+	drop_written(db, w);
+	pthread_mutex_lock(&db->lock);
+	db->applied = wal_position;
+	pthread_mutex_unlock(&db->lock);
+	if (news) {
+		db->seq++;
+		commit_signal_publish(db->signal, db->seq);
+	}
+	return 0;
+}
+
+/* ---- the committer's thread ---- */
+
+static int sync_now(struct db *db, uint64_t wal_position, struct err *e)
+{
+	int rc = mdb_env_sync(db->env, 1);
+	if (rc)
+		return db_lmdb_error(e, rc, "cannot sync", db->dir);
+	pthread_mutex_lock(&db->lock);
+	db->synced = wal_position;
+	pthread_mutex_unlock(&db->lock);
+	return 0;
+}
+
+static void *committer_main(void *arg)
+{
+	struct db *db = arg;
+	struct committer *c = &db->committer;
+	pthread_mutex_lock(&db->lock);
+	for (;;) {
+		while (!c->asked && !c->stop)
+			pthread_cond_wait(&c->wake, &db->lock);
+		if (!c->asked)
+			break;
+		uint64_t position = c->wal_position;
+		bool checkpoint = c->checkpoint;
+		c->asked = false;
+		c->running = true;
+		pthread_mutex_unlock(&db->lock);
+		struct err e = { 0 };
+		int rc = commit_round(db, position, &e);
+		if (rc == 0 && checkpoint)
+			rc = sync_now(db, position, &e);
+		if (rc == 0 && checkpoint)
+			rc = db_retention_step(db, rtime_now_ns(), &e);
+		pthread_mutex_lock(&db->lock);
+		c->running = false;
+		c->finished = true;
+		c->rc = rc;
+		c->err = e;
+		pthread_cond_broadcast(&c->done);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return NULL;
+}
+
+int db_commit_start(struct db *db, uint64_t wal_position, bool checkpoint, struct err *e)
+{
+	struct committer *c = &db->committer;
+	int rc = 0;
+	pthread_mutex_lock(&db->lock);
+	if (c->asked || c->running)
+		rc = err_set(e, -EBUSY, "store %s: a commit is still being written", db->dir);
+	else if (!c->started && (rc = pthread_create(&c->thread, NULL, committer_main, db)) != 0)
+		rc = err_set(e, -rc, "store %s: cannot start the commit's thread", db->dir);
+	else {
+		c->started = true;
+		c->asked = true;
+		c->wal_position = wal_position;
+		c->checkpoint = checkpoint;
+		pthread_cond_signal(&c->wake);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+bool db_commit_running(struct db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	bool running = db->committer.asked || db->committer.running;
+	pthread_mutex_unlock(&db->lock);
+	return running;
+}
+
+void db_commit_wait(struct db *db)
+{
+	struct committer *c = &db->committer;
+	pthread_mutex_lock(&db->lock);
+	while (c->asked || c->running)
+		pthread_cond_wait(&c->done, &db->lock);
+	pthread_mutex_unlock(&db->lock);
+}
+
+int db_commit_result(struct db *db, struct err *e)
+{
+	struct committer *c = &db->committer;
+	pthread_mutex_lock(&db->lock);
+	int rc = c->finished && !c->asked && !c->running ? c->rc : 1;
+	if (rc < 0 && e)
+		*e = c->err;
+	if (rc != 1)
+		c->finished = false;
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+void db_committer_stop(struct db *db)
+{
+	struct committer *c = &db->committer;
+	pthread_mutex_lock(&db->lock);
+	bool started = c->started;
+	c->stop = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&db->lock);
+	if (started)
+		pthread_join(c->thread, NULL);
+}
+
+void db_commit_work_free(struct db *db)
+{
+	struct commit_work *w = db->work;
+	if (!w)
+		return;
+	free(w->marks);
+	free(w->names);
+	free(w->closed);
+	free(w->fresh);
+	free(w);
+	db->work = NULL;
+}
+
+/* ---- on the caller's thread ---- */
+
+int db_commit(struct db *db, uint64_t wal_position, struct err *e)
+{
+	db_commit_wait(db);
+	return commit_round(db, wal_position, e);
+}
+
+int db_checkpoint(struct db *db, struct err *e)
+{
+	db_commit_wait(db);
+	return sync_now(db, db_applied_position(db), e);
+}
+
+uint64_t db_applied_position(struct db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	uint64_t applied = db->applied;
+	pthread_mutex_unlock(&db->lock);
+	return applied;
+}
+
+uint64_t db_synced_position(struct db *db)
+{
+	pthread_mutex_lock(&db->lock);
+	uint64_t synced = db->synced;
+	pthread_mutex_unlock(&db->lock);
+	return synced;
+}
