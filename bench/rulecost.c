@@ -156,7 +156,10 @@ static int submit(struct cost *c)
 				   &c->e))
 			return fail("drainer_submit", &c->e);
 	}
-	return drainer_step(c->d, 0, &c->e) ? fail("drainer_step", &c->e) : 0;
+	/* The commit is written on the store's thread: readers see it once done. */
+	return drainer_step(c->d, 0, &c->e) || drainer_wait_commit(c->d, &c->e)
+		   ? fail("drainer_step", &c->e)
+		   : 0;
 }
 
 /* The shipped rules and RULES_ADDED more. */
@@ -267,7 +270,7 @@ static int one_commit(struct cost *c, int i, uint64_t *seen, int64_t t, size_t *
 
 static int measure(struct cost *c, struct bench_run *run, int commits, int hosts)
 {
-	int64_t t;
+	int64_t t = 0;
 	if (prepare(c, run, hosts, &t) != 0)
 		return -1;
 	if (query_begin(c->q, &c->e))

@@ -153,6 +153,8 @@ int sitefill_host(struct drainer *d, const struct sitefill *f, const char *host,
 	else if ((rc = cpu_and_memory(&x, host, busy, e)) == 0 &&
 		 (rc = devices(&x, host, e)) == 0 && (rc = states(&x, host, e)) == 0)
 		rc = drainer_step(d, 0, e);
+	if (rc == 0)
+		rc = drainer_wait_commit(d, e); /* what the site is made from is in LMDB */
 	free(x.s);
 	free(x.names);
 	return rc;

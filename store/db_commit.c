@@ -171,8 +171,12 @@ static int take_lists(struct db *db, struct commit_work *w)
 	    !grow_array_from(&w->closed, &w->closed_cap, w->n_closed + closed, sizeof *w->closed,
 			     256))
 		return ENOMEM;
-	memcpy(w->names + w->n_names, db->names_pending + w->n_names, names * sizeof *w->names);
-	memcpy(w->closed + w->n_closed, db->closed + w->n_closed, closed * sizeof *w->closed);
+	if (names > 0)
+		memcpy(w->names + w->n_names, db->names_pending + w->n_names,
+		       names * sizeof *w->names);
+	if (closed > 0)
+		memcpy(w->closed + w->n_closed, db->closed + w->n_closed,
+		       closed * sizeof *w->closed);
 	w->n_names += names;
 	w->n_closed += closed;
 	return 0;
@@ -192,7 +196,7 @@ static int sort_in_fresh(struct db *db, struct commit_work *w)
 	bool ok =
 	    grow_array_from(&w->fresh, &w->fresh_cap, n, sizeof *w->fresh, 1024) &&
 	    grow_array_from(&db->order, &db->order_cap, db->n_order + n, sizeof *db->order, 1024);
-	if (ok) {
+	if (ok && n > 0) {
 		memcpy(w->fresh, db->fresh, n * sizeof *w->fresh);
 		db->n_fresh = 0;
 	}
@@ -272,10 +276,12 @@ static void drop_written(struct db *db, struct commit_work *w)
 		free(w->closed[i].bytes);
 	pthread_mutex_lock(&db->lock);
 	db->n_names -= w->n_names;
-	memmove(db->names_pending, db->names_pending + w->n_names,
-		db->n_names * sizeof *db->names_pending);
+	if (w->n_names > 0) /* the arrays are NULL until a first name or chunk */
+		memmove(db->names_pending, db->names_pending + w->n_names,
+			db->n_names * sizeof *db->names_pending);
 	db->n_closed -= w->n_closed;
-	memmove(db->closed, db->closed + w->n_closed, db->n_closed * sizeof *db->closed);
+	if (w->n_closed > 0)
+		memmove(db->closed, db->closed + w->n_closed, db->n_closed * sizeof *db->closed);
 	pthread_mutex_unlock(&db->lock);
 }
 
@@ -418,7 +424,7 @@ static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
 	if (!db->work && !(db->work = calloc(1, sizeof *db->work)))
 		return err_set(e, -ENOMEM, "store %s: out of memory", db->dir);
 	struct commit_work *w = db->work;
-	bool news;
+	bool news = false;
 	int rc = sort_in_fresh(db, w);
 	while (rc == 0 && (rc = commit_once(db, w, wal_position, &news)) == MDB_MAP_FULL)
 		if ((rc = grow_map(db, e)) != 0)
