@@ -87,7 +87,7 @@ if timed:
     lat = rows["breach to mailbox under load"]
     assert lat["count"] == timed and lat["goal"] == {"op": "<=", "value": 3000}, lat
     assert 0 < lat["p50"] <= lat["p99"] <= lat["max"], lat
-    assert rows["breaches with no mail within 30 s"]["goal"]["op"] == "==", rows
+    assert rows["breaches with no mail within 30 s (or 10 s after the load)"]["goal"]["op"] == "==", rows
 else:  # a loaded machine: the first breach's mail came too late to time more
     assert any("none timed" in n for n in t["notes"]), t["notes"]
 print("json: e2e, %d breaches timed under load" % timed)
