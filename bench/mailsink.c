@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "bench/spawn.h"
 #include "lib/rtime.h"
 
@@ -65,11 +66,20 @@ int mailsink_start(struct mailsink *s, struct bench_run *run, const char *root)
 		fprintf(stderr, "rmon-bench: fork: %s\n", strerror(errno));
 		return -1;
 	}
-	return spawn_wait_log(&s->pid, s->log, "ready", 30) ? 0 : -1;
+	/* Not a bench_fork child: a scenario that gives up (bench_die) would
+	 * leave it listening. */
+	pid_t pid = s->pid;
+	daemon_track(pid);
+	if (spawn_wait_log(&s->pid, s->log, "ready", 30))
+		return 0;
+	if (!s->pid) /* it ended and was reaped */
+		daemon_untrack(pid);
+	return -1;
 }
 
 void mailsink_stop(struct mailsink *s)
 {
+	daemon_untrack(s->pid);
 	spawn_stop(&s->pid, SIGTERM);
 }
 

@@ -15,7 +15,6 @@
  *   4. the anomaly model's recall and false alerts (bench/anomalyscore.h).
  * Each part is skipped by giving its count 0. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -10,9 +10,8 @@
  * mailbox under that load (bench/breach.h: rmon-put as a host of its own,
  * a rule of alertd's mailing aiosmtpd on 127.0.0.1, a breach every few
  * seconds; skipped when aiosmtpd is missing), and with --ramp where it
- * saturates: the
- * host count steps up until ack p99 passes 100 ms or batches are dropped,
- * and the last good step is the figure.  The simulated hosts run in this
+ * saturates: the host count steps up until ack p99 passes 100 ms or
+ * batches are dropped, and the last good step is the figure.  The simulated hosts run in this
  * process, on the same cores: their CPU is printed beside the daemons'. */
 #include <pthread.h>
 #include <signal.h>
@@ -29,8 +28,8 @@
 #include "bench/bench.h"
 #include "bench/breach.h"
 #include "bench/daemons.h"
-#include "bench/mailsink.h"
 #include "bench/fleet.h"
+#include "bench/mailsink.h"
 #include "bench/procstat.h"
 #include "bench/scenarios.h"
 #include "bench/spawn.h"
