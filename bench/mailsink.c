@@ -93,7 +93,7 @@ void mailsink_receiver_config(const struct mailsink *s, FILE *conf, const char *
 
 int mailsink_each(const struct mailsink *s, int (*fn)(void *ctx, const char *path), void *ctx)
 {
-	char path[PATH_MAX + 64];
+	char path[sizeof s->dir + 1 + sizeof((struct dirent *)0)->d_name];
 	DIR *d = opendir(s->dir);
 	if (!d)
 		return -errno;
