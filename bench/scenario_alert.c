@@ -14,9 +14,7 @@
  *   3. what rule evaluation costs a commit (bench/rulecost.h);
  *   4. the anomaly model's recall and false alerts (bench/anomalyscore.h).
  * Each part is skipped by giving its count 0. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +29,8 @@
 #include "alertd/notelog.h"
 #include "bench/anomalyscore.h"
 #include "bench/bench.h"
+#include "bench/breach.h"
+#include "bench/mailsink.h"
 #include "bench/rulecost.h"
 #include "bench/scenarios.h"
 #include "bench/spawn.h"
@@ -43,10 +42,11 @@
 /* The daemons of parts 1 and 2 and their files. */
 struct pipeline {
 	struct bench_run *run;
-	char root[PATH_MAX], data[PATH_MAX + 8], mail[PATH_MAX + 8], conf[PATH_MAX + 16];
+	char root[PATH_MAX], data[PATH_MAX + 8], conf[PATH_MAX + 16];
 	char alertd_log[PATH_MAX + 16];
-	pid_t stored, alertd, sink, put;
-	FILE *put_in;
+	pid_t stored, alertd;
+	struct mailsink sink;
+	struct breach_feed feed;
 };
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -74,85 +74,34 @@ static void start_alertd(struct pipeline *p)
 
 static void put(struct pipeline *p, const char *series, double value)
 {
-	fprintf(p->put_in, "%s %g\n", series, value);
-	fflush(p->put_in);
+	breach_put(&p->feed, series, value);
 }
 
-/* The SMTP sink's script: beside the sources of the build's bin/, else
- * from the current folder (a run from the source tree). */
-static int find_sink(const struct bench_options *o, char *path, size_t len)
-{
-	snprintf(path, len, "%s/../../../tests/integration/lib/smtp_sink.py", o->bin);
-	if (access(path, R_OK) == 0)
-		return 0;
-	snprintf(path, len, "tests/integration/lib/smtp_sink.py");
-	if (access(path, R_OK) == 0)
-		return 0;
-	return fail("cannot find tests/integration/lib/smtp_sink.py (run from the source tree)");
-}
-
-static int write_config(struct pipeline *p, int port)
+static int write_config(struct pipeline *p)
 {
 	FILE *c = fopen(p->conf, "w");
 	if (!c)
 		return fail("%s: %s", p->conf, strerror(errno));
-	fprintf(c,
-		"[alertd]\nflap_window = 1s\n"
-		"[receiver ops]\ntype = email\nserver = 127.0.0.1\nport = %d\ntls = none\n"
-		"from = rmon@example.com\nto = ops@example.com\n"
-		"[route everything]\nreceivers = ops\n"
-		"[rule hot]\nexpr = bench_value\nabove = 10\ngroup_by = t\n"
-		"summary = zone {labels.t} is hot\n"
-		"[rule storm]\nexpr = storm_value\nabove = 10\nclear = 5\ngroup_by = s\n",
-		port);
+	fputs("[alertd]\nflap_window = 1s\n", c);
+	mailsink_receiver_config(&p->sink, c, "ops");
+	fputs("[route everything]\nreceivers = ops\n", c);
+	breach_rule_config(c, "hot", NULL);
+	fputs("[rule storm]\nexpr = storm_value\nabove = 10\nclear = 5\ngroup_by = s\n", c);
 	return fclose(c) == 0 ? 0 : fail("%s: %s", p->conf, strerror(errno));
-}
-
-/* rmon-put with its stdin a pipe of ours. */
-static int start_put(struct pipeline *p)
-{
-	int fds[2];
-	if (pipe(fds) != 0)
-		return fail("pipe: %s", strerror(errno));
-	p->put = fork();
-	if (p->put == 0) {
-		dup2(fds[0], 0);
-		close(fds[1]);
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		const char *exe = bench_bin(p->run, "rmon-put");
-		execl(exe, exe, "--data", p->data, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[0]);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	p->put_in = fdopen(fds[1], "w");
-	return p->put > 0 && p->put_in ? 0 : fail("cannot start rmon-put");
 }
 
 static int pipeline_start(struct pipeline *p)
 {
-	char sink[PATH_MAX + 64], log[PATH_MAX + 16], portbuf[16];
-	if (access("/usr/bin/python3", X_OK) != 0 ||
-	    system("/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null") != 0)
-		return fail("needs /usr/bin/python3 with aiosmtpd (Debian: python3-aiosmtpd)");
-	if (find_sink(bench_opts(p->run), sink, sizeof sink) != 0)
-		return -1;
+	char log[PATH_MAX + 16], why[256];
+	if (!mailsink_available(p->run, why, sizeof why))
+		return fail("%s", why);
 	snprintf(p->root, sizeof p->root, "%s/alert", bench_scratch(p->run));
 	snprintf(p->data, sizeof p->data, "%s/data", p->root);
-	snprintf(p->mail, sizeof p->mail, "%s/mail", p->root);
 	snprintf(p->conf, sizeof p->conf, "%s/alertd.conf", p->root);
 	snprintf(p->alertd_log, sizeof p->alertd_log, "%s/alertd.log", p->root);
-	if (mkdir(p->root, 0700) != 0 || mkdir(p->mail, 0700) != 0)
-		return fail("mkdir %s: %s", p->mail, strerror(errno));
-	int port = bench_free_port();
-	if (write_config(p, port) != 0)
-		return -1;
-	snprintf(portbuf, sizeof portbuf, "%d", port);
-	snprintf(log, sizeof log, "%s/sink.log", p->root);
-	char *sink_argv[] = { "/usr/bin/python3", sink, "--port", portbuf, "--dir", p->mail, NULL };
-	p->sink = spawn_logged(sink_argv, log, false);
-	if (!spawn_wait_log(&p->sink, log, "ready", 30))
+	if (mkdir(p->root, 0700) != 0)
+		return fail("mkdir %s: %s", p->root, strerror(errno));
+	if (mailsink_start(&p->sink, p->run, p->root) != 0 || write_config(p) != 0)
 		return -1;
 	snprintf(log, sizeof log, "%s/stored.log", p->root);
 	char *stored_argv[] = { (char *)bench_bin(p->run, "rmon-stored"), "--data", p->data, NULL };
@@ -162,65 +111,15 @@ static int pipeline_start(struct pipeline *p)
 	start_alertd(p);
 	if (!spawn_wait_log(&p->alertd, p->alertd_log, "running on", 30))
 		return -1;
-	return start_put(p);
+	return breach_feed_start(&p->feed, p->run, p->data);
 }
 
 static void pipeline_stop(struct pipeline *p)
 {
-	if (p->put_in)
-		fclose(p->put_in);
-	p->put_in = NULL;
-	spawn_stop(&p->put, SIGKILL);
+	breach_feed_stop(&p->feed);
 	spawn_stop(&p->alertd, SIGKILL);
 	spawn_stop(&p->stored, SIGTERM);
-	spawn_stop(&p->sink, SIGTERM);
-}
-
-/* The sink's accepted messages (NNNN.eml) in mail, by name. */
-struct mails {
-	char (*names)[32];
-	size_t n;
-};
-
-static void list_mails(const char *mail, struct mails *m)
-{
-	DIR *d = opendir(mail);
-	m->n = 0;
-	for (struct dirent *de; d && (de = readdir(d));) {
-		size_t len = strlen(de->d_name);
-		if (len > 4 && len < 32 && strcmp(de->d_name + len - 4, ".eml") == 0) {
-			char(*grown)[32] = realloc(m->names, (m->n + 1) * sizeof *m->names);
-			if (!grown)
-				break;
-			m->names = grown;
-			snprintf(m->names[m->n++], 32, "%.31s", de->d_name);
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Waits for a mail naming tag; returns its accept time (mtime, ns), or 0
- * when none came by deadline. */
-static int64_t wait_mail(const char *mail, const char *tag, int64_t deadline)
-{
-	struct mails m = { 0 };
-	char path[PATH_MAX + 64];
-	int64_t accepted = 0;
-	while (!accepted && rtime_now_ns() < deadline) {
-		list_mails(mail, &m);
-		for (size_t i = 0; i < m.n && !accepted; i++) {
-			snprintf(path, sizeof path, "%s/%s", mail, m.names[i]);
-			struct stat st;
-			if (spawn_file_has(path, tag) && stat(path, &st) == 0)
-				accepted = (int64_t)st.st_mtim.tv_sec * RTIME_NS_PER_SEC +
-					   st.st_mtim.tv_nsec;
-		}
-		if (!accepted)
-			usleep(2000);
-	}
-	free(m.names);
-	return accepted;
+	mailsink_stop(&p->sink);
 }
 
 static int measure_latency(struct pipeline *p, long trials)
@@ -230,21 +129,15 @@ static int measure_latency(struct pipeline *p, long trials)
 		return fail("out of memory");
 	int64_t started = rtime_mono_ns();
 	int rc = 0;
+	unsigned seed = (unsigned)time(NULL);
 	for (long i = 0; i < trials && rc == 0; i++) {
-		char series[128], tag[64];
-		snprintf(series, sizeof series, "bench/bench_value{t=\"t%ld\"}", i);
-		snprintf(tag, sizeof tag, "zone t%ld is hot", i);
-		put(p, series, 1);
-		/* a random moment of the store's one-second commit cycle */
-		usleep(1000000 + (useconds_t)(rand() % 1000) * 1000);
-		int64_t t0 = rtime_now_ns();
-		put(p, series, 20);
-		int64_t t1 = wait_mail(p->mail, tag, t0 + 30 * RTIME_NS_PER_SEC);
-		if (!t1) {
+		int64_t took =
+		    breach_time(&p->feed, &p->sink, "bench", i, &seed, 30 * RTIME_NS_PER_SEC);
+		if (!took) {
 			rc = fail("breach %ld: no mail within 30 s (see %s)", i, p->alertd_log);
 			break;
 		}
-		bench_hist_add(h, t1 - t0);
+		bench_hist_add(h, took);
 		double elapsed = (double)(rtime_mono_ns() - started) / 1e9;
 		bench_progress(p->run, "breach to mailbox", (double)(i + 1) / elapsed, "breaches/s",
 			       elapsed, elapsed * (double)trials / (double)(i + 1));
@@ -257,9 +150,7 @@ static int measure_latency(struct pipeline *p, long trials)
 		    "alert: breach to mailbox, %ld breaches (1 s commits, for 0s, group "
 		    "window 500 ms, aiosmtpd on 127.0.0.1)",
 		    trials);
-		bench_goal(t, "breach to mailbox p50", bench_ms(bench_hist_quantile(h, 0.5)), "ms",
-			   false, 1500);
-		bench_latency(t, "breach to mailbox", h, 3000);
+		breach_rows(t, "breach to mailbox", h);
 		bench_process(t, "rmon-alertd", p->alertd);
 		bench_process(t, "rmon-stored", p->stored);
 	}
@@ -295,26 +186,21 @@ static int add_received(struct received *r, const char *id)
 	return 0;
 }
 
-static int read_received(const char *mail, struct received *r)
+/* The Message-ID of one accepted message, counted in r (a struct received). */
+static int read_received(void *r, const char *path)
 {
-	struct mails m = { 0 };
-	list_mails(mail, &m);
-	char path[PATH_MAX + 64], line[2048];
+	char line[2048];
 	int rc = 0;
-	for (size_t i = 0; i < m.n && rc == 0; i++) {
-		snprintf(path, sizeof path, "%s/%s", mail, m.names[i]);
-		FILE *f = fopen(path, "r");
-		while (f && fgets(line, sizeof line, f)) {
-			if (strncasecmp(line, "Message-ID: ", 12) != 0)
-				continue;
-			line[strcspn(line, "\r\n")] = 0;
-			rc = add_received(r, line + 12);
-			break;
-		}
-		if (f)
-			fclose(f);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f)) {
+		if (strncasecmp(line, "Message-ID: ", 12) != 0)
+			continue;
+		line[strcspn(line, "\r\n")] = 0;
+		rc = add_received(r, line + 12);
+		break;
 	}
-	free(m.names);
+	if (f)
+		fclose(f);
 	return rc;
 }
 
@@ -386,8 +272,11 @@ static int storm_report(struct pipeline *p, long kills, double seconds)
 	struct received r = { 0 };
 	struct alert_store *s;
 	struct err e = { 0 };
-	if (read_received(p->mail, &r) != 0)
-		return fail("out of memory");
+	if (mailsink_each(&p->sink, read_received, &r) != 0) {
+		free(r.ids);
+		free(r.count);
+		return fail("%s: cannot read the messages (out of memory?)", p->sink.dir);
+	}
 	struct tally t = { &r, calloc(r.n + 1, sizeof(bool)), 0, 0, 0 };
 	int rc = 0;
 	if (!t.logged_ids)

@@ -6,22 +6,33 @@
  * on a scratch data folder and killed after.  It prints what the host
  * sustains (samples/s acked, which is durable: an ack follows the WAL's
  * fdatasync), the ack latency, drops, each daemon's CPU and peak memory,
- * the store's memory per series, and with --ramp where it saturates: the
- * host count steps up until ack p99 passes 100 ms or batches are dropped,
- * and the last good step is the figure.  The simulated hosts run in this
+ * the store's memory per series, a breach's time to a real SMTP server's
+ * mailbox under that load (bench/breach.h: rmon-put as a host of its own,
+ * a rule of alertd's mailing aiosmtpd on 127.0.0.1, a breach every few
+ * seconds; skipped when aiosmtpd is missing), and with --ramp where it
+ * saturates: the host count steps up until ack p99 passes 100 ms or
+ * batches are dropped, and the last good step is the figure.  The simulated hosts run in this
  * process, on the same cores: their CPU is printed beside the daemons'. */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "alertd/rules.h"
 #include "bench/bench.h"
+#include "bench/breach.h"
 #include "bench/daemons.h"
 #include "bench/fleet.h"
+#include "bench/mailsink.h"
 #include "bench/procstat.h"
 #include "bench/scenarios.h"
+#include "bench/spawn.h"
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
@@ -44,12 +55,178 @@ struct e2e_step {
 	double client_cpu_s, seconds;
 };
 
-static double self_cpu_seconds(void)
+/* The breaches timed under the load: the SMTP sink, rmon-put as a host of
+ * its own (bench-probe) and a thread that times one breach after another
+ * while the simulated hosts run, beside them on the same cores.  Its first
+ * breach goes while the hosts connect and define their series, as alertd
+ * still reads the store for the first time: that one is the figure of a
+ * freshly started alertd, not of the steady state, and is shown apart. */
+struct probe {
+	bool on;	/* the sink runs and alertd mails it */
+	char why[4400]; /* when not */
+	char root[4300], conf[4400];
+	struct mailsink sink;
+	struct breach_feed feed;
+	struct bench_hist *h;
+	pthread_t thread;
+	bool threaded;
+	const char *alertd_log;
+	/* Mono ns, set once by the main thread when the measured load starts
+	 * (release; the thread reads them with acquire): no breach is timed
+	 * before `from`, and none is put after `until`. */
+	_Atomic int64_t from, until;
+	int64_t first; /* the first breach's latency; 0: no mail */
+	long missed;   /* timed breaches without mail */
+	double cpu_s;  /* the thread's while timing: not the simulated hosts' */
+	unsigned seed;
+};
+
+/* A breach's mail is waited for 30 s at most, and a breach of the measured
+ * window no longer than 12 s after the load (its 2 s before the breach,
+ * then the 10 s the pipeline may settle). */
+#define BREACH_TIMEOUT	  (30 * SEC)
+#define BREACH_AFTER_LOAD (12 * SEC)
+
+static double cpu_seconds(int who)
 {
 	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
+	getrusage(who, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double self_cpu_seconds(void)
+{
+	return cpu_seconds(RUSAGE_SELF);
+}
+
+/* The sink and alertd's configuration: the built-in rules as without one,
+ * plus the breach rule mailing the sink.  On failure the probe is off,
+ * with the reason, and alertd runs on its defaults as before. */
+static void probe_prepare(struct bench_run *run, struct probe *p)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->root, sizeof p->root, "%s/e2e-probe", bench_scratch(run));
+	snprintf(p->conf, sizeof p->conf, "%s/alertd.conf", p->root);
+	if (!mailsink_available(run, p->why, sizeof p->why))
+		return;
+	snprintf(p->why, sizeof p->why, "the SMTP sink did not start (see %s/sink.log)", p->root);
+	if (mkdir(p->root, 0700) != 0 || mailsink_start(&p->sink, run, p->root) != 0)
+		return;
+	FILE *c = fopen(p->conf, "w");
+	if (!c)
+		return;
+	fputs(alert_config_default, c);
+	fputc('\n', c);
+	mailsink_receiver_config(&p->sink, c, "bench_mail");
+	breach_rule_config(c, "bench_breach", "bench_mail");
+	if (fclose(c) != 0)
+		return;
+	p->h = bench_hist_new();
+	p->on = p->h != NULL;
+}
+
+static void *probe_thread(void *arg)
+{
+	struct probe *p = arg;
+	/* alertd may still be opening the store */
+	for (int i = 0; i < 200 && !spawn_file_has(p->alertd_log, "running on"); i++)
+		usleep(50000);
+	p->first = breach_time(&p->feed, &p->sink, "bench-probe", 0, &p->seed, BREACH_TIMEOUT);
+	int64_t from;
+	while (!(from = atomic_load_explicit(&p->from, memory_order_acquire)))
+		usleep(10000);
+	int64_t until = atomic_load_explicit(&p->until, memory_order_relaxed);
+	while (rtime_mono_ns() < from)
+		usleep(10000);
+	double cpu = cpu_seconds(RUSAGE_THREAD);
+	/* a breach is put at most 2 s after its start: under the load, though
+	 * its mail may come in the settling after */
+	for (long i = 1; rtime_mono_ns() + 2 * SEC <= until; i++) {
+		/* Waiting longer than the pipeline runs after the load would only
+		 * make the run longer (--quick e2e stays under 40 s). */
+		int64_t timeout = until + BREACH_AFTER_LOAD - rtime_mono_ns();
+		int64_t took = breach_time(&p->feed, &p->sink, "bench-probe", i, &p->seed,
+					   timeout < BREACH_TIMEOUT ? timeout : BREACH_TIMEOUT);
+		if (took)
+			bench_hist_add(p->h, took);
+		else
+			p->missed++;
+	}
+	p->cpu_s = cpu_seconds(RUSAGE_THREAD) - cpu;
+	return NULL;
+}
+
+/* rmon-put on the store's ring, then the thread; from the main thread, as
+ * rmon-put dies with the thread that forked it (bench_fork). */
+static void probe_start(struct bench_run *run, struct probe *p, const struct daemon *store,
+			const struct daemon *alertd)
+{
+	if (!p->on)
+		return;
+	p->alertd_log = alertd->log;
+	p->seed = (unsigned)time(NULL);
+	if (breach_feed_start(&p->feed, run, store->data) != 0) {
+		snprintf(p->why, sizeof p->why, "rmon-put did not start");
+		p->on = false;
+		return;
+	}
+	p->threaded = pthread_create(&p->thread, NULL, probe_thread, p) == 0;
+	if (!p->threaded) {
+		snprintf(p->why, sizeof p->why, "no thread for the breaches");
+		p->on = false;
+	}
+}
+
+/* The measured load runs from `from` to `until` (mono ns). */
+static void probe_measure(struct probe *p, int64_t from, int64_t until)
+{
+	atomic_store_explicit(&p->until, until, memory_order_relaxed);
+	atomic_store_explicit(&p->from, from, memory_order_release);
+}
+
+/* Waits for the breach under way (BREACH_TIMEOUT at most). */
+static void probe_join(struct probe *p)
+{
+	if (p->threaded)
+		pthread_join(p->thread, NULL);
+	p->threaded = false;
+}
+
+static void probe_rows(struct bench_table *t, const struct probe *p)
+{
+	if (!p->on) {
+		bench_note(t, "breach to mailbox under load: skipped, %s", p->why);
+		return;
+	}
+	if (p->first)
+		bench_figure(t, "first breach to mailbox (alertd just started, hosts connecting)",
+			     bench_ms(p->first), "ms");
+	else
+		bench_note(t, "the first breach (alertd just started) had no mail within 30 s");
+	bench_figure(t, "breaches timed to the mailbox under load", (double)bench_hist_count(p->h),
+		     "breaches");
+	if (bench_hist_count(p->h) || p->missed) {
+		breach_rows(t, "breach to mailbox under load", p->h);
+		bench_zero(t, "breaches with no mail within 30 s (or 10 s after the load)",
+			   (uint64_t)p->missed);
+	} else {
+		bench_note(t,
+			   "breach to mailbox under load: none timed, the first breach's mail came "
+			   "too late in the run to time more; a longer run (--seconds) does");
+	}
+}
+
+static void probe_stop(struct probe *p)
+{
+	probe_join(p);
+	breach_feed_stop(&p->feed);
+	mailsink_stop(&p->sink);
+	if (p->h)
+		bench_hist_free(p->h);
+	p->h = NULL;
+	if (p->root[0])
+		bench_remove_tree(p->root);
 }
 
 static uint32_t raise_file_limit(uint32_t wanted)
@@ -73,33 +250,40 @@ static uint64_t settle(struct fleet *f, int64_t timeout_ns)
 	return f->sent_batches - f->acked_batches;
 }
 
+/* alertd with conf, or its built-in rules when conf is NULL. */
 static void start_readers(struct bench_run *run, const struct daemon *store, struct daemon *alertd,
-			  struct daemon *reportgen)
+			  struct daemon *reportgen, const char *conf)
 {
 	char out[4300];
 	snprintf(out, sizeof out, "%s/www", bench_scratch(run));
-	const char *alert_argv[] = { "rmon-alertd", "--data", store->data, NULL };
+	const char *alert_argv[] = { "rmon-alertd", "--data", store->data, conf ? "--config" : NULL,
+				     conf,	    NULL };
 	const char *report_argv[] = { "rmon-reportgen", "--data", store->data, "--out", out,
 				      "--interval",	"10s",	  NULL };
 	daemon_spawn(run, alertd, "alertd", alert_argv);
 	daemon_spawn(run, reportgen, "reportgen", report_argv);
 }
 
-/* One run at `hosts` hosts; with t, the daemons' figures go in it. */
+/* One run at `hosts` hosts; with t, the daemons' figures go in it, and
+ * breaches are timed to the mailbox meanwhile. */
 static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_t hosts,
 		     struct e2e_step *out, struct bench_table *t)
 {
 	struct daemon store, alertd, reportgen;
 	struct fleet f;
+	struct probe probe = { 0 };
 	uint32_t series = (uint32_t)o->series;
 	int64_t period = o->interval_ns;
 	uint64_t rounds = (uint64_t)(o->seconds * SEC / period), warmup = 3;
 	memset(out, 0, sizeof *out);
 	out->hosts = hosts;
 	daemon_start_stored(run, &store, "e2e", NULL);
-	start_readers(run, &store, &alertd, &reportgen);
+	if (t)
+		probe_prepare(run, &probe);
+	start_readers(run, &store, &alertd, &reportgen, probe.on ? probe.conf : NULL);
 	usleep(300000);
 	long idle_rss = procstat_kib(store.pid, "VmRSS:");
+	probe_start(run, &probe, &store, &alertd);
 	fleet_init(&f, hosts, series, 1, 8, store.port, hosts > 1000);
 	fleet_connect(&f);
 	/* The first rounds define every series (a burst of names): not the
@@ -110,6 +294,7 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	uint64_t acked = f.acked_samples, late = f.late;
 	double client = self_cpu_seconds();
 	int64_t start = rtime_mono_ns();
+	probe_measure(&probe, start, start + (int64_t)rounds * period);
 	for (uint64_t r = 0; r < rounds; r++) {
 		fleet_pace(&f, period, 1);
 		double s = (double)(rtime_mono_ns() - start) / 1e9;
@@ -128,7 +313,8 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	uint64_t unacked = settle(&f, 10 * SEC);
 	bench_progress_done(run);
 	out->seconds = (double)(rtime_mono_ns() - start) / 1e9;
-	out->client_cpu_s = self_cpu_seconds() - client;
+	probe_join(&probe);
+	out->client_cpu_s = self_cpu_seconds() - client - probe.cpu_s;
 	out->offered = (double)hosts * series * ((double)SEC / (double)period);
 	out->acked = (double)(f.acked_samples - acked) / out->seconds;
 	out->dropped = f.late - late + unacked;
@@ -139,6 +325,7 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	bool alert_alive = daemon_alive(&alertd), report_alive = daemon_alive(&reportgen);
 	if (t) {
 		bench_latency(t, "ack latency (send to durable ack)", h, P99_GOAL_MS);
+		probe_rows(t, &probe);
 		long rss = procstat_kib(store.pid, "VmRSS:");
 		bench_figure(t, "rmon-stored memory per active series",
 			     (double)(rss - idle_rss) * 1024 / ((double)hosts * series), "bytes");
@@ -157,6 +344,7 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 				      procstat_kib(getpid(), "VmHWM:"));
 	}
 	bench_hist_free(h);
+	probe_stop(&probe);
 	daemon_kill(&alertd);
 	daemon_kill(&reportgen);
 	uint64_t all_acked = f.acked_samples;
@@ -348,9 +536,16 @@ int scenario_e2e(struct bench_run *run, int argc, char **argv)
 	};
 	const struct cmdline cl = {
 		.program = "rmon-bench e2e",
-		.about = "The whole central host under simulated hosts: rmon-stored --listen with\n"
-			 "rmon-alertd and rmon-reportgen running; samples/s acked and durable,\n"
-			 "ack latency, drops, each daemon's CPU and memory, where it saturates.",
+		.about =
+		    "The whole central host under simulated hosts: rmon-stored --listen with\n"
+		    "rmon-alertd and rmon-reportgen running; samples/s acked and durable,\n"
+		    "ack latency, drops, each daemon's CPU and memory, where it saturates;\n"
+		    "and breach to mailbox under load: every few seconds rmon-put, as a host\n"
+		    "of its own, pushes a sample over a rule's threshold into the store's ring\n"
+		    "and the time until a real SMTP server on 127.0.0.1 (aiosmtpd, Debian's\n"
+		    "python3-aiosmtpd) accepts the mail is timed (goals p50 <= 1.5 s,\n"
+		    "p99 <= 3 s, as rmon-bench alert; skipped with a note without aiosmtpd;\n"
+		    "not with --ramp).",
 		.options = options,
 	};
 	int first, status;
