@@ -409,6 +409,8 @@ int db_get_stats(struct db *db, struct db_stats *out, struct err *e)
 	out->out_of_order = meta_get(db, txn, "out_of_order");
 	out->applied_position = meta_get(db, txn, "applied");
 	mdb_txn_abort(txn);
+	out->commit_ns = db->commit_ns;
+	out->commit_series = db->commit_series;
 	pthread_mutex_unlock(&db->lock);
 	char path[4200];
 	struct stat fst;

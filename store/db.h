@@ -137,6 +137,8 @@ struct db_stats {
 	uint64_t chunk_bytes;  /* compressed bytes of raw chunks */
 	uint64_t file_bytes;   /* size of the LMDB data file */
 	uint64_t applied_position;
+	int64_t commit_ns;	/* how long the last commit took to write */
+	uint64_t commit_series; /* and how many changed series it wrote */
 };
 
 int db_get_stats(struct db *db, struct db_stats *out, struct err *e);

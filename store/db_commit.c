@@ -425,6 +425,7 @@ static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
 		return err_set(e, -ENOMEM, "store %s: out of memory", db->dir);
 	struct commit_work *w = db->work;
 	bool news = false;
+	int64_t start = rtime_mono_ns();
 	int rc = sort_in_fresh(db, w);
 	while (rc == 0 && (rc = commit_once(db, w, wal_position, &news)) == MDB_MAP_FULL)
 		if ((rc = grow_map(db, e)) != 0)
@@ -434,6 +435,8 @@ static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
 	drop_written(db, w);
 	pthread_mutex_lock(&db->lock);
 	db->applied = wal_position;
+	db->commit_ns = rtime_mono_ns() - start;
+	db->commit_series = w->n_marks;
 	pthread_mutex_unlock(&db->lock);
 	if (news) {
 		db->seq++;

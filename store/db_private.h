@@ -93,6 +93,8 @@ struct db {
 	pthread_mutex_t lock;
 	struct committer committer;
 	uint64_t synced;	  /* the WAL position the last checkpoint made durable in LMDB */
+	int64_t commit_ns;	  /* the last commit's length ... */
+	uint64_t commit_series;	  /* ... and the changed series it wrote */
 	struct commit_work *work; /* the committer's buffers (db_commit.c) */
 	/* Heads by id: open addressing, linear probing, a power-of-two size. */
 	struct head **table;

@@ -358,6 +358,8 @@ static int record_self(struct drainer *d, int64_t now_ns, double elapsed_s, stru
 		{ "rmon_store_wal_bytes", (double)ws.bytes_on_disk },
 		{ "rmon_store_lmdb_bytes", (double)ds.file_bytes },
 		{ "rmon_store_series", (double)ds.series },
+		{ "rmon_store_lmdb_commit_seconds", (double)ds.commit_ns / 1e9 },
+		{ "rmon_store_lmdb_commit_series", (double)ds.commit_series },
 		{ "rmon_ring_dropped_total", (double)rs.dropped_full },
 		{ "rmon_ring_lost_total", (double)rs.lost_dead },
 		{ "rmon_store_unknown_series_samples_total", (double)d->stats.unknown_series },
