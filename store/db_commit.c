@@ -54,6 +54,7 @@ struct commit_work {
 	size_t n_closed, closed_cap;
 	struct head **fresh;
 	size_t fresh_cap;
+	size_t written; /* changed heads the commit's transactions wrote so far */
 	struct rollup_bucket buckets[2][LAYOUT_CHUNK_MAX_SAMPLES]; /* of a closed chunk */
 	struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];  /* a rollup record */
 };
@@ -285,7 +286,15 @@ static void drop_written(struct db *db, struct commit_work *w)
 	pthread_mutex_unlock(&db->lock);
 }
 
-/* ---- one commit ---- */
+/* ---- one commit: a pass over the heads, in transactions ---- */
+
+/* Changed heads one transaction of a commit writes at most: a commit of a
+ * million series reaches readers in steps of some 120 ms rather than all
+ * at its end, so a series' new samples wait half a pass on average, not a
+ * whole one.  Only the pass's last transaction stores the WAL position it
+ * was asked for; the ones before leave the previous one, from which a
+ * replay skips what their heads hold. */
+#define TXN_HEADS 131072
 
 static int write_lists(struct db *db, MDB_txn *txn, struct commit_work *w, size_t names_from,
 		       size_t closed_from)
@@ -301,6 +310,17 @@ static int write_lists(struct db *db, MDB_txn *txn, struct commit_work *w, size_
 	for (size_t i = closed_from; i < w->n_closed && rc == 0; i++)
 		rc = write_closed(db, txn, w, &w->closed[i]);
 	return rc;
+}
+
+/* Takes the names and closed chunks that came since the last take and
+ * writes them. */
+static int take_and_write_lists(struct db *db, MDB_txn *txn, struct commit_work *w)
+{
+	size_t names_from = w->n_names, closed_from = w->n_closed;
+	pthread_mutex_lock(&db->lock);
+	int rc = take_lists(db, w);
+	pthread_mutex_unlock(&db->lock);
+	return rc ? rc : write_lists(db, txn, w, names_from, closed_from);
 }
 
 static int write_staged(struct db *db, MDB_txn *txn, MDB_cursor *chunks, MDB_cursor *latest,
@@ -322,21 +342,24 @@ static int write_staged(struct db *db, MDB_txn *txn, MDB_cursor *chunks, MDB_cur
 	return rc;
 }
 
-static int write_heads(struct db *db, MDB_txn *txn, struct commit_work *w)
+/* A write transaction with a cursor on the chunks and one on the latest
+ * records, which the heads are written through in id order. */
+struct txn {
+	MDB_txn *txn;
+	MDB_cursor *chunks, *latest;
+};
+
+static int txn_begin(struct db *db, struct txn *t)
 {
-	MDB_cursor *chunks = NULL, *latest = NULL;
-	int rc = mdb_cursor_open(txn, db->chunks, &chunks);
-	if (rc == 0)
-		rc = mdb_cursor_open(txn, db->le.dbi[LAYOUT_DB_LATEST], &latest);
-	for (size_t at = 0; rc == 0 && at < db->n_order; at += SLICE) {
-		size_t n = stage_slice(db, w, at, &rc);
-		if (rc == 0)
-			rc = write_staged(db, txn, chunks, latest, w->stage, n);
+	*t = (struct txn){ 0 };
+	db->changes.n = 0;
+	int rc = mdb_txn_begin(db->env, NULL, 0, &t->txn);
+	if (rc == 0 && (rc = mdb_cursor_open(t->txn, db->chunks, &t->chunks)) == 0)
+		rc = mdb_cursor_open(t->txn, db->le.dbi[LAYOUT_DB_LATEST], &t->latest);
+	if (rc && t->txn) {
+		mdb_txn_abort(t->txn); /* and its cursors */
+		t->txn = NULL;
 	}
-	if (latest)
-		mdb_cursor_close(latest);
-	if (chunks)
-		mdb_cursor_close(chunks);
 	return rc;
 }
 
@@ -346,39 +369,25 @@ struct tally {
 	uint32_t next_ordinal;
 };
 
-static int write_all(struct db *db, MDB_txn *txn, struct commit_work *w, uint64_t wal_position,
-		     bool *news)
+/* The change record, the sequence and the counters of a transaction, and
+ * with wal_position (its pass's last) the position it was asked for. */
+static int write_meta(struct db *db, MDB_txn *txn, const struct commit_work *w,
+		      const uint64_t *wal_position, bool *news)
 {
-	struct tally t;
-	db->changes.n = 0;
 	pthread_mutex_lock(&db->lock);
-	int rc = take_lists(db, w);
+	struct tally t = { db->samples, db->duplicates, db->out_of_order, db->next_ordinal };
 	pthread_mutex_unlock(&db->lock);
-	if (rc == 0)
-		rc = write_lists(db, txn, w, 0, 0);
-	if (rc == 0)
-		rc = write_heads(db, txn, w);
-	/* Names and chunks that came while the heads were written: a head
-	 * written needs its name, and a chunk that closed meanwhile holds
-	 * samples from before wal_position. */
-	size_t names_from = w->n_names, closed_from = w->n_closed;
-	pthread_mutex_lock(&db->lock);
-	if (rc == 0)
-		rc = take_lists(db, w);
-	t = (struct tally){ db->samples, db->duplicates, db->out_of_order, db->next_ordinal };
-	pthread_mutex_unlock(&db->lock);
-	if (rc == 0)
-		rc = write_lists(db, txn, w, names_from, closed_from);
 	*news = w->n_names > 0 || w->n_closed > 0 || w->n_marks > 0;
 	int64_t now = rtime_now_ns();
-	if (rc == 0 && *news)
+	int rc = 0;
+	if (*news)
 		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, t.next_ordinal, now);
 	if (rc == 0 && *news)
 		rc = meta_put(db, txn, "seq", db->seq + 1);
 	if (rc == 0)
 		rc = changes_prune(&db->le, txn, now - db->config.changes_horizon_ns);
-	if (rc == 0)
-		rc = meta_put(db, txn, "applied", wal_position);
+	if (rc == 0 && wal_position)
+		rc = meta_put(db, txn, "applied", *wal_position);
 	if (rc == 0)
 		rc = meta_put(db, txn, "samples", t.samples);
 	if (rc == 0)
@@ -386,6 +395,67 @@ static int write_all(struct db *db, MDB_txn *txn, struct commit_work *w, uint64_
 	if (rc == 0)
 		rc = meta_put(db, txn, "out_of_order", t.out_of_order);
 	return rc;
+}
+
+/* Commits t (a failed write before rc given: aborts it).  Failed, the
+ * heads it copied are changed again and its names and chunks stay in the
+ * lists; committed, these leave them and readers are told. */
+static int txn_end(struct db *db, struct txn *t, struct commit_work *w, int rc,
+		   const uint64_t *wal_position)
+{
+	bool news = false;
+	if (rc == 0)
+		rc = write_meta(db, t->txn, w, wal_position, &news);
+	if (rc == 0)
+		rc = FAULT("db.commit"); /* as if LMDB's commit had failed */
+	if (rc == 0)
+		rc = mdb_txn_commit(t->txn);
+	else
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+	if (rc) {
+		give_back(db, w);
+		return rc;
+	}
+	drop_written(db, w);
+	w->written += w->n_marks;
+	w->n_marks = w->n_names = w->n_closed = 0;
+	if (wal_position) {
+		pthread_mutex_lock(&db->lock);
+		db->applied = *wal_position;
+		pthread_mutex_unlock(&db->lock);
+	}
+	if (news) {
+		db->seq++;
+		commit_signal_publish(db->signal, db->seq);
+	}
+	return 0;
+}
+
+static int commit_pass(struct db *db, struct commit_work *w, uint64_t wal_position)
+{
+	struct txn t;
+	w->n_marks = w->n_names = w->n_closed = 0;
+	int rc = txn_begin(db, &t);
+	if (rc)
+		return rc;
+	rc = take_and_write_lists(db, t.txn, w);
+	for (size_t at = 0; rc == 0 && at < db->n_order; at += SLICE) {
+		size_t n = stage_slice(db, w, at, &rc);
+		if (rc == 0)
+			rc = write_staged(db, t.txn, t.chunks, t.latest, w->stage, n);
+		if (rc == 0 && w->n_marks >= TXN_HEADS && at + SLICE < db->n_order &&
+		    (rc = txn_end(db, &t, w, 0, NULL)) == 0)
+			rc = txn_begin(db, &t);
+		if (rc && !t.txn)
+			return rc; /* txn_end gave the heads back */
+	}
+	/* Names and chunks that came while the heads were written: a head
+	 * written needs its name, and a chunk that closed meanwhile holds
+	 * samples from before wal_position. */
+	if (rc == 0)
+		rc = take_and_write_lists(db, t.txn, w);
+	return txn_end(db, &t, w, rc, &wal_position);
 }
 
 static int grow_map(struct db *db, struct err *e)
@@ -401,47 +471,25 @@ static int grow_map(struct db *db, struct err *e)
 	return rc ? db_lmdb_error(e, rc, "cannot grow the map", db->dir) : 0;
 }
 
-static int commit_once(struct db *db, struct commit_work *w, uint64_t wal_position, bool *news)
-{
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
-	if (rc)
-		return rc;
-	w->n_marks = w->n_names = w->n_closed = 0;
-	if ((rc = write_all(db, txn, w, wal_position, news)) != 0)
-		mdb_txn_abort(txn);
-	else if ((rc = FAULT("db.commit")) != 0)
-		mdb_txn_abort(txn); /* as if LMDB's commit had failed */
-	else
-		rc = mdb_txn_commit(txn);
-	if (rc)
-		give_back(db, w);
-	return rc;
-}
-
 static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
 {
 	if (!db->work && !(db->work = calloc(1, sizeof *db->work)))
 		return err_set(e, -ENOMEM, "store %s: out of memory", db->dir);
 	struct commit_work *w = db->work;
-	bool news = false;
 	int64_t start = rtime_mono_ns();
+	w->written = 0;
 	int rc = sort_in_fresh(db, w);
-	while (rc == 0 && (rc = commit_once(db, w, wal_position, &news)) == MDB_MAP_FULL)
+	/* A full map: what the transaction had copied was given back, those
+	 * before it stay written; the pass goes on in a bigger map. */
+	while (rc == 0 && (rc = commit_pass(db, w, wal_position)) == MDB_MAP_FULL)
 		if ((rc = grow_map(db, e)) != 0)
-			return rc; /* nothing in memory changed: the next commit redoes it */
+			return rc;
 	if (rc != 0)
 		return db_lmdb_error(e, rc, "commit failed", db->dir);
-	drop_written(db, w);
 	pthread_mutex_lock(&db->lock);
-	db->applied = wal_position;
 	db->commit_ns = rtime_mono_ns() - start;
-	db->commit_series = w->n_marks;
+	db->commit_series = w->written;
 	pthread_mutex_unlock(&db->lock);
-	if (news) {
-		db->seq++;
-		commit_signal_publish(db->signal, db->seq);
-	}
 	return 0;
 }
 
