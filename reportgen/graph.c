@@ -274,6 +274,43 @@ bool graph_has_series(const struct graph_inst *g, uint64_t id)
 	return false;
 }
 
+/* ---- the newest samples ---- */
+
+static int compare_ids(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
+		      size_t n, struct err *e)
+{
+	size_t ids_cap = t->cap; /* the two grow alike from the same capacity */
+	t->n = 0;
+	if (!grow_array(&t->ids, &ids_cap, n, sizeof *t->ids) ||
+	    !grow_array(&t->values, &t->cap, n, sizeof *t->values))
+		return err_set(e, -ENOMEM, "out of memory for the latest values of %zu series", n);
+	for (size_t i = 0; i < n; i++)
+		t->ids[i] = s[i].id;
+	qsort(t->ids, n, sizeof *t->ids, compare_ids);
+	int rc = n ? query_latest(q, t->ids, n, t->values, e) : 0;
+	t->n = rc == 0 ? n : 0;
+	return rc;
+}
+
+const struct query_latest *graph_latest_find(const struct graph_latest *t, uint64_t id)
+{
+	const uint64_t *found = t->n ? bsearch(&id, t->ids, t->n, sizeof id, compare_ids) : NULL;
+	return found ? &t->values[found - t->ids] : NULL;
+}
+
+void graph_latest_free(struct graph_latest *t)
+{
+	free(t->ids);
+	free(t->values);
+	*t = (struct graph_latest){ 0 };
+}
+
 /* ---- reading and drawing ---- */
 
 struct line_data {
@@ -432,10 +469,14 @@ static int64_t oldest_sample(struct graph_ctx *c, const struct graph_inst *g)
 	int64_t oldest = INT64_MAX;
 	for (size_t l = 0; l < g->n_lines; l++)
 		for (size_t t = 0; t < g->lines[l].n_plus; t++) {
-			struct query_latest q;
-			if (query_latest(c->q, &g->lines[l].plus[t], 1, &q, NULL) == 0 &&
-			    q.ts != INT64_MIN && q.first_ts < oldest)
-				oldest = q.first_ts;
+			struct query_latest own;
+			const struct query_latest *q =
+			    c->latest ? graph_latest_find(c->latest, g->lines[l].plus[t]) : &own;
+			if (!c->latest &&
+			    query_latest(c->q, &g->lines[l].plus[t], 1, &own, NULL) != 0)
+				q = NULL;
+			if (q && q->ts != INT64_MIN && q->first_ts < oldest)
+				oldest = q->first_ts;
 		}
 	return oldest == INT64_MAX ? INT64_MIN : oldest;
 }

@@ -78,6 +78,8 @@ void report_close(struct report *r)
 	alert_store_close(r->alerts);
 	alert_config_free(r->cfg);
 	query_close(r->q);
+	graph_latest_free(&r->latest);
+	html_free(&r->collectors);
 	free(r->active);
 	free(r->recent);
 	free(r);
@@ -310,17 +312,17 @@ static const struct host_series *host_find(const struct host_info *h, const char
 	return NULL;
 }
 
+/* The newest value of s from the host's latest values (r->latest). */
 static double latest(struct report *r, const struct host_series *s)
 {
-	struct query_latest l;
-	if (!s || query_latest(r->q, &s->id, 1, &l, NULL) != 0 || l.ts == INT64_MIN)
-		return NAN;
-	return l.value;
+	const struct query_latest *l = s ? graph_latest_find(&r->latest, s->id) : NULL;
+	return l && l->ts != INT64_MIN ? l->value : NAN;
 }
 
 /* The figures of the index: CPU busy share and its sparkline, memory,
- * the fullest disk, the network rate, from the newest data. */
-static void summarise(struct report *r, struct host_info *h)
+ * the fullest disk, the network rate, from the newest data; the host's
+ * newest samples are read in one call first. */
+static int summarise(struct report *r, struct host_info *h, struct err *e)
 {
 	char m[128], v[512];
 	int64_t minute = 60 * RTIME_NS_PER_SEC;
@@ -329,13 +331,22 @@ static void summarise(struct report *r, struct host_info *h)
 	double rate[REPORT_SPARK_POINTS], now_busy = 0, now_all = 0;
 	h->cpu_pct = h->mem_pct = h->disk_pct = h->net_bps = NAN;
 	h->last_seen = INT64_MIN;
+	h->cores = 0; /* the host's figures of the last pass are done again */
+	h->disk_mount[0] = '\0';
 	h->net_bps = 0;
 	bool net_seen = false;
+	/* A store that cannot be read leaves the figures unknown, as they
+	 * were when each series was read alone; memory would fail the next
+	 * host too. */
+	struct err ignored = { 0 };
+	int rc = graph_latest_read(&r->latest, r->q, h->series, h->n_series, &ignored);
+	if (rc == -ENOMEM)
+		return err_set(e, rc, "%s", ignored.msg);
 	for (size_t i = 0; i < h->n_series; i++) {
 		const struct host_series *s = &h->series[i];
-		struct query_latest l;
-		if (query_latest(r->q, &s->id, 1, &l, NULL) == 0 && l.ts > h->last_seen)
-			h->last_seen = l.ts;
+		const struct query_latest *l = graph_latest_find(&r->latest, s->id);
+		if (l && l->ts > h->last_seen)
+			h->last_seen = l->ts;
 		family_metric_of(s->name, s->len, m, sizeof m);
 		if (strcmp(m, "node_cpu_seconds_total") == 0) {
 			if (family_label_of(s->name, s->len, "cpu", v, sizeof v) < 0)
@@ -400,6 +411,7 @@ static void summarise(struct report *r, struct host_info *h)
 	double avail = latest(r, host_find(h, "node_memory_MemAvailable_bytes", NULL, NULL));
 	h->mem_pct = total > 0 ? 100 * (1 - avail / total) : NAN;
 	h->load1 = latest(r, host_find(h, "node_load1", NULL, NULL));
+	return 0;
 }
 
 /* The health colour: the worst of the host's alerts, or stale when it
@@ -468,10 +480,33 @@ static void free_hosts(struct report *r)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		free(r->hosts[i].series);
 		free(r->hosts[i].names);
+		graph_insts_free(r->hosts[i].graphs, r->hosts[i].n_graphs);
 	}
 	free(r->hosts);
 	r->hosts = NULL;
 	r->n_hosts = 0;
+	r->listed = r->collectors_current = false;
+}
+
+/* Lists the hosts and their series again unless the store holds as many
+ * series as at the last listing (report_private.h), in the snapshot
+ * held. */
+static int list_hosts(struct report *r, struct err *e)
+{
+	struct query_stats qs;
+	bool counted = query_get_stats(r->q, &qs, NULL) == 0;
+	if (r->listed && counted && qs.series == r->listed_series)
+		return 0;
+	free_hosts(r);
+	struct host_list hosts = { 0 };
+	int rc = query_label_values(r->q, NULL, "__host__", on_host, &hosts, e);
+	r->hosts = hosts.hosts;
+	r->n_hosts = hosts.n;
+	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
+		rc = list_series(r, &r->hosts[i], e);
+	r->listed = rc == 0 && counted;
+	r->listed_series = counted ? qs.series : 0;
+	return rc;
 }
 
 bool report_alerts_changed(struct report *r)
@@ -518,23 +553,17 @@ int report_pass_alerts(struct report *r, int64_t now, struct report_stats *st, s
 int report_pass(struct report *r, int64_t now, struct report_stats *st, struct err *e)
 {
 	int64_t began = rtime_mono_ns();
-	struct host_list hosts = { 0 };
 	int rc;
 	memset(&r->st, 0, sizeof r->st);
-	free_hosts(r); /* the last pass's, kept for report_pass_alerts */
 	r->now = r->data_time = now;
 	if ((rc = read_alerts(r, e)) != 0)
 		return rc;
 	if ((rc = query_begin(r->q, e)) != 0)
 		return rc;
-	rc = query_label_values(r->q, NULL, "__host__", on_host, &hosts, e);
-	r->hosts = hosts.hosts;
-	r->n_hosts = hosts.n;
+	rc = list_hosts(r, e);
 	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
-		if ((rc = list_series(r, &r->hosts[i], e)) == 0) {
-			summarise(r, &r->hosts[i]);
+		if ((rc = summarise(r, &r->hosts[i], e)) == 0)
 			rate_health(r, &r->hosts[i]);
-		}
 	query_end(r->q);
 	if (rc == 0)
 		rc = page_index(r, e);

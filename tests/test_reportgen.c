@@ -245,6 +245,32 @@ static void refresh_is_incremental(void **state)
 	report_close(r);
 }
 
+/* The hosts and series are listed once and kept while the store holds
+ * as many series: a host that starts sending later must still appear at
+ * the next pass, with its page and graphs. */
+static void new_hosts_are_listed(void **state)
+{
+	char out[300];
+	struct report_stats st;
+	fill();
+	snprintf(out, sizeof out, "%s/www", data);
+	struct report *r = open_report(out);
+	pass(r, test_now, &st);
+	assert_int_equal(st.hosts, 2);
+	pass(r, test_now, &st); /* the listing kept */
+	assert_int_equal(st.hosts, 2);
+	assert_int_equal(st.pages_written, 0);
+	struct drainer *d = open_drainer(0);
+	host(d, "mail3", 50);
+	close_drainer(d);
+	pass(r, test_now, &st);
+	assert_int_equal(st.hosts, 3);
+	assert_true(stat_of(out, "hosts/mail3/cpu-1h.svg").st_size > 0);
+	stat_of(out, "hosts/mail3/index.html");
+	check_site(out);
+	report_close(r);
+}
+
 static void slugs_are_safe(void **state)
 {
 	char a[96], b[96];
@@ -266,6 +292,7 @@ int main(void)
 		cmocka_unit_test(slugs_are_safe),
 		cmocka_unit_test_setup_teardown(site_is_valid, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(refresh_is_incremental, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(new_hosts_are_listed, make_dir, remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
