@@ -282,20 +282,50 @@ static int compare_ids(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
-		      size_t n, struct err *e)
+/* Room in t for n ids and their values. */
+static int latest_room(struct graph_latest *t, size_t n, struct err *e)
 {
 	size_t ids_cap = t->cap; /* the two grow alike from the same capacity */
 	t->n = 0;
 	if (!grow_array(&t->ids, &ids_cap, n, sizeof *t->ids) ||
 	    !grow_array(&t->values, &t->cap, n, sizeof *t->values))
 		return err_set(e, -ENOMEM, "out of memory for the latest values of %zu series", n);
+	return 0;
+}
+
+/* Sorts the n ids in t, drops repeats, and reads their values. */
+static int latest_fill(struct graph_latest *t, struct query *q, size_t n, struct err *e)
+{
+	size_t kept = 0;
+	qsort(t->ids, n, sizeof *t->ids, compare_ids);
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || t->ids[kept - 1] != t->ids[i])
+			t->ids[kept++] = t->ids[i];
+	int rc = kept ? query_latest(q, t->ids, kept, t->values, e) : 0;
+	t->n = rc == 0 ? kept : 0;
+	return rc;
+}
+
+int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
+		      size_t n, struct err *e)
+{
+	int rc = latest_room(t, n, e);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < n; i++)
 		t->ids[i] = s[i].id;
-	qsort(t->ids, n, sizeof *t->ids, compare_ids);
-	int rc = n ? query_latest(q, t->ids, n, t->values, e) : 0;
-	t->n = rc == 0 ? n : 0;
-	return rc;
+	return latest_fill(t, q, n, e);
+}
+
+int graph_latest_read_ids(struct graph_latest *t, struct query *q, const uint64_t *ids, size_t n,
+			  struct err *e)
+{
+	int rc = latest_room(t, n, e);
+	if (rc != 0)
+		return rc;
+	if (n)
+		memcpy(t->ids, ids, n * sizeof *ids);
+	return latest_fill(t, q, n, e);
 }
 
 const struct query_latest *graph_latest_find(const struct graph_latest *t, uint64_t id)

@@ -75,6 +75,10 @@ struct graph_latest {
 int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
 		      size_t n, struct err *e);
 
+/* The same for the n series ids (in any order, repeats allowed). */
+int graph_latest_read_ids(struct graph_latest *t, struct query *q, const uint64_t *ids, size_t n,
+			  struct err *e);
+
 /* Series id's newest sample in t, or NULL when t does not hold it. */
 const struct query_latest *graph_latest_find(const struct graph_latest *t, uint64_t id);
 

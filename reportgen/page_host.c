@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "lib/series_name.h"
 #include "reportgen/outfile.h"
 #include "reportgen/page_forms.h"
@@ -228,6 +229,48 @@ static bool has_data(struct report *r, const struct graph_inst *g)
 	return false;
 }
 
+static bool add_id(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
+{
+	if (!grow_array(ids, cap, *n + 1, sizeof **ids))
+		return false;
+	(*ids)[(*n)++] = id;
+	return true;
+}
+
+/* Finds the host's graphs and the series whose newest sample its page
+ * reads (the graphs' lines, for has_data and their oldest sample, and the
+ * top-process tables): once for the listing of its series, so a pass
+ * reads those alone. */
+static int find_graphs(struct host_info *hi, struct err *e)
+{
+	/* What an attempt that ran out of memory left. */
+	graph_insts_free(hi->graphs, hi->n_graphs);
+	free(hi->page_ids);
+	hi->page_ids = NULL;
+	hi->n_page_ids = 0;
+	int rc = graph_insts(hi->series, hi->n_series, &hi->graphs, &hi->n_graphs, e);
+	size_t cap = 0;
+	bool ok = true;
+	char m[128];
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < hi->n_graphs && ok; i++)
+		for (size_t l = 0; l < hi->graphs[i].n_lines && ok; l++) {
+			const struct graph_line *gl = &hi->graphs[i].lines[l];
+			for (size_t t = 0; t < gl->n_plus && ok; t++)
+				ok = add_id(&hi->page_ids, &hi->n_page_ids, &cap, gl->plus[t]);
+		}
+	for (size_t i = 0; i < hi->n_series && ok; i++) {
+		family_metric_of(hi->series[i].name, hi->series[i].len, m, sizeof m);
+		if (strncmp(m, "rmon_top_", 9) == 0)
+			ok = add_id(&hi->page_ids, &hi->n_page_ids, &cap, hi->series[i].id);
+	}
+	if (!ok)
+		return err_set(e, -ENOMEM, "out of memory listing the graphs of %s", hi->name);
+	hi->graphs_found = true;
+	return 0;
+}
+
 /* The host's graphs that have data, into out (borrowed: the host's own
  * instances stay theirs). */
 static size_t with_data(struct report *r, const struct host_info *hi, struct graph_inst *out)
@@ -248,17 +291,14 @@ int page_host(struct report *r, struct host_info *hi, struct err *e)
 	int rc = outfile_mkdirs(dir, e); /* plot writes the graphs into it */
 	if (rc != 0 || (rc = query_begin(r->q, e)) != 0)
 		return rc;
+	if (!hi->graphs_found)
+		rc = find_graphs(hi, e);
 	/* The newest samples as of this page's snapshot, in one call (a store
 	 * error leaves them unknown: the graphs without data are dropped). */
 	struct err ignored = { 0 };
-	rc = graph_latest_read(&r->latest, r->q, hi->series, hi->n_series, &ignored);
-	if (rc == -ENOMEM)
-		rc = err_set(e, rc, "%s", ignored.msg);
-	else
-		rc = 0;
-	if (rc == 0 && !hi->graphs_found &&
-	    (rc = graph_insts(hi->series, hi->n_series, &hi->graphs, &hi->n_graphs, e)) == 0)
-		hi->graphs_found = true;
+	if (rc == 0 && graph_latest_read_ids(&r->latest, r->q, hi->page_ids, hi->n_page_ids,
+					     &ignored) == -ENOMEM)
+		rc = err_set(e, -ENOMEM, "%s", ignored.msg);
 	if (rc == 0 && hi->n_graphs && !(g = malloc(hi->n_graphs * sizeof *g)))
 		rc = err_set(e, -ENOMEM, "out of memory for the graphs of %s", hi->name);
 	if (rc == 0) {

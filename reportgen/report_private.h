@@ -40,6 +40,8 @@ struct host_info {
 	struct graph_inst *graphs;
 	size_t n_graphs;
 	bool graphs_found;
+	uint64_t *page_ids; /* the series its page reads the newest sample of */
+	size_t n_page_ids;
 };
 
 struct report {

@@ -481,6 +481,7 @@ static void free_hosts(struct report *r)
 		free(r->hosts[i].series);
 		free(r->hosts[i].names);
 		graph_insts_free(r->hosts[i].graphs, r->hosts[i].n_graphs);
+		free(r->hosts[i].page_ids);
 	}
 	free(r->hosts);
 	r->hosts = NULL;
