@@ -42,6 +42,14 @@ struct host_info {
 	bool graphs_found;
 	uint64_t *page_ids; /* the series its page reads the newest sample of */
 	size_t n_page_ids;
+	uint64_t *summary_ids; /* and its summary (disks, memory, load) */
+	size_t n_summary_ids;
+};
+
+/* A series of the listing and its host (an index into report.hosts). */
+struct report_series_host {
+	uint64_t id;
+	size_t host;
 };
 
 struct report {
@@ -68,7 +76,13 @@ struct report {
 	uint64_t listed_series;	 /* the store's series when hosts were listed */
 	struct html collectors;	 /* the configuration page's table, of the listing */
 	bool collectors_current; /* made since the listing */
-	struct alert *active;	 /* pending and firing, newest first */
+	/* Every series of the listing by id, for the sweep that finds when
+	 * each host was last seen (site.c), and its buffer. */
+	uint64_t *all_ids; /* ascending */
+	struct report_series_host *all;
+	size_t n_all;
+	struct query_latest *sweep;
+	struct alert *active; /* pending and firing, newest first */
 	size_t n_active;
 	struct alert *recent; /* active and recently resolved */
 	size_t n_recent;

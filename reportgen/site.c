@@ -80,6 +80,7 @@ void report_close(struct report *r)
 	query_close(r->q);
 	graph_latest_free(&r->latest);
 	html_free(&r->collectors);
+	free(r->sweep);
 	free(r->active);
 	free(r->recent);
 	free(r);
@@ -319,9 +320,91 @@ static double latest(struct report *r, const struct host_series *s)
 	return l && l->ts != INT64_MIN ? l->value : NAN;
 }
 
+/* ---- when each host was last seen ---- */
+
+#define SWEEP_SLICE 8192 /* series a query_latest call of the sweep */
+
+static int compare_series_host(const void *a, const void *b)
+{
+	uint64_t x = ((const struct report_series_host *)a)->id,
+		 y = ((const struct report_series_host *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* Every series of the listing in id order, once a listing. */
+static int index_series(struct report *r, struct err *e)
+{
+	size_t n = 0, at = 0;
+	for (size_t i = 0; i < r->n_hosts; i++)
+		n += r->hosts[i].n_series;
+	r->all = malloc((n ? n : 1) * sizeof *r->all);
+	r->all_ids = malloc((n ? n : 1) * sizeof *r->all_ids);
+	if (!r->sweep)
+		r->sweep = malloc(SWEEP_SLICE * sizeof *r->sweep);
+	if (!r->all || !r->all_ids || !r->sweep)
+		return err_set(e, -ENOMEM, "out of memory for the index of %zu series", n);
+	for (size_t i = 0; i < r->n_hosts; i++)
+		for (size_t k = 0; k < r->hosts[i].n_series; k++)
+			r->all[at++] = (struct report_series_host){ r->hosts[i].series[k].id, i };
+	qsort(r->all, n, sizeof *r->all, compare_series_host);
+	for (size_t i = 0; i < n; i++)
+		r->all_ids[i] = r->all[i].id;
+	r->n_all = n;
+	return 0;
+}
+
+/* Each host's newest sample of all its series.  Its series are spread
+ * over the whole "latest" database (ids are hashes), so a call a host
+ * would descend from the root for nearly every one of them; all series
+ * in id order meet each leaf page once, a few dozen on it.  A store that
+ * cannot be read leaves the hosts unseen, as a series without data
+ * would. */
+static int sweep_last_seen(struct report *r, struct err *e)
+{
+	struct err ignored = { 0 };
+	for (size_t i = 0; i < r->n_hosts; i++)
+		r->hosts[i].last_seen = INT64_MIN;
+	for (size_t at = 0; at < r->n_all; at += SWEEP_SLICE) {
+		size_t n = r->n_all - at < SWEEP_SLICE ? r->n_all - at : SWEEP_SLICE;
+		int rc = query_latest(r->q, r->all_ids + at, n, r->sweep, &ignored);
+		if (rc == -ENOMEM)
+			return err_set(e, rc, "%s", ignored.msg);
+		for (size_t k = 0; k < n && rc == 0; k++) {
+			struct host_info *h = &r->hosts[r->all[at + k].host];
+			if (r->sweep[k].ts > h->last_seen)
+				h->last_seen = r->sweep[k].ts;
+		}
+	}
+	return 0;
+}
+
+/* The series whose newest values the summary shows, once a listing. */
+static int find_summary_series(struct host_info *h, struct err *e)
+{
+	static const char *const metrics[] = { "node_filesystem_size_bytes",
+					       "node_filesystem_avail_bytes",
+					       "node_memory_MemTotal_bytes",
+					       "node_memory_MemAvailable_bytes", "node_load1" };
+	char m[128];
+	size_t cap = 0;
+	for (size_t i = 0; i < h->n_series; i++) {
+		family_metric_of(h->series[i].name, h->series[i].len, m, sizeof m);
+		for (size_t k = 0; k < sizeof metrics / sizeof metrics[0]; k++)
+			if (strcmp(m, metrics[k]) == 0) {
+				if (!grow_array(&h->summary_ids, &cap, h->n_summary_ids + 1,
+						sizeof *h->summary_ids))
+					return err_set(e, -ENOMEM, "out of memory listing %s",
+						       h->name);
+				h->summary_ids[h->n_summary_ids++] = h->series[i].id;
+				break;
+			}
+	}
+	return 0;
+}
+
 /* The figures of the index: CPU busy share and its sparkline, memory,
- * the fullest disk, the network rate, from the newest data; the host's
- * newest samples are read in one call first. */
+ * the fullest disk, the network rate, from the newest data (last_seen
+ * comes from sweep_last_seen). */
 static int summarise(struct report *r, struct host_info *h, struct err *e)
 {
 	char m[128], v[512];
@@ -330,7 +413,6 @@ static int summarise(struct report *r, struct host_info *h, struct err *e)
 	double busy[REPORT_SPARK_POINTS] = { 0 }, all[REPORT_SPARK_POINTS] = { 0 };
 	double rate[REPORT_SPARK_POINTS], now_busy = 0, now_all = 0;
 	h->cpu_pct = h->mem_pct = h->disk_pct = h->net_bps = NAN;
-	h->last_seen = INT64_MIN;
 	h->cores = 0; /* the host's figures of the last pass are done again */
 	h->disk_mount[0] = '\0';
 	h->net_bps = 0;
@@ -339,14 +421,12 @@ static int summarise(struct report *r, struct host_info *h, struct err *e)
 	 * were when each series was read alone; memory would fail the next
 	 * host too. */
 	struct err ignored = { 0 };
-	int rc = graph_latest_read(&r->latest, r->q, h->series, h->n_series, &ignored);
+	int rc =
+	    graph_latest_read_ids(&r->latest, r->q, h->summary_ids, h->n_summary_ids, &ignored);
 	if (rc == -ENOMEM)
 		return err_set(e, rc, "%s", ignored.msg);
 	for (size_t i = 0; i < h->n_series; i++) {
 		const struct host_series *s = &h->series[i];
-		const struct query_latest *l = graph_latest_find(&r->latest, s->id);
-		if (l && l->ts > h->last_seen)
-			h->last_seen = l->ts;
 		family_metric_of(s->name, s->len, m, sizeof m);
 		if (strcmp(m, "node_cpu_seconds_total") == 0) {
 			if (family_label_of(s->name, s->len, "cpu", v, sizeof v) < 0)
@@ -482,10 +562,15 @@ static void free_hosts(struct report *r)
 		free(r->hosts[i].names);
 		graph_insts_free(r->hosts[i].graphs, r->hosts[i].n_graphs);
 		free(r->hosts[i].page_ids);
+		free(r->hosts[i].summary_ids);
 	}
 	free(r->hosts);
+	free(r->all);
+	free(r->all_ids);
 	r->hosts = NULL;
-	r->n_hosts = 0;
+	r->all = NULL;
+	r->all_ids = NULL;
+	r->n_hosts = r->n_all = 0;
 	r->listed = r->collectors_current = false;
 }
 
@@ -504,7 +589,10 @@ static int list_hosts(struct report *r, struct err *e)
 	r->hosts = hosts.hosts;
 	r->n_hosts = hosts.n;
 	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
-		rc = list_series(r, &r->hosts[i], e);
+		if ((rc = list_series(r, &r->hosts[i], e)) == 0)
+			rc = find_summary_series(&r->hosts[i], e);
+	if (rc == 0)
+		rc = index_series(r, e);
 	r->listed = rc == 0 && counted;
 	r->listed_series = counted ? qs.series : 0;
 	return rc;
@@ -561,7 +649,8 @@ int report_pass(struct report *r, int64_t now, struct report_stats *st, struct e
 		return rc;
 	if ((rc = query_begin(r->q, e)) != 0)
 		return rc;
-	rc = list_hosts(r, e);
+	if ((rc = list_hosts(r, e)) == 0)
+		rc = sweep_last_seen(r, e);
 	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
 		if ((rc = summarise(r, &r->hosts[i], e)) == 0)
 			rate_health(r, &r->hosts[i]);
