@@ -27,7 +27,8 @@ struct host_info {
 	char slug[96]; /* its folder under hosts/ */
 	struct host_series *series;
 	size_t n_series;
-	char *names; /* the series' names, one arena */
+	size_t counted; /* its series as the listing of hosts counted them */
+	char *names;	/* the series' names, one arena */
 	int64_t last_seen;
 	int cores;
 	double cpu_pct, mem_pct, disk_pct, net_bps, load1; /* NaN: unknown */

@@ -255,6 +255,7 @@ static int on_host(void *ctx, const char *value, size_t len, size_t series)
 	memset(h, 0, sizeof *h);
 	snprintf(h->name, sizeof h->name, "%.*s", (int)len, value);
 	outfile_slug(h->name, h->slug, sizeof h->slug);
+	h->counted = series;
 	return 0;
 }
 
@@ -555,15 +556,19 @@ static int read_alerts(struct report *r, struct err *e)
 
 /* ---- the pass ---- */
 
+static void free_host(struct host_info *h)
+{
+	free(h->series);
+	free(h->names);
+	graph_insts_free(h->graphs, h->n_graphs);
+	free(h->page_ids);
+	free(h->summary_ids);
+}
+
 static void free_hosts(struct report *r)
 {
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		free(r->hosts[i].series);
-		free(r->hosts[i].names);
-		graph_insts_free(r->hosts[i].graphs, r->hosts[i].n_graphs);
-		free(r->hosts[i].page_ids);
-		free(r->hosts[i].summary_ids);
-	}
+	for (size_t i = 0; i < r->n_hosts; i++)
+		free_host(&r->hosts[i]);
 	free(r->hosts);
 	free(r->all);
 	free(r->all_ids);
@@ -576,21 +581,36 @@ static void free_hosts(struct report *r)
 
 /* Lists the hosts and their series again unless the store holds as many
  * series as at the last listing (report_private.h), in the snapshot
- * held. */
+ * held.  A host listed then with as many series as it has now keeps its
+ * listing, graph instances and ids: the same count is the same names
+ * (while hosts connect one after the other, only the new ones are
+ * listed). */
 static int list_hosts(struct report *r, struct err *e)
 {
 	struct query_stats qs;
 	bool counted = query_get_stats(r->q, &qs, NULL) == 0;
 	if (r->listed && counted && qs.series == r->listed_series)
 		return 0;
-	free_hosts(r);
 	struct host_list hosts = { 0 };
+	struct host_info *old = r->listed ? r->hosts : NULL;
+	size_t n_old = old ? r->n_hosts : 0, o = 0;
 	int rc = query_label_values(r->q, NULL, "__host__", on_host, &hosts, e);
+	for (size_t i = 0; i < hosts.n && rc == 0; i++) {
+		struct host_info *h = &hosts.hosts[i];
+		/* Both lists are in byte order of the names. */
+		while (o < n_old && strcmp(old[o].name, h->name) < 0)
+			o++;
+		if (o < n_old && strcmp(old[o].name, h->name) == 0 &&
+		    old[o].n_series == h->counted) {
+			*h = old[o];
+			memset(&old[o], 0, sizeof old[o]); /* moved: nothing to free */
+		} else if ((rc = list_series(r, h, e)) == 0) {
+			rc = find_summary_series(h, e);
+		}
+	}
+	free_hosts(r); /* what was not moved */
 	r->hosts = hosts.hosts;
 	r->n_hosts = hosts.n;
-	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
-		if ((rc = list_series(r, &r->hosts[i], e)) == 0)
-			rc = find_summary_series(&r->hosts[i], e);
 	if (rc == 0)
 		rc = index_series(r, e);
 	r->listed = rc == 0 && counted;

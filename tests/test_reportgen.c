@@ -267,6 +267,25 @@ static void new_hosts_are_listed(void **state)
 	assert_int_equal(st.hosts, 3);
 	assert_true(stat_of(out, "hosts/mail3/cpu-1h.svg").st_size > 0);
 	stat_of(out, "hosts/mail3/index.html");
+	/* A host listed already that gains a series (a third interface) is
+	 * listed again, with the graph of it. */
+	char path[400];
+	snprintf(path, sizeof path, "%s/hosts/web1/net-eth2-1h.svg", out);
+	assert_int_not_equal(access(path, F_OK), 0);
+	struct sitefill f = { .end = test_now,
+			      .span = SAMPLES * STEP,
+			      .step = STEP,
+			      .mounts = 2,
+			      .interfaces = 3,
+			      .odd_label = HOSTILE };
+	struct err e = { 0 };
+	d = open_drainer(0);
+	if (sitefill_host(d, &f, "web1", 30, &e) != 0)
+		fail_msg("sitefill_host: %s", e.msg);
+	close_drainer(d);
+	pass(r, test_now, &st);
+	assert_int_equal(st.hosts, 3);
+	assert_true(stat_of(out, "hosts/web1/net-eth2-1h.svg").st_size > 0);
 	check_site(out);
 	report_close(r);
 }
