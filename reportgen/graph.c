@@ -274,6 +274,73 @@ bool graph_has_series(const struct graph_inst *g, uint64_t id)
 	return false;
 }
 
+/* ---- the newest samples ---- */
+
+static int compare_ids(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Room in t for n ids and their values. */
+static int latest_room(struct graph_latest *t, size_t n, struct err *e)
+{
+	size_t ids_cap = t->cap; /* the two grow alike from the same capacity */
+	t->n = 0;
+	if (!grow_array(&t->ids, &ids_cap, n, sizeof *t->ids) ||
+	    !grow_array(&t->values, &t->cap, n, sizeof *t->values))
+		return err_set(e, -ENOMEM, "out of memory for the latest values of %zu series", n);
+	return 0;
+}
+
+/* Sorts the n ids in t, drops repeats, and reads their values. */
+static int latest_fill(struct graph_latest *t, struct query *q, size_t n, struct err *e)
+{
+	size_t kept = 0;
+	qsort(t->ids, n, sizeof *t->ids, compare_ids);
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || t->ids[kept - 1] != t->ids[i])
+			t->ids[kept++] = t->ids[i];
+	int rc = kept ? query_latest(q, t->ids, kept, t->values, e) : 0;
+	t->n = rc == 0 ? kept : 0;
+	return rc;
+}
+
+int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
+		      size_t n, struct err *e)
+{
+	int rc = latest_room(t, n, e);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		t->ids[i] = s[i].id;
+	return latest_fill(t, q, n, e);
+}
+
+int graph_latest_read_ids(struct graph_latest *t, struct query *q, const uint64_t *ids, size_t n,
+			  struct err *e)
+{
+	int rc = latest_room(t, n, e);
+	if (rc != 0)
+		return rc;
+	if (n)
+		memcpy(t->ids, ids, n * sizeof *ids);
+	return latest_fill(t, q, n, e);
+}
+
+const struct query_latest *graph_latest_find(const struct graph_latest *t, uint64_t id)
+{
+	const uint64_t *found = t->n ? bsearch(&id, t->ids, t->n, sizeof id, compare_ids) : NULL;
+	return found ? &t->values[found - t->ids] : NULL;
+}
+
+void graph_latest_free(struct graph_latest *t)
+{
+	free(t->ids);
+	free(t->values);
+	*t = (struct graph_latest){ 0 };
+}
+
 /* ---- reading and drawing ---- */
 
 struct line_data {
@@ -432,10 +499,14 @@ static int64_t oldest_sample(struct graph_ctx *c, const struct graph_inst *g)
 	int64_t oldest = INT64_MAX;
 	for (size_t l = 0; l < g->n_lines; l++)
 		for (size_t t = 0; t < g->lines[l].n_plus; t++) {
-			struct query_latest q;
-			if (query_latest(c->q, &g->lines[l].plus[t], 1, &q, NULL) == 0 &&
-			    q.ts != INT64_MIN && q.first_ts < oldest)
-				oldest = q.first_ts;
+			struct query_latest own;
+			const struct query_latest *q =
+			    c->latest ? graph_latest_find(c->latest, g->lines[l].plus[t]) : &own;
+			if (!c->latest &&
+			    query_latest(c->q, &g->lines[l].plus[t], 1, &own, NULL) != 0)
+				q = NULL;
+			if (q && q->ts != INT64_MIN && q->first_ts < oldest)
+				oldest = q->first_ts;
 		}
 	return oldest == INT64_MAX ? INT64_MIN : oldest;
 }

@@ -59,8 +59,35 @@ void graph_insts_free(struct graph_inst *g, size_t n);
 int graph_inst_single(uint64_t id, const char *name, struct graph_inst *out, struct err *e);
 void graph_inst_clear(struct graph_inst *g);
 
+/* The newest sample of each series of a host, read in one query_latest
+ * call: the store's lookup is built for many ids at once (it orders them
+ * through a table of 4,096 counters), so a call a series cost a page of
+ * fresh memory each, which at 750,000 series a pass was most of the
+ * report's CPU.  Reused from host to host; the arrays are the table's. */
+struct graph_latest {
+	uint64_t *ids;		     /* ascending */
+	struct query_latest *values; /* of ids[i] */
+	size_t n, cap;
+};
+
+/* Fills t with the newest samples of the n series s, from q's snapshot.
+ * -ENOMEM, or query_latest's errors, with e filled. */
+int graph_latest_read(struct graph_latest *t, struct query *q, const struct host_series *s,
+		      size_t n, struct err *e);
+
+/* The same for the n series ids (in any order, repeats allowed). */
+int graph_latest_read_ids(struct graph_latest *t, struct query *q, const uint64_t *ids, size_t n,
+			  struct err *e);
+
+/* Series id's newest sample in t, or NULL when t does not hold it. */
+const struct query_latest *graph_latest_find(const struct graph_latest *t, uint64_t id);
+
+void graph_latest_free(struct graph_latest *t);
+
 struct graph_ctx {
 	struct query *q; /* a snapshot held by the caller */
+	/* The newest samples of the graphs' series (NULL: asked of q). */
+	const struct graph_latest *latest;
 	struct plot_pool *pool;
 	struct drawn *drawn;
 	enum plot_format format;

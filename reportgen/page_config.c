@@ -5,6 +5,7 @@
  * page per rule, rules/NAME.html. */
 #include "reportgen/report_private.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,18 +99,36 @@ static int on_collector(void *ctx, const char *value, size_t len, size_t series)
 	return 0;
 }
 
+/* The table of collectors, from a walk of every host's names: made once
+ * for each listing of the hosts (report_private.h), as only new names
+ * can change it. */
 static int collectors(struct report *r, struct html *h, struct err *e)
 {
 	struct query_selector *sel;
+	if (r->collectors_current) {
+		html_raw(h, r->collectors.buf);
+		return 0;
+	}
 	int rc = query_selector_parse("rmon_collector_errors_total", &sel, e);
 	if (rc != 0)
 		return rc;
-	html_raw(h, "<h2>Collectors</h2>\n<p class=\"sub\">As the agents report them: each "
+	struct html *t = &r->collectors;
+	t->len = 0;
+	t->failed = false;
+	html_raw(t, "<h2>Collectors</h2>\n<p class=\"sub\">As the agents report them: each "
 		    "collector and on how many hosts it runs.</p>\n<div class=\"scroll\"><table>\n"
 		    "<tr><th>Collector</th><th class=\"num\">Hosts</th></tr>\n");
-	rc = query_label_values(r->q, sel, "collector", on_collector, h, e);
+	if ((rc = query_begin(r->q, e)) == 0) {
+		rc = query_label_values(r->q, sel, "collector", on_collector, t, e);
+		query_end(r->q);
+	}
 	query_selector_free(sel);
-	html_raw(h, "</table></div>\n");
+	html_raw(t, "</table></div>\n");
+	if (rc == 0 && t->failed)
+		rc = err_set(e, -ENOMEM, "out of memory making the table of collectors");
+	r->collectors_current = rc == 0 && r->listed;
+	if (rc == 0)
+		html_raw(h, t->buf);
 	return rc;
 }
 
@@ -315,11 +334,7 @@ int page_config(struct report *r, struct err *e)
 	html_rawf(&h, "; alerts are grouped for %s", d);
 	duration(r->cfg->repeat_ns, d, sizeof d);
 	html_rawf(&h, " and repeated every %s unless the rule says otherwise.</p>\n", d);
-	if ((rc = query_begin(r->q, e)) != 0)
-		goto out;
-	rc = collectors(r, &h, e);
-	query_end(r->q);
-	if (rc != 0)
+	if ((rc = collectors(r, &h, e)) != 0)
 		goto out;
 	rules_table(r, &h);
 	receivers_table(r, &h);

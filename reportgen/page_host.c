@@ -4,12 +4,14 @@
  * The graphs of all ranges are drawn (or found current) here. */
 #include "reportgen/report_private.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "lib/series_name.h"
 #include "reportgen/outfile.h"
 #include "reportgen/page_forms.h"
@@ -42,6 +44,7 @@ static int draw_all(struct report *r, struct host_info *hi, struct graph_inst *g
 		    struct err *e)
 {
 	struct graph_ctx c = { .q = r->q,
+			       .latest = &r->latest,
 			       .pool = r->pool,
 			       .drawn = r->drawn,
 			       .format = r->o.format,
@@ -83,13 +86,12 @@ static void top_table(struct report *r, struct host_info *hi, struct html *h, co
 		    family_label_of(s->name, s->len, "rank", v, sizeof v) < 0)
 			continue;
 		int rank = atoi(v);
-		struct query_latest l;
-		if (rank < 1 || rank > RANKS || query_latest(r->q, &s->id, 1, &l, NULL) != 0 ||
-		    l.ts == INT64_MIN)
+		const struct query_latest *l = graph_latest_find(&r->latest, s->id);
+		if (rank < 1 || rank > RANKS || !l || l->ts == INT64_MIN)
 			continue;
-		if (!best[rank - 1] || l.ts > best_ts[rank - 1]) {
+		if (!best[rank - 1] || l->ts > best_ts[rank - 1]) {
 			best[rank - 1] = s;
-			best_ts[rank - 1] = l.ts;
+			best_ts[rank - 1] = l->ts;
 		}
 	}
 	if (!best[0])
@@ -102,19 +104,19 @@ static void top_table(struct report *r, struct host_info *hi, struct html *h, co
 		if (!best[k])
 			continue;
 		const struct host_series *s = best[k];
-		struct query_latest l;
+		const struct query_latest *l = graph_latest_find(&r->latest, s->id);
 		char value[64], pid[32] = "-", comm[512] = "";
-		query_latest(r->q, &s->id, 1, &l, NULL);
 		family_label_of(s->name, s->len, "comm", comm, sizeof comm);
 		char pid_name[SERIES_NAME_MAX + 1];
 		size_t head = strlen(hi->name) + 1 + strlen(metric);
 		snprintf(pid_name, sizeof pid_name, "%s/%s%.*s", hi->name, pid_metric,
 			 (int)(s->len - head), s->name + head);
-		uint64_t pid_id = series_id(pid_name, strlen(pid_name));
-		struct query_latest lp;
-		if (query_latest(r->q, &pid_id, 1, &lp, NULL) == 0 && lp.ts != INT64_MIN)
-			snprintf(pid, sizeof pid, "%.0f", lp.value);
-		report_format(l.value * scale, unit, value, sizeof value);
+		/* The pid series is the host's too: in the same table. */
+		const struct query_latest *lp =
+		    graph_latest_find(&r->latest, series_id(pid_name, strlen(pid_name)));
+		if (lp && lp->ts != INT64_MIN)
+			snprintf(pid, sizeof pid, "%.0f", lp->value);
+		report_format(l->value * scale, unit, value, sizeof value);
 		html_rawf(h, "<tr><td class=\"num\">%d</td><td><code>", k + 1);
 		html_text(h, comm);
 		html_rawf(h,
@@ -219,24 +221,64 @@ static bool has_data(struct report *r, const struct graph_inst *g)
 	for (size_t l = 0; l < g->n_lines; l++) {
 		const struct graph_line *gl = &g->lines[l];
 		for (size_t t = 0; t < gl->n_plus; t++) {
-			struct query_latest q;
-			if (query_latest(r->q, &gl->plus[t], 1, &q, NULL) == 0 &&
-			    q.ts != INT64_MIN && q.value != 0)
+			const struct query_latest *q = graph_latest_find(&r->latest, gl->plus[t]);
+			if (q && q->ts != INT64_MIN && q->value != 0)
 				return true;
 		}
 	}
 	return false;
 }
 
-static size_t drop_empty(struct report *r, struct graph_inst *g, size_t n)
+static bool add_id(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
+{
+	if (!grow_array(ids, cap, *n + 1, sizeof **ids))
+		return false;
+	(*ids)[(*n)++] = id;
+	return true;
+}
+
+/* Finds the host's graphs and the series whose newest sample its page
+ * reads (the graphs' lines, for has_data and their oldest sample, and the
+ * top-process tables): once for the listing of its series, so a pass
+ * reads those alone. */
+static int find_graphs(struct host_info *hi, struct err *e)
+{
+	/* What an attempt that ran out of memory left. */
+	graph_insts_free(hi->graphs, hi->n_graphs);
+	free(hi->page_ids);
+	hi->page_ids = NULL;
+	hi->n_page_ids = 0;
+	int rc = graph_insts(hi->series, hi->n_series, &hi->graphs, &hi->n_graphs, e);
+	size_t cap = 0;
+	bool ok = true;
+	char m[128];
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < hi->n_graphs && ok; i++)
+		for (size_t l = 0; l < hi->graphs[i].n_lines && ok; l++) {
+			const struct graph_line *gl = &hi->graphs[i].lines[l];
+			for (size_t t = 0; t < gl->n_plus && ok; t++)
+				ok = add_id(&hi->page_ids, &hi->n_page_ids, &cap, gl->plus[t]);
+		}
+	for (size_t i = 0; i < hi->n_series && ok; i++) {
+		family_metric_of(hi->series[i].name, hi->series[i].len, m, sizeof m);
+		if (strncmp(m, "rmon_top_", 9) == 0)
+			ok = add_id(&hi->page_ids, &hi->n_page_ids, &cap, hi->series[i].id);
+	}
+	if (!ok)
+		return err_set(e, -ENOMEM, "out of memory listing the graphs of %s", hi->name);
+	hi->graphs_found = true;
+	return 0;
+}
+
+/* The host's graphs that have data, into out (borrowed: the host's own
+ * instances stay theirs). */
+static size_t with_data(struct report *r, const struct host_info *hi, struct graph_inst *out)
 {
 	size_t kept = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (has_data(r, &g[i]))
-			g[kept++] = g[i];
-		else
-			graph_inst_clear(&g[i]);
-	}
+	for (size_t i = 0; i < hi->n_graphs; i++)
+		if (has_data(r, &hi->graphs[i]))
+			out[kept++] = hi->graphs[i];
 	return kept;
 }
 
@@ -249,13 +291,23 @@ int page_host(struct report *r, struct host_info *hi, struct err *e)
 	int rc = outfile_mkdirs(dir, e); /* plot writes the graphs into it */
 	if (rc != 0 || (rc = query_begin(r->q, e)) != 0)
 		return rc;
-	if ((rc = graph_insts(hi->series, hi->n_series, &g, &n_g, e)) == 0) {
-		n_g = drop_empty(r, g, n_g);
+	if (!hi->graphs_found)
+		rc = find_graphs(hi, e);
+	/* The newest samples as of this page's snapshot, in one call (a store
+	 * error leaves them unknown: the graphs without data are dropped). */
+	struct err ignored = { 0 };
+	if (rc == 0 && graph_latest_read_ids(&r->latest, r->q, hi->page_ids, hi->n_page_ids,
+					     &ignored) == -ENOMEM)
+		rc = err_set(e, -ENOMEM, "%s", ignored.msg);
+	if (rc == 0 && hi->n_graphs && !(g = malloc(hi->n_graphs * sizeof *g)))
+		rc = err_set(e, -ENOMEM, "out of memory for the graphs of %s", hi->name);
+	if (rc == 0) {
+		n_g = with_data(r, hi, g);
 		rc = draw_all(r, hi, g, n_g, e);
 	}
 	for (size_t k = 0; k < REPORT_N_RANGES && rc == 0; k++)
 		rc = write_range(r, hi, g, n_g, k, e);
 	query_end(r->q);
-	graph_insts_free(g, n_g);
+	free(g);
 	return rc;
 }

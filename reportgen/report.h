@@ -3,7 +3,10 @@
  * folder any web server (or file://) can serve (docs/reports.md).
  *
  * A pass reads the store through store/query.h, one snapshot per page,
- * and alertd's store through alertd/alerts.h; it rewrites only the files
+ * the newest samples many series a call (every series in key order for
+ * when each host was last seen), and lists the hosts and their series
+ * again only when the store holds another number of series than at the
+ * last listing; alertd's store through alertd/alerts.h.  It rewrites only the files
  * whose content changed and redraws only the graphs whose window grid,
  * thresholds or alert spans moved (reportgen/drawn.h), each file written
  * under a temporary name and renamed.  Errors are negative errno codes

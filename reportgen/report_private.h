@@ -27,7 +27,8 @@ struct host_info {
 	char slug[96]; /* its folder under hosts/ */
 	struct host_series *series;
 	size_t n_series;
-	char *names; /* the series' names, one arena */
+	size_t counted; /* its series as the listing of hosts counted them */
+	char *names;	/* the series' names, one arena */
 	int64_t last_seen;
 	int cores;
 	double cpu_pct, mem_pct, disk_pct, net_bps, load1; /* NaN: unknown */
@@ -35,6 +36,21 @@ struct host_info {
 	double spark[REPORT_SPARK_POINTS]; /* CPU busy % a minute over the last hour */
 	const char *health;		   /* "ok", "pending", "warning", "critical", "stale" */
 	size_t n_firing, n_pending;
+	/* Its graph instances, all of them (page_host shows those with
+	 * data), found once for the listing of its series. */
+	struct graph_inst *graphs;
+	size_t n_graphs;
+	bool graphs_found;
+	uint64_t *page_ids; /* the series its page reads the newest sample of */
+	size_t n_page_ids;
+	uint64_t *summary_ids; /* and its summary (disks, memory, load) */
+	size_t n_summary_ids;
+};
+
+/* A series of the listing and its host (an index into report.hosts). */
+struct report_series_host {
+	uint64_t id;
+	size_t host;
 };
 
 struct report {
@@ -50,13 +66,29 @@ struct report {
 	int64_t now;
 	int64_t data_time;	  /* of the hosts' figures: the last full pass */
 	uint64_t seen_generation; /* alertd's store as the alerts were read */
+	/* The hosts and their series, kept from pass to pass while the store
+	 * holds as many series as when they were listed: a name once stored
+	 * is never removed, so the same count is the same names, and the
+	 * listing (a walk of every name: 750,000 at a big central host) and
+	 * what comes of it need not be redone. */
 	struct host_info *hosts;
 	size_t n_hosts;
+	bool listed;		 /* hosts is a listing of listed_series series */
+	uint64_t listed_series;	 /* the store's series when hosts were listed */
+	struct html collectors;	 /* the configuration page's table, of the listing */
+	bool collectors_current; /* made since the listing */
+	/* Every series of the listing by id, for the sweep that finds when
+	 * each host was last seen (site.c), and its buffer. */
+	uint64_t *all_ids; /* ascending */
+	struct report_series_host *all;
+	size_t n_all;
+	struct query_latest *sweep;
 	struct alert *active; /* pending and firing, newest first */
 	size_t n_active;
 	struct alert *recent; /* active and recently resolved */
 	size_t n_recent;
 	struct report_stats st;
+	struct graph_latest latest; /* of the host being summarised or paged */
 };
 
 /* Writes the page at out/rel unless it holds that already (counted). */

@@ -3,11 +3,13 @@
  * refreshes every --interval and at once when alertd's store changes (an
  * alert fired, resolved, was acknowledged or silenced). */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/cmdline.h"
@@ -19,6 +21,7 @@
 #include "reportgen/report.h"
 
 #define ALERT_POLL_NS (250 * RTIME_NS_PER_MS) /* how often alertd's generation is read */
+#define BATCH_NICE    10		      /* --nice's default */
 
 struct daemon {
 	struct report_options o;
@@ -52,6 +55,28 @@ static int run_pass(struct daemon *d)
 		 st.hosts, st.pages_written, st.pages_same, st.graphs_drawn, st.graphs_skipped,
 		 (double)st.elapsed_ns / 1e9);
 	return 0;
+}
+
+/* The report is a batch job: a site a few seconds late harms no one, an
+ * ack of rmon-stored's later than 100 ms does, and on the central host
+ * they share the cores.  So the generator runs at nice level (at least)
+ * level and under SCHED_BATCH, which also gives up wake-up preemption.
+ * Called before any thread or gnuplot starts: Linux keeps both per
+ * thread, and children inherit them.  A lower priority set already (a
+ * higher level from nice(1) or systemd's Nice=) is kept; level 0 leaves
+ * the scheduling as it was. */
+static void yield_to_store(int level)
+{
+	if (level <= 0)
+		return;
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, 0);
+	if ((now != -1 || errno == 0) && now < level && setpriority(PRIO_PROCESS, 0, level) != 0)
+		log_warn("reportgen", "cannot lower the priority to nice %d: %s", level,
+			 strerror(errno));
+	struct sched_param p = { .sched_priority = 0 };
+	if (sched_getscheduler(0) == SCHED_OTHER && sched_setscheduler(0, SCHED_BATCH, &p) != 0)
+		log_warn("reportgen", "cannot run under SCHED_BATCH: %s", strerror(errno));
 }
 
 /* Opens the report; in the daemon, a store that does not exist yet is
@@ -129,6 +154,7 @@ int main(int argc, char **argv)
 	struct daemon d = { .o = { .data_dir = paths_data(), .out_dir = "var/www" },
 			    .interval = 60 * RTIME_NS_PER_SEC };
 	bool png = false;
+	int64_t nice_level = BATCH_NICE;
 	const struct cmdline_option options[] = {
 		CMDLINE_DATA(&d.o.data_dir),
 		{ "out", 'o', CMDLINE_STRING, &d.o.out_dir, "DIR",
@@ -142,6 +168,10 @@ int main(int argc, char **argv)
 		  "refresh every D (default 60s); an alert's change refreshes at once",
 		  RTIME_NS_PER_SEC, INT64_C(86400) * RTIME_NS_PER_SEC },
 		{ "png", 0, CMDLINE_FLAG, &png, NULL, "draw PNG graphs instead of SVG", 0, 0 },
+		{ "nice", 0, CMDLINE_INT, &nice_level, "N",
+		  "run at nice level N (at least) under SCHED_BATCH, yielding the cores to\n"
+		  "rmon-stored (default 10; 0: as started)",
+		  0, 19 },
 		{ 0 },
 	};
 	const struct cmdline cl = {
@@ -154,6 +184,7 @@ int main(int argc, char **argv)
 	if ((status = cmdline_main(&cl, argc, argv, &first)) >= 0)
 		return status;
 	d.o.format = png ? PLOT_PNG : PLOT_SVG;
+	yield_to_store((int)nice_level);
 	char *installed_config = NULL;
 	if (!d.o.config_path) /* an installed build reads /etc/rmon/alertd.conf */
 		d.o.config_path = installed_config = paths_config("alertd.conf");

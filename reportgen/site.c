@@ -78,6 +78,9 @@ void report_close(struct report *r)
 	alert_store_close(r->alerts);
 	alert_config_free(r->cfg);
 	query_close(r->q);
+	graph_latest_free(&r->latest);
+	html_free(&r->collectors);
+	free(r->sweep);
 	free(r->active);
 	free(r->recent);
 	free(r);
@@ -252,6 +255,7 @@ static int on_host(void *ctx, const char *value, size_t len, size_t series)
 	memset(h, 0, sizeof *h);
 	snprintf(h->name, sizeof h->name, "%.*s", (int)len, value);
 	outfile_slug(h->name, h->slug, sizeof h->slug);
+	h->counted = series;
 	return 0;
 }
 
@@ -310,17 +314,99 @@ static const struct host_series *host_find(const struct host_info *h, const char
 	return NULL;
 }
 
+/* The newest value of s from the host's latest values (r->latest). */
 static double latest(struct report *r, const struct host_series *s)
 {
-	struct query_latest l;
-	if (!s || query_latest(r->q, &s->id, 1, &l, NULL) != 0 || l.ts == INT64_MIN)
-		return NAN;
-	return l.value;
+	const struct query_latest *l = s ? graph_latest_find(&r->latest, s->id) : NULL;
+	return l && l->ts != INT64_MIN ? l->value : NAN;
+}
+
+/* ---- when each host was last seen ---- */
+
+#define SWEEP_SLICE 8192 /* series a query_latest call of the sweep */
+
+static int compare_series_host(const void *a, const void *b)
+{
+	uint64_t x = ((const struct report_series_host *)a)->id,
+		 y = ((const struct report_series_host *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* Every series of the listing in id order, once a listing. */
+static int index_series(struct report *r, struct err *e)
+{
+	size_t n = 0, at = 0;
+	for (size_t i = 0; i < r->n_hosts; i++)
+		n += r->hosts[i].n_series;
+	r->all = malloc((n ? n : 1) * sizeof *r->all);
+	r->all_ids = malloc((n ? n : 1) * sizeof *r->all_ids);
+	if (!r->sweep)
+		r->sweep = malloc(SWEEP_SLICE * sizeof *r->sweep);
+	if (!r->all || !r->all_ids || !r->sweep)
+		return err_set(e, -ENOMEM, "out of memory for the index of %zu series", n);
+	for (size_t i = 0; i < r->n_hosts; i++)
+		for (size_t k = 0; k < r->hosts[i].n_series; k++)
+			r->all[at++] = (struct report_series_host){ r->hosts[i].series[k].id, i };
+	qsort(r->all, n, sizeof *r->all, compare_series_host);
+	for (size_t i = 0; i < n; i++)
+		r->all_ids[i] = r->all[i].id;
+	r->n_all = n;
+	return 0;
+}
+
+/* Each host's newest sample of all its series.  Its series are spread
+ * over the whole "latest" database (ids are hashes), so a call a host
+ * would descend from the root for nearly every one of them; all series
+ * in id order meet each leaf page once, a few dozen on it.  A store that
+ * cannot be read leaves the hosts unseen, as a series without data
+ * would. */
+static int sweep_last_seen(struct report *r, struct err *e)
+{
+	struct err ignored = { 0 };
+	for (size_t i = 0; i < r->n_hosts; i++)
+		r->hosts[i].last_seen = INT64_MIN;
+	for (size_t at = 0; at < r->n_all; at += SWEEP_SLICE) {
+		size_t n = r->n_all - at < SWEEP_SLICE ? r->n_all - at : SWEEP_SLICE;
+		int rc = query_latest(r->q, r->all_ids + at, n, r->sweep, &ignored);
+		if (rc == -ENOMEM)
+			return err_set(e, rc, "%s", ignored.msg);
+		for (size_t k = 0; k < n && rc == 0; k++) {
+			struct host_info *h = &r->hosts[r->all[at + k].host];
+			if (r->sweep[k].ts > h->last_seen)
+				h->last_seen = r->sweep[k].ts;
+		}
+	}
+	return 0;
+}
+
+/* The series whose newest values the summary shows, once a listing. */
+static int find_summary_series(struct host_info *h, struct err *e)
+{
+	static const char *const metrics[] = { "node_filesystem_size_bytes",
+					       "node_filesystem_avail_bytes",
+					       "node_memory_MemTotal_bytes",
+					       "node_memory_MemAvailable_bytes", "node_load1" };
+	char m[128];
+	size_t cap = 0;
+	for (size_t i = 0; i < h->n_series; i++) {
+		family_metric_of(h->series[i].name, h->series[i].len, m, sizeof m);
+		for (size_t k = 0; k < sizeof metrics / sizeof metrics[0]; k++)
+			if (strcmp(m, metrics[k]) == 0) {
+				if (!grow_array(&h->summary_ids, &cap, h->n_summary_ids + 1,
+						sizeof *h->summary_ids))
+					return err_set(e, -ENOMEM, "out of memory listing %s",
+						       h->name);
+				h->summary_ids[h->n_summary_ids++] = h->series[i].id;
+				break;
+			}
+	}
+	return 0;
 }
 
 /* The figures of the index: CPU busy share and its sparkline, memory,
- * the fullest disk, the network rate, from the newest data. */
-static void summarise(struct report *r, struct host_info *h)
+ * the fullest disk, the network rate, from the newest data (last_seen
+ * comes from sweep_last_seen). */
+static int summarise(struct report *r, struct host_info *h, struct err *e)
 {
 	char m[128], v[512];
 	int64_t minute = 60 * RTIME_NS_PER_SEC;
@@ -328,14 +414,20 @@ static void summarise(struct report *r, struct host_info *h)
 	double busy[REPORT_SPARK_POINTS] = { 0 }, all[REPORT_SPARK_POINTS] = { 0 };
 	double rate[REPORT_SPARK_POINTS], now_busy = 0, now_all = 0;
 	h->cpu_pct = h->mem_pct = h->disk_pct = h->net_bps = NAN;
-	h->last_seen = INT64_MIN;
+	h->cores = 0; /* the host's figures of the last pass are done again */
+	h->disk_mount[0] = '\0';
 	h->net_bps = 0;
 	bool net_seen = false;
+	/* A store that cannot be read leaves the figures unknown, as they
+	 * were when each series was read alone; memory would fail the next
+	 * host too. */
+	struct err ignored = { 0 };
+	int rc =
+	    graph_latest_read_ids(&r->latest, r->q, h->summary_ids, h->n_summary_ids, &ignored);
+	if (rc == -ENOMEM)
+		return err_set(e, rc, "%s", ignored.msg);
 	for (size_t i = 0; i < h->n_series; i++) {
 		const struct host_series *s = &h->series[i];
-		struct query_latest l;
-		if (query_latest(r->q, &s->id, 1, &l, NULL) == 0 && l.ts > h->last_seen)
-			h->last_seen = l.ts;
 		family_metric_of(s->name, s->len, m, sizeof m);
 		if (strcmp(m, "node_cpu_seconds_total") == 0) {
 			if (family_label_of(s->name, s->len, "cpu", v, sizeof v) < 0)
@@ -400,6 +492,7 @@ static void summarise(struct report *r, struct host_info *h)
 	double avail = latest(r, host_find(h, "node_memory_MemAvailable_bytes", NULL, NULL));
 	h->mem_pct = total > 0 ? 100 * (1 - avail / total) : NAN;
 	h->load1 = latest(r, host_find(h, "node_load1", NULL, NULL));
+	return 0;
 }
 
 /* The health colour: the worst of the host's alerts, or stale when it
@@ -463,15 +556,66 @@ static int read_alerts(struct report *r, struct err *e)
 
 /* ---- the pass ---- */
 
+static void free_host(struct host_info *h)
+{
+	free(h->series);
+	free(h->names);
+	graph_insts_free(h->graphs, h->n_graphs);
+	free(h->page_ids);
+	free(h->summary_ids);
+}
+
 static void free_hosts(struct report *r)
 {
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		free(r->hosts[i].series);
-		free(r->hosts[i].names);
-	}
+	for (size_t i = 0; i < r->n_hosts; i++)
+		free_host(&r->hosts[i]);
 	free(r->hosts);
+	free(r->all);
+	free(r->all_ids);
 	r->hosts = NULL;
-	r->n_hosts = 0;
+	r->all = NULL;
+	r->all_ids = NULL;
+	r->n_hosts = r->n_all = 0;
+	r->listed = r->collectors_current = false;
+}
+
+/* Lists the hosts and their series again unless the store holds as many
+ * series as at the last listing (report_private.h), in the snapshot
+ * held.  A host listed then with as many series as it has now keeps its
+ * listing, graph instances and ids: the same count is the same names
+ * (while hosts connect one after the other, only the new ones are
+ * listed). */
+static int list_hosts(struct report *r, struct err *e)
+{
+	struct query_stats qs;
+	bool counted = query_get_stats(r->q, &qs, NULL) == 0;
+	if (r->listed && counted && qs.series == r->listed_series)
+		return 0;
+	struct host_list hosts = { 0 };
+	struct host_info *old = r->listed ? r->hosts : NULL;
+	size_t n_old = old ? r->n_hosts : 0, o = 0;
+	int rc = query_label_values(r->q, NULL, "__host__", on_host, &hosts, e);
+	for (size_t i = 0; i < hosts.n && rc == 0; i++) {
+		struct host_info *h = &hosts.hosts[i];
+		/* Both lists are in byte order of the names. */
+		while (o < n_old && strcmp(old[o].name, h->name) < 0)
+			o++;
+		if (o < n_old && strcmp(old[o].name, h->name) == 0 &&
+		    old[o].n_series == h->counted) {
+			*h = old[o];
+			memset(&old[o], 0, sizeof old[o]); /* moved: nothing to free */
+		} else if ((rc = list_series(r, h, e)) == 0) {
+			rc = find_summary_series(h, e);
+		}
+	}
+	free_hosts(r); /* what was not moved */
+	r->hosts = hosts.hosts;
+	r->n_hosts = hosts.n;
+	if (rc == 0)
+		rc = index_series(r, e);
+	r->listed = rc == 0 && counted;
+	r->listed_series = counted ? qs.series : 0;
+	return rc;
 }
 
 bool report_alerts_changed(struct report *r)
@@ -518,23 +662,18 @@ int report_pass_alerts(struct report *r, int64_t now, struct report_stats *st, s
 int report_pass(struct report *r, int64_t now, struct report_stats *st, struct err *e)
 {
 	int64_t began = rtime_mono_ns();
-	struct host_list hosts = { 0 };
 	int rc;
 	memset(&r->st, 0, sizeof r->st);
-	free_hosts(r); /* the last pass's, kept for report_pass_alerts */
 	r->now = r->data_time = now;
 	if ((rc = read_alerts(r, e)) != 0)
 		return rc;
 	if ((rc = query_begin(r->q, e)) != 0)
 		return rc;
-	rc = query_label_values(r->q, NULL, "__host__", on_host, &hosts, e);
-	r->hosts = hosts.hosts;
-	r->n_hosts = hosts.n;
+	if ((rc = list_hosts(r, e)) == 0)
+		rc = sweep_last_seen(r, e);
 	for (size_t i = 0; i < r->n_hosts && rc == 0; i++)
-		if ((rc = list_series(r, &r->hosts[i], e)) == 0) {
-			summarise(r, &r->hosts[i]);
+		if ((rc = summarise(r, &r->hosts[i], e)) == 0)
 			rate_health(r, &r->hosts[i]);
-		}
 	query_end(r->q);
 	if (rc == 0)
 		rc = page_index(r, e);

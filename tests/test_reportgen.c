@@ -22,17 +22,22 @@
 
 static int64_t test_now;
 
-static void host(struct drainer *d, const char *h, double busy)
+static void host_with(struct drainer *d, const char *h, double busy, int interfaces)
 {
 	struct sitefill f = { .end = test_now,
 			      .span = SAMPLES * STEP,
 			      .step = STEP,
 			      .mounts = 2,
-			      .interfaces = 2,
+			      .interfaces = interfaces,
 			      .odd_label = HOSTILE };
 	struct err e = { 0 };
 	if (sitefill_host(d, &f, h, busy, &e) != 0)
 		fail_msg("sitefill_host: %s", e.msg);
+}
+
+static void host(struct drainer *d, const char *h, double busy)
+{
+	host_with(d, h, busy, 2);
 }
 
 /* A now whose 1-month and 1-year grids do not move in the next two
@@ -157,14 +162,22 @@ static bool same_file(struct stat a, struct stat b)
 	       a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
+/* The store filled, and a report of it into out (300 bytes) after its
+ * first pass. */
+static struct report *first_pass(char *out, struct report_stats *st)
+{
+	fill();
+	snprintf(out, 300, "%s/www", data);
+	struct report *r = open_report(out);
+	pass(r, test_now, st);
+	return r;
+}
+
 static void site_is_valid(void **state)
 {
 	char out[300];
 	struct report_stats st;
-	fill();
-	snprintf(out, sizeof out, "%s/www", data);
-	struct report *r = open_report(out);
-	pass(r, test_now, &st);
+	struct report *r = first_pass(out, &st);
 	assert_int_equal(st.hosts, 2);
 	assert_true(st.graphs_drawn > 2 * 10 * 5);
 	check_site(out);
@@ -202,10 +215,7 @@ static void refresh_is_incremental(void **state)
 {
 	char out[300];
 	struct report_stats st;
-	fill();
-	snprintf(out, sizeof out, "%s/www", data);
-	struct report *r = open_report(out);
-	pass(r, test_now, &st);
+	struct report *r = first_pass(out, &st);
 	size_t all = st.graphs_drawn;
 	struct stat year = stat_of(out, "hosts/web1/cpu-1y.svg"),
 		    month = stat_of(out, "hosts/web1/memory-1mo.svg"),
@@ -245,6 +255,40 @@ static void refresh_is_incremental(void **state)
 	report_close(r);
 }
 
+/* The hosts and series are listed once and kept while the store holds
+ * as many series: a host that starts sending later must still appear at
+ * the next pass, with its page and graphs. */
+static void new_hosts_are_listed(void **state)
+{
+	char out[300];
+	struct report_stats st;
+	struct report *r = first_pass(out, &st);
+	assert_int_equal(st.hosts, 2);
+	pass(r, test_now, &st); /* the listing kept */
+	assert_int_equal(st.hosts, 2);
+	assert_int_equal(st.pages_written, 0);
+	struct drainer *d = open_drainer(0);
+	host(d, "mail3", 50);
+	close_drainer(d);
+	pass(r, test_now, &st);
+	assert_int_equal(st.hosts, 3);
+	assert_true(stat_of(out, "hosts/mail3/cpu-1h.svg").st_size > 0);
+	stat_of(out, "hosts/mail3/index.html");
+	/* A host listed already that gains a series (a third interface) is
+	 * listed again, with the graph of it. */
+	char path[400];
+	snprintf(path, sizeof path, "%s/hosts/web1/net-eth2-1h.svg", out);
+	assert_int_not_equal(access(path, F_OK), 0);
+	d = open_drainer(0);
+	host_with(d, "web1", 30, 3);
+	close_drainer(d);
+	pass(r, test_now, &st);
+	assert_int_equal(st.hosts, 3);
+	assert_true(stat_of(out, "hosts/web1/net-eth2-1h.svg").st_size > 0);
+	check_site(out);
+	report_close(r);
+}
+
 static void slugs_are_safe(void **state)
 {
 	char a[96], b[96];
@@ -266,6 +310,7 @@ int main(void)
 		cmocka_unit_test(slugs_are_safe),
 		cmocka_unit_test_setup_teardown(site_is_valid, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(refresh_is_incremental, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(new_hosts_are_listed, make_dir, remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
