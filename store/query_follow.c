@@ -172,10 +172,27 @@ static size_t *lookup_order(const uint64_t *ids, size_t n)
 	return order;
 }
 
+/* A few ids are put in order in place: the bucket table (32 KiB) would
+ * cost more than it saves, and reportgen and rmon stats ask for one. */
+#define FEW_IDS 32
+
+static void order_few(const uint64_t *ids, size_t n, size_t *order)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		for (; j > 0 && ids[order[j - 1]] > ids[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+}
+
 static int read_latest(struct query *q, MDB_txn *txn, const uint64_t *ids, size_t n,
 		       struct query_latest *out, struct err *e)
 {
-	size_t *order = lookup_order(ids, n);
+	size_t few[FEW_IDS];
+	size_t *order = n <= FEW_IDS ? few : lookup_order(ids, n);
+	if (n <= FEW_IDS)
+		order_few(ids, n, few);
 	MDB_cursor *cur = NULL;
 	if (!order)
 		return err_set(e, -ENOMEM, "store %s: out of memory for %zu series", q->le.dir, n);
@@ -193,7 +210,8 @@ static int read_latest(struct query *q, MDB_txn *txn, const uint64_t *ids, size_
 	}
 	if (cur) /* NULL when it could not be opened */
 		mdb_cursor_close(cur);
-	free(order);
+	if (order != few)
+		free(order);
 	return rc ? query_lmdb_error(q, e, rc, "cannot read the latest values") : 0;
 }
 
