@@ -367,9 +367,14 @@ double fleet_flood(struct fleet *f, double warmup, double seconds)
  * due while its window is full is skipped and counted late. */
 void fleet_pace(struct fleet *f, int64_t period, uint64_t rounds)
 {
-	int64_t start = rtime_mono_ns() + 10 * MS;
-	uint64_t r = 0;
+	fleet_pace_at(f, rtime_mono_ns() + 10 * MS, period, 0, rounds);
+}
+
+void fleet_pace_at(struct fleet *f, int64_t start, int64_t period, uint64_t from, uint64_t rounds)
+{
+	uint64_t r = from;
 	uint32_t i = 0;
+	rounds += from;
 	while (r < rounds) {
 		int64_t due = start + (int64_t)r * period + (int64_t)i * period / f->n;
 		int64_t now = rtime_mono_ns();

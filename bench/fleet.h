@@ -84,6 +84,11 @@ double fleet_flood(struct fleet *f, double warmup, double seconds);
  * due while its window is full is skipped and counted late. */
 void fleet_pace(struct fleet *f, int64_t period, uint64_t rounds);
 
+/* fleet_pace of rounds from, from + 1 ... of one schedule whose round 0
+ * begins at start (rtime_mono_ns): called a round at a time, the rounds
+ * keep their period instead of each beginning after the last ended. */
+void fleet_pace_at(struct fleet *f, int64_t start, int64_t period, uint64_t from, uint64_t rounds);
+
 /* The canonical name of series s of agent a: bench-agent-A/bench_value{s="S"}. */
 int fleet_series_name(char *buf, size_t len, uint32_t agent, uint32_t s);
 

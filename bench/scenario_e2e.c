@@ -293,10 +293,10 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	settle(&f, (o->quick ? 10 : 30) * SEC);
 	uint64_t acked = f.acked_samples, late = f.late;
 	double client = self_cpu_seconds();
-	int64_t start = rtime_mono_ns();
+	int64_t start = rtime_mono_ns() + 10 * MS; /* one schedule for every round */
 	probe_measure(&probe, start, start + (int64_t)rounds * period);
 	for (uint64_t r = 0; r < rounds; r++) {
-		fleet_pace(&f, period, 1);
+		fleet_pace_at(&f, start, period, r, 1);
 		double s = (double)(rtime_mono_ns() - start) / 1e9;
 		bench_progress(run, "e2e", (double)(f.acked_samples - acked) / s / 1e6,
 			       "M samples/s acked", s, (double)rounds * (double)period / 1e9);

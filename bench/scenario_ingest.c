@@ -373,10 +373,10 @@ static void run_paced(struct bench_run *run, const struct ingest_options *o)
 	f.record_from = warmup + 1;
 	fleet_pace(&f, period, warmup);
 	double cpu = procstat_cpu_seconds(server.pid), client = self_cpu_seconds();
-	int64_t start = rtime_mono_ns();
+	int64_t start = rtime_mono_ns() + 10 * MS; /* one schedule for every round */
 	uint64_t acked = f.acked_samples;
 	for (uint64_t done = 0; done < rounds; done++) { /* a round at a time: progress */
-		fleet_pace(&f, period, 1);
+		fleet_pace_at(&f, start, period, done, 1);
 		double s = (double)(rtime_mono_ns() - start) / 1e9;
 		bench_progress(run, "paced agents", (double)(f.acked_samples - acked) / s / 1e6,
 			       "M samples/s acked", s, (double)rounds * (double)period / 1e9);

@@ -12,8 +12,10 @@
 #include "store/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/fault.h"
 #include "lib/grow.h"
@@ -495,8 +497,30 @@ static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
 
 /* ---- the committer's thread ---- */
 
+/* LMDB's file is written back after every commit of the committer's
+ * thread, this much at a time, each step waited for.  Left to the kernel,
+ * the pages a commit dirtied went out 30 s later, all at once, and the
+ * WAL's next fdatasync, which acks wait for, waited behind them: 680 ms
+ * once at 750,000 series (ack p99 450 ms; 44 ms written back so).  A step
+ * of 16 MiB at a time lets the WAL's small writes in between; the
+ * checkpoint's fdatasync then finds little left to write. */
+#define FLUSH_STEP (16 << 20)
+
+static void flush_in_steps(struct db *db)
+{
+	int fd;
+	struct stat st;
+	if (mdb_env_get_fd(db->env, &fd) != 0 || fstat(fd, &st) != 0)
+		return; /* the fdatasync that follows does it all */
+	for (off_t at = 0; at < st.st_size; at += FLUSH_STEP)
+		sync_file_range(fd, at, FLUSH_STEP,
+				SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				    SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 static int sync_now(struct db *db, uint64_t wal_position, struct err *e)
 {
+	flush_in_steps(db);
 	int rc = mdb_env_sync(db->env, 1);
 	if (rc)
 		return db_lmdb_error(e, rc, "cannot sync", db->dir);
@@ -523,6 +547,8 @@ static void *committer_main(void *arg)
 		pthread_mutex_unlock(&db->lock);
 		struct err e = { 0 };
 		int rc = commit_round(db, position, &e);
+		if (rc == 0 && !checkpoint)
+			flush_in_steps(db); /* what it wrote, on its way to the disk now */
 		if (rc == 0 && checkpoint)
 			rc = sync_now(db, position, &e);
 		if (rc == 0 && checkpoint)
