@@ -82,7 +82,9 @@ typedef int (*wal_replay_fn)(void *ctx, enum wal_record_type type, const void *p
 int wal_replay(struct wal *w, uint64_t from, wal_replay_fn fn, void *ctx, struct err *e);
 
 /* Removes the segments that lie wholly before position (after a
- * checkpoint made them unnecessary). */
+ * checkpoint made them unnecessary): they leave the log at once and are
+ * unlinked on a thread of their own, which the next call (or wal_close)
+ * waits for; an unlink that failed is that call's error. */
 int wal_truncate_before(struct wal *w, uint64_t position, struct err *e);
 
 struct wal_stats {

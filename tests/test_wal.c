@@ -165,6 +165,15 @@ static void test_rollover_replay_from_and_truncate(void **state)
 	assert_int_equal(wal_replay(w, 0, count, &kept, &e), 0);
 	assert_true(kept > 0 && kept < all.samples);
 	wal_close(w);
+	/* The dropped segments' files are gone too (unlinked on a thread
+	 * wal_close waits for). */
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "ls %s/*.wal | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int files = 0;
+	assert_int_equal(fscanf(p, "%d", &files), 1);
+	pclose(p);
+	assert_true(files == (int)st.segments);
 }
 
 static char *last_segment_path(void)
