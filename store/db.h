@@ -75,13 +75,15 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 		 size_t n, struct err *e);
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
- * each changed series' latest record, the list of series changed and
- * wal_position, in one LMDB transaction (no fsync).  Grows the map when it
- * fills instead of failing.  A commit that brought samples or names
- * increments the commit sequence and publishes it to waiting readers
- * (commit_signal.h, query_wait).  A full file system is -ENOSPC (also when
- * LMDB saw only a short write): nothing in memory changed, so a later call
- * writes it all.  Other failures are -EIO and the like, with a message. */
+ * each changed series' latest record and the list of series changed, in
+ * LMDB transactions of at most some 131,072 series (no fsync), the last of
+ * which also stores wal_position.  Grows the map when it fills instead of
+ * failing.  Each transaction that brought samples or names increments the
+ * commit sequence and publishes it to waiting readers (commit_signal.h,
+ * query_wait).  A full file system is -ENOSPC (also when LMDB saw only a
+ * short write): what the failed transaction held is kept in memory, so a
+ * later call writes it.  Other failures are -EIO and the like, with a
+ * message. */
 int db_commit(struct db *db, uint64_t wal_position, struct err *e);
 
 /* db_commit on a thread of the store's own, so that who appends (and

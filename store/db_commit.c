@@ -1,14 +1,16 @@
 /* db_commit.c - the commit: what was appended since the last one written
- * to LMDB in one transaction, either on the caller's thread (db_commit)
- * or on a thread of its own (db_commit_start), so that who appends and
- * acks never waits for LMDB; see db.h.
+ * to LMDB, either on the caller's thread (db_commit) or on a thread of
+ * its own (db_commit_start), so that who appends and acks never waits for
+ * LMDB; see db.h.
  *
- * A commit copies the changed heads out in slices, holding the lock only
- * while it copies, and writes them in id order, LMDB's key order, so each
- * page is touched once.  Whatever is appended meanwhile goes into this
- * commit if its head was not copied yet, else into the next: the stored
- * WAL position is the one asked for, taken before the first slice, and a
- * replay from it skips the samples a head already holds. */
+ * A commit is a pass over the heads in id order, LMDB's key order, so each
+ * page is touched once.  It copies the changed heads out in slices,
+ * holding the lock only while it copies, and writes them in transactions
+ * of at most TXN_HEADS heads.  Whatever is appended meanwhile goes into
+ * this pass if its head was not copied yet, else into the next: the WAL
+ * position the pass's last transaction stores is the one asked for before
+ * the first slice, and a replay from it skips the samples a head already
+ * holds. */
 #include "store/db.h"
 
 #include <errno.h>
@@ -44,11 +46,17 @@ struct staged {
 	uint8_t value[LAYOUT_HEAD_BYTES + 1];
 };
 
+/* A head the transaction being written copied, and the flags it had. */
+struct mark {
+	struct head *h;
+	bool dirty, unsaved;
+};
+
 /* What one commit took, so that it can write it outside the lock and,
  * should LMDB fail, give the heads their changes back. */
 struct commit_work {
 	struct staged stage[SLICE];
-	struct staged *marks; /* every head copied in this commit (flags only) */
+	struct mark *marks; /* every head the transaction copied */
 	size_t n_marks, marks_cap;
 	struct pending_name *names;
 	size_t n_names, names_cap;
@@ -252,8 +260,7 @@ static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int
 		}
 		db_head_latest(h, &s->latest);
 		h->dirty = h->unsaved = false;
-		w->marks[w->n_marks++] =
-		    (struct staged){ .h = h, .dirty = s->dirty, .unsaved = s->unsaved };
+		w->marks[w->n_marks++] = (struct mark){ h, s->dirty, s->unsaved };
 	}
 	pthread_mutex_unlock(&db->lock);
 	return n;
@@ -273,11 +280,7 @@ static void give_back(struct db *db, struct commit_work *w)
 /* The commit is in LMDB: the names and chunks it wrote leave the lists. */
 static void drop_written(struct db *db, struct commit_work *w)
 {
-	for (size_t i = 0; i < w->n_names; i++)
-		free(w->names[i].name);
-	for (size_t i = 0; i < w->n_closed; i++)
-		free(w->closed[i].bytes);
-	pthread_mutex_lock(&db->lock);
+	pthread_mutex_lock(&db->lock); /* out of the lists first: register reads them */
 	db->n_names -= w->n_names;
 	if (w->n_names > 0) /* the arrays are NULL until a first name or chunk */
 		memmove(db->names_pending, db->names_pending + w->n_names,
@@ -286,6 +289,10 @@ static void drop_written(struct db *db, struct commit_work *w)
 	if (w->n_closed > 0)
 		memmove(db->closed, db->closed + w->n_closed, db->n_closed * sizeof *db->closed);
 	pthread_mutex_unlock(&db->lock);
+	for (size_t i = 0; i < w->n_names; i++)
+		free(w->names[i].name);
+	for (size_t i = 0; i < w->n_closed; i++)
+		free(w->closed[i].bytes);
 }
 
 /* ---- one commit: a pass over the heads, in transactions ---- */
