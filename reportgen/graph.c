@@ -297,6 +297,9 @@ static int latest_room(struct graph_latest *t, size_t n, struct err *e)
 static int latest_fill(struct graph_latest *t, struct query *q, size_t n, struct err *e)
 {
 	size_t kept = 0;
+	t->n = 0;
+	if (n == 0) /* t->ids may not be allocated yet */
+		return 0;
 	qsort(t->ids, n, sizeof *t->ids, compare_ids);
 	for (size_t i = 0; i < n; i++)
 		if (kept == 0 || t->ids[kept - 1] != t->ids[i])
