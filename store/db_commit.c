@@ -37,7 +37,6 @@
 
 /* A changed head as copied out of the table. */
 struct staged {
-	struct head *h;
 	bool dirty, unsaved;
 	uint64_t id;
 	int64_t chunk_start;
@@ -246,7 +245,6 @@ static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int
 		if (!h->dirty && !h->unsaved)
 			continue;
 		struct staged *s = &w->stage[n++];
-		s->h = h;
 		s->dirty = h->dirty;
 		s->unsaved = h->unsaved;
 		s->id = h->id;
