@@ -102,7 +102,8 @@ static int read_changes(struct query *q, MDB_txn *txn, uint64_t since, query_id_
 		q->seen = grown;
 		q->seen_cap = bytes;
 	}
-	memset(q->seen, 0, bytes);
+	if (bytes) /* a store with no series yet has no table to clear */
+		memset(q->seen, 0, bytes);
 	MDB_cursor *cur;
 	if ((rc = mdb_cursor_open(txn, q->le.dbi[LAYOUT_DB_CHANGES], &cur)))
 		return query_lmdb_error(q, e, rc, "cannot read changes");

@@ -244,6 +244,24 @@ static void test_changed_series_include_late_replayed_data(void **state)
 /* 100 series registered together have consecutive ordinals: a run of
  * them, every other one, and one alone take each of the three record
  * kinds (ranges, bitmap, list). */
+/* A reader that starts before the first sample: nothing changed, no
+ * error (a follower started beside a fresh rmon-stored does this). */
+static void test_changes_of_a_store_with_no_series_are_none(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	commit(d);
+	struct query *q = open_query();
+	struct ids s = changed_since(q, 0);
+	assert_int_equal(s.n, 0);
+	put1(d, "h/a", rtime_now_ns(), 1);
+	commit(d);
+	s = changed_since(q, 0);
+	assert_int_equal(s.n, 1);
+	query_close(q);
+	close_drainer(d);
+}
+
 static void test_changes_in_runs_bitmaps_and_lists(void **state)
 {
 	(void)state;
@@ -794,6 +812,7 @@ int main(void)
 		T(test_wait_times_out_without_commit),
 		T(test_wait_wakes_reader_in_other_process),
 		T(test_changed_series_include_late_replayed_data),
+		T(test_changes_of_a_store_with_no_series_are_none),
 		T(test_changes_in_runs_bitmaps_and_lists),
 		T(test_changes_past_the_horizon_are_stale),
 		T(test_latest_values_and_minute_without_decoding),
