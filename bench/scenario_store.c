@@ -101,8 +101,11 @@ static void ingest_table(struct bench_run *run, struct dataset *d, uint64_t roun
 		bench_figure(t, "  samples of it", (double)real_samples, "samples");
 	}
 	if (vm.ran) {
-		bench_figure(t, "victoria-metrics data folder after its flush, same samples",
+		bench_figure(t, "victoria-metrics data folder once it stopped, same samples",
 			     vm.bytes_per_sample, "bytes/sample");
+		bench_figure(t, "  samples victoria-metrics answers for, of those sent",
+			     vm.samples_held, "samples");
+		bench_figure(t, "  samples sent", vm.samples_sent, "samples");
 		bench_goal(t, "LMDB pages in use against victoria-metrics' folder, same samples",
 			   in.live_bytes, "bytes/sample", false, vm.bytes_per_sample);
 	}

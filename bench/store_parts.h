@@ -54,6 +54,7 @@ struct peer_figures {
 	bool ran;
 	char why[4500]; /* when it did not */
 	double rate, cpu_s, seconds, bytes_per_sample;
+	double samples_sent, samples_held; /* victoria-metrics: held -1 when unknown */
 	long peak_kib;
 };
 void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
@@ -61,10 +62,10 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 
 /* victoria-metrics started by bench/peers/victoria-metrics.sh on
  * 127.0.0.1:port, its data in dir/data; its pid, or 0 with why saying why
- * not (missing, not installable, not starting).  store_vm_stop stops it and
- * removes dir. */
+ * not (missing, not installable, not starting).  store_vm_stop stops it,
+ * removes dir and returns the bytes its data folder held once stopped. */
 pid_t store_vm_start(struct bench_run *run, const char *dir, int port, char *why, size_t len);
-void store_vm_stop(struct bench_run *run, const char *dir, pid_t pid);
+double store_vm_stop(struct bench_run *run, const char *dir, pid_t pid);
 
 /* `promtool tsdb bench write` on as many series and scrapes. */
 void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,

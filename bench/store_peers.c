@@ -42,11 +42,28 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* POSTs body (or GETs when body is NULL); the HTTP status, or 0. */
-static long http(CURL *c, const char *url, const char *body, size_t len)
+struct reply {
+	char text[4096];
+	size_t len;
+};
+
+static size_t keep(char *p, size_t size, size_t n, void *ctx)
+{
+	struct reply *r = ctx;
+	size_t room = sizeof r->text - 1 - r->len, take = size * n < room ? size * n : room;
+	memcpy(r->text + r->len, p, take);
+	r->len += take;
+	r->text[r->len] = '\0';
+	return size * n;
+}
+
+/* POSTs body (or GETs when body is NULL), the reply kept in *reply when
+ * reply is not NULL; the HTTP status, or 0. */
+static long http_reply(CURL *c, const char *url, const char *body, size_t len, struct reply *reply)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, reply ? keep : discard);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -57,6 +74,34 @@ static long http(CURL *c, const char *url, const char *body, size_t len)
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	return status;
+}
+
+static long http(CURL *c, const char *url, const char *body, size_t len)
+{
+	return http_reply(c, url, body, len, NULL);
+}
+
+/* How many samples victoria-metrics answers for, all series, between t0
+ * and the last round: a folder's size per sample means something only
+ * when the folder holds every sample sent.  -1 when the query fails. */
+static double vm_samples_held(CURL *c, int port, int64_t t0, int64_t t_end)
+{
+	char url[512];
+	struct reply r = { .len = 0 };
+	long window_s = (long)((t_end - t0) / RTIME_NS_PER_SEC) + 1;
+	snprintf(url, sizeof url,
+		 "http://127.0.0.1:%d/api/v1/"
+		 "query?query=sum(count_over_time(%%7B__name__%%3D~%%22.%%2B%%22%%7D%%5B%lds%%5D))&"
+		 "time=%lld.%03lld",
+		 port, window_s, (long long)(t_end / RTIME_NS_PER_SEC),
+		 (long long)(t_end % RTIME_NS_PER_SEC / RTIME_NS_PER_MS));
+	if (http_reply(c, url, NULL, 0, &r) / 100 != 2)
+		return -1;
+	/* {"status":"success","data":{...,"result":[{"metric":{},"value":[T,"N"]}]}} */
+	static const char value[] = "\"value\":[";
+	const char *v = strstr(r.text, value);
+	const char *q = v ? strchr(v + sizeof value - 1, '"') : NULL; /* past T: the count */
+	return q ? strtod(q + 1, NULL) : 0;
 }
 
 struct text {
@@ -161,19 +206,22 @@ pid_t store_vm_start(struct bench_run *run, const char *dir, int port, char *why
 	return (pid_t)pid;
 }
 
-void store_vm_stop(struct bench_run *run, const char *dir, pid_t pid)
+double store_vm_stop(struct bench_run *run, const char *dir, pid_t pid)
 {
-	char args[4400];
+	char args[4400], data[4300];
 	snprintf(args, sizeof args, "stop %s", dir);
 	peer_script(run, args);
 	daemon_untrack(pid);
+	snprintf(data, sizeof data, "%s/data", dir);
+	double bytes = folder_bytes(data);
 	bench_remove_tree(dir);
+	return bytes;
 }
 
 void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, int64_t t0,
 		    struct peer_figures *out)
 {
-	char dir[4200], url[128], file[4300];
+	char dir[4200], url[128];
 	int port = bench_free_port();
 	memset(out, 0, sizeof *out);
 	snprintf(dir, sizeof dir, "%s/victoria-metrics", bench_scratch(run));
@@ -197,11 +245,15 @@ void store_victoria(struct bench_run *run, struct dataset *d, uint64_t rounds, i
 	uint64_t samples = dataset_series(d) * rounds;
 	out->seconds = seconds;
 	out->rate = (double)samples / seconds;
-	snprintf(file, sizeof file, "%s/data", dir);
-	out->bytes_per_sample = folder_bytes(file) / (double)samples;
+	out->samples_held =
+	    vm_samples_held(c, port, t0, t0 + (int64_t)(rounds - 1) * d->interval_ns);
+	out->samples_sent = (double)samples;
 	out->ran = true;
 	curl_easy_cleanup(c);
-	store_vm_stop(run, dir, pid);
+	/* Measured once it has stopped: force_flush makes the samples
+	 * searchable, but they reach the folder only with its in-memory parts
+	 * (every 5 s by default, and at shutdown). */
+	out->bytes_per_sample = store_vm_stop(run, dir, pid) / (double)samples;
 }
 
 void store_promtool(struct bench_run *run, uint64_t series, uint64_t rounds,
