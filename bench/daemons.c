@@ -14,30 +14,39 @@
 #include "bench/bench.h"
 #include "shmring/ring.h"
 
-/* Processes that are not our children (a peer a script started in the
- * background), killed at exit: a scenario that gives up (bench_die)
- * leaves nothing behind.  Our own children die with us (bench_fork). */
-#define TRACKED_MAX 16
+/* Processes to kill at exit: peers a script started in the background
+ * (not our children) and the programs spawn_logged started (their own
+ * process groups, which the parent's death does not reach), so that a
+ * scenario that gives up (bench_die) or is interrupted leaves nothing
+ * behind.  Children of bench_fork die with us anyway. */
+#define TRACKED_MAX 64
 static pid_t tracked[TRACKED_MAX];
 static pid_t tracker;
 
-static void kill_tracked(void)
+/* Only async-signal-safe calls: an interrupted run ends here too. */
+void daemon_kill_tracked(void)
 {
 	if (getpid() != tracker)
 		return;
 	for (int i = 0; i < TRACKED_MAX; i++)
 		if (tracked[i] > 0) {
-			kill(tracked[i], SIGKILL);
-			waitpid(tracked[i], NULL, 0);
+			pid_t pid = tracked[i];
+			kill(getpgid(pid) == pid ? -pid : pid, SIGKILL);
+			waitpid(pid, NULL, 0);
 			tracked[i] = 0;
 		}
+}
+
+static void kill_tracked_at_exit(void)
+{
+	daemon_kill_tracked();
 }
 
 void daemon_track(pid_t pid)
 {
 	if (!tracker) {
 		tracker = getpid();
-		atexit(kill_tracked);
+		atexit(kill_tracked_at_exit);
 	}
 	for (int i = 0; i < TRACKED_MAX; i++)
 		if (tracked[i] <= 0) {

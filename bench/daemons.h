@@ -41,11 +41,16 @@ int daemon_alive(struct daemon *d);
 void daemon_kill(struct daemon *d);
 
 /* A process that is not our child (a peer that a script started in the
- * background) to kill at exit if still tracked then; daemon_untrack once
- * it is stopped.  The daemons above are started with bench_fork, which
- * kills them when the benchmark ends, however it ends. */
+ * background) or one in a process group of its own (spawn_logged) to kill
+ * at exit, or when the run is interrupted, if still tracked then;
+ * daemon_untrack once it is stopped.  The daemons above are started with
+ * bench_fork, which kills them when the benchmark ends, however it ends. */
 void daemon_track(pid_t pid);
 void daemon_untrack(pid_t pid);
+
+/* SIGKILLs (a group leader with its group) and reaps every tracked
+ * process now; async-signal-safe. */
+void daemon_kill_tracked(void);
 
 /* Prints the last lines of its log on stderr. */
 void daemon_show_log(const struct daemon *d);

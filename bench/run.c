@@ -2,15 +2,23 @@
  * the run's scratch folder and the paths of the rmon programs. */
 #include "bench/report_private.h"
 
+#include <ftw.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/daemons.h"
 #include "lib/rtime.h"
+#include "shmring/ring.h"
+
+extern char **environ;
 
 /* The scratch folder to remove at exit: a scenario that gives up with
  * bench_die() must not leave it behind. */
@@ -23,13 +31,103 @@ static void remove_scratch_at_exit(void)
 		bench_remove_tree(scratch_at_exit);
 }
 
+static pid_t run_pid; /* the process the interrupt handler cleans up for */
+
+/* An interrupted run (Ctrl-C, SIGTERM, SIGHUP) ends as one that gives up
+ * does: its daemons killed, their rings and the scratch folder removed.
+ * A handler may call only async-signal-safe functions (not nftw, not
+ * malloc), and the children of bench_fork die only with this process, so
+ * a fresh process does the removal once this one is gone: this program
+ * again, as `rmon-bench --end-scratch DIR PID`. */
+static void end_interrupted(int sig)
+{
+	if (getpid() == run_pid) {
+		daemon_kill_tracked();
+		if (scratch_at_exit[0]) {
+			char pid[16], *p = pid + sizeof pid;
+			*--p = '\0';
+			unsigned v = (unsigned)run_pid;
+			do
+				*--p = (char)('0' + v % 10);
+			while (v /= 10);
+			char *argv[] = { "rmon-bench", "--end-scratch", scratch_at_exit, p, NULL };
+			pid_t child;
+			posix_spawn(&child, "/proc/self/exe", NULL, NULL, argv, environ);
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void end_on(int sig, bool unless_ignored)
+{
+	struct sigaction old, sa = { .sa_handler = end_interrupted };
+	sigemptyset(&sa.sa_mask);
+	/* nohup's SIGHUP and a script's background SIGINT stay ignored. */
+	if (unless_ignored && sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	sigaction(sig, &sa, NULL);
+}
+
 struct bench_run *bench_run_new(const struct bench_options *opts)
 {
 	struct bench_run *run = calloc(1, sizeof *run);
 	if (!run)
 		bench_die("out of memory");
 	run->opts = *opts;
+	run_pid = getpid();
+	end_on(SIGINT, true);
+	end_on(SIGHUP, true);
+	end_on(SIGTERM, false);
 	return run;
+}
+
+/* Every folder under the scratch folder may be a data folder whose ring a
+ * killed rmon-stored left in /dev/shm. */
+static int unlink_ring_of(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char name[64];
+	if (type == FTW_D) {
+		ring_name_for_dir(path, name, sizeof name);
+		ring_unlink(name, NULL);
+	}
+	return 0;
+}
+
+/* Whether process pid has ended (a zombie has: its children got their
+ * parent-death signal when it exited). */
+static bool ended(const char *pid)
+{
+	char path[64], stat[256];
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(stat, 1, sizeof stat - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *state = strrchr(stat, ')');
+	return !state || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X';
+}
+
+int bench_end_scratch(const char *dir, const char *run_pid_text)
+{
+	char name[64];
+	if (strncmp(dir, "/tmp/rmon-bench.", 16) != 0 || strstr(dir, "/.."))
+		return 2; /* only a scratch folder of ours */
+	for (int i = 0; i < 1000 && !ended(run_pid_text); i++)
+		usleep(10000);
+	/* Its children die at once, but a last write may still land. */
+	for (int i = 0; i < 50 && access(dir, F_OK) == 0; i++) {
+		nftw(dir, unlink_ring_of, 16, FTW_PHYS);
+		char cmd[4200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s' 2>/dev/null", dir);
+		if (system(cmd) != 0)
+			usleep(50000);
+	}
+	snprintf(name, sizeof name, "/rmon-bench-%s", run_pid_text); /* the ring scenario's */
+	ring_unlink(name, NULL);
+	return access(dir, F_OK) == 0;
 }
 
 void bench_run_begin(struct bench_run *run, const char *name)

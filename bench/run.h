@@ -9,8 +9,15 @@
 
 /* A run with a copy of opts; ends the program with a message when out of
  * memory.  Its scratch folder (made on first use) is removed by
- * bench_run_free, and also at exit when a scenario gives up with exit(). */
+ * bench_run_free, and also at exit when a scenario gives up with exit(),
+ * and when SIGINT, SIGTERM or SIGHUP ends the run (the tracked daemons
+ * killed, then bench_end_scratch in a fresh process). */
 struct bench_run *bench_run_new(const struct bench_options *opts);
+
+/* `rmon-bench --end-scratch DIR PID`: removes the rings of the data
+ * folders under the scratch folder DIR, the ring scenario's ring of run
+ * PID, and DIR.  Returns the exit status. */
+int bench_end_scratch(const char *dir, const char *run_pid_text);
 
 /* The scenario name starts; its tables and progress points go to it. */
 void bench_run_begin(struct bench_run *run, const char *name);

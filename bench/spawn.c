@@ -9,9 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/daemons.h"
+
 pid_t spawn_logged(char *const argv[], const char *log, bool group)
 {
 	pid_t pid = fork();
+	if (pid > 0)
+		daemon_track(pid);
 	if (pid != 0)
 		return pid;
 	if (group)
@@ -39,6 +43,7 @@ void spawn_stop(pid_t *pid, int sig)
 	else
 		kill(*pid, sig);
 	waitpid(*pid, NULL, 0);
+	daemon_untrack(*pid);
 	*pid = 0;
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# An interrupted rmon-bench leaves nothing behind: Ctrl-C (SIGINT) or
+# SIGTERM in the middle of a short e2e run (rmon-stored, rmon-alertd,
+# rmon-reportgen, the simulated hosts and, when installed, aiosmtpd all
+# running) ends it by that signal, and then no process of the run is left,
+# its scratch folder under /tmp is gone and so are the shared-memory rings
+# its daemons made.
+set -eu
+export RMON_BENCH_NO_INSTALL=1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# interrupt SIGNAL: runs the e2e scenario, sends SIGNAL once it measures.
+interrupt() {
+	local sig=$1 before pid scratch="" status
+	before=$(ls -d /tmp/rmon-bench.* 2>/dev/null || true)
+	ls /dev/shm >"$out/shm.before"
+	# With job control the background job takes SIGINT as a terminal's
+	# Ctrl-C would deliver it (a script's background jobs ignore it).
+	set -m
+	"$RMON_BIN/rmon-bench" --quick e2e --seconds 30 >"$out/stdout" 2>"$out/stderr" &
+	pid=$!
+	set +m
+	for _ in $(seq 300); do
+		grep -q 'acked' "$out/stderr" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || { echo "rmon-bench ended early:"; cat "$out/stderr"; exit 1; }
+		sleep 0.1
+	done
+	grep -q 'acked' "$out/stderr" || { echo "no progress line in 30 s:"; cat "$out/stderr"; exit 1; }
+	for d in /tmp/rmon-bench.*; do
+		case " $before " in *" $d "*) ;; *) scratch=$d ;; esac
+	done
+	[ -n "$scratch" ] || { echo "no scratch folder of the run"; exit 1; }
+	pgrep -f "$scratch" >/dev/null || { echo "no daemon of the run running"; exit 1; }
+	kill "-$sig" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq $((128 + $(kill -l "$sig"))) ] ||
+		{ echo "SIG$sig: exit status $status, wanted death by the signal"; cat "$out/stderr"; exit 1; }
+	# The cleanup finishes in a process of its own just after.
+	for _ in $(seq 100); do
+		[ ! -e "$scratch" ] && ! pgrep -f "$scratch" >/dev/null && break
+		sleep 0.1
+	done
+	if pgrep -f "$scratch" >/dev/null; then
+		echo "SIG$sig: left running:"; pgrep -af "$scratch"; exit 1
+	fi
+	# Under tests/run.sh every process of the test carries its tag: only
+	# this script's shells may still have it (aiosmtpd names no folder).
+	if [ -n "${RMON_TEST_RUN:-}" ]; then
+		local left
+		left=$(grep -lsxz "RMON_TEST_RUN=$RMON_TEST_RUN" /proc/[0-9]*/environ | cut -d/ -f3 |
+			while read -r p; do
+				c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+				case $c in bash | grep | cut | timeout) ;; *) echo "$p $c" ;; esac
+			done)
+		[ -z "$left" ] || { echo "SIG$sig: left running: $left"; exit 1; }
+	fi
+	[ ! -e "$scratch" ] || { echo "SIG$sig: $scratch left behind"; find "$scratch" | head; exit 1; }
+	ls /dev/shm >"$out/shm.after"
+	if comm -13 "$out/shm.before" "$out/shm.after" | grep -q .; then
+		echo "SIG$sig: rings left in /dev/shm:"; comm -13 "$out/shm.before" "$out/shm.after"; exit 1
+	fi
+	echo "SIG$sig: ended, nothing left"
+}
+
+interrupt INT
+interrupt TERM
