@@ -400,6 +400,30 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
 			add_watched(st, &ps, &scan->watched[w], hz, page);
 }
 
+/* After a whole listing, the processes it did not list have ended: their
+ * descriptors go now rather than at the table's next sweep, which on a
+ * machine starting thousands of short processes came late (579 of 826
+ * descriptors held were of ended processes) and spent the budget of
+ * KEPT_FDS on them.  Their entries stay until the sweep. */
+static void release_ended(struct coll_proc_table *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		struct proc_entry *e = &t->entries[i];
+		if (!e->pid || e->generation == t->generation)
+			continue;
+		if (e->fd >= 0) {
+			close(e->fd);
+			e->fd = -1;
+			t->kept_fds--;
+		}
+		if (e->sched_fd >= 0) {
+			close(e->sched_fd);
+			e->sched_fd = -1;
+			t->kept_fds--;
+		}
+	}
+}
+
 static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)
 {
 	struct coll_proc_table *t = table_of(st);
@@ -421,6 +445,7 @@ static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)
 		scan_one(st, entry, scan);
 	}
 	closedir(d);
+	release_ended(t);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * formats of linux-4.9: fewer CPU columns, offline CPUs, 11-field
  * diskstats, long interface names, escaped mount points, no PSI, cgroup v1
  * only), against the live system, and the configuration's errors. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -504,17 +505,13 @@ static int fail_alloc(const char *point)
 	return strcmp(point, "coll.alloc") == 0 ? -ENOMEM : 0;
 }
 
-/* 300 processes under a made-up root, the process table unable to grow
- * past its 256 entries: the collection fails with a message (it used to
- * go on silently until slot() probed a full table forever). sysconf
- * failing is an error too, not a division by -1. */
-static void test_process_table_out_of_memory(void **state)
+/* n made-up processes, pids 1..n, sleeping, under root/proc. */
+static void fake_processes(const char *root, int n)
 {
-	char root[] = "/tmp/rmon-test-procs-XXXXXX", path[128];
-	assert_non_null(mkdtemp(root));
+	char path[128];
 	snprintf(path, sizeof path, "%s/proc", root);
 	assert_int_equal(mkdir(path, 0700), 0);
-	for (int pid = 1; pid <= 300; pid++) {
+	for (int pid = 1; pid <= n; pid++) {
 		snprintf(path, sizeof path, "%s/proc/%d", root, pid);
 		assert_int_equal(mkdir(path, 0700), 0);
 		snprintf(path, sizeof path, "%s/proc/%d/stat", root, pid);
@@ -526,6 +523,61 @@ static void test_process_table_out_of_memory(void **state)
 			pid, pid, pid, pid);
 		fclose(f);
 	}
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the listing's own */
+}
+
+/* Processes that ended give their kept descriptors back at the next
+ * listing: 100 made-up processes, 60 of them gone at the second
+ * collection, and the agent holds 60 fewer files (it held them until the
+ * table's sweep, which a small machine may not reach for hours). */
+static void test_ended_processes_release_their_descriptors(void **state)
+{
+	char root[] = "/tmp/rmon-test-procs-XXXXXX", cmd[160];
+	assert_non_null(mkdtemp(root));
+	fake_processes(root, 100);
+	struct recorder *r = recorder_new();
+	struct coll_state *st = coll_state_new(&config, root);
+	struct err e = { 0 };
+	int before = open_fds();
+	assert_int_equal(coll_processes(st, &r->sink, &e), 0);
+	int holding = open_fds();
+	assert_true(holding - before >= 100); /* a stat file each, kept open */
+	snprintf(cmd, sizeof cmd, "cd %s/proc && rm -rf $(seq 1 60)", root);
+	assert_int_equal(system(cmd), 0);
+	struct recorder *r2 = recorder_new();
+	assert_int_equal(coll_processes(st, &r2->sink, &e), 0);
+	assert_true(find(r2, "h/node_processes_state{state=\"sleeping\"}") == 40);
+	free(r2);
+	int after = open_fds();
+	if (after > holding - 60)
+		fail_msg("%d descriptors before, %d with 100 processes, %d once 60 ended", before,
+			 holding, after);
+	coll_state_free(st);
+	assert_int_equal(open_fds(), before);
+	free(r);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* 300 processes under a made-up root, the process table unable to grow
+ * past its 256 entries: the collection fails with a message (it used to
+ * go on silently until slot() probed a full table forever). sysconf
+ * failing is an error too, not a division by -1. */
+static void test_process_table_out_of_memory(void **state)
+{
+	char root[] = "/tmp/rmon-test-procs-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	fake_processes(root, 300);
 	struct recorder *r = recorder_new();
 	run(root, coll_processes, r, 0);
 	assert_true(find(r, "h/node_processes_state{state=\"sleeping\"}") == 300);
@@ -570,6 +622,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_idle_and_busy_processes, kill_children),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_process_table_out_of_memory),
+		cmocka_unit_test(test_ended_processes_release_their_descriptors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
