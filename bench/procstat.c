@@ -7,23 +7,39 @@
 #include <string.h>
 #include <unistd.h>
 
-double procstat_cpu_seconds(pid_t pid)
+/* pid's /proc/pid/stat from its state on (after the command name, which
+ * may hold spaces and parentheses), in text; NULL when it cannot be read. */
+static const char *stat_fields(pid_t pid, char *text, size_t len)
 {
-	char path[64], text[1024];
-	unsigned long user = 0, system_ = 0;
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return -1;
-	size_t n = fread(text, 1, sizeof text - 1, f);
+		return NULL;
+	size_t n = fread(text, 1, len - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	const char *p = strrchr(text, ')'); /* the command name may hold spaces */
-	/* After ")": state, then fields 4.. ; utime and stime are 14 and 15. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
-			 &system_) != 2)
+	const char *p = strrchr(text, ')');
+	return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
+double procstat_cpu_seconds(pid_t pid)
+{
+	char text[1024];
+	unsigned long user = 0, system_ = 0;
+	const char *p = stat_fields(pid, text, sizeof text);
+	/* The state, then fields 4.. ; utime and stime are 14 and 15. */
+	if (!p ||
+	    sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user, &system_) != 2)
 		return -1;
 	return (double)(user + system_) / (double)sysconf(_SC_CLK_TCK);
+}
+
+bool procstat_ended(pid_t pid)
+{
+	char text[1024];
+	const char *p = stat_fields(pid, text, sizeof text);
+	return !p || *p == 'Z' || *p == 'X';
 }
 
 long procstat_kib(pid_t pid, const char *field)

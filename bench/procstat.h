@@ -2,7 +2,12 @@
 #ifndef RMON_BENCH_PROCSTAT_H
 #define RMON_BENCH_PROCSTAT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
+
+/* Whether pid has ended: gone, or a zombie (its children got their
+ * parent-death signal when it exited). */
+bool procstat_ended(pid_t pid);
 
 /* User + system CPU seconds of pid (fields 14 and 15 of its stat), or -1. */
 double procstat_cpu_seconds(pid_t pid);

@@ -15,6 +15,7 @@
 
 #include "bench/bench.h"
 #include "bench/daemons.h"
+#include "bench/procstat.h"
 #include "lib/rtime.h"
 #include "shmring/ring.h"
 
@@ -94,28 +95,12 @@ static int unlink_ring_of(const char *path, const struct stat *st, int type, str
 	return 0;
 }
 
-/* Whether process pid has ended (a zombie has: its children got their
- * parent-death signal when it exited). */
-static bool ended(const char *pid)
-{
-	char path[64], stat[256];
-	snprintf(path, sizeof path, "/proc/%s/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return true;
-	size_t n = fread(stat, 1, sizeof stat - 1, f);
-	fclose(f);
-	stat[n] = '\0';
-	const char *state = strrchr(stat, ')');
-	return !state || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X';
-}
-
 int bench_end_scratch(const char *dir, const char *run_pid_text)
 {
 	char name[64];
 	if (strncmp(dir, "/tmp/rmon-bench.", 16) != 0 || strstr(dir, "/.."))
 		return 2; /* only a scratch folder of ours */
-	for (int i = 0; i < 1000 && !ended(run_pid_text); i++)
+	for (int i = 0; i < 1000 && !procstat_ended((pid_t)atol(run_pid_text)); i++)
 		usleep(10000);
 	/* Its children die at once, but a last write may still land. */
 	for (int i = 0; i < 50 && access(dir, F_OK) == 0; i++) {
