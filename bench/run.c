@@ -32,7 +32,8 @@ static void remove_scratch_at_exit(void)
 		bench_remove_tree(scratch_at_exit);
 }
 
-static pid_t run_pid; /* the process the interrupt handler cleans up for */
+static pid_t run_pid;	  /* the process the interrupt handler cleans up for */
+static char pid_text[16]; /* written beforehand: snprintf is not for handlers */
 
 /* An interrupted run (Ctrl-C, SIGTERM, SIGHUP) ends as one that gives up
  * does: its daemons killed, their rings and the scratch folder removed.
@@ -45,13 +46,8 @@ static void end_interrupted(int sig)
 	if (getpid() == run_pid) {
 		daemon_kill_tracked();
 		if (scratch_at_exit[0]) {
-			char pid[16], *p = pid + sizeof pid;
-			*--p = '\0';
-			unsigned v = (unsigned)run_pid;
-			do
-				*--p = (char)('0' + v % 10);
-			while (v /= 10);
-			char *argv[] = { "rmon-bench", "--end-scratch", scratch_at_exit, p, NULL };
+			char *argv[] = { "rmon-bench", "--end-scratch", scratch_at_exit, pid_text,
+					 NULL };
 			pid_t child;
 			posix_spawn(&child, "/proc/self/exe", NULL, NULL, argv, environ);
 		}
@@ -77,6 +73,7 @@ struct bench_run *bench_run_new(const struct bench_options *opts)
 		bench_die("out of memory");
 	run->opts = *opts;
 	run_pid = getpid();
+	snprintf(pid_text, sizeof pid_text, "%d", (int)run_pid);
 	end_on(SIGINT, true);
 	end_on(SIGHUP, true);
 	end_on(SIGTERM, false);

@@ -83,7 +83,8 @@ static long http(CURL *c, const char *url, const char *body, size_t len)
 
 /* How many samples victoria-metrics answers for, all series, between t0
  * and the last round: a folder's size per sample means something only
- * when the folder holds every sample sent.  -1 when the query fails. */
+ * when the folder holds every sample sent.  -1 when the query or its
+ * answer fails. */
 static double vm_samples_held(CURL *c, int port, int64_t t0, int64_t t_end)
 {
 	char url[512];
@@ -101,7 +102,7 @@ static double vm_samples_held(CURL *c, int port, int64_t t0, int64_t t_end)
 	static const char value[] = "\"value\":[";
 	const char *v = strstr(r.text, value);
 	const char *q = v ? strchr(v + sizeof value - 1, '"') : NULL; /* past T: the count */
-	return q ? strtod(q + 1, NULL) : 0;
+	return q ? strtod(q + 1, NULL) : -1;
 }
 
 struct text {

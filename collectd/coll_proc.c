@@ -57,16 +57,24 @@ struct coll_proc_table *coll_proc_table_new(void)
 	return t;
 }
 
+/* Closes the descriptors kept for entry e (its process has ended). */
+static void drop_fds(struct coll_proc_table *t, struct proc_entry *e)
+{
+	t->kept_fds -= (e->fd >= 0) + (e->sched_fd >= 0);
+	if (e->fd >= 0)
+		close(e->fd);
+	if (e->sched_fd >= 0)
+		close(e->sched_fd);
+	e->fd = e->sched_fd = -1;
+}
+
 void coll_proc_table_free(struct coll_proc_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (t->entries[i].pid && t->entries[i].fd >= 0)
-			close(t->entries[i].fd);
-		if (t->entries[i].pid && t->entries[i].sched_fd >= 0)
-			close(t->entries[i].sched_fd);
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->entries[i].pid)
+			drop_fds(t, &t->entries[i]);
 	free(t->entries);
 	free(t->buf);
 	free(t);
@@ -114,11 +122,7 @@ static int sweep(struct coll_proc_table *t)
 		if (e->pid && e->generation + 1 >= t->generation) {
 			*slot(fresh, cap, e->pid) = *e;
 		} else if (e->pid) { /* the process is gone */
-			t->kept_fds -= (e->fd >= 0) + (e->sched_fd >= 0);
-			if (e->fd >= 0)
-				close(e->fd);
-			if (e->sched_fd >= 0)
-				close(e->sched_fd);
+			drop_fds(t, e);
 		}
 	}
 	free(t->entries);
@@ -407,21 +411,9 @@ static void scan_one(struct coll_state *st, struct proc_entry *entry, struct sca
  * KEPT_FDS on them.  Their entries stay until the sweep. */
 static void release_ended(struct coll_proc_table *t)
 {
-	for (size_t i = 0; i < t->cap; i++) {
-		struct proc_entry *e = &t->entries[i];
-		if (!e->pid || e->generation == t->generation)
-			continue;
-		if (e->fd >= 0) {
-			close(e->fd);
-			e->fd = -1;
-			t->kept_fds--;
-		}
-		if (e->sched_fd >= 0) {
-			close(e->sched_fd);
-			e->sched_fd = -1;
-			t->kept_fds--;
-		}
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->entries[i].pid && t->entries[i].generation != t->generation)
+			drop_fds(t, &t->entries[i]);
 }
 
 static int scan_all(struct coll_state *st, struct scan *scan, struct err *e)

@@ -245,7 +245,8 @@ static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int
 	for (size_t i = from; i < to; i++) {
 		/* The heads lie all over the heap, and the lock is held: their
 		 * flags, encoder and the start of the chunk asked for ahead
-		 * (a third of the pass waited on the flags' line). */
+		 * (nearly all of the staging's own time waited on the flags'
+		 * line, 14 % of rmon-stored's CPU at 1.5 M series). */
 		if (i + STAGE_AHEAD < to) {
 			const char *ahead = (const char *)db->order[i + STAGE_AHEAD];
 			for (int line = 0; line < 4; line++)

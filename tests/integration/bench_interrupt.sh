@@ -10,6 +10,18 @@ export RMON_BENCH_NO_INSTALL=1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# Under tests/run.sh every process of the test carries its tag: what
+# still has it besides this script's shells (aiosmtpd and gnuplot name no
+# folder of the run).
+leftovers() {
+	[ -n "${RMON_TEST_RUN:-}" ] || return 0
+	grep -lsxz "RMON_TEST_RUN=$RMON_TEST_RUN" /proc/[0-9]*/environ | cut -d/ -f3 |
+		while read -r p; do
+			c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+			case $c in bash | grep | cut | cat | timeout) ;; *) echo "$p $c" ;; esac
+		done
+}
+
 # interrupt SIGNAL: runs the e2e scenario, sends SIGNAL once it measures.
 interrupt() {
 	local sig=$1 before pid scratch="" status
@@ -37,25 +49,16 @@ interrupt() {
 	wait "$pid" || status=$?
 	[ "$status" -eq $((128 + $(kill -l "$sig"))) ] ||
 		{ echo "SIG$sig: exit status $status, wanted death by the signal"; cat "$out/stderr"; exit 1; }
-	# The cleanup finishes in a process of its own just after.
+	# The cleanup finishes in a process of its own just after, and a
+	# gnuplot of rmon-reportgen's pool ends once its pipe closes.
 	for _ in $(seq 100); do
-		[ ! -e "$scratch" ] && ! pgrep -f "$scratch" >/dev/null && break
+		[ ! -e "$scratch" ] && ! pgrep -f "$scratch" >/dev/null && [ -z "$(leftovers)" ] && break
 		sleep 0.1
 	done
 	if pgrep -f "$scratch" >/dev/null; then
 		echo "SIG$sig: left running:"; pgrep -af "$scratch"; exit 1
 	fi
-	# Under tests/run.sh every process of the test carries its tag: only
-	# this script's shells may still have it (aiosmtpd names no folder).
-	if [ -n "${RMON_TEST_RUN:-}" ]; then
-		local left
-		left=$(grep -lsxz "RMON_TEST_RUN=$RMON_TEST_RUN" /proc/[0-9]*/environ | cut -d/ -f3 |
-			while read -r p; do
-				c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-				case $c in bash | grep | cut | timeout) ;; *) echo "$p $c" ;; esac
-			done)
-		[ -z "$left" ] || { echo "SIG$sig: left running: $left"; exit 1; }
-	fi
+	[ -z "$(leftovers)" ] || { echo "SIG$sig: left running: $(leftovers)"; exit 1; }
 	[ ! -e "$scratch" ] || { echo "SIG$sig: $scratch left behind"; find "$scratch" | head; exit 1; }
 	ls /dev/shm >"$out/shm.after"
 	if comm -13 "$out/shm.before" "$out/shm.after" | grep -q .; then
