@@ -42,18 +42,29 @@ bool procstat_ended(pid_t pid)
 	return !p || *p == 'Z' || *p == 'X';
 }
 
-long procstat_kib(pid_t pid, const char *field)
+/* The number after field at the start of a line of /proc/pid/file, or -1. */
+static long long field_of(pid_t pid, const char *file, const char *field)
 {
 	char path[64], line[256];
-	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	long long n = -1;
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
 	FILE *f = fopen(path, "r");
 	while (f && fgets(line, sizeof line, f))
 		if (strncmp(line, field, strlen(field)) == 0)
-			kib = atol(line + strlen(field));
+			n = atoll(line + strlen(field));
 	if (f)
 		fclose(f);
-	return kib;
+	return n;
+}
+
+long procstat_kib(pid_t pid, const char *field)
+{
+	return (long)field_of(pid, "status", field);
+}
+
+long long procstat_io(pid_t pid, const char *field)
+{
+	return field_of(pid, "io", field);
 }
 
 double procstat_cpu_ns(pid_t pid)

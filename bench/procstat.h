@@ -22,4 +22,8 @@ double procstat_cpu_ns(pid_t pid);
  * KiB, or -1. */
 long procstat_kib(pid_t pid, const char *field);
 
+/* A "field: N" line of /proc/pid/io ("write_bytes:": what it caused to be
+ * written to storage), or -1. */
+long long procstat_io(pid_t pid, const char *field);
+
 #endif

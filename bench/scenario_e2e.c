@@ -33,6 +33,7 @@
 #include "bench/procstat.h"
 #include "bench/scenarios.h"
 #include "bench/spawn.h"
+#include "bench/store_parts.h"
 #include "lib/cmdline.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
@@ -53,7 +54,19 @@ struct e2e_step {
 	double p99_ms;
 	uint64_t dropped; /* batches late (window full when due) or never acked */
 	double client_cpu_s, seconds;
+	double written; /* bytes rmon-stored had written to storage a second */
 };
+
+/* What this disk takes, written as the WAL writes (large pwrites, each
+ * followed by fdatasync), in bytes a second: rmon-stored's WAL and LMDB's
+ * write-back share it, and a virtual machine's disk may be throttled to a
+ * fraction of what it gave an hour before. */
+static double disk_rate(struct bench_run *run, bool quick)
+{
+	uint64_t bytes = (uint64_t)(quick ? 64 : 256) << 20, commits = bytes / (4 << 20);
+	return store_disk_floor(run, bytes / sizeof(struct sample), commits) *
+	       (double)sizeof(struct sample);
+}
 
 /* The breaches timed under the load: the SMTP sink, rmon-put as a host of
  * its own (bench-probe) and a thread that times one breach after another
@@ -293,6 +306,7 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	settle(&f, (o->quick ? 10 : 30) * SEC);
 	uint64_t acked = f.acked_samples, late = f.late;
 	double client = self_cpu_seconds();
+	long long written = procstat_io(store.pid, "write_bytes:");
 	int64_t start = rtime_mono_ns() + 10 * MS; /* one schedule for every round */
 	probe_measure(&probe, start, start + (int64_t)rounds * period);
 	for (uint64_t r = 0; r < rounds; r++) {
@@ -310,6 +324,10 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 			}
 		}
 	}
+	double measured = (double)(rtime_mono_ns() - start) / 1e9;
+	long long written_end = procstat_io(store.pid, "write_bytes:");
+	out->written =
+	    written < 0 || written_end < 0 ? -1 : (double)(written_end - written) / measured;
 	uint64_t unacked = settle(&f, 10 * SEC);
 	bench_progress_done(run);
 	out->seconds = (double)(rtime_mono_ns() - start) / 1e9;
@@ -422,6 +440,7 @@ static void commit_cost(struct bench_run *run, struct bench_table *t)
 static void run_once(struct bench_run *run, const struct e2e_options *o)
 {
 	struct e2e_step s;
+	double disk = disk_rate(run, o->quick);
 	char every[32];
 	snprintf(every, sizeof every, "%.0f ms", (double)o->interval_ns / 1e6);
 	struct bench_table *t = bench_table(
@@ -429,6 +448,13 @@ static void run_once(struct bench_run *run, const struct e2e_options *o)
 	    (long long)o->hosts, (long long)o->series, every, (long long)o->seconds);
 	run_step(run, o, (uint32_t)o->hosts, &s, t);
 	step_rows(t, &s);
+	bench_figure(t, "this disk, 4 MiB pwrite + fdatasync at a time (before the run)",
+		     disk / 1e6, "MB/s");
+	if (s.written >= 0) {
+		bench_figure(t, "rmon-stored wrote to storage, WAL and LMDB (measured seconds)",
+			     s.written / 1e6, "MB/s");
+		bench_figure(t, "  against this disk's rate", s.written / disk, "×");
+	}
 	bench_note(t, "the goal is 2,000 hosts x 750 series at 1 s; --ramp steps the hosts up to "
 		      "where this machine saturates");
 	commit_cost(run, t);

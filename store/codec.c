@@ -245,6 +245,12 @@ void codec_init(struct codec_encoder *enc, uint8_t *buf, size_t cap, bool prefer
 	enc->prefer_float = prefer_float;
 }
 
+void codec_move(struct codec_encoder *enc, uint8_t *buf, size_t cap)
+{
+	enc->buf = buf;
+	enc->cap = cap;
+}
+
 int codec_append(struct codec_encoder *enc, int64_t ts, double value)
 {
 	int64_t integer = 0;

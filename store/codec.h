@@ -57,6 +57,10 @@ void codec_init(struct codec_encoder *enc, uint8_t *buf, size_t cap, bool prefer
  * new one); -ENOSPC when buf is full (nothing appended). */
 int codec_append(struct codec_encoder *enc, int64_t ts, double value);
 
+/* The chunk's bytes were moved to buf, which holds cap bytes (at least
+ * as many as before): appending goes on there. */
+void codec_move(struct codec_encoder *enc, uint8_t *buf, size_t cap);
+
 /* Writes the header and returns the chunk's length in bytes: buf[0..len)
  * is a complete chunk, and appending may continue afterwards. */
 size_t codec_finish(struct codec_encoder *enc);

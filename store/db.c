@@ -146,13 +146,13 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 		if (codec_decoder_init(&dec, bytes + 1, v.mv_size - 1) == 0) {
 			bool closed = bytes[0] == VALUE_CLOSED;
 			/* Same mode as before: the first value decides the rest. */
-			codec_init(&h->enc, h->buf, sizeof h->buf, dec.mode == CODEC_FLOAT);
+			db_head_restart(h, dec.mode == CODEC_FLOAT);
 			while (codec_next(&dec, &ts, &value) == 1) {
 				latest_fold(&h->minute, ts, value, h->last_value);
 				h->last_ts = ts;
 				h->last_value = value;
-				if (!closed)
-					codec_append(&h->enc, ts, value);
+				if (!closed && db_head_encode(h, ts, value) == -ENOMEM)
+					return ENOMEM;
 			}
 			/* Rises of the first sample after a restart start from
 			 * nothing: the value before this chunk is not kept. */
@@ -299,6 +299,8 @@ void db_close(struct db *db)
 	lmdb_env_close(&db->le);
 	commit_signal_close(db->signal);
 	changes_free(&db->changes);
+	if (db->table)
+		db_heads_free(db);
 	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)

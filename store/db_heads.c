@@ -16,6 +16,13 @@
 
 #define SHORT_CHUNK 64 /* an integer chunk ended this early: use floats next */
 
+/* A head's chunk buffer starts this small and doubles as the chunk grows,
+ * up to LAYOUT_HEAD_BYTES; a closed chunk's successor starts small again.
+ * With the buffer inside every head (768 bytes), 1.5 M series took 1.4 GB
+ * of heads however little their chunks held, and the commit's pass over
+ * them ran 1.6 s instead of 1.0 s (docs/benchmarks.md, e2e). */
+#define HEAD_FIRST_BYTES 64
+
 /* ---- heads ---- */
 
 static size_t slot_of(struct db *db, uint64_t id)
@@ -67,13 +74,53 @@ struct head *db_head_add(struct db *db, uint64_t id)
 	h->ordinal = 0;
 	h->first_ts = INT64_MIN;
 	h->minute = LATEST_NO_MINUTE;
-	codec_init(&h->enc, h->buf, sizeof h->buf, false);
+	h->enc.buf = NULL;
+	h->enc.cap = 0;
+	db_head_restart(h, false);
 	if (!grow_array_from(&db->fresh, &db->fresh_cap, db->n_fresh + 1, sizeof *db->fresh, 1024))
 		return NULL; /* the slab keeps h: it is reused by nothing, freed at close */
 	db->fresh[db->n_fresh++] = h; /* the next commit sorts it into its order */
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
 	return h;
+}
+
+void db_head_restart(struct head *h, bool prefer_float)
+{
+	uint8_t *buf = h->enc.buf;
+	size_t cap = h->enc.cap;
+	if (cap != HEAD_FIRST_BYTES) {
+		/* Shrinking keeps the buffer when it fails; a head without one
+		 * tries again at its first append. */
+		uint8_t *first = realloc(buf, HEAD_FIRST_BYTES);
+		if (first) {
+			buf = first;
+			cap = HEAD_FIRST_BYTES;
+		}
+	}
+	codec_init(&h->enc, buf, cap, prefer_float);
+}
+
+int db_head_encode(struct head *h, int64_t ts, double value)
+{
+	int rc;
+	while ((rc = codec_append(&h->enc, ts, value)) == -ENOSPC &&
+	       h->enc.cap < LAYOUT_HEAD_BYTES) {
+		size_t cap = h->enc.cap < HEAD_FIRST_BYTES ? HEAD_FIRST_BYTES : h->enc.cap * 2;
+		cap = cap < LAYOUT_HEAD_BYTES ? cap : LAYOUT_HEAD_BYTES;
+		uint8_t *buf = realloc(h->enc.buf, cap);
+		if (!buf)
+			return -ENOMEM;
+		codec_move(&h->enc, buf, cap);
+	}
+	return rc;
+}
+
+void db_heads_free(struct db *db)
+{
+	for (size_t i = 0; i < db->table_cap; i++)
+		if (db->table[i])
+			free(db->table[i]->enc.buf);
 }
 
 /* Moves the head chunk to the list written (with its rollups) at the next
@@ -90,11 +137,11 @@ static int close_head(struct db *db, struct head *h, bool prefer_float)
 	if (h->first_ts == INT64_MIN)
 		h->first_ts = h->chunk_start; /* the series' first chunk closes */
 	bytes[0] = VALUE_CLOSED;
-	memcpy(bytes + 1, h->buf, len);
+	memcpy(bytes + 1, h->enc.buf, len);
 	db->closed[db->n_closed++] =
 	    (struct closed_chunk){ h->id, h->chunk_start, h->before_chunk, len + 1, bytes };
 	h->before_chunk = h->last_value;
-	codec_init(&h->enc, h->buf, sizeof h->buf, prefer_float);
+	db_head_restart(h, prefer_float);
 	return 0;
 }
 
@@ -118,11 +165,11 @@ static int append_one(struct db *db, struct head *h, int64_t ts, double value)
 	if (h->enc.count > 0 && (h->enc.count >= LAYOUT_CHUNK_MAX_SAMPLES ||
 				 ts - h->chunk_start >= LAYOUT_CHUNK_MAX_SPAN_NS))
 		rc = close_head(db, h, h->enc.prefer_float);
-	if (rc == 0 && (rc = codec_append(&h->enc, ts, value)) != 0) {
-		/* A value the integer chunk cannot hold, or a full buffer. */
+	if (rc == 0 && (rc = db_head_encode(h, ts, value)) != 0 && rc != -ENOMEM) {
+		/* A value the integer chunk cannot hold, or a full chunk. */
 		bool prefer_float = rc == -ERANGE && h->enc.count < SHORT_CHUNK;
 		if ((rc = close_head(db, h, prefer_float)) == 0)
-			rc = codec_append(&h->enc, ts, value);
+			rc = db_head_encode(h, ts, value);
 	}
 	if (rc != 0)
 		return rc;
@@ -208,7 +255,7 @@ static int append_to_locked(struct db *db, struct db_series *const *series,
 		if (i + PREFETCH_AHEAD < n) { /* where its next bits go */
 			const struct head *h = (const struct head *)series[i + PREFETCH_AHEAD];
 			__builtin_prefetch(
-			    h->buf + CODEC_HEADER_BYTES + (h->enc.bits - h->enc.nacc) / 8, 1);
+			    h->enc.buf + CODEC_HEADER_BYTES + (h->enc.bits - h->enc.nacc) / 8, 1);
 		}
 		int rc = append_one(db, (struct head *)series[i], samples[i].ts, samples[i].value);
 		if (rc != 0)

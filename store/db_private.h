@@ -31,19 +31,18 @@ struct head {
 	double last_value;   /* newest value stored, NaN when none */
 	double before_chunk; /* the value before the head chunk's first, NaN when none */
 	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
-	struct codec_encoder enc;
+	struct codec_encoder enc;    /* its buffer grows with the chunk (db_heads.c) */
 	struct latest_minute minute; /* shares the encoder's last line (latest.h) */
 	uint32_t ordinal : 30;	     /* registration order: its place in change records */
 	uint32_t dirty : 1;	     /* appended to since the last commit */
 	uint32_t unsaved : 1;	     /* its ordinal and latest record are not in LMDB yet */
-	uint8_t buf[LAYOUT_HEAD_BYTES];
 };
 
 /* Heads sit an odd number of cache lines apart in their slabs (which
- * round sizes up to a line), 15 here: at 16, 1 KiB, the first line of
- * every head would fall into the same few cache sets, and the drainer,
- * touching a different head at nearly every sample, measured a third
- * slower. */
+ * round sizes up to a line), 3 here: at an even number (16 lines, when
+ * the chunk's buffer was part of the head) the first line of every head
+ * fell into the same few cache sets, and the drainer, touching a
+ * different head at nearly every sample, measured a third slower. */
 #define HEAD_LINES ((sizeof(struct head) + 63) / 64)
 _Static_assert(HEAD_LINES % 2 == 1, "struct head: an odd number of cache lines");
 
@@ -124,6 +123,16 @@ struct head *db_head_find(struct db *db, uint64_t id);
 /* Adds an empty head for series id, which the table must not hold yet
  * (its ordinal 0, no samples); NULL when out of memory. */
 struct head *db_head_add(struct db *db, uint64_t id);
+
+/* Starts an empty chunk in h, in a buffer of the first size. */
+void db_head_restart(struct head *h, bool prefer_float);
+
+/* Appends a sample to h's chunk, its buffer grown as the chunk needs:
+ * codec_append's answers, or -ENOMEM. */
+int db_head_encode(struct head *h, int64_t ts, double value);
+
+/* Frees the chunk buffers of every head (at close). */
+void db_heads_free(struct db *db);
 
 /* The newest record of series id in dbi: 0 with *k and *v set (valid
  * while txn lives) when one exists, else MDB_NOTFOUND. */

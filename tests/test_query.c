@@ -15,10 +15,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "lib/rtime.h"
 #include "lib/series_name.h"
+#include "store/codec.h"
 #include "store/db.h"
+#include "store/layout.h"
 #include "store/query.h"
 
 #define SEC RTIME_NS_PER_SEC
@@ -336,6 +339,94 @@ static void test_map_grows_by_itself(void **state)
 	db_close(db);
 }
 
+/* How many chunks of series id the committed store holds (LMDB read
+ * directly: chunk sizes are not the readers' business). */
+static size_t count_chunks(uint64_t id)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dbdir, MDB_RDONLY, 0), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "chunks", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	uint8_t start[LAYOUT_KEY_BYTES];
+	layout_key(start, id, INT64_MIN);
+	MDB_val k = { sizeof start, start }, v;
+	size_t n = 0;
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t key_id;
+		int64_t ts;
+		layout_key_parse(k.mv_data, &key_id, &ts);
+		if (key_id != id)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+/* A head's chunk buffer starts small and grows with its chunk: chunks
+ * still close full, at LAYOUT_HEAD_BYTES (as many as one encoder of that
+ * size makes of the same samples), however often they were committed or
+ * reloaded by a restart while growing, and read back exactly. */
+static void test_chunks_close_full_while_their_buffer_grows(void **state)
+{
+	enum { N = 1500 };
+	static int64_t ts[N];
+	static double v[N];
+	int64_t t0 = 1764000000 * SEC;
+	uint64_t x = 88172645463325252u;
+	for (int i = 0; i < N; i++) { /* random doubles: float chunks of ~90 samples */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		ts[i] = t0 + i * SEC;
+		v[i] = (double)(x >> 11) / 9007199254740992.0;
+	}
+	size_t expected = 1;
+	static uint8_t buf[LAYOUT_HEAD_BYTES];
+	struct codec_encoder enc;
+	codec_init(&enc, buf, sizeof buf, false);
+	for (int i = 0; i < N; i++)
+		if (codec_append(&enc, ts[i], v[i]) == -ENOSPC) {
+			expected++;
+			codec_init(&enc, buf, sizeof buf, false);
+			assert_int_equal(codec_append(&enc, ts[i], v[i]), 0);
+		}
+	assert_true(expected > 10);
+
+	struct db *db = open_db(0);
+	uint64_t id = reg(db, "h/m{grow=\"1\"}");
+	uint64_t pos = 1;
+	for (int i = 0; i < N; i++) {
+		append(db, id, ts[i], v[i]);
+		if (i % 7 == 0)
+			commit(db, pos++);
+		if (i == 3 || i == 40 || i == 700) { /* restarts with a chunk still small */
+			commit(db, pos++);
+			db_close(db);
+			db = open_db(0);
+		}
+	}
+	commit(db, pos++);
+	db_close(db);
+	assert_int_equal(count_chunks(id), expected);
+	static struct collected got;
+	struct query *q = open_query();
+	struct err e = { 0 };
+	got.n = 0;
+	assert_int_equal(query_raw(q, id, t0, t0 + N * SEC, collect, &got, NULL, &e), 0);
+	assert_int_equal(got.n, N);
+	for (int i = 0; i < N; i++)
+		assert_true(got.ts[i] == ts[i] && got.v[i] == v[i]);
+	query_close(q);
+}
+
 #define Q_TEST(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
 
 int main(void)
@@ -346,6 +437,7 @@ int main(void)
 		Q_TEST(test_selectors),
 		Q_TEST(test_collisions_and_unknown_ids),
 		Q_TEST(test_map_grows_by_itself),
+		Q_TEST(test_chunks_close_full_while_their_buffer_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
