@@ -13,6 +13,7 @@
  * saturates: the host count steps up until ack p99 passes 100 ms or
  * batches are dropped, and the last good step is the figure.  The simulated hosts run in this
  * process, on the same cores: their CPU is printed beside the daemons'. */
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -54,7 +55,8 @@ struct e2e_step {
 	double p99_ms;
 	uint64_t dropped; /* batches late (window full when due) or never acked */
 	double client_cpu_s, seconds;
-	double written; /* bytes rmon-stored had written to storage a second */
+	double written;		     /* bytes rmon-stored had written to storage a second */
+	double cpu_s, cpu_available; /* every process's, and the cores', since the store started */
 };
 
 /* What this disk takes, written as the WAL writes (large pwrites, each
@@ -290,6 +292,8 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	uint64_t rounds = (uint64_t)(o->seconds * SEC / period), warmup = 3;
 	memset(out, 0, sizeof *out);
 	out->hosts = hosts;
+	int64_t began = rtime_mono_ns();
+	double client_before = self_cpu_seconds();
 	daemon_start_stored(run, &store, "e2e", NULL);
 	if (t)
 		probe_prepare(run, &probe);
@@ -341,6 +345,12 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 		bench_hist_add(h, f.latencies[i]);
 	out->p99_ms = bench_ms(bench_hist_quantile(h, 0.99));
 	bool alert_alive = daemon_alive(&alertd), report_alive = daemon_alive(&reportgen);
+	out->cpu_s = self_cpu_seconds() - client_before;
+	const pid_t daemons[] = { store.pid, alertd.pid, reportgen.pid };
+	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++)
+		out->cpu_s += fmax(procstat_cpu_seconds(daemons[i]), 0);
+	out->cpu_available =
+	    (double)sysconf(_SC_NPROCESSORS_ONLN) * (double)(rtime_mono_ns() - began) / 1e9;
 	if (t) {
 		bench_latency(t, "ack latency (send to durable ack)", h, P99_GOAL_MS);
 		probe_rows(t, &probe);
@@ -437,6 +447,27 @@ static void commit_cost(struct bench_run *run, struct bench_table *t)
 		     "series");
 }
 
+/* Which of the disk and the cores was full, from the figures of one run. */
+static void saturation_note(struct bench_table *t, const struct e2e_step *s, double disk)
+{
+	bool disk_full = s->written >= 0.8 * disk, cpu_full = s->cpu_s >= 0.9 * s->cpu_available;
+	if (disk_full)
+		bench_note(t,
+			   "where it saturates: the disk (rmon-stored wrote %.0f MB/s, %.1fx what "
+			   "it takes synced)",
+			   s->written / 1e6, s->written / disk);
+	if (cpu_full)
+		bench_note(
+		    t,
+		    "where it saturates: the cores (the benchmark's processes used %.0f of the "
+		    "%.0f CPU-seconds they had)",
+		    s->cpu_s, s->cpu_available);
+	if (!disk_full && !cpu_full)
+		bench_note(
+		    t, "neither the disk nor the cores were full (%.0f of %.0f CPU-seconds used)",
+		    s->cpu_s, s->cpu_available);
+}
+
 static void run_once(struct bench_run *run, const struct e2e_options *o)
 {
 	struct e2e_step s;
@@ -455,6 +486,7 @@ static void run_once(struct bench_run *run, const struct e2e_options *o)
 			     s.written / 1e6, "MB/s");
 		bench_figure(t, "  against this disk's rate", s.written / disk, "×");
 	}
+	saturation_note(t, &s, disk);
 	bench_note(t, "the goal is 2,000 hosts x 750 series at 1 s; --ramp steps the hosts up to "
 		      "where this machine saturates");
 	commit_cost(run, t);
