@@ -77,8 +77,11 @@ struct head *db_head_add(struct db *db, uint64_t id)
 	h->enc.buf = NULL;
 	h->enc.cap = 0;
 	db_head_restart(h, false);
-	if (!grow_array_from(&db->fresh, &db->fresh_cap, db->n_fresh + 1, sizeof *db->fresh, 1024))
-		return NULL; /* the slab keeps h: it is reused by nothing, freed at close */
+	if (!grow_array_from(&db->fresh, &db->fresh_cap, db->n_fresh + 1, sizeof *db->fresh,
+			     1024)) {
+		free(h->enc.buf); /* the slab keeps h: it is reused by nothing, freed at close */
+		return NULL;
+	}
 	db->fresh[db->n_fresh++] = h; /* the next commit sorts it into its order */
 	db->table[slot_of(db, id)] = h;
 	db->n_heads++;
