@@ -5,6 +5,26 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+/* Objects in a slab may hold the only pointer to memory from malloc (a
+ * head's chunk buffer).  LeakSanitizer looks for pointers in what malloc
+ * gave, in stacks and in globals, not in mappings of our own: under it
+ * the blocks are registered as places to look. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_LSAN 1
+#endif
+#endif
+#ifdef SLAB_LSAN
+#include <sanitizer/lsan_interface.h>
+#define LSAN_WATCH(p, n)   __lsan_register_root_region(p, n)
+#define LSAN_UNWATCH(p, n) __lsan_unregister_root_region(p, n)
+#else
+#define LSAN_WATCH(p, n)   ((void)0)
+#define LSAN_UNWATCH(p, n) ((void)0)
+#endif
+
 #define BLOCK_BYTES ((size_t)2 << 20)
 #define LINE	    64
 
@@ -41,6 +61,7 @@ static void *map_aligned_block(void)
 	munmap(p + lead + BLOCK_BYTES, BLOCK_BYTES - lead);
 	/* Advice only: without huge pages it is an ordinary mapping. */
 	madvise(p + lead, BLOCK_BYTES, MADV_HUGEPAGE);
+	LSAN_WATCH(p + lead, BLOCK_BYTES);
 	return p + lead;
 }
 
@@ -69,6 +90,7 @@ void slab_free(struct slab *s)
 		return;
 	for (struct block *b = s->blocks, *next; b; b = next) {
 		next = b->next;
+		LSAN_UNWATCH(b->base, BLOCK_BYTES);
 		munmap(b->base, BLOCK_BYTES);
 		free(b);
 	}
