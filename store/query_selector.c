@@ -71,16 +71,36 @@ static char *read_quoted(const char **p)
 	return out;
 }
 
-/* glibc's regcomp expands counted repetitions, so nested ones such as
- * ((a{255}){255}){255} take gigabytes: a selector may hold a short
- * expression with at most one {n,m}. */
+/* glibc's regcomp copies the expression a repetition applies to: x+ is
+ * compiled as xx*, x{n,m} as m copies of x, and nested ones multiply, so
+ * ((a{255}){255}){255} or a+++...+ take gigabytes.  A selector's
+ * expression has at most 256 bytes and its repetitions at most
+ * REGEX_COPIES copies, counted as if every one were nested in the others. */
+#define REGEX_COPIES 4096
+
+/* The copies x{n}, x{n,} or x{n,m} makes of x: the larger bound, and one. */
+static double counted_copies(const char *brace)
+{
+	double n = 0, m = -1;
+	for (const char *d = brace + 1; *d && *d != '}'; d++)
+		if (*d == ',')
+			m = 0;
+		else if (*d >= '0' && *d <= '9')
+			*(m < 0 ? &n : &m) = *(m < 0 ? &n : &m) * 10 + (*d - '0');
+	return (m > n ? m : n) + 1;
+}
+
 static bool tame_regex(const char *re)
 {
-	size_t counted = 0;
+	if (strlen(re) > 256)
+		return false;
+	double copies = 1;
 	for (const char *p = re; *p; p++)
-		if (*p == '{')
-			counted++;
-	return strlen(re) <= 256 && counted <= 1;
+		if (*p == '+')
+			copies *= 2;
+		else if (*p == '{')
+			copies *= counted_copies(p);
+	return copies <= REGEX_COPIES;
 }
 
 static int parse_matcher(struct query_selector *sel, const char *text, const char **p,
@@ -117,8 +137,8 @@ static int parse_matcher(struct query_selector *sel, const char *text, const cha
 		free(m->key);
 		free(m->value);
 		return syntax(e, text, value_at,
-			      "regular expression too complex (at most 256 bytes and one {n,m} "
-			      "repetition)");
+			      "regular expression too complex (at most 256 bytes, and its "
+			      "repetitions + and {n,m} at most 4096 copies together)");
 	}
 	if (m->op >= OP_RE) {
 		size_t len = strlen(m->value) + 5;

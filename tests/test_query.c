@@ -288,7 +288,9 @@ static void test_selectors(void **state)
 	static const char *const bad[] = { "node{mode}", "node{mode=idle}", "node{mode=\"x\"",
 					   "no de", "x{a=~\"(\"}", "/m", "m{a=\"1\"}x",
 					   /* would take gigabytes to compile */
-					   "m{a=~\"((a{255}){255}){255}\"}" };
+					   "m{a=~\"((a{255}){255}){255}\"}",
+					   "m{a=~\"l+++++++++++++++++++++++++++++++\"}",
+					   "m{a=~\"(a{300,}b+c+d+e+)\"}" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(query_selector_parse(bad[i], &sel, &e), -EINVAL);
 		assert_non_null(strstr(e.msg, "at character"));
