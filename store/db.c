@@ -299,8 +299,7 @@ void db_close(struct db *db)
 	lmdb_env_close(&db->le);
 	commit_signal_close(db->signal);
 	changes_free(&db->changes);
-	if (db->table)
-		db_heads_free(db);
+	db_heads_free(db);
 	slab_free(db->heads);
 	free(db->table);
 	for (size_t i = 0; i < db->n_closed; i++)

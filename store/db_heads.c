@@ -257,8 +257,10 @@ static int append_to_locked(struct db *db, struct db_series *const *series,
 		}
 		if (i + PREFETCH_AHEAD < n) { /* where its next bits go */
 			const struct head *h = (const struct head *)series[i + PREFETCH_AHEAD];
-			__builtin_prefetch(
-			    h->enc.buf + CODEC_HEADER_BYTES + (h->enc.bits - h->enc.nacc) / 8, 1);
+			if (h->enc.buf)
+				__builtin_prefetch(h->enc.buf + CODEC_HEADER_BYTES +
+						       (h->enc.bits - h->enc.nacc) / 8,
+						   1);
 		}
 		int rc = append_one(db, (struct head *)series[i], samples[i].ts, samples[i].value);
 		if (rc != 0)
