@@ -81,12 +81,12 @@ static char *read_quoted(const char **p)
 /* The copies x{n}, x{n,} or x{n,m} makes of x: the larger bound, and one. */
 static double counted_copies(const char *brace)
 {
-	double n = 0, m = -1;
+	double n = 0, m = 0, *bound = &n; /* digits go to n, after a comma to m */
 	for (const char *d = brace + 1; *d && *d != '}'; d++)
 		if (*d == ',')
-			m = 0;
+			bound = &m;
 		else if (*d >= '0' && *d <= '9')
-			*(m < 0 ? &n : &m) = *(m < 0 ? &n : &m) * 10 + (*d - '0');
+			*bound = *bound * 10 + (*d - '0');
 	return (m > n ? m : n) + 1;
 }
 
