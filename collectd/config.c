@@ -10,6 +10,7 @@
 
 #include "collectd/coll.h"
 #include "lib/conf.h"
+#include "lib/regex_bound.h"
 #include "lib/rtime.h"
 #include "lib/settings.h"
 #include "net/proto.h"
@@ -146,6 +147,9 @@ static int watch_setting(struct coll_config *c, const struct conf_entry *entry, 
 	struct coll_watch *w = &c->watched[c->n_watched];
 	snprintf(w->name, sizeof w->name, "%s", entry->name);
 	snprintf(w->pattern, sizeof w->pattern, "%s", entry->value);
+	if (!regex_bounded(entry->value))
+		return conf_error(e, entry,
+				  "regular expression too complex (" REGEX_BOUND_TEXT ")");
 	if (regcomp(&w->re, entry->value, REG_EXTENDED | REG_NOSUB) != 0)
 		return conf_error(e, entry, "not a valid regular expression");
 	c->n_watched++;

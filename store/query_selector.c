@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/regex_bound.h"
 #include "lib/series_name.h"
 #include "store/query_private.h"
 
@@ -71,38 +72,6 @@ static char *read_quoted(const char **p)
 	return out;
 }
 
-/* glibc's regcomp copies the expression a repetition applies to: x+ is
- * compiled as xx*, x{n,m} as m copies of x, and nested ones multiply, so
- * ((a{255}){255}){255} or a+++...+ take gigabytes.  A selector's
- * expression has at most 256 bytes and its repetitions at most
- * REGEX_COPIES copies, counted as if every one were nested in the others. */
-#define REGEX_COPIES 4096
-
-/* The copies x{n}, x{n,} or x{n,m} makes of x: the larger bound, and one. */
-static double counted_copies(const char *brace)
-{
-	double n = 0, m = 0, *bound = &n; /* digits go to n, after a comma to m */
-	for (const char *d = brace + 1; *d && *d != '}'; d++)
-		if (*d == ',')
-			bound = &m;
-		else if (*d >= '0' && *d <= '9')
-			*bound = *bound * 10 + (*d - '0');
-	return (m > n ? m : n) + 1;
-}
-
-static bool tame_regex(const char *re)
-{
-	if (strlen(re) > 256)
-		return false;
-	double copies = 1;
-	for (const char *p = re; *p; p++)
-		if (*p == '+')
-			copies *= 2;
-		else if (*p == '{')
-			copies *= counted_copies(p);
-	return copies <= REGEX_COPIES;
-}
-
 static int parse_matcher(struct query_selector *sel, const char *text, const char **p,
 			 struct err *e)
 {
@@ -133,12 +102,11 @@ static int parse_matcher(struct query_selector *sel, const char *text, const cha
 		free(m->key);
 		return syntax(e, text, value_at, "expected a double-quoted value");
 	}
-	if (m->op >= OP_RE && !tame_regex(m->value)) {
+	if (m->op >= OP_RE && !regex_bounded(m->value)) {
 		free(m->key);
 		free(m->value);
 		return syntax(e, text, value_at,
-			      "regular expression too complex (at most 256 bytes, and its "
-			      "repetitions + and {n,m} at most 4096 copies together)");
+			      "regular expression too complex (" REGEX_BOUND_TEXT ")");
 	}
 	if (m->op >= OP_RE) {
 		size_t len = strlen(m->value) + 5;

@@ -465,6 +465,13 @@ static void test_config_errors(void **state)
 		  "c.conf:2: collector.enabled = 'maybe': expected true or false" },
 		{ "[process x]\nmatch = \"(\"\n",
 		  "c.conf:2: process.match = '(': not a valid regular expression" },
+		/* 34 nested copies: glibc's regcomp took 2 GB for it */
+		{ "[process x]\nmatch = \"l++++++++++++++++++++++++++++++++++\"\n",
+		  "c.conf:2: process.match = 'l++++++++++++++++++++++++++++++++++': regular "
+		  "expression too complex (at most 256 bytes" },
+		{ "[process x]\nmatch = \"((a{255}){255}){255}\"\n",
+		  "c.conf:2: process.match = '((a{255}){255}){255}': regular expression too "
+		  "complex" },
 		{ "labels = dc\n", "c.conf:1: labels = 'dc': expected key=value pairs" },
 		{ "host = a/b\n", "c.conf:1: host = 'a/b': bad host name \"a/b\" at byte 1" },
 		{ "labels = 9x=1\n", "c.conf:1: labels = '9x=1': bad label name \"9x\" at byte 0" },
