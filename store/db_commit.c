@@ -529,16 +529,51 @@ static int commit_round(struct db *db, uint64_t wal_position, struct err *e)
  * checkpoint's fdatasync then finds little left to write. */
 #define FLUSH_STEP (16 << 20)
 
-static void flush_in_steps(struct db *db)
+/* A commit writes back one slice of the file, the next one after it, so
+ * that the whole file goes round in WRITE_BACK_ROUND commits.  A commit
+ * that changes every series rewrites pages LMDB freed two commits before
+ * (copy on write), so writing back the whole file after every commit
+ * wrote each of those pages once a commit; in a round, a page rewritten
+ * by several commits reaches the disk once. */
+#define WRITE_BACK_ROUND 8
+
+static void write_back(int fd, off_t from, off_t bytes)
 {
-	int fd;
-	struct stat st;
-	if (mdb_env_get_fd(db->env, &fd) != 0 || fstat(fd, &st) != 0)
-		return; /* the fdatasync that follows does it all */
-	for (off_t at = 0; at < st.st_size; at += FLUSH_STEP)
+	for (off_t at = from; at < from + bytes; at += FLUSH_STEP)
 		sync_file_range(fd, at, FLUSH_STEP,
 				SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 				    SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
+static bool lmdb_file(struct db *db, int *fd, off_t *size)
+{
+	struct stat st;
+	if (mdb_env_get_fd(db->env, fd) != 0 || fstat(*fd, &st) != 0)
+		return false; /* the fdatasync that follows does it all */
+	*size = st.st_size;
+	return true;
+}
+
+static void flush_in_steps(struct db *db)
+{
+	int fd;
+	off_t size;
+	if (lmdb_file(db, &fd, &size))
+		write_back(fd, 0, size);
+}
+
+static void write_back_slice(struct db *db)
+{
+	int fd;
+	off_t size;
+	if (!lmdb_file(db, &fd, &size))
+		return;
+	off_t slice = (size / WRITE_BACK_ROUND + FLUSH_STEP - 1) / FLUSH_STEP * FLUSH_STEP;
+	off_t *at = &db->committer.written_back;
+	if (*at >= size)
+		*at = 0;
+	write_back(fd, *at, slice);
+	*at += slice;
 }
 
 static int sync_now(struct db *db, uint64_t wal_position, struct err *e)
@@ -571,7 +606,7 @@ static void *committer_main(void *arg)
 		struct err e = { 0 };
 		int rc = commit_round(db, position, &e);
 		if (rc == 0 && !checkpoint)
-			flush_in_steps(db); /* what it wrote, on its way to the disk now */
+			write_back_slice(db);
 		if (rc == 0 && checkpoint)
 			rc = sync_now(db, position, &e);
 		if (rc == 0 && checkpoint)

@@ -72,6 +72,7 @@ struct committer {
 	bool finished;	       /* a round ended since db_commit_result looked */
 	int rc;		       /* how it ended */
 	struct err err;
+	off_t written_back; /* where the next commit's write-back starts */
 };
 
 struct db {
