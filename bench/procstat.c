@@ -92,3 +92,27 @@ double procstat_cpu_ns(pid_t pid)
 	closedir(d);
 	return threads ? ns : -1;
 }
+
+bool procstat_cores(struct procstat_cores *out)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	unsigned long long t[8] = { 0 }; /* user nice system idle iowait irq softirq steal */
+	int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &t[0], &t[1], &t[2],
+			   &t[3], &t[4], &t[5], &t[6], &t[7])
+		  : 0;
+	if (f)
+		fclose(f);
+	if (n < 4)
+		return false;
+	out->idle = t[3] + t[4];
+	out->total = 0;
+	for (int i = 0; i < 8; i++)
+		out->total += t[i];
+	return true;
+}
+
+double procstat_cores_busy(const struct procstat_cores *from, const struct procstat_cores *to)
+{
+	unsigned long long total = to->total - from->total, idle = to->idle - from->idle;
+	return total ? (double)(total - idle) / (double)total : -1;
+}

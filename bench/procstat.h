@@ -26,4 +26,18 @@ long procstat_kib(pid_t pid, const char *field);
  * written to storage), or -1. */
 long long procstat_io(pid_t pid, const char *field);
 
+/* The machine's CPU time so far, in clock ticks summed over every core
+ * (/proc/stat's "cpu" line): all of it, and what was idle or waiting for
+ * I/O.  Unlike the benchmark's processes' own CPU seconds, the busy rest
+ * includes the kernel's threads (write-back, loopback TCP) and anyone else
+ * on the machine. */
+struct procstat_cores {
+	unsigned long long total, idle;
+};
+bool procstat_cores(struct procstat_cores *out);
+
+/* The share of the cores' time that was busy between two readings, 0..1;
+ * -1 when no tick passed. */
+double procstat_cores_busy(const struct procstat_cores *from, const struct procstat_cores *to);
+
 #endif

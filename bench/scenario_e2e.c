@@ -13,6 +13,7 @@
  * saturates: the host count steps up until ack p99 passes 100 ms or
  * batches are dropped, and the last good step is the figure.  The simulated hosts run in this
  * process, on the same cores: their CPU is printed beside the daemons'. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "store/db.h"
+#include "store/query.h"
 
 #define SEC	    RTIME_NS_PER_SEC
 #define MS	    RTIME_NS_PER_MS
@@ -57,6 +59,9 @@ struct e2e_step {
 	double client_cpu_s, seconds;
 	double written;		     /* bytes rmon-stored had written to storage a second */
 	double cpu_s, cpu_available; /* every process's, and the cores', since the store started */
+	double cores_busy; /* the machine's busy share over the measured seconds; -1 unknown */
+	struct bench_hist *passes; /* the LMDB commit pass's length, each second; NULL unknown */
+	double pass_series;	   /* changed series a pass wrote, the median of those seconds */
 };
 
 /* What this disk takes, written as the WAL writes (large pwrites, each
@@ -265,6 +270,100 @@ static uint64_t settle(struct fleet *f, int64_t timeout_ns)
 	return f->sent_batches - f->acked_batches;
 }
 
+/* rmon-stored with its own figures (rmon_store_*) recorded every second
+ * instead of every 10 s, so the commit's passes can be read back. */
+static void start_store(struct bench_run *run, struct daemon *store)
+{
+	char conf[4300];
+	snprintf(conf, sizeof conf, "%s/e2e-store.conf", bench_scratch(run));
+	FILE *f = fopen(conf, "w");
+	if (!f || fputs("[store]\nself_interval = 1s\n", f) < 0 || fclose(f) != 0)
+		bench_die("e2e: cannot write %s", conf);
+	const char *extra[] = { "--config", conf, NULL };
+	daemon_start_stored(run, store, "e2e", extra);
+}
+
+/* The store's own figures of one metric over the measured seconds. */
+struct own_figures {
+	struct query *q;
+	int64_t from, to;
+	double *values;
+	size_t n, cap;
+};
+
+static int own_sample(void *ctx, int64_t ts, double value)
+{
+	struct own_figures *o = ctx;
+	(void)ts;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		double *v = realloc(o->values, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		o->values = v;
+		o->cap = cap;
+	}
+	o->values[o->n++] = value;
+	return 0;
+}
+
+static int own_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	struct own_figures *o = ctx;
+	(void)name;
+	(void)len;
+	return query_raw(o->q, id, o->from, o->to, own_sample, o, NULL, NULL);
+}
+
+/* Every sample of metric (rmon-stored's own, on whichever host name it
+ * gave itself) with from <= ts < to, into o->values. */
+static int read_own(struct query *q, const char *metric, int64_t from, int64_t to,
+		    struct own_figures *o)
+{
+	struct query_selector *sel;
+	struct err e = { 0 };
+	*o = (struct own_figures){ .q = q, .from = from, .to = to };
+	if (query_selector_parse(metric, &sel, &e) != 0)
+		return -EINVAL;
+	int rc = query_series(q, sel, own_series, o, &e);
+	query_selector_free(sel);
+	return rc;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The commit's passes over the measured seconds, as rmon-stored recorded
+ * them each second (the length of its last pass, and the changed series
+ * it wrote), read through the readers' API: a pass longer than the commit
+ * interval means the commit's thread runs passes back to back, and a
+ * reader sees a sample up to a pass after its ack. */
+static void read_passes(const char *data, int64_t from, int64_t to, struct e2e_step *out)
+{
+	struct query *q;
+	struct err e = { 0 };
+	struct own_figures secs = { 0 }, series = { 0 };
+	if (query_open(data, &q, &e) != 0)
+		return;
+	if (query_begin(q, &e) == 0 &&
+	    read_own(q, "rmon_store_lmdb_commit_seconds", from, to, &secs) == 0 &&
+	    read_own(q, "rmon_store_lmdb_commit_series", from, to, &series) == 0 && secs.n > 0) {
+		out->passes = bench_hist_new();
+		for (size_t i = 0; i < secs.n; i++)
+			bench_hist_add(out->passes, (int64_t)(secs.values[i] * 1e9));
+		if (series.n > 0) {
+			qsort(series.values, series.n, sizeof *series.values, compare_doubles);
+			out->pass_series = series.values[series.n / 2];
+		}
+	}
+	query_close(q);
+	free(secs.values);
+	free(series.values);
+}
+
 /* alertd with conf, or its built-in rules when conf is NULL. */
 static void start_readers(struct bench_run *run, const struct daemon *store, struct daemon *alertd,
 			  struct daemon *reportgen, const char *conf)
@@ -294,7 +393,7 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	out->hosts = hosts;
 	int64_t began = rtime_mono_ns();
 	double client_before = self_cpu_seconds();
-	daemon_start_stored(run, &store, "e2e", NULL);
+	start_store(run, &store);
 	if (t)
 		probe_prepare(run, &probe);
 	start_readers(run, &store, &alertd, &reportgen, probe.on ? probe.conf : NULL);
@@ -312,6 +411,9 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	double client = self_cpu_seconds();
 	long long written = procstat_io(store.pid, "write_bytes:");
 	int64_t start = rtime_mono_ns() + 10 * MS; /* one schedule for every round */
+	int64_t wall_from = rtime_now_ns() + 10 * MS;
+	struct procstat_cores cores_from, cores_to;
+	bool cores = procstat_cores(&cores_from);
 	probe_measure(&probe, start, start + (int64_t)rounds * period);
 	for (uint64_t r = 0; r < rounds; r++) {
 		fleet_pace_at(&f, start, period, r, 1);
@@ -329,6 +431,9 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 		}
 	}
 	double measured = (double)(rtime_mono_ns() - start) / 1e9;
+	int64_t wall_to = rtime_now_ns();
+	out->cores_busy =
+	    cores && procstat_cores(&cores_to) ? procstat_cores_busy(&cores_from, &cores_to) : -1;
 	long long written_end = procstat_io(store.pid, "write_bytes:");
 	out->written =
 	    written < 0 || written_end < 0 ? -1 : (double)(written_end - written) / measured;
@@ -336,6 +441,8 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	bench_progress_done(run);
 	out->seconds = (double)(rtime_mono_ns() - start) / 1e9;
 	probe_join(&probe);
+	if (t)
+		read_passes(store.data, wall_from, wall_to, out);
 	out->client_cpu_s = self_cpu_seconds() - client - probe.cpu_s;
 	out->offered = (double)hosts * series * ((double)SEC / (double)period);
 	out->acked = (double)(f.acked_samples - acked) / out->seconds;
@@ -447,25 +554,39 @@ static void commit_cost(struct bench_run *run, struct bench_table *t)
 		     "series");
 }
 
-/* Which of the disk and the cores was full, from the figures of one run. */
+/* The store's commit asks for a pass this often (drainer.c's default). */
+#define COMMIT_INTERVAL_NS SEC
+
+/* Which of the disk, the cores and the commit's thread was full, from the
+ * figures of one run. */
 static void saturation_note(struct bench_table *t, const struct e2e_step *s, double disk)
 {
-	bool disk_full = s->written >= 0.8 * disk, cpu_full = s->cpu_s >= 0.9 * s->cpu_available;
+	bool disk_full = s->written >= 0.8 * disk;
+	bool cpu_full =
+	    s->cores_busy >= 0 ? s->cores_busy >= 0.9 : s->cpu_s >= 0.9 * s->cpu_available;
+	int64_t pass = s->passes ? bench_hist_quantile(s->passes, 0.5) : 0;
+	bool commit_full = pass > COMMIT_INTERVAL_NS;
 	if (disk_full)
 		bench_note(t,
 			   "where it saturates: the disk (rmon-stored wrote %.0f MB/s, %.1fx what "
 			   "it takes synced)",
 			   s->written / 1e6, s->written / disk);
 	if (cpu_full)
-		bench_note(
-		    t,
-		    "where it saturates: the cores (the benchmark's processes used %.0f of the "
-		    "%.0f CPU-seconds they had)",
-		    s->cpu_s, s->cpu_available);
-	if (!disk_full && !cpu_full)
-		bench_note(
-		    t, "neither the disk nor the cores were full (%.0f of %.0f CPU-seconds used)",
-		    s->cpu_s, s->cpu_available);
+		bench_note(t,
+			   "where it saturates: the cores (busy %.0f %% of the measured seconds; "
+			   "the benchmark's processes used %.0f of the %.0f CPU-seconds they had)",
+			   100 * s->cores_busy, s->cpu_s, s->cpu_available);
+	if (commit_full)
+		bench_note(t,
+			   "where it saturates: the LMDB commit (a pass over %.2f M changed series "
+			   "took %.1f s at the median, so passes ran back to back and readers "
+			   "such as alertd saw a sample up to that long after its ack)",
+			   s->pass_series / 1e6, (double)pass / 1e9);
+	if (!disk_full && !cpu_full && !commit_full)
+		bench_note(t,
+			   "neither the disk, the cores nor the commit was full (the cores busy "
+			   "%.0f %%; %.0f of %.0f CPU-seconds used by the benchmark's processes)",
+			   100 * s->cores_busy, s->cpu_s, s->cpu_available);
 }
 
 static void run_once(struct bench_run *run, const struct e2e_options *o)
@@ -486,7 +607,18 @@ static void run_once(struct bench_run *run, const struct e2e_options *o)
 			     s.written / 1e6, "MB/s");
 		bench_figure(t, "  against this disk's rate", s.written / disk, "×");
 	}
+	if (s.cores_busy >= 0)
+		bench_figure(t, "the cores busy over the measured seconds (/proc/stat)",
+			     100 * s.cores_busy, "%");
+	if (s.passes) {
+		bench_latency(t, "LMDB commit pass under load (rmon-stored's own figure, each s)",
+			      s.passes, 0);
+		bench_figure(t, "  changed series a pass (median)", s.pass_series, "series");
+	} else
+		bench_note(t, "rmon-stored's commit passes could not be read back");
 	saturation_note(t, &s, disk);
+	if (s.passes)
+		bench_hist_free(s.passes);
 	bench_note(t, "the goal is 2,000 hosts x 750 series at 1 s; --ramp steps the hosts up to "
 		      "where this machine saturates");
 	commit_cost(run, t);

@@ -90,6 +90,14 @@ if timed:
     assert rows["breaches with no mail within 30 s (or 10 s after the load)"]["goal"]["op"] == "==", rows
 else:  # a loaded machine: the first breach's mail came too late to time more
     assert any("none timed" in n for n in t["notes"]), t["notes"]
+# The commit's passes, read back from rmon-stored's own figures, and what
+# was full: 20 hosts x 750 series each second, plus the daemons' own.
+passes = rows["LMDB commit pass under load (rmon-stored's own figure, each s)"]
+assert passes["count"] >= 5 and 0 < passes["p50"] <= passes["max"], passes
+per_pass = rows["  changed series a pass (median)"]["value"]
+assert 1000 <= per_pass <= 20 * 750 + 500, per_pass
+assert 0 < rows["the cores busy over the measured seconds (/proc/stat)"]["value"] <= 100, rows
+assert any(n.startswith(("where it saturates", "neither the disk")) for n in t["notes"]), t["notes"]
 print("json: e2e, %d breaches timed under load" % timed)
 PY
 fi
