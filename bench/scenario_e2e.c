@@ -62,6 +62,8 @@ struct e2e_step {
 	double cores_busy; /* the machine's busy share over the measured seconds; -1 unknown */
 	struct bench_hist *passes; /* the LMDB commit pass's length, each second; NULL unknown */
 	double pass_series;	   /* changed series a pass wrote, the median of those seconds */
+	struct bench_hist
+	    *wal_p99; /* rmon-stored's p99 from a sample's arrival to durable, each second */
 };
 
 /* What this disk takes, written as the WAL writes (large pwrites, each
@@ -341,19 +343,29 @@ static int compare_doubles(const void *a, const void *b)
  * it wrote), read through the readers' API: a pass longer than the commit
  * interval means the commit's thread runs passes back to back, and a
  * reader sees a sample up to a pass after its ack. */
+static struct bench_hist *hist_of_seconds(const struct own_figures *o)
+{
+	struct bench_hist *h = bench_hist_new();
+	for (size_t i = 0; i < o->n; i++)
+		bench_hist_add(h, (int64_t)(o->values[i] * 1e9));
+	return h;
+}
+
 static void read_passes(const char *data, int64_t from, int64_t to, struct e2e_step *out)
 {
 	struct query *q;
 	struct err e = { 0 };
-	struct own_figures secs = { 0 }, series = { 0 };
+	struct own_figures secs = { 0 }, series = { 0 }, wal = { 0 };
 	if (query_open(data, &q, &e) != 0)
 		return;
 	if (query_begin(q, &e) == 0 &&
 	    read_own(q, "rmon_store_lmdb_commit_seconds", from, to, &secs) == 0 &&
-	    read_own(q, "rmon_store_lmdb_commit_series", from, to, &series) == 0 && secs.n > 0) {
-		out->passes = bench_hist_new();
-		for (size_t i = 0; i < secs.n; i++)
-			bench_hist_add(out->passes, (int64_t)(secs.values[i] * 1e9));
+	    read_own(q, "rmon_store_lmdb_commit_series", from, to, &series) == 0 &&
+	    read_own(q, "rmon_store_commit_p99_seconds", from, to, &wal) == 0) {
+		if (secs.n > 0)
+			out->passes = hist_of_seconds(&secs);
+		if (wal.n > 0)
+			out->wal_p99 = hist_of_seconds(&wal);
 		if (series.n > 0) {
 			qsort(series.values, series.n, sizeof *series.values, compare_doubles);
 			out->pass_series = series.values[series.n / 2];
@@ -362,6 +374,7 @@ static void read_passes(const char *data, int64_t from, int64_t to, struct e2e_s
 	query_close(q);
 	free(secs.values);
 	free(series.values);
+	free(wal.values);
 }
 
 /* alertd with conf, or its built-in rules when conf is NULL. */
@@ -616,9 +629,14 @@ static void run_once(struct bench_run *run, const struct e2e_options *o)
 		bench_figure(t, "  changed series a pass (median)", s.pass_series, "series");
 	} else
 		bench_note(t, "rmon-stored's commit passes could not be read back");
+	if (s.wal_p99)
+		bench_latency(t, "arrival to durable in rmon-stored (its recent p99, each s)",
+			      s.wal_p99, 0);
 	saturation_note(t, &s, disk);
 	if (s.passes)
 		bench_hist_free(s.passes);
+	if (s.wal_p99)
+		bench_hist_free(s.wal_p99);
 	bench_note(t, "the goal is 2,000 hosts x 750 series at 1 s; --ramp steps the hosts up to "
 		      "where this machine saturates");
 	commit_cost(run, t);

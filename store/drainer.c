@@ -506,10 +506,10 @@ bool drainer_knows(struct drainer *d, uint64_t id)
 	return db_knows_series(d->db, id);
 }
 
-int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
-		struct err *e)
+/* Room in d->net and d->net_series for n more samples, unless the disk
+ * is full. */
+static int net_room(struct drainer *d, size_t n, struct err *e)
 {
-	int rc;
 	if (d->pending > 0 || d->stats.disk_full)
 		return err_set(e, -EAGAIN, "drainer: the disk is full, nothing can be stored now");
 	if (n == 0)
@@ -518,26 +518,61 @@ int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char 
 	    !grow_array_from(&d->net_series, &d->net_series_cap, d->n_net + n,
 			     sizeof *d->net_series, 4096))
 		return err_set(e, -ENOMEM, "drainer: out of memory");
-	/* Each sample's series looked up once, the look-ups overlapped: with
-	 * a million series nearly every one is a cache miss. */
-	struct db_series **series = d->net_series + d->n_net;
-	db_find_series(d->db, s, n, series);
-	for (size_t i = 0; i < n; i++)
-		if (!series[i] && !(names && names[i]))
-			return err_set(e, -ENOENT, "drainer: series id %016llx was never defined",
-				       (unsigned long long)s[i].id);
-	if ((rc = register_names(d, s, n, names, e)) != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (!series[i])
-			series[i] = db_series(d->db, s[i].id);
-	if ((rc = wal_append_samples(d->wal, s, n, e)) != 0)
+	return 0;
+}
+
+/* The samples, their series in d->net_series already, into the WAL and
+ * the group commit under way. */
+static int net_take(struct drainer *d, const struct sample *s, size_t n, struct err *e)
+{
+	int rc = wal_append_samples(d->wal, s, n, e);
+	if (rc != 0)
 		return rc;
 	if (d->n_net == 0)
 		d->net_since = rtime_mono_ns();
 	memcpy(d->net + d->n_net, s, n * sizeof *s);
 	d->n_net += n;
 	return 0;
+}
+
+static int never_defined(struct err *e, uint64_t id)
+{
+	return err_set(e, -ENOENT, "drainer: series id %016llx was never defined",
+		       (unsigned long long)id);
+}
+
+int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
+		struct err *e)
+{
+	int rc = net_room(d, n, e);
+	if (rc != 0 || n == 0)
+		return rc;
+	/* Each sample's series looked up once, the look-ups overlapped: with
+	 * a million series nearly every one is a cache miss. */
+	struct db_series **series = d->net_series + d->n_net;
+	db_find_series(d->db, s, n, series);
+	for (size_t i = 0; i < n; i++)
+		if (!series[i] && !(names && names[i]))
+			return never_defined(e, s[i].id);
+	if ((rc = register_names(d, s, n, names, e)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!series[i])
+			series[i] = db_series(d->db, s[i].id);
+	return net_take(d, s, n, e);
+}
+
+int drainer_add_found(struct drainer *d, const struct sample *s, size_t n,
+		      struct db_series **series, struct err *e)
+{
+	int rc = net_room(d, n, e);
+	if (rc != 0 || n == 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!series[i] && !(series[i] = db_series(d->db, s[i].id)))
+			return never_defined(e, s[i].id);
+	memcpy(d->net_series + d->n_net, series, n * sizeof *series);
+	return net_take(d, s, n, e);
 }
 
 int drainer_sync(struct drainer *d, struct err *e)

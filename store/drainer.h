@@ -78,6 +78,13 @@ int drainer_wait_commit(struct drainer *d, struct err *e);
 int drainer_add(struct drainer *d, const struct sample *s, size_t n, const char *const *names,
 		struct err *e);
 
+/* drainer_add of samples whose series are all defined, with each one's
+ * series as far as the caller knows it: series[i] NULL is looked up and
+ * filled in.  A series stays where it is while the store is open, so the
+ * caller may keep them (ingest does, a connection's series by place). */
+int drainer_add_found(struct drainer *d, const struct sample *s, size_t n,
+		      struct db_series **series, struct err *e);
+
 /* Registers one series name (canonical, NUL-terminated) under id:
  * -EEXIST when id names another series (known ids are compared too). */
 int drainer_define(struct drainer *d, uint64_t id, const char *name, struct err *e);

@@ -433,6 +433,8 @@ void ingest_close(struct ingest *s)
 	free(s->conns);
 	free(s->hosts);
 	free(s->samples);
+	free(s->found);
+	free(s->places);
 	free(s);
 }
 

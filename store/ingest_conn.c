@@ -59,6 +59,7 @@ void ingest_drop(struct ingest *s, struct conn *c)
 	if (c->unauth)
 		unauth_remove(s, c);
 	idset_free(&c->ids);
+	free(c->found);
 	struct conn *last = s->conns[--s->n_conns];
 	last->index = c->index;
 	s->conns[c->index] = last;

@@ -146,27 +146,60 @@ static void charge_rate(struct ingest *s, struct conn *c, size_t n)
 	s->stats.throttled++;
 }
 
-static struct sample *grow_scratch(struct sample *p, size_t n)
+/* Room for n samples in the decoding scratch, with their series and
+ * places. */
+static bool grow_scratch(struct ingest *s, size_t n)
 {
 #ifdef RMON_TESTING
 	if (ingest_testing_scratch_failures > 0) {
 		ingest_testing_scratch_failures--;
-		return NULL;
+		return false;
 	}
 #endif
-	return realloc(p, n * sizeof *p);
+	struct sample *samples = realloc(s->samples, n * sizeof *samples);
+	if (samples)
+		s->samples = samples;
+	struct db_series **found = realloc(s->found, n * sizeof *found);
+	if (found)
+		s->found = found;
+	uint32_t *places = realloc(s->places, n * sizeof *places);
+	if (places)
+		s->places = places;
+	if (!samples || !found || !places)
+		return false;
+	s->samples_cap = n;
+	return true;
+}
+
+/* Room in c->found for every place of c->ids, the new ones not resolved. */
+static bool grow_found(struct conn *c)
+{
+	if (c->found_cap >= c->ids.n)
+		return true;
+	size_t cap = c->ids.n > 2 * c->found_cap ? c->ids.n : 2 * c->found_cap;
+	struct db_series **found = realloc(c->found, cap * sizeof *found);
+	if (!found)
+		return false;
+	memset(found + c->found_cap, 0, (cap - c->found_cap) * sizeof *found);
+	c->found = found;
+	c->found_cap = cap;
+	return true;
 }
 
 /* Samples further ahead of this clock than max_future are left out (and
- * counted): stored, they would make every real sample of their series
- * look out of order until that time.  Returns how many are kept. */
-static size_t drop_future(struct ingest *s, struct conn *c, struct sample *v, size_t n)
+ * counted), with their series and places: stored, they would make every
+ * real sample of their series look out of order until that time.
+ * Returns how many are kept. */
+static size_t drop_future(struct ingest *s, struct conn *c, size_t n)
 {
 	int64_t limit = rtime_now_ns() + s->config.max_future_ns;
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
-		if (v[i].ts <= limit)
-			v[kept++] = v[i];
+		if (s->samples[i].ts <= limit) {
+			s->samples[kept] = s->samples[i];
+			s->found[kept] = s->found[i];
+			s->places[kept++] = s->places[i];
+		}
 	if (kept < n && !c->told_future) {
 		c->told_future = true; /* once a connection: a skewed clock sends many */
 		ingest_say(s, LOG_WARN,
@@ -177,6 +210,31 @@ static size_t drop_future(struct ingest *s, struct conn *c, struct sample *v, si
 	}
 	s->stats.future_dropped += n - kept;
 	return kept;
+}
+
+/* Finds each sample's place on the connection and what it resolved to,
+ * into s->places and s->found: false (and id set) at the first sample of
+ * a series the connection did not define.  An agent sends its series in
+ * the order it defined them, so the place after the last sample's is
+ * nearly always the next one's, and neither the set of ids nor the
+ * store's table of series is looked up (at a million series, a cache miss
+ * each). */
+static bool find_places(struct ingest *s, struct conn *c, size_t n, uint64_t *id)
+{
+	size_t next = c->next_place;
+	for (size_t i = 0; i < n; i++) {
+		*id = s->samples[i].id;
+		long place = next < c->ids.n && c->ids.order[next] == *id
+				 ? (long)next
+				 : idset_place(&c->ids, *id);
+		if (place < 0)
+			return false;
+		s->places[i] = (uint32_t)place;
+		s->found[i] = c->found[place];
+		next = (size_t)place + 1 < c->ids.n ? (size_t)place + 1 : 0;
+	}
+	c->next_place = next;
+	return true;
 }
 
 void ingest_on_samples(struct ingest *s, struct conn *c, const uint8_t *payload, size_t len)
@@ -190,39 +248,39 @@ void ingest_on_samples(struct ingest *s, struct conn *c, const uint8_t *payload,
 		ingest_refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
 		return;
 	}
-	if ((size_t)count > s->samples_cap) {
+	if ((size_t)count > s->samples_cap && !grow_scratch(s, (size_t)count)) {
 		/* Our memory, not the peer's fault: it may retry (and keeps its batch). */
-		struct sample *grown = grow_scratch(s->samples, (size_t)count);
-		if (!grown) {
-			ingest_refuse(s, c, PROTO_ERR_UNAVAILABLE, "the store is out of memory");
-			return;
-		}
-		s->samples = grown;
-		s->samples_cap = (size_t)count;
+		ingest_refuse(s, c, PROTO_ERR_UNAVAILABLE, "the store is out of memory");
+		return;
 	}
 	if (proto_decode_samples(payload, len, &seq, s->samples, s->samples_cap, &n, &e) != 0) {
 		ingest_refuse(s, c, PROTO_ERR_MALFORMED, e.msg);
 		return;
 	}
+	if (!grow_found(c)) {
+		ingest_refuse(s, c, PROTO_ERR_UNAVAILABLE, "the store is out of memory");
+		return;
+	}
 	/* Nothing of the batch is added when one of its ids is not the
 	 * connection's to write: the sender keeps it (and an operator who
 	 * renamed a host or forgot a relay's carries sees why in both logs). */
-	for (size_t i = 0; i < n; i++) {
-		if (!idset_has(&c->ids, s->samples[i].id)) {
-			snprintf(reason, sizeof reason,
-				 "series id %016llx is not one this connection defined as its own",
-				 (unsigned long long)s->samples[i].id);
-			ingest_refuse(s, c, PROTO_ERR_OWNERSHIP, reason);
-			return;
-		}
+	uint64_t foreign;
+	if (!find_places(s, c, n, &foreign)) {
+		snprintf(reason, sizeof reason,
+			 "series id %016llx is not one this connection defined as its own",
+			 (unsigned long long)foreign);
+		ingest_refuse(s, c, PROTO_ERR_OWNERSHIP, reason);
+		return;
 	}
-	size_t kept = drop_future(s, c, s->samples, n);
-	int rc = drainer_add(s->drainer, s->samples, kept, NULL, &e);
+	size_t kept = drop_future(s, c, n);
+	int rc = drainer_add_found(s->drainer, s->samples, kept, s->found, &e);
 	if (rc != 0) {
 		ingest_refuse(s, c, rc == -ENOENT ? PROTO_ERR_SERIES : PROTO_ERR_UNAVAILABLE,
 			      e.msg);
 		return;
 	}
+	for (size_t i = 0; i < kept; i++)
+		c->found[s->places[i]] = s->found[i];
 	charge_rate(s, c, n);
 	s->stats.samples += kept;
 	c->ack_due = s->acks_due = true;

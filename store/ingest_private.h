@@ -14,6 +14,7 @@
 #include "lib/series_name.h"
 #include "net/link.h"
 #include "net/proto.h"
+#include "store/db.h"
 #include "store/idset.h"
 #include "store/ingest.h"
 
@@ -29,8 +30,11 @@ struct conn {
 	int64_t paused_until;  /* rate limit: no reading before (monotonic ns) */
 	double tokens;	       /* samples it may still send this second */
 	int64_t tokens_at;
-	int64_t partial_since;		 /* a frame begun and not whole since (0: none) */
-	struct idset ids;		 /* series defined on this connection: it may write them */
+	int64_t partial_since;	  /* a frame begun and not whole since (0: none) */
+	struct idset ids;	  /* series defined on this connection: it may write them */
+	struct db_series **found; /* what each place of ids resolved to (NULL: not yet) */
+	size_t found_cap;
+	size_t next_place;		 /* of ids: the series the next sample most likely is */
 	const struct ingest_host *entry; /* its [host NAME], or NULL */
 	uint32_t max_frame, max_series;	 /* its limits, once authenticated */
 	uint64_t max_rate;
@@ -62,6 +66,8 @@ struct ingest {
 	size_t n_conns, conns_cap;
 	struct sample *samples; /* decoding scratch */
 	size_t samples_cap;
+	struct db_series **found; /* the series of each sample decoded ... */
+	uint32_t *places;	  /* ... and its place on the connection */
 	char name[SERIES_NAME_MAX + 1];
 	size_t n_paused; /* connections waiting for their rate budget */
 	/* Unauthenticated connections, oldest first, at most max_unauth. */

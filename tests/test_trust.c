@@ -409,6 +409,85 @@ static void test_many_series_on_one_connection(void **state)
 	assert_int_equal(stats().samples, N);
 }
 
+/* The series a connection defined, sent in their order, in another, in
+ * part, twice in a row, with more defined on the way and around a refused
+ * batch: every sample reaches its own series (the server remembers where
+ * each place's series is and guesses the next sample's from the last). */
+static void test_samples_in_any_order_reach_their_series(void **state)
+{
+	enum { N = 8, ROUNDS = 6, MAX = 2 * N };
+	static const int order[ROUNDS][MAX] = {
+		{ 0, 1, 2, 3, -1 },		      /* the order they were defined in */
+		{ 3, 2, 1, 0, -1 },		      /* backwards */
+		{ 1, 3, -1 },			      /* in part */
+		{ 2, 2, 3, 3, 0, -1 },		      /* twice in a row */
+		{ 4, 5, 6, 7, 0, 1, 2, 3, -1 },	      /* the later ones first */
+		{ 0, 1, 2, 3, 4, 5, 6, 7, 7, 0, -1 }, /* all, around the end */
+	};
+	static char names[N][64];
+	uint64_t ids[N];
+	size_t want_n[N] = { 0 };
+	double want_sum[N] = { 0 };
+	struct proto_msg m;
+	start("127.0.0.1");
+	int64_t now = rtime_now_ns() - 3600 * RTIME_NS_PER_SEC;
+	struct client *web1 = agent("web1", NULL);
+	for (int k = 0; k < N; k++)
+		snprintf(names[k], sizeof names[k], "web1/node_load1{k=\"%d\"}", k);
+	for (int k = 0; k < N / 2; k++)
+		ids[k] = define(web1, names[k]);
+	uint64_t seq = 0;
+	for (int r = 0; r < ROUNDS; r++) {
+		if (r == 4) /* more series: the places grow */
+			for (int k = N / 2; k < N; k++)
+				ids[k] = define(web1, names[k]);
+		struct sample batch[MAX];
+		size_t n = 0;
+		for (int i = 0; order[r][i] >= 0; i++) {
+			int k = order[r][i];
+			double value = 1000.0 * k + 10 * r + i;
+			batch[n++] =
+			    (struct sample){ ids[k], now + (r * MAX + i) * RTIME_NS_PER_SEC,
+					     value };
+			want_n[k]++;
+			want_sum[k] += value;
+		}
+		struct proto_buf b = { 0 };
+		assert_int_equal(proto_put_samples(&b, ++seq, batch, n), 0);
+		send_buf(web1, &b);
+		expect_ack(read_reply(web1, &m, RTIME_NS_PER_SEC), &m, seq);
+		if (r == 2) { /* a batch with a foreign series at its end: none of it */
+			uint64_t foreign = series_id("web2/node_load1", strlen("web2/node_load1"));
+			struct sample bad[2] = { { ids[0], now, 1e9 }, { foreign, now, 1e9 } };
+			assert_int_equal(proto_put_samples(&b, ++seq, bad, 2), 0);
+			send_buf(web1, &b);
+			expect_error(read_reply(web1, &m, RTIME_NS_PER_SEC), &m,
+				     PROTO_ERR_OWNERSHIP);
+			client_close(web1);
+			web1 = agent("web1", NULL);
+			for (int k = 0; k < N / 2; k++)
+				define(web1, names[k]);
+		}
+	}
+	client_close(web1);
+	ingest_close(server);
+	server = NULL;
+	stop_drainer();
+	struct query *q;
+	struct err e = { 0 };
+	if (query_open(dir, &q, &e) != 0)
+		fail_msg("%s", e.msg);
+	for (int k = 0; k < N; k++) {
+		struct stored st = { 0 };
+		assert_int_equal(
+		    query_raw(q, ids[k], INT64_MIN, INT64_MAX, add_sample, &st, NULL, &e), 0);
+		if (st.n != want_n[k] || st.sum != want_sum[k])
+			fail_msg("%s: %zu samples summing to %g, sent %zu summing to %g", names[k],
+				 st.n, st.sum, want_n[k], want_sum[k]);
+	}
+	query_close(q);
+}
+
 /* A timestamp in 2100 is not stored (counted), so it cannot make web1's
  * real samples look out of order afterwards; the batch is still acked. */
 static void test_far_future_does_not_block_real_samples(void **state)
@@ -785,6 +864,7 @@ int main(void)
 		T(test_foreign_definition),
 		T(test_own_id_needs_definition_on_the_connection),
 		T(test_many_series_on_one_connection),
+		T(test_samples_in_any_order_reach_their_series),
 		T(test_far_future_does_not_block_real_samples),
 		T(test_relay_carries_only_its_hosts),
 		T(test_per_host_secrets_only_on_any_address),
