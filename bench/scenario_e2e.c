@@ -37,6 +37,7 @@
 #include "bench/spawn.h"
 #include "bench/store_parts.h"
 #include "lib/cmdline.h"
+#include "lib/grow.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "store/db.h"
@@ -60,10 +61,9 @@ struct e2e_step {
 	double written;		     /* bytes rmon-stored had written to storage a second */
 	double cpu_s, cpu_available; /* every process's, and the cores', since the store started */
 	double cores_busy; /* the machine's busy share over the measured seconds; -1 unknown */
-	struct bench_hist *passes; /* the LMDB commit pass's length, each second; NULL unknown */
-	double pass_series;	   /* changed series a pass wrote, the median of those seconds */
-	struct bench_hist
-	    *wal_p99; /* rmon-stored's p99 from a sample's arrival to durable, each second */
+	struct bench_hist *passes;  /* the LMDB commit pass's length, each second; NULL unknown */
+	double pass_series;	    /* changed series a pass wrote, the median of those seconds */
+	struct bench_hist *wal_p99; /* rmon-stored's arrival-to-durable p99, each second */
 };
 
 /* What this disk takes, written as the WAL writes (large pwrites, each
@@ -297,14 +297,8 @@ static int own_sample(void *ctx, int64_t ts, double value)
 {
 	struct own_figures *o = ctx;
 	(void)ts;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		double *v = realloc(o->values, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		o->values = v;
-		o->cap = cap;
-	}
+	if (!grow_array_from(&o->values, &o->cap, o->n + 1, sizeof *o->values, 64))
+		return -ENOMEM;
 	o->values[o->n++] = value;
 	return 0;
 }
@@ -338,11 +332,6 @@ static int compare_doubles(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The commit's passes over the measured seconds, as rmon-stored recorded
- * them each second (the length of its last pass, and the changed series
- * it wrote), read through the readers' API: a pass longer than the commit
- * interval means the commit's thread runs passes back to back, and a
- * reader sees a sample up to a pass after its ack. */
 static struct bench_hist *hist_of_seconds(const struct own_figures *o)
 {
 	struct bench_hist *h = bench_hist_new();
@@ -351,6 +340,11 @@ static struct bench_hist *hist_of_seconds(const struct own_figures *o)
 	return h;
 }
 
+/* The commit's passes over the measured seconds, as rmon-stored recorded
+ * them each second (the length of its last pass, and the changed series
+ * it wrote), read through the readers' API: a pass longer than the commit
+ * interval means the commit's thread runs passes back to back, and a
+ * reader sees a sample up to a pass after its ack. */
 static void read_passes(const char *data, int64_t from, int64_t to, struct e2e_step *out)
 {
 	struct query *q;

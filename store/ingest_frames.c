@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/grow.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "store/drainer.h"
@@ -174,15 +175,10 @@ static bool grow_scratch(struct ingest *s, size_t n)
 /* Room in c->found for every place of c->ids, the new ones not resolved. */
 static bool grow_found(struct conn *c)
 {
-	if (c->found_cap >= c->ids.n)
-		return true;
-	size_t cap = c->ids.n > 2 * c->found_cap ? c->ids.n : 2 * c->found_cap;
-	struct db_series **found = realloc(c->found, cap * sizeof *found);
-	if (!found)
+	size_t had = c->found_cap;
+	if (!grow_array_from(&c->found, &c->found_cap, c->ids.n, sizeof *c->found, 64))
 		return false;
-	memset(found + c->found_cap, 0, (cap - c->found_cap) * sizeof *found);
-	c->found = found;
-	c->found_cap = cap;
+	memset(c->found + had, 0, (c->found_cap - had) * sizeof *c->found);
 	return true;
 }
 
