@@ -178,7 +178,8 @@ static bool grow_found(struct conn *c)
 	size_t had = c->found_cap;
 	if (!grow_array_from(&c->found, &c->found_cap, c->ids.n, sizeof *c->found, 64))
 		return false;
-	memset(c->found + had, 0, (c->found_cap - had) * sizeof *c->found);
+	if (c->found_cap > had) /* with no ids yet, found may still be NULL */
+		memset(c->found + had, 0, (c->found_cap - had) * sizeof *c->found);
 	return true;
 }
 
