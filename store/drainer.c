@@ -122,6 +122,7 @@ int drainer_open(const struct drainer_config *c, struct drainer **out, struct er
 	struct wal_stats ws;
 	wal_get_stats(d->wal, &ws);
 	d->stats.io_uring = ws.io_uring;
+	d->stats.direct_io = ws.direct_io;
 	d->last_commit = d->last_checkpoint = d->last_self = rtime_mono_ns();
 	*out = d;
 	return 0;

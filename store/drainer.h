@@ -137,6 +137,7 @@ struct drainer_stats {
 	bool disk_full;			      /* draining is stopped until space returns */
 	bool db_full;			      /* LMDB commits wait for space (WAL keeps all) */
 	bool io_uring;
+	bool direct_io; /* the WAL is written with O_DIRECT */
 };
 
 /* Computes the latency percentiles too (a sort): not for every step. */

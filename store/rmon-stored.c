@@ -516,9 +516,9 @@ static int open_daemon(struct stored_settings *set, const char *data, struct dae
 		log_warn(
 		    "stored",
 		    "io_uring is off or unavailable here; writing the WAL with pwrite + fdatasync");
-	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s)", data,
+	log_info("stored", "draining into %s (ring lanes %u x %u slots, %s%s)", data,
 		 set->store.ring.lanes, set->store.ring.slots_per_lane,
-		 st.io_uring ? "io_uring" : "pwrite");
+		 st.io_uring ? "io_uring" : "pwrite", st.direct_io ? ", direct I/O" : "");
 	/* Ready: the ring exists for agents, the WAL is replayed, readers can
 	 * open the store, and the listener (if any) takes connections. */
 	char status[512];

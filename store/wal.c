@@ -24,6 +24,9 @@
 #define WAL_MAGIC_1  0x57414c00u /* "WAL": records of the first checksum, still read */
 #define HEADER_BYTES 16
 #define NO_SPLIT     SIZE_MAX
+/* Direct writes go in whole blocks of this size from this alignment: the
+ * largest logical block of the disks we meet (512 or 4096). */
+#define BLOCK_BYTES 4096
 
 struct record_header {
 	uint32_t magic_type;
@@ -52,9 +55,17 @@ struct wal {
 	struct segment *segments; /* sorted by start; the last one is written */
 	size_t n_segments, segments_cap;
 	uint64_t end; /* durable end position */
-	uint8_t *buf; /* records appended since the last commit */
-	size_t len, cap;
-	size_t split; /* offset in buf where a new segment starts, or NO_SPLIT */
+	/* buf holds `head` durable bytes, the start of the last segment's
+	 * block that `end` falls in (only with direct_fd), then the `len`
+	 * bytes of records appended since the last commit. */
+	uint8_t *buf;
+	size_t head, len, cap;
+	size_t split; /* offset after head where a new segment starts, or NO_SPLIT */
+	/* The last segment opened with O_DIRECT, or -1 (not supported here):
+	 * a commit's records go to disk without a copy into the page cache,
+	 * which cost the drainer as much CPU as everything else it does when
+	 * memory was slow. */
+	int direct_fd;
 	bool uring_ok;
 	struct io_uring uring;
 	/* A commit begun and not yet ended: the writes of buf, submitted to
@@ -225,6 +236,67 @@ static int load_segments(struct wal *w, struct err *e)
 	return rc;
 }
 
+/* ---- the buffer and direct writes ---- */
+
+static size_t round_up_block(size_t n)
+{
+	return (n + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES;
+}
+
+/* Makes buf hold need bytes (a multiple of BLOCK_BYTES), aligned for
+ * direct writes. */
+static bool grow_buffer(struct wal *w, size_t need)
+{
+	if (need <= w->cap)
+		return true;
+	size_t bigger = w->cap ? w->cap * 2 : 1 << 20;
+	while (bigger < need)
+		bigger *= 2;
+	uint8_t *grown = aligned_alloc(BLOCK_BYTES, bigger);
+	if (!grown)
+		return false;
+	if (w->buf)
+		memcpy(grown, w->buf, w->head + w->len);
+	free(w->buf);
+	w->buf = grown;
+	w->cap = bigger;
+	return true;
+}
+
+/* Opens the last segment for direct writes and loads into buf the durable
+ * start of the block its end falls in, which the next commit writes
+ * again.  Where that cannot be (a filesystem without O_DIRECT, no memory),
+ * commits write through the page cache as before. */
+static void start_direct(struct wal *w)
+{
+	struct segment *s = last_segment(w);
+	char path[4200];
+	segment_path(w, s->start, path, sizeof path);
+	w->head = 0;
+	if (w->len != 0 || !grow_buffer(w, BLOCK_BYTES))
+		return;
+	int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	uint64_t at = w->end - s->start;
+	size_t head = (size_t)(at % BLOCK_BYTES);
+	if (head && pread(s->fd, w->buf, head, (off_t)(at - head)) != (ssize_t)head) {
+		close(fd);
+		return;
+	}
+	w->direct_fd = fd;
+	w->head = head;
+}
+
+/* Back to writes through the page cache, for good. */
+static void stop_direct(struct wal *w)
+{
+	memmove(w->buf, w->buf + w->head, w->len);
+	w->head = 0;
+	close(w->direct_fd);
+	w->direct_fd = -1;
+}
+
 /* ---- reading records ---- */
 
 /* Reads the record at position pos of segment s (ending at limit).
@@ -311,6 +383,7 @@ int wal_open(const char *dir, const struct wal_config *c, struct wal **out, stru
 	w->split = NO_SPLIT;
 	w->dir_fd = -1;
 	w->new_fd = -1;
+	w->direct_fd = -1;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = err_sys(e, -errno, "wal: cannot create folder %s", dir);
 		goto fail;
@@ -330,6 +403,7 @@ int wal_open(const char *dir, const struct wal_config *c, struct wal **out, stru
 	}
 	if ((rc = find_end(w, e)) != 0)
 		goto fail;
+	start_direct(w);
 	if (c->use_io_uring) {
 		rc = io_uring_queue_init(8, &w->uring, 0);
 		w->uring_ok = rc == 0;
@@ -356,6 +430,8 @@ void wal_close(struct wal *w)
 		close(w->new_fd);
 	for (size_t i = 0; i < w->n_segments; i++)
 		close(w->segments[i].fd);
+	if (w->direct_fd >= 0)
+		close(w->direct_fd);
 	join_removal(w, NULL);
 	if (w->dir_fd >= 0)
 		close(w->dir_fd);
@@ -376,7 +452,7 @@ static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_l
 		return err_set(e, -EBUSY, "wal: append while a commit is under way");
 	if (len > UINT32_MAX / 2)
 		return err_set(e, -E2BIG, "wal: record of %zu bytes is too big", len);
-	if (!grow_array_from(&w->buf, &w->cap, w->len + need, 1, 1 << 20))
+	if (!grow_buffer(w, round_up_block(w->head + w->len + need)))
 		return err_set(e, -ENOMEM, "wal: out of memory for a %zu-byte record", need);
 	/* Records never straddle segments: mark where the next one begins. */
 	uint64_t seg_start = w->split == NO_SPLIT ? last_segment(w)->start : w->end + w->split;
@@ -389,7 +465,7 @@ static int append_record(struct wal *w, uint32_t type, const void *a, size_t a_l
 		w->split = w->len;
 	}
 	uint32_t magic_type = WAL_MAGIC | type;
-	uint8_t *dst = w->buf + w->len;
+	uint8_t *dst = w->buf + w->head + w->len;
 	memcpy(dst + HEADER_BYTES, a, a_len);
 	if (b_len)
 		memcpy(dst + HEADER_BYTES + a_len, b, b_len);
@@ -514,23 +590,52 @@ int wal_commit_begin(struct wal *w, struct err *e)
 	int rc;
 	size_t first = w->split == NO_SPLIT ? w->len : w->split;
 	struct segment *s = last_segment(w);
+	uint8_t *records = w->buf + w->head;
 	w->n_flight = 0;
 	w->new_fd = -1;
-	if (first > 0)
+	if (w->direct_fd >= 0 && w->split == NO_SPLIT) {
+		/* Whole blocks from the one the durable end falls in; zeros
+		 * after the records read as the end of the log. */
+		size_t n = round_up_block(w->head + w->len);
+		memset(records + w->len, 0, n - w->head - w->len);
 		w->flight[w->n_flight++] =
-		    (struct piece){ s->fd, w->buf, first, w->end - s->start };
+		    (struct piece){ w->direct_fd, w->buf, n, w->end - s->start - w->head };
+	} else if (first > 0)
+		w->flight[w->n_flight++] =
+		    (struct piece){ s->fd, records, first, w->end - s->start };
 	if (w->split != NO_SPLIT) {
 		if ((rc = create_segment(w, w->end + w->split, &w->new_fd, e)) != 0) {
 			w->n_flight = 0;
 			return rc;
 		}
 		w->flight[w->n_flight++] =
-		    (struct piece){ w->new_fd, w->buf + w->split, w->len - w->split, 0 };
+		    (struct piece){ w->new_fd, records + w->split, w->len - w->split, 0 };
 	}
 	w->reaped = 0;
 	w->result = 0;
 	w->submitted = w->uring_ok && submit_uring(w, w->flight, w->n_flight) == 0;
 	return 0;
+}
+
+/* After a commit: the records are durable, and buf keeps the start of
+ * the block the new end falls in (or, on a new segment, opens that one
+ * for direct writes). */
+static void keep_last_block(struct wal *w, bool new_segment)
+{
+	size_t total = w->head + w->len;
+	w->end += w->len;
+	w->len = 0;
+	w->split = NO_SPLIT;
+	if (new_segment) {
+		if (w->direct_fd >= 0)
+			close(w->direct_fd);
+		w->direct_fd = -1;
+		start_direct(w);
+	} else if (w->direct_fd >= 0) {
+		size_t keep = total % BLOCK_BYTES;
+		memmove(w->buf, w->buf + total - keep, keep);
+		w->head = keep;
+	}
 }
 
 int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
@@ -551,6 +656,14 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		rc = commit_sync(pieces, n);
 		w->durable_ns = rtime_mono_ns();
 	}
+	if (rc == -EINVAL && pieces[0].fd == w->direct_fd) {
+		/* The filesystem took the O_DIRECT open but not the write. */
+		struct segment *s = last_segment(w);
+		stop_direct(w);
+		pieces[0] = (struct piece){ s->fd, w->buf, w->len, w->end - s->start };
+		rc = commit_sync(pieces, 1);
+		w->durable_ns = rtime_mono_ns();
+	}
 	if (rc == 0)
 		rc = FAULT("wal.write"); /* as if the write or its fdatasync had failed */
 	if (rc != 0) {
@@ -566,9 +679,7 @@ int wal_commit_end(struct wal *w, uint64_t *end, struct err *e)
 		close(new_fd);
 		return rc;
 	}
-	w->end += w->len;
-	w->len = 0;
-	w->split = NO_SPLIT;
+	keep_last_block(w, new_fd >= 0);
 	w->stats.commits++;
 	*end = w->end;
 	return 0;
@@ -692,5 +803,6 @@ void wal_get_stats(struct wal *w, struct wal_stats *out)
 	*out = w->stats;
 	out->end = w->end;
 	out->segments = w->n_segments;
+	out->direct_io = w->direct_fd >= 0;
 	out->bytes_on_disk = w->n_segments * w->config.segment_bytes;
 }

@@ -13,7 +13,10 @@
  *
  * Appends go to a user-space buffer; wal_commit writes it and fdatasyncs in
  * one go (io_uring: the write linked to the fdatasync; without io_uring,
- * pwrite then fdatasync).  A crash may leave a torn record at the end; the
+ * pwrite then fdatasync).  Where the filesystem allows, the write is
+ * O_DIRECT, in whole 4 KiB blocks from the block the log's end falls in
+ * (that block's durable bytes are written again, zeros after the records),
+ * so the log's bytes are never copied into the page cache.  A crash may leave a torn record at the end; the
  * next wal_open cuts the log there (counted in stats), since such a record
  * was never acknowledged.  A bad record in the middle is an error.
  */
@@ -94,6 +97,7 @@ struct wal_stats {
 	uint64_t commits;
 	uint64_t torn_tail_bytes; /* cut at open */
 	bool io_uring;		  /* the io_uring path is in use */
+	bool direct_io;		  /* commits bypass the page cache (O_DIRECT) */
 };
 
 void wal_get_stats(struct wal *w, struct wal_stats *out);

@@ -1,5 +1,6 @@
 /* test_wal.c - the write-ahead log (store/wal.c): round trips through both
- * the io_uring and the pwrite paths, segment rollover, torn tails, damaged
+ * the io_uring and the pwrite paths, direct and buffered, segment
+ * rollover, logs reopened mid-block, torn tails, damaged
  * records, truncation and a full disk. */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,6 +175,25 @@ static void test_rollover_replay_from_and_truncate(void **state)
 	assert_int_equal(fscanf(p, "%d", &files), 1);
 	pclose(p);
 	assert_true(files == (int)st.segments);
+}
+
+/* Each open goes on from the end, which is mostly inside a block the last
+ * commit wrote (and, with O_DIRECT, writes that block again): the records
+ * before it stay, whichever path wrote them. */
+static void test_reopened_log_goes_on_in_its_block(void **state)
+{
+	uint64_t series = 0, value = 0;
+	for (int round = 0; round < 12; round++) {
+		struct wal *w = open_wal(round % 3 != 2, round < 6 ? 64 * 1024 : 0);
+		append_batches(w, 1 + round % 4, &series, &value);
+		wal_close(w);
+	}
+	struct wal *w = open_wal(true, 0);
+	struct collected c = { 0 };
+	struct err e = { 0 };
+	assert_int_equal(wal_replay(w, 0, collect, &c, &e), 0);
+	assert_true(c.series == series && c.samples == value && c.last_end == wal_end(w));
+	wal_close(w);
 }
 
 static char *last_segment_path(void)
@@ -375,6 +395,7 @@ int main(void)
 		WAL_TEST(test_split_commit_pwrite),
 		WAL_TEST(test_first_checksum_still_read),
 		WAL_TEST(test_rollover_replay_from_and_truncate),
+		WAL_TEST(test_reopened_log_goes_on_in_its_block),
 		WAL_TEST(test_torn_tail_is_cut),
 		WAL_TEST(test_damage_in_the_middle_is_an_error),
 		WAL_TEST(test_disk_full_then_space_returns),
