@@ -22,6 +22,15 @@ leftovers() {
 		done
 }
 
+# ours FOLDER: whether a process of this test names FOLDER.
+ours() {
+	local p
+	for p in $(leftovers | cut -d' ' -f1); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$1" && return 0
+	done
+	return 1
+}
+
 # interrupt SIGNAL: runs the e2e scenario, sends SIGNAL once it measures.
 interrupt() {
 	local sig=$1 before pid scratch="" status
@@ -39,8 +48,12 @@ interrupt() {
 		sleep 0.1
 	done
 	grep -q 'acked' "$out/stderr" || { echo "no progress line in 30 s:"; cat "$out/stderr"; exit 1; }
+	# The new scratch folder that this run's daemons name: another
+	# rmon-bench on the machine makes folders of its own.
 	for d in /tmp/rmon-bench.*; do
-		case " $before " in *" $d "*) ;; *) scratch=$d ;; esac
+		case " $before " in *" $d "*) continue ;; esac
+		[ -z "${RMON_TEST_RUN:-}" ] || ours "$d" || continue
+		scratch=$d
 	done
 	[ -n "$scratch" ] || { echo "no scratch folder of the run"; exit 1; }
 	pgrep -f "$scratch" >/dev/null || { echo "no daemon of the run running"; exit 1; }
