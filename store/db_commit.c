@@ -36,21 +36,13 @@
 #define SLICE 256
 
 /* A changed head as copied out of the table. */
-/* An open head's record is padded with zeros to a multiple of this (the
- * decoder reads as many samples as the chunk's header counts): a head
- * grows by a byte or two a second, so most commits write a record of the
- * size it had, which LMDB overwrites in place, where a record of another
- * size is deleted and added again (shifting its page, at times splitting
- * it). */
-#define HEAD_VALUE_STEP 32
-
 struct staged {
 	bool dirty, unsaved;
 	uint64_t id;
 	int64_t chunk_start;
 	struct latest_series latest;
 	size_t len; /* of value; 0 when the head chunk holds no samples */
-	uint8_t value[LAYOUT_HEAD_BYTES + HEAD_VALUE_STEP];
+	uint8_t value[LAYOUT_HEAD_BYTES + 1];
 };
 
 /* A head the transaction being written copied, and the flags it had. */
@@ -280,8 +272,7 @@ static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int
 			size_t len = codec_finish(&h->enc);
 			s->value[0] = 0;
 			memcpy(s->value + 1, h->enc.buf, len);
-			s->len = (len + 1 + HEAD_VALUE_STEP - 1) / HEAD_VALUE_STEP * HEAD_VALUE_STEP;
-			memset(s->value + 1 + len, 0, s->len - 1 - len);
+			s->len = len + 1;
 		}
 		db_head_latest(h, &s->latest);
 		h->dirty = h->unsaved = false;
