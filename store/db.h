@@ -76,7 +76,7 @@ int db_append_to(struct db *db, struct db_series *const *series, const struct sa
 
 /* Writes every changed head chunk, every chunk that closed and its rollups,
  * each changed series' latest record and the list of series changed, in
- * LMDB transactions of at most some 131,072 series (no fsync), the last of
+ * LMDB transactions of at most some 16,384 series (no fsync), the last of
  * which also stores wal_position.  Grows the map when it fills instead of
  * failing.  Each transaction that brought samples or names increments the
  * commit sequence and publishes it to waiting readers (commit_signal.h,
