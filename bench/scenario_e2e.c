@@ -567,8 +567,8 @@ static void commit_cost(struct bench_run *run, struct bench_table *t, bool quick
 	bench_figure(t, "  changed series one commit thread writes a second", 1e6 / young_us,
 		     "series");
 	char label[128];
-	snprintf(label, sizeof label, "LMDB commit a changed series (heads of %d samples, mean of 4)",
-		 aged_samples);
+	snprintf(label, sizeof label,
+		 "LMDB commit a changed series (heads of %d samples, mean of 4)", aged_samples);
 	bench_figure(t, label, aged_us, "µs");
 	bench_figure(t, "  changed series one commit thread writes a second then", 1e6 / aged_us,
 		     "series");

@@ -16,9 +16,10 @@
  * pwrite then fdatasync).  Where the filesystem allows, the write is
  * O_DIRECT, in whole 4 KiB blocks from the block the log's end falls in
  * (that block's durable bytes are written again, zeros after the records),
- * so the log's bytes are never copied into the page cache.  A crash may leave a torn record at the end; the
- * next wal_open cuts the log there (counted in stats), since such a record
- * was never acknowledged.  A bad record in the middle is an error.
+ * so the log's bytes are never copied into the page cache.  A crash may
+ * leave a torn record at the end; the next wal_open cuts the log there
+ * (counted in stats), since such a record was never acknowledged.  A bad
+ * record in the middle is an error.
  */
 #ifndef RMON_WAL_H
 #define RMON_WAL_H
