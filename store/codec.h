@@ -42,6 +42,10 @@ struct codec_encoder {
 	uint32_t count;
 	uint8_t mode, scale;
 	bool prefer_float; /* start in float mode even if the first value is integral */
+	/* Not the codec's: the writer's record of how much of the chunk is
+	 * in LMDB (db_private.h), kept here in what would be padding so that
+	 * its heads stay three cache lines.  codec_init zeroes them. */
+	uint16_t sealed_bytes, sealed_count;
 	int64_t prev_ts, prev_delta;
 	int64_t prev_int, prev_int_delta;
 	uint64_t prev_bits;

@@ -41,8 +41,11 @@ struct staged {
 	uint64_t id;
 	int64_t chunk_start;
 	struct latest_series latest;
-	size_t len; /* of value; 0 when the head chunk holds no samples */
+	size_t len; /* of value; 0 when the record is not written again */
 	uint8_t value[LAYOUT_HEAD_BYTES + 1];
+	bool has_tail; /* the record holds a prefix: the rest goes with latest */
+	struct layout_tail tail;
+	uint8_t tail_bytes[LAYOUT_TAIL_MAX + 8];
 };
 
 /* A head the transaction being written copied, and the flags it had. */
@@ -158,9 +161,10 @@ void db_head_latest(struct head *h, struct latest_series *l)
 }
 
 int db_put_series(struct db *db, MDB_txn *txn, MDB_cursor *latest, uint64_t id,
-		  const struct latest_series *l, bool unsaved)
+		  const struct latest_series *l, bool unsaved, const struct layout_tail *tail,
+		  const uint8_t *tail_bytes)
 {
-	int rc = latest_put(latest, id, l);
+	int rc = latest_put(latest, id, l, tail, tail_bytes);
 	if (rc == 0 && unsaved) {
 		uint8_t okey[4] = { (uint8_t)(l->ordinal >> 24), (uint8_t)(l->ordinal >> 16),
 				    (uint8_t)(l->ordinal >> 8), (uint8_t)l->ordinal };
@@ -230,6 +234,34 @@ static int sort_in_fresh(struct db *db, struct commit_work *w)
 
 #define STAGE_AHEAD 6 /* heads: about the misses that overlap on this machine */
 
+/* What a changed head's chunk writes: its record whole when none was
+ * written for this chunk yet or it grew LAYOUT_TAIL_MAX bytes past what
+ * was, else only the tail past that, beside the latest record. */
+static void stage_chunk(struct head *h, struct staged *s)
+{
+	s->len = 0;
+	s->has_tail = false;
+	if (h->enc.count == 0)
+		return;
+	size_t len = codec_finish(&h->enc), stream = len - CODEC_HEADER_BYTES;
+	if (h->enc.sealed_count == 0 || stream - h->enc.sealed_bytes > LAYOUT_TAIL_MAX) {
+		s->value[0] = 0;
+		memcpy(s->value + 1, h->enc.buf, len);
+		s->len = len + 1;
+		/* The byte the stream ends in takes more bits later. */
+		h->enc.sealed_bytes = (uint16_t)(h->enc.bits / 8);
+		h->enc.sealed_count = (uint16_t)h->enc.count;
+		return;
+	}
+	if (h->enc.count == h->enc.sealed_count)
+		return;
+	size_t n = stream - h->enc.sealed_bytes;
+	s->has_tail = true;
+	s->tail =
+	    (struct layout_tail){ h->chunk_start, h->enc.count, h->enc.sealed_bytes, (uint16_t)n };
+	memcpy(s->tail_bytes, h->enc.buf + CODEC_HEADER_BYTES + h->enc.sealed_bytes, n);
+}
+
 /* Copies the changed heads of order[from, from + SLICE) into the stage,
  * their flags cleared; how many were. */
 static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int *rc)
@@ -267,13 +299,7 @@ static size_t stage_slice(struct db *db, struct commit_work *w, size_t from, int
 		s->unsaved = h->unsaved;
 		s->id = h->id;
 		s->chunk_start = h->chunk_start;
-		s->len = 0;
-		if (h->dirty && h->enc.count > 0) {
-			size_t len = codec_finish(&h->enc);
-			s->value[0] = 0;
-			memcpy(s->value + 1, h->enc.buf, len);
-			s->len = len + 1;
-		}
+		stage_chunk(h, s);
 		db_head_latest(h, &s->latest);
 		h->dirty = h->unsaved = false;
 		w->marks[w->n_marks++] = (struct mark){ h, s->dirty, s->unsaved };
@@ -289,6 +315,7 @@ static void give_back(struct db *db, struct commit_work *w)
 	for (size_t i = 0; i < w->n_marks; i++) {
 		w->marks[i].h->dirty |= w->marks[i].dirty;
 		w->marks[i].h->unsaved |= w->marks[i].unsaved;
+		w->marks[i].h->enc.sealed_count = 0; /* its record may not be in LMDB */
 	}
 	pthread_mutex_unlock(&db->lock);
 }
@@ -364,7 +391,8 @@ static int write_staged(struct db *db, MDB_txn *txn, MDB_cursor *chunks, MDB_cur
 			rc = mdb_cursor_put(chunks, &k, &v, 0);
 		}
 		if (rc == 0)
-			rc = db_put_series(db, txn, latest, s[i].id, &s[i].latest, s[i].unsaved);
+			rc = db_put_series(db, txn, latest, s[i].id, &s[i].latest, s[i].unsaved,
+					   s[i].has_tail ? &s[i].tail : NULL, s[i].tail_bytes);
 		if (rc == 0 && s[i].dirty)
 			rc = changes_add(&db->changes, s[i].latest.ordinal);
 	}
@@ -473,7 +501,11 @@ static int commit_pass(struct db *db, struct commit_work *w, uint64_t wal_positi
 		size_t n = stage_slice(db, w, at, &rc);
 		if (rc == 0)
 			rc = write_staged(db, t.txn, t.chunks, t.latest, w->stage, n);
+		/* A chunk that closed before its head was copied goes in the same
+		 * transaction as the head: its record is whole, and the latest
+		 * record then carries the next chunk's tail. */
 		if (rc == 0 && w->n_marks >= TXN_HEADS && at + SLICE < db->n_order &&
+		    (rc = take_and_write_lists(db, t.txn, w)) == 0 &&
 		    (rc = txn_end(db, &t, w, 0, NULL)) == 0)
 			rc = txn_begin(db, &t);
 		if (rc && !t.txn)

@@ -101,7 +101,7 @@ void db_head_restart(struct head *h, bool prefer_float)
 			cap = HEAD_FIRST_BYTES;
 		}
 	}
-	codec_init(&h->enc, buf, cap, prefer_float);
+	codec_init(&h->enc, buf, cap, prefer_float); /* nothing of it sealed */
 }
 
 int db_head_encode(struct head *h, int64_t ts, double value)

@@ -31,7 +31,12 @@ struct head {
 	double last_value;   /* newest value stored, NaN when none */
 	double before_chunk; /* the value before the head chunk's first, NaN when none */
 	int64_t first_ts; /* oldest timestamp ever stored, INT64_MIN when none or not known yet */
-	struct codec_encoder enc;    /* its buffer grows with the chunk (db_heads.c) */
+	/* Its buffer grows with the chunk (db_heads.c).  Its sealed_count
+	 * first samples are in the chunk's record in LMDB, in bytes of the
+	 * stream that do not change before sealed_bytes; the rest goes in the
+	 * latest record as a tail (layout.h).  sealed_count 0: the next commit
+	 * writes the record whole. */
+	struct codec_encoder enc;
 	struct latest_minute minute; /* shares the encoder's last line (latest.h) */
 	uint32_t ordinal : 30;	     /* registration order: its place in change records */
 	uint32_t dirty : 1;	     /* appended to since the last commit */
@@ -144,9 +149,11 @@ int db_newest_record(MDB_txn *txn, MDB_dbi dbi, uint64_t id, MDB_val *k, MDB_val
 void db_head_latest(struct head *h, struct latest_series *l);
 
 /* Writes series id's latest record through cursor latest (on the latest
- * database of txn), and its ordinal when unsaved (new). */
+ * database of txn), with its chunk's tail when tail is not NULL, and its
+ * ordinal when unsaved (new). */
 int db_put_series(struct db *db, MDB_txn *txn, MDB_cursor *latest, uint64_t id,
-		  const struct latest_series *l, bool unsaved);
+		  const struct latest_series *l, bool unsaved, const struct layout_tail *tail,
+		  const uint8_t *tail_bytes);
 
 /* by_name's record of a series: key id (8 bytes) and name as in names. */
 int db_put_by_name(struct db *db, MDB_txn *txn, MDB_val *id, MDB_val *name);

@@ -4,7 +4,10 @@
 
 #include <string.h>
 
-int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s)
+#include "store/codec.h"
+
+int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s,
+	       const struct layout_tail *tail, const uint8_t *tail_bytes)
 {
 	const struct latest_minute *m = &s->minute;
 	struct layout_latest l = {
@@ -21,7 +24,15 @@ int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s)
 		s->last_value,
 		m->rise,
 	};
-	MDB_val k = { sizeof id, &id }, v = { sizeof l, &l };
+	uint8_t value[sizeof l + sizeof *tail + LAYOUT_HEAD_BYTES];
+	size_t len = sizeof l;
+	memcpy(value, &l, sizeof l);
+	if (tail) {
+		memcpy(value + len, tail, sizeof *tail);
+		memcpy(value + len + sizeof *tail, tail_bytes, tail->n);
+		len += sizeof *tail + tail->n;
+	}
+	MDB_val k = { sizeof id, &id }, v = { len, value };
 	return mdb_cursor_put(cur, &k, &v, 0);
 }
 
@@ -31,7 +42,7 @@ int latest_get(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t newest_ts
 	MDB_val k = { sizeof id, &id }, v;
 	struct layout_latest l;
 	int rc = mdb_get(txn, le->dbi[LAYOUT_DB_LATEST], &k, &v);
-	if (rc == 0 && v.mv_size != sizeof l)
+	if (rc == 0 && v.mv_size < sizeof l)
 		rc = MDB_NOTFOUND; /* not a record of this layout: written anew */
 	if (rc)
 		return rc;
@@ -54,7 +65,7 @@ int latest_get(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t newest_ts
 void latest_to_query(const MDB_val *v, struct query_latest *out)
 {
 	struct layout_latest l;
-	if (!v || v->mv_size != sizeof l) {
+	if (!v || v->mv_size < sizeof l) {
 		*out = (struct query_latest){ INT64_MIN, INT64_MIN, NAN, INT64_MIN, NAN,
 					      NAN,	 NAN,	    0,	 NAN,	    NAN };
 		return;
@@ -73,4 +84,24 @@ void latest_to_query(const MDB_val *v, struct query_latest *out)
 		l.minute_last,
 		l.minute_rise,
 	};
+}
+
+size_t latest_splice(const MDB_val *v, int64_t chunk_start, const uint8_t *prefix, size_t len,
+		     uint8_t out[LAYOUT_HEAD_BYTES])
+{
+	struct layout_tail t;
+	if (!v || v->mv_size < sizeof(struct layout_latest) + sizeof t || len < CODEC_HEADER_BYTES)
+		return 0;
+	const uint8_t *at = (const uint8_t *)v->mv_data + sizeof(struct layout_latest);
+	memcpy(&t, at, sizeof t);
+	size_t keep = CODEC_HEADER_BYTES + (size_t)t.from, whole = keep + t.n;
+	if (t.chunk_start != chunk_start ||
+	    v->mv_size != sizeof(struct layout_latest) + sizeof t + t.n || keep > len ||
+	    whole > LAYOUT_HEAD_BYTES)
+		return 0;
+	memcpy(out, prefix, keep);
+	memcpy(out + keep, at + sizeof t, t.n);
+	for (int i = 0; i < 4; i++) /* the chunk's header counts the tail's samples too */
+		out[4 + i] = (uint8_t)(t.count >> (8 * i));
+	return whole;
 }

@@ -11,7 +11,8 @@
  *   rollup_1h  same key, first bucket start         -> rollup record
  *   meta       "applied", "version", "seq", counters -> u64 little-endian
  *   by_name    canonical name (long ones cut, below)  -> u64 id (big-endian)
- *   latest     u64 id (native, MDB_INTEGERKEY)       -> struct layout_latest
+ *   latest     u64 id (native, MDB_INTEGERKEY)       -> struct layout_latest,
+ *                                                       then a tail (below)
  *   ordinals   u32 ordinal (big-endian)              -> u64 id (little-endian)
  *   changes    u64 commit sequence (big-endian)      -> the series changed in
  *                                                       that commit (below)
@@ -42,8 +43,9 @@
 #include <string.h>
 
 /* 2: by_name, latest, ordinals, changes and meta "seq" were added; the
- * writer upgrades a version 1 store when it opens it. */
-#define LAYOUT_VERSION	 2
+ * writer upgrades a version 1 store when it opens it.
+ * 3: a latest record may carry the tail of its series' open chunk. */
+#define LAYOUT_VERSION	 3
 #define LAYOUT_KEY_BYTES 16
 
 /* A raw chunk closes at whichever comes first: this many samples, this
@@ -100,6 +102,22 @@ struct layout_latest {
 	int64_t minute_start; /* the 1-minute bucket of last_ts */
 	double minute_min, minute_max, minute_sum, minute_count, minute_last, minute_rise;
 };
+
+/* An open chunk's record holds a prefix of it, written again only once
+ * the chunk has grown LAYOUT_TAIL_MAX bytes past it: each commit rewrites
+ * every changed series, and a whole head of some 400 bytes a series made
+ * the commit three times as slow as this short tail, written in the
+ * latest record that is rewritten anyway.  The chunk is the record's
+ * first CODEC_HEADER_BYTES + from bytes (after the value's flag byte),
+ * then the tail's n bytes, with count samples.  A tail continues only
+ * the open record that starts at chunk_start; a closed record is whole. */
+struct layout_tail {
+	int64_t chunk_start;
+	uint32_t count;
+	uint16_t from, n;
+};
+
+#define LAYOUT_TAIL_MAX 48
 
 #define LAYOUT_CHANGES_LIST   0
 #define LAYOUT_CHANGES_BITMAP 1

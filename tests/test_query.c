@@ -429,6 +429,54 @@ static void test_chunks_close_full_while_their_buffer_grows(void **state)
 	query_close(q);
 }
 
+/* An open chunk's record is written whole only now and then, its newer
+ * samples going as a tail in the series' latest record: a reader sees
+ * every sample after every commit, whichever of the two holds it, for
+ * float, counter and two-decimal series alike, also after the writer
+ * reopens the store (its heads rebuilt from record and tail) and as chunks
+ * close. */
+static void test_every_sample_visible_at_each_commit(void **state)
+{
+	enum { SERIES = 3, N = 700 };
+	const char *names[SERIES] = { "h/m{kind=\"float\"}", "h/m{kind=\"counter\"}",
+				      "h/m{kind=\"gauge\"}" };
+	int64_t t0 = 1764000000 * SEC;
+	uint64_t x = 88172645463325252u;
+	static double v[SERIES][N];
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v[0][i] = (double)(x >> 11) / 9007199254740992.0;
+		v[1][i] = 3.0 * i;
+		v[2][i] = (double)(x % 10000) / 100;
+	}
+	struct db *db = open_db(0);
+	uint64_t id[SERIES];
+	for (int s = 0; s < SERIES; s++)
+		id[s] = reg(db, names[s]);
+	struct query *q = open_query();
+	static struct collected got;
+	struct err e = { 0 };
+	for (int i = 0; i < N; i++) {
+		for (int s = 0; s < SERIES; s++)
+			append(db, id[s], t0 + i * SEC, v[s][i]);
+		commit(db, (uint64_t)i + 1);
+		if (i % 150 == 149) {
+			db_close(db);
+			db = open_db(0);
+		}
+		for (int s = 0; s < SERIES; s++) {
+			got.n = 0;
+			assert_int_equal(
+			    query_raw(q, id[s], t0, t0 + N * SEC, collect, &got, NULL, &e), 0);
+			assert_int_equal(got.n, i + 1);
+			for (int j = 0; j <= i; j++)
+				assert_true(got.ts[j] == t0 + j * SEC && got.v[j] == v[s][j]);
+		}
+	}
+	db_close(db);
+	query_close(q);
+}
+
 #define Q_TEST(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
 
 int main(void)
@@ -440,6 +488,7 @@ int main(void)
 		Q_TEST(test_collisions_and_unknown_ids),
 		Q_TEST(test_map_grows_by_itself),
 		Q_TEST(test_chunks_close_full_while_their_buffer_grows),
+		Q_TEST(test_every_sample_visible_at_each_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -540,7 +540,7 @@ static void test_open_checks_layout_version(void **state)
 	assert_int_equal(query_open(data, &q, &e), -EPROTO);
 	assert_null(q);
 	assert_non_null(strstr(e.msg, "layout version 99"));
-	assert_non_null(strstr(e.msg, "reads version 2"));
+	assert_non_null(strstr(e.msg, "reads version 3"));
 	/* No store at all: -ENOENT saying what to do. */
 	char empty[300];
 	snprintf(empty, sizeof empty, "%s/nothing", data);
@@ -628,6 +628,34 @@ static void test_version_1_store_is_upgraded(void **state)
 	commit(d);
 	s = changed_since(q, seq);
 	assert_true(s.n == 1 && has_id(&s, "b/m"));
+	query_close(q);
+	close_drainer(d);
+}
+
+/* A version 2 store (before open chunks' tails) is refused by readers
+ * until the writer opens it, and then read as before. */
+static void test_version_2_store_is_upgraded(void **state)
+{
+	(void)state;
+	struct drainer *d = open_drainer(0);
+	int64_t now = rtime_now_ns() / SEC * SEC;
+	put1(d, "a/m", now - 20 * SEC, 2);
+	put1(d, "a/m", now - 5 * SEC, 3);
+	close_drainer(d);
+	poke_meta("version", 2);
+	struct query *q = NULL;
+	struct err e = { 0 };
+	assert_int_equal(query_open(data, &q, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "layout version 2"));
+	assert_non_null(strstr(e.msg, "upgrade"));
+	d = open_drainer(0);
+	put1(d, "a/m", now, 4);
+	commit(d);
+	q = open_query();
+	uint64_t id = id_of("a/m");
+	struct query_latest l;
+	assert_int_equal(query_latest(q, &id, 1, &l, &e), 0);
+	assert_true(l.ts == now && l.value == 4 && l.first_ts == now - 20 * SEC);
 	query_close(q);
 	close_drainer(d);
 }
@@ -820,6 +848,7 @@ int main(void)
 		T(test_long_names_commit_and_list_whole),
 		T(test_open_checks_layout_version),
 		T(test_version_1_store_is_upgraded),
+		T(test_version_2_store_is_upgraded),
 		T(test_reader_keeps_working_while_map_grows),
 		T(test_appends_during_a_background_commit_reach_the_next),
 #undef T
