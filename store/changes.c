@@ -39,6 +39,22 @@ static bool room(void **buf, size_t *cap, size_t need)
 	return true;
 }
 
+/* The number of runs of set bits in words[0..n): the bits set whose
+ * lower neighbour is clear.  A word at a time: a commit's transaction of
+ * 16,384 series sets bits scattered over all the ordinals, and testing
+ * them bit by bit took a tenth of the commit's thread. */
+static size_t count_runs(const uint64_t *words, size_t n)
+{
+	size_t count = 0;
+	uint64_t below = 0; /* the top bit of the word before */
+	for (size_t w = 0; w < n; w++) {
+		uint64_t x = words[w];
+		count += (size_t)__builtin_popcountll(x & ~(x << 1 | below));
+		below = x >> 63;
+	}
+	return count;
+}
+
 /* The runs of set bits in words[0..n): counts them, and writes them as
  * (first, count) u32 pairs to out when it is not NULL. */
 static size_t runs(const uint64_t *words, size_t n, uint8_t *out)
@@ -81,7 +97,7 @@ int changes_put(struct changes *c, struct lmdb_env *le, MDB_txn *txn, uint64_t s
 	for (size_t i = 0; i < c->n; i++)
 		c->bits[c->ordinals[i] / 64] |= UINT64_C(1) << (c->ordinals[i] % 64);
 	size_t list = c->n * 4, bitmap = ((size_t)n_ordinals + 7) / 8;
-	size_t ranges = runs(c->bits, words, NULL) * 8;
+	size_t ranges = count_runs(c->bits, words) * 8;
 	int kind = list <= bitmap && list <= ranges ? LAYOUT_CHANGES_LIST
 		   : ranges < bitmap		    ? LAYOUT_CHANGES_RANGES
 						    : LAYOUT_CHANGES_BITMAP;
