@@ -126,23 +126,6 @@ static void load_latest(struct db *db, MDB_txn *txn, struct head *h)
 	h->unsaved = true;
 }
 
-/* An open chunk's record and the tail in its series' latest record
- * (layout.h): *chunk and *len become the whole chunk, in whole. */
-static int splice_tail(struct db *db, MDB_txn *txn, uint64_t id, int64_t start,
-		       const uint8_t **chunk, size_t *len, uint8_t whole[LAYOUT_HEAD_BYTES])
-{
-	MDB_val k = { sizeof id, &id }, v;
-	int rc = mdb_get(txn, db->le.dbi[LAYOUT_DB_LATEST], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	size_t n = rc == 0 ? latest_splice(&v, start, *chunk, *len, whole) : 0;
-	if (n > 0) {
-		*chunk = whole;
-		*len = n;
-	}
-	return rc;
-}
-
 /* Rebuilds a series' head from its newest chunk, unless that one is closed. */
 static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 {
@@ -164,7 +147,8 @@ static int load_head(struct db *db, MDB_txn *txn, uint64_t id)
 		const uint8_t *chunk = bytes + 1;
 		size_t len = v.mv_size - 1;
 		uint8_t whole[LAYOUT_HEAD_BYTES];
-		if (!closed && (rc = splice_tail(db, txn, id, start, &chunk, &len, whole)) != 0)
+		if (!closed &&
+		    (rc = latest_whole_chunk(&db->le, txn, id, start, &chunk, &len, whole)) != 0)
 			return rc;
 		if (codec_decoder_init(&dec, chunk, len) == 0) {
 			/* Same mode as before: the first value decides the rest. */

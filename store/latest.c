@@ -86,7 +86,9 @@ void latest_to_query(const MDB_val *v, struct query_latest *out)
 	};
 }
 
-size_t latest_splice(const MDB_val *v, int64_t chunk_start, const uint8_t *prefix, size_t len,
+/* The chunk joined from prefix (len bytes) and the tail in latest record
+ * v, into out: its length, or 0 when v's tail does not continue it. */
+static size_t splice(const MDB_val *v, int64_t chunk_start, const uint8_t *prefix, size_t len,
 		     uint8_t out[LAYOUT_HEAD_BYTES])
 {
 	struct layout_tail t;
@@ -104,4 +106,17 @@ size_t latest_splice(const MDB_val *v, int64_t chunk_start, const uint8_t *prefi
 	for (int i = 0; i < 4; i++) /* the chunk's header counts the tail's samples too */
 		out[4 + i] = (uint8_t)(t.count >> (8 * i));
 	return whole;
+}
+
+int latest_whole_chunk(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t start,
+		       const uint8_t **chunk, size_t *len, uint8_t whole[LAYOUT_HEAD_BYTES])
+{
+	MDB_val k = { sizeof id, &id }, v;
+	int rc = mdb_get(txn, le->dbi[LAYOUT_DB_LATEST], &k, &v);
+	size_t n = rc == 0 ? splice(&v, start, *chunk, *len, whole) : 0;
+	if (n > 0) {
+		*chunk = whole;
+		*len = n;
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -57,13 +57,13 @@ struct latest_series {
 int latest_put(MDB_cursor *cur, uint64_t id, const struct latest_series *s,
 	       const struct layout_tail *tail, const uint8_t *tail_bytes);
 
-/* The whole open chunk that starts at chunk_start, from its record's
- * chunk (prefix, len bytes, after the flag byte) and the tail in the
- * series' latest record v (NULL: none): written into out and its length
- * returned, or 0 when v holds no tail that continues this chunk (the
- * record is then the whole chunk). */
-size_t latest_splice(const MDB_val *v, int64_t chunk_start, const uint8_t *prefix, size_t len,
-		     uint8_t out[LAYOUT_HEAD_BYTES]);
+/* Series id's open chunk that starts at start, whole: its record's chunk
+ * (*chunk, *len bytes, after the flag byte) joined to the tail in the
+ * series' latest record, in whole, and *chunk and *len then point there;
+ * left as they are when no tail continues this chunk (the record is then
+ * the whole chunk).  LMDB's code. */
+int latest_whole_chunk(struct lmdb_env *le, MDB_txn *txn, uint64_t id, int64_t start,
+		       const uint8_t **chunk, size_t *len, uint8_t whole[LAYOUT_HEAD_BYTES]);
 
 /* Reads series id's record into *s; its minute is LATEST_NO_MINUTE unless
  * it is the minute of newest_ts (the writer's own newest sample).  LMDB's

@@ -84,17 +84,10 @@ static int read_raw(struct query *q, MDB_txn *txn, uint64_t id, int64_t seek_ts,
 		size_t len = v.mv_size - 1;
 		uint8_t whole[LAYOUT_HEAD_BYTES];
 		int got = -1;
-		if (v.mv_size >= 1 && bytes[0] != VALUE_CLOSED) {
-			/* An open chunk: its tail is in the latest record. */
-			MDB_val lk = { sizeof id, &id }, lv;
-			size_t n = 0;
-			if (mdb_get(txn, q->le.dbi[LAYOUT_DB_LATEST], &lk, &lv) == 0)
-				n = latest_splice(&lv, start, chunk, len, whole);
-			if (n > 0) {
-				chunk = whole;
-				len = n;
-			}
-		}
+		/* An open chunk: its tail is in the latest record. */
+		if (v.mv_size >= 1 && bytes[0] != VALUE_CLOSED &&
+		    (rc = latest_whole_chunk(&q->le, txn, id, start, &chunk, &len, whole)) != 0)
+			break;
 		if (v.mv_size >= 1 && codec_decoder_init(&dec, chunk, len) == 0)
 			while (result == 0 && (got = codec_next(&dec, &ts, &value)) == 1) {
 				if (ts >= to)
