@@ -206,8 +206,19 @@ static void agent_connected(struct fleet *f, struct fleet_agent *a)
 	agent_flush(f, a);
 }
 
+/* The time between an agent's rounds of samples. */
+static int64_t fleet_step(const struct fleet *f)
+{
+	return f->data ? f->data->interval_ns : SEC;
+}
+
+int64_t fleet_last_ts(const struct fleet *f, uint32_t a)
+{
+	return f->t0 + ((int64_t)f->agents[a].rounds - 1) * fleet_step(f);
+}
+
 /* Queues the next batch (its SERIES frame first, the first time): one
- * sample per series per round, a second apart round after round. */
+ * sample per series per round, a step apart round after round. */
 static void agent_queue_batch(struct fleet *f, struct fleet_agent *a)
 {
 	const uint64_t *ids = f->ids + (size_t)a->index * f->series;
@@ -224,7 +235,7 @@ static void agent_queue_batch(struct fleet *f, struct fleet_agent *a)
 			bench_die("out of memory");
 		a->defined = true;
 	}
-	int64_t step = f->data ? f->data->interval_ns : SEC;
+	int64_t step = fleet_step(f);
 	for (uint32_t r = 0; r < f->rounds_per_batch; r++, a->rounds++)
 		for (uint32_t s = 0; s < f->series; s++)
 			f->batch[n++] =

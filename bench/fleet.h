@@ -89,6 +89,10 @@ void fleet_pace(struct fleet *f, int64_t period, uint64_t rounds);
  * keep their period instead of each beginning after the last ended. */
 void fleet_pace_at(struct fleet *f, int64_t start, int64_t period, uint64_t from, uint64_t rounds);
 
+/* The timestamp of agent a's newest sample sent (before its first: t0
+ * minus a step). */
+int64_t fleet_last_ts(const struct fleet *f, uint32_t a);
+
 /* The canonical name of series s of agent a: bench-agent-A/bench_value{s="S"}. */
 int fleet_series_name(char *buf, size_t len, uint32_t agent, uint32_t s);
 

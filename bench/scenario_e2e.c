@@ -64,6 +64,7 @@ struct e2e_step {
 	struct bench_hist *passes;  /* the LMDB commit pass's length, each second; NULL unknown */
 	double pass_series;	    /* changed series a pass wrote, the median of those seconds */
 	struct bench_hist *wal_p99; /* rmon-stored's arrival-to-durable p99, each second */
+	double readable_s; /* the warm-up's first batch to its last sample readable; -1: not seen */
 };
 
 /* What this disk takes, written as the WAL writes (large pwrites, each
@@ -272,6 +273,55 @@ static uint64_t settle(struct fleet *f, int64_t timeout_ns)
 	return f->sent_batches - f->acked_batches;
 }
 
+/* Whether the readers see agent a's newest sample in one of its series
+ * (a different one for each agent, so the check spreads over the store). */
+static uint64_t probe_id(const struct fleet *f, uint32_t a)
+{
+	return f->ids[(size_t)a * f->series + a % f->series];
+}
+
+static bool all_readable(struct query *q, const struct fleet *f, uint64_t *ids,
+			 struct query_latest *latest)
+{
+	struct err e = { 0 };
+	for (uint32_t a = 0; a < f->n; a++)
+		ids[a] = probe_id(f, a);
+	if (query_latest(q, ids, f->n, latest, &e) != 0)
+		return false;
+	for (uint32_t a = 0; a < f->n; a++)
+		if (latest[a].ts < fleet_last_ts(f, a))
+			return false;
+	return true;
+}
+
+/* Waits (the agents' connections kept) until readers see every agent's
+ * last sample sent: the commit that writes a new fleet's names and first
+ * heads takes seconds, and the measured seconds are to begin after it,
+ * in the steady state.  Returns the seconds since `since` (rtime_mono_ns),
+ * or -1 when timeout_ns passed first. */
+static double wait_readable(struct fleet *f, const char *data, int64_t since, int64_t timeout_ns)
+{
+	uint64_t *ids = malloc(f->n * sizeof *ids);
+	struct query_latest *latest = malloc(f->n * sizeof *latest);
+	struct query *q = NULL;
+	struct err e = { 0 };
+	double took = -1;
+	int64_t deadline = rtime_mono_ns() + timeout_ns;
+	while (ids && latest && rtime_mono_ns() < deadline) {
+		if (!q && query_open(data, &q, &e) != 0)
+			q = NULL;
+		if (q && all_readable(q, f, ids, latest)) {
+			took = (double)(rtime_mono_ns() - since) / 1e9;
+			break;
+		}
+		fleet_poll(f, 100);
+	}
+	query_close(q);
+	free(ids);
+	free(latest);
+	return took;
+}
+
 /* rmon-stored with its own figures (rmon_store_*) recorded every second
  * instead of every 10 s, so the commit's passes can be read back. */
 static void start_store(struct bench_run *run, struct daemon *store)
@@ -412,8 +462,10 @@ static void run_step(struct bench_run *run, const struct e2e_options *o, uint32_
 	/* The first rounds define every series (a burst of names): not the
 	 * steady state measured. */
 	f.record_from = warmup + 1;
+	int64_t warm_from = rtime_mono_ns();
 	fleet_pace(&f, period, warmup);
 	settle(&f, (o->quick ? 10 : 30) * SEC);
+	out->readable_s = wait_readable(&f, store.data, warm_from, (o->quick ? 30 : 90) * SEC);
 	uint64_t acked = f.acked_samples, late = f.late;
 	double client = self_cpu_seconds();
 	long long written = procstat_io(store.pid, "write_bytes:");
@@ -630,6 +682,14 @@ static void run_once(struct bench_run *run, const struct e2e_options *o)
 	if (s.cores_busy >= 0)
 		bench_figure(t, "the cores busy over the measured seconds (/proc/stat)",
 			     100 * s.cores_busy, "%");
+	if (s.readable_s >= 0)
+		bench_figure(t,
+			     "the fleet's first batch to its warm-up readable (new series' names "
+			     "and heads)",
+			     s.readable_s, "s");
+	else
+		bench_note(t, "the fleet's warm-up samples were not all readable in time: the "
+			      "measured seconds began inside the commit of its new series");
 	if (s.passes) {
 		bench_latency(t, "LMDB commit pass under load (rmon-stored's own figure, each s)",
 			      s.passes, 0);

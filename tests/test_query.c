@@ -341,6 +341,50 @@ static void test_map_grows_by_itself(void **state)
 	db_close(db);
 }
 
+static int count_series(void *ctx, uint64_t id, const char *name, size_t len)
+{
+	(void)id;
+	(void)name;
+	(void)len;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* A fleet that connects at once registers more names than one
+ * transaction of names takes: after one commit every one of them is
+ * readable by id and by name, in a map that had to grow many times. */
+static void test_a_fleet_registered_at_once_is_readable_after_one_commit(void **state)
+{
+	enum { N = 70000 };
+	struct db *db = open_db(256 * 1024);
+	static uint64_t ids[N];
+	char name[64];
+	int64_t t0 = 1764000000 * SEC;
+	for (int s = 0; s < N; s++) {
+		snprintf(name, sizeof name, "host-%d/cpu{s=\"%d\"}", s / 100, s % 100);
+		ids[s] = reg(db, name);
+		append(db, ids[s], t0, s);
+	}
+	commit(db, 9);
+	struct query *q = open_query();
+	struct err e = { 0 };
+	char got[64];
+	for (int s = 0; s < N; s++) {
+		snprintf(name, sizeof name, "host-%d/cpu{s=\"%d\"}", s / 100, s % 100);
+		assert_int_equal(query_series_name(q, ids[s], got, sizeof got, &e),
+				 (int)strlen(name));
+		assert_string_equal(got, name);
+	}
+	struct query_selector *sel;
+	assert_int_equal(query_selector_parse("cpu{s=\"42\"}", &sel, &e), 0);
+	size_t matched = 0;
+	assert_int_equal(query_series(q, sel, count_series, &matched, &e), 0);
+	assert_int_equal(matched, N / 100);
+	query_selector_free(sel);
+	query_close(q);
+	db_close(db);
+}
+
 /* How many chunks of series id the committed store holds (LMDB read
  * directly: chunk sizes are not the readers' business). */
 static size_t count_chunks(uint64_t id)
@@ -487,6 +531,7 @@ int main(void)
 		Q_TEST(test_selectors),
 		Q_TEST(test_collisions_and_unknown_ids),
 		Q_TEST(test_map_grows_by_itself),
+		Q_TEST(test_a_fleet_registered_at_once_is_readable_after_one_commit),
 		Q_TEST(test_chunks_close_full_while_their_buffer_grows),
 		Q_TEST(test_every_sample_visible_at_each_commit),
 	};
