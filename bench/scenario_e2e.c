@@ -280,12 +280,10 @@ static uint64_t probe_id(const struct fleet *f, uint32_t a)
 	return f->ids[(size_t)a * f->series + a % f->series];
 }
 
-static bool all_readable(struct query *q, const struct fleet *f, uint64_t *ids,
+static bool all_readable(struct query *q, const struct fleet *f, const uint64_t *ids,
 			 struct query_latest *latest)
 {
 	struct err e = { 0 };
-	for (uint32_t a = 0; a < f->n; a++)
-		ids[a] = probe_id(f, a);
 	if (query_latest(q, ids, f->n, latest, &e) != 0)
 		return false;
 	for (uint32_t a = 0; a < f->n; a++)
@@ -307,6 +305,8 @@ static double wait_readable(struct fleet *f, const char *data, int64_t since, in
 	struct err e = { 0 };
 	double took = -1;
 	int64_t deadline = rtime_mono_ns() + timeout_ns;
+	for (uint32_t a = 0; ids && a < f->n; a++)
+		ids[a] = probe_id(f, a);
 	while (ids && latest && rtime_mono_ns() < deadline) {
 		if (!q && query_open(data, &q, &e) != 0)
 			q = NULL;

@@ -566,17 +566,17 @@ static int write_pending_names(struct db *db, struct commit_work *w)
 	pthread_mutex_unlock(&db->lock);
 	int rc = 0;
 	while (rc == 0 && due > 0) {
-		struct txn t;
-		if ((rc = txn_begin(db, &t)) != 0)
-			return rc;
 		pthread_mutex_lock(&db->lock);
 		rc = take_lists(db, w, due < TXN_NAMES ? due : TXN_NAMES, false);
 		pthread_mutex_unlock(&db->lock);
 		size_t n = w->n_names;
-		if (rc == 0)
-			rc = n > 0 ? write_names(db, t.txn, w->names, n) : -ENOENT;
+		if (rc != 0 || n == 0) /* only this thread drops names: n is never 0 */
+			break;
+		struct txn t;
+		if ((rc = txn_begin(db, &t)) != 0)
+			return rc;
 		due -= n;
-		rc = txn_end(db, &t, w, rc, NULL);
+		rc = txn_end(db, &t, w, write_names(db, t.txn, w->names, n), NULL);
 	}
 	return rc;
 }
