@@ -493,10 +493,13 @@ static int pass(struct alertd *d, bool everything)
 	bool all = everything || !d->listed;
 	if (!all && seq != d->seen_seq) {
 		rc = query_changed(d->q, d->seen_seq, add_changed, d, &e);
-		if (rc == -ESTALE)
+		if (rc == -ESTALE) {
 			all = true;
-		else if (rc)
-			log_error("alertd", "reading what changed: %s", e.msg);
+		} else if (rc) { /* skipping what changed would miss its breaches */
+			log_error("alertd", "reading what changed: %s; reading every series",
+				  e.msg);
+			all = true;
+		}
 	}
 	static const uint64_t none = 0;
 	rc = eval_pass(d->eval, d->q, now,

@@ -90,6 +90,9 @@ static size_t runs(const uint64_t *words, size_t n, uint8_t *out)
 int changes_put(struct changes *c, struct lmdb_env *le, MDB_txn *txn, uint64_t seq,
 		uint32_t n_ordinals, int64_t now_ns)
 {
+	for (size_t i = 0; i < c->n; i++) /* none should be past n_ordinals */
+		if (c->ordinals[i] >= n_ordinals)
+			n_ordinals = c->ordinals[i] + 1;
 	size_t words = ((size_t)n_ordinals + 63) / 64;
 	if (!room((void **)&c->bits, &c->bits_cap, (words ? words : 1) * 8))
 		return ENOMEM;

@@ -269,6 +269,7 @@ int db_open(const char *dir, const struct db_config *c, bool read_only, struct d
 	/* Changes are recorded from here on.  An upgraded store had data
 	 * before: the upgrade counts as a commit whose changes are unknown, so
 	 * a reader asking since 0 is told to read everything. */
+	db->ordinals_written = db->next_ordinal; /* an upgrade's too, written above */
 	bool upgraded = db->le.version == 1;
 	if (upgraded)
 		db->seq++;
@@ -376,7 +377,7 @@ static int register_locked(struct db *db, uint64_t id, const char *name, size_t 
 		h->unsaved = true;
 	}
 	memcpy(copy, name, len);
-	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy };
+	db->names_pending[db->n_names++] = (struct pending_name){ id, len, copy, h->ordinal };
 	return 0;
 }
 

@@ -66,7 +66,8 @@ struct commit_work {
 	size_t n_closed, closed_cap;
 	struct head **fresh;
 	size_t fresh_cap;
-	size_t written; /* changed heads the commit's transactions wrote so far */
+	size_t written;	       /* changed heads the commit's transactions wrote so far */
+	uint32_t ordinals_end; /* the ordinals in LMDB once the transaction commits */
 	struct rollup_bucket buckets[2][LAYOUT_CHUNK_MAX_SAMPLES]; /* of a closed chunk */
 	struct rollup_bucket merged[LAYOUT_ROLLUP_BUCKETS + 256];  /* a rollup record */
 };
@@ -371,13 +372,34 @@ static int name_by_name(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* The ordinal of each of n names, as they wait: in ordinal order, so
+ * that the ordinals in LMDB stay dense after every transaction (readers
+ * map a change record's ordinals to ids through them; a series' heads go
+ * in id order, in other transactions). */
+static int write_ordinals(struct db *db, MDB_txn *txn, struct commit_work *w,
+			  const struct pending_name *names, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint32_t o = names[i].ordinal;
+		uint8_t key[4] = { (uint8_t)(o >> 24), (uint8_t)(o >> 16), (uint8_t)(o >> 8),
+				   (uint8_t)o };
+		MDB_val k = { sizeof key, key }, v = { sizeof names[i].id, (void *)&names[i].id };
+		rc = mdb_put(txn, db->le.dbi[LAYOUT_DB_ORDINALS], &k, &v, 0);
+		if (o >= w->ordinals_end)
+			w->ordinals_end = o + 1;
+	}
+	return rc;
+}
+
 /* Writes n names into both name tables, each in its own key order, so
  * that the inserts walk each B-tree's leaves in turn and dirty each leaf
  * once; in arrival order, 1.5 M names of hosts that all connected at once
  * dirtied tens of thousands of leaves at random in one transaction. */
-static int write_names(struct db *db, MDB_txn *txn, struct pending_name *names, size_t n)
+static int write_names(struct db *db, MDB_txn *txn, struct commit_work *w,
+		       struct pending_name *names, size_t n)
 {
-	int rc = 0;
+	int rc = write_ordinals(db, txn, w, names, n);
 	qsort(names, n, sizeof *names, name_by_id);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint8_t key[8];
@@ -419,7 +441,7 @@ static int write_staged(struct db *db, MDB_txn *txn, MDB_cursor *chunks, MDB_cur
 			rc = mdb_cursor_put(chunks, &k, &v, 0);
 		}
 		if (rc == 0)
-			rc = db_put_series(db, txn, latest, s[i].id, &s[i].latest, s[i].unsaved,
+			rc = db_put_series(db, txn, latest, s[i].id, &s[i].latest, false,
 					   s[i].has_tail ? &s[i].tail : NULL, s[i].tail_bytes);
 		if (rc == 0 && s[i].dirty)
 			rc = changes_add(&db->changes, s[i].latest.ordinal);
@@ -483,7 +505,6 @@ static int txn_begin(struct db *db, struct txn *t)
 /* The counters, as the appender has them now. */
 struct tally {
 	uint64_t samples, duplicates, out_of_order;
-	uint32_t next_ordinal;
 };
 
 /* The change record, the sequence and the counters of a transaction, and
@@ -492,13 +513,13 @@ static int write_meta(struct db *db, MDB_txn *txn, const struct commit_work *w,
 		      const uint64_t *wal_position, bool *news)
 {
 	pthread_mutex_lock(&db->lock);
-	struct tally t = { db->samples, db->duplicates, db->out_of_order, db->next_ordinal };
+	struct tally t = { db->samples, db->duplicates, db->out_of_order };
 	pthread_mutex_unlock(&db->lock);
 	*news = w->n_names > 0 || w->n_closed > 0 || w->n_marks > 0;
 	int64_t now = rtime_now_ns();
 	int rc = 0;
 	if (*news)
-		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, t.next_ordinal, now);
+		rc = changes_put(&db->changes, &db->le, txn, db->seq + 1, w->ordinals_end, now);
 	if (rc == 0 && *news)
 		rc = meta_put(db, txn, "seq", db->seq + 1);
 	if (rc == 0)
@@ -532,8 +553,10 @@ static int txn_end(struct db *db, struct txn *t, struct commit_work *w, int rc,
 	t->txn = NULL;
 	if (rc) {
 		give_back(db, w);
+		w->ordinals_end = db->ordinals_written;
 		return rc;
 	}
+	db->ordinals_written = w->ordinals_end;
 	drop_written(db, w);
 	w->written += w->n_marks;
 	w->n_marks = w->n_names = w->n_closed = 0;
@@ -576,7 +599,7 @@ static int write_pending_names(struct db *db, struct commit_work *w)
 		if ((rc = txn_begin(db, &t)) != 0)
 			return rc;
 		due -= n;
-		rc = txn_end(db, &t, w, write_names(db, t.txn, w->names, n), NULL);
+		rc = txn_end(db, &t, w, write_names(db, t.txn, w, w->names, n), NULL);
 	}
 	return rc;
 }
@@ -585,6 +608,7 @@ static int commit_pass(struct db *db, struct commit_work *w, uint64_t wal_positi
 {
 	struct txn t;
 	w->n_marks = w->n_names = w->n_closed = 0;
+	w->ordinals_end = db->ordinals_written;
 	int rc = write_pending_names(db, w);
 	if (rc == 0)
 		rc = txn_begin(db, &t);

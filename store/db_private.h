@@ -63,6 +63,7 @@ struct pending_name {
 	uint64_t id;
 	size_t len;
 	char *name;
+	uint32_t ordinal; /* written with the name: names wait in ordinal order */
 };
 
 /* The commit on its own thread (db_commit.c): what the caller asked for
@@ -85,9 +86,10 @@ struct db {
 	MDB_env *env; /* le's, by their old names */
 	MDB_dbi names, chunks, rollups[2], meta;
 	struct commit_signal *signal;
-	uint64_t seq;		/* commits that changed something, meta "seq" */
-	uint32_t next_ordinal;	/* the ordinal of the next new series */
-	struct changes changes; /* the series changed in the commit being written */
+	uint64_t seq;		   /* commits that changed something, meta "seq" */
+	uint32_t next_ordinal;	   /* the ordinal of the next new series */
+	uint32_t ordinals_written; /* the committer's: ordinals below it are in LMDB */
+	struct changes changes;	   /* the series changed in the commit being written */
 	bool read_only;
 	struct db_config config;
 	size_t map_size;

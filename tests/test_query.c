@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "lib/fault.h"
 #include "lib/rtime.h"
 #include "lib/series_name.h"
 #include "store/codec.h"
@@ -385,6 +386,56 @@ static void test_a_fleet_registered_at_once_is_readable_after_one_commit(void **
 	db_close(db);
 }
 
+static int commits_left;
+
+/* Every transaction's commit after the first commits_left fails. */
+static int commit_fails_later(const char *point)
+{
+	if (strcmp(point, "db.commit") != 0)
+		return 0;
+	return commits_left-- > 0 ? 0 : EIO;
+}
+
+static int count_ids(void *ctx, uint64_t id)
+{
+	(void)id;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* A fleet's first commit takes several transactions: two of names, then
+ * heads in id order, 16,384 at a time.  Readers following the changes
+ * (alertd) may read between any two of them: what changed reads without
+ * error at each step, and names every series whose head is in. */
+static void test_changes_read_between_a_fleets_transactions(void **state)
+{
+	enum { N = 70000 };
+	struct db *db = open_db(0);
+	char name[64];
+	int64_t t0 = 1764000000 * SEC;
+	for (int s = 0; s < N; s++) {
+		snprintf(name, sizeof name, "host-%d/cpu{s=\"%d\"}", s / 100, s % 100);
+		append(db, reg(db, name), t0, s);
+	}
+	commits_left = 3; /* the names, then the first heads */
+	fault_hook = commit_fails_later;
+	struct err e = { 0 };
+	assert_int_equal(db_commit(db, 9, &e), -EIO);
+	fault_hook = NULL;
+	struct query *q = open_query();
+	size_t changed = 0;
+	if (query_changed(q, 0, count_ids, &changed, &e) != 0)
+		fail_msg("query_changed: %s", e.msg);
+	assert_int_equal(changed, 16384);
+	commit(db, 9);
+	changed = 0;
+	if (query_changed(q, 0, count_ids, &changed, &e) != 0)
+		fail_msg("query_changed: %s", e.msg);
+	assert_int_equal(changed, N);
+	query_close(q);
+	db_close(db);
+}
+
 /* How many chunks of series id the committed store holds (LMDB read
  * directly: chunk sizes are not the readers' business). */
 static size_t count_chunks(uint64_t id)
@@ -532,6 +583,7 @@ int main(void)
 		Q_TEST(test_collisions_and_unknown_ids),
 		Q_TEST(test_map_grows_by_itself),
 		Q_TEST(test_a_fleet_registered_at_once_is_readable_after_one_commit),
+		Q_TEST(test_changes_read_between_a_fleets_transactions),
 		Q_TEST(test_chunks_close_full_while_their_buffer_grows),
 		Q_TEST(test_every_sample_visible_at_each_commit),
 	};
